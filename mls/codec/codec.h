@@ -14,6 +14,7 @@
 // `bool read(Reader&, T&)` in namespace conclave::mls; argument-dependent lookup finds them.
 // Decoding is exact: every vector body must be consumed entirely, and decode() rejects trailing
 // bytes.
+#include <algorithm>
 #include <array>
 #include <concepts>
 #include <cstdint>
@@ -55,6 +56,19 @@ bool read(Reader& r, E& v) {
   std::underlying_type_t<E> u{};
   if (!r.read_uint(u)) return false;
   v = static_cast<E>(u);
+  return true;
+}
+
+// bool is a std::unsigned_integral but only 0 and 1 are valid: anything else would decode as
+// true and re-encode as 1, breaking exact decoding.
+inline void write(Writer& w, bool v) {
+  w.write_uint(std::uint8_t{v ? std::uint8_t{1} : std::uint8_t{0}});
+}
+inline bool read(Reader& r, bool& v) {
+  std::uint8_t u = 0;
+  if (!r.read_uint(u)) return false;
+  if (u > 1) return r.fail(Errc::malformed);
+  v = u == 1;
   return true;
 }
 
@@ -115,7 +129,9 @@ bool read(Reader& r, std::vector<T>& v) {
   while (!body.empty()) {
     const std::size_t before = body.remaining();
     T e{};
-    if (!read(body, e)) return r.fail(body.error());
+    // A custom read may return false without recording why, or ignore a failed read: either way
+    // the body's error (Errc::malformed if none) is what the outer reader reports.
+    if (!read(body, e) || !body.ok()) return r.fail(body.error());
     if (body.remaining() == before) return r.fail(Errc::malformed);  // no progress: refuse
     v.push_back(std::move(e));
   }
@@ -168,7 +184,7 @@ template <class T>
 Result<T> decode(ByteView wire) {
   Reader r(wire);
   T out{};
-  if (!read(r, out)) return fail(r.error());
+  if (!read(r, out) || !r.ok()) return fail(r.ok() ? Errc::malformed : r.error());
   if (!r.empty()) return fail(Errc::trailing_data);
   return out;
 }

@@ -23,8 +23,9 @@ class Reader {
   bool ok() const { return error_ == Errc::ok; }
 
   // fail records `e` (the first error wins) and returns false, for `return r.fail(...)`.
+  // Errc::ok is recorded as Errc::malformed: a failed reader must never look healthy.
   bool fail(Errc e) {
-    if (error_ == Errc::ok) error_ = e;
+    if (error_ == Errc::ok) error_ = e == Errc::ok ? Errc::malformed : e;
     rest_ = {};
     return false;
   }

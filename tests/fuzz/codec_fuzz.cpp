@@ -49,9 +49,7 @@ struct Tree {
   std::vector<Node> nodes;
   std::optional<Scalars> scalars;
   std::vector<std::vector<Bytes>> nested;
-  static constexpr auto fields() {
-    return std::tuple{&Tree::nodes, &Tree::scalars, &Tree::nested};
-  }
+  static constexpr auto fields() { return std::tuple{&Tree::nodes, &Tree::scalars, &Tree::nested}; }
 };
 
 // A selector variant in the style of MLS's select(): 1 = opaque<V>, 2 = Scalars.
@@ -73,9 +71,12 @@ void write(Writer& w, const Choice& c) {
 bool read(Reader& r, Choice& c) {
   if (!r.read_uint(c.selector)) return false;
   switch (c.selector) {
-    case 1: return read(r, c.data);
-    case 2: return read(r, c.scalars);
-    default: return r.fail(Errc::invalid_value);
+    case 1:
+      return read(r, c.data);
+    case 2:
+      return read(r, c.scalars);
+    default:
+      return r.fail(Errc::invalid_value);
   }
 }
 
