@@ -12,12 +12,13 @@
 #
 # Environment: MLS_TEST_VECTORS (official vectors folder; default ../shared/mls-test-vectors
 # beside the repository), CONCLAVE_FUZZ_SECONDS, CONCLAVE_SKIP_FUZZ=1 (skip phase 3),
-# CONCLAVE_JOBS (build parallelism, default nproc).
+# CONCLAVE_JOBS (build parallelism, default nproc), CONCLAVE_ASAN_DIR / CONCLAVE_FUZZ_DIR (build
+# directories, default build-asan/ and build-fuzz/ in the repository).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-ASAN_DIR=$ROOT/build-asan
-FUZZ_DIR=$ROOT/build-fuzz
+ASAN_DIR=${CONCLAVE_ASAN_DIR:-$ROOT/build-asan}
+FUZZ_DIR=${CONCLAVE_FUZZ_DIR:-$ROOT/build-fuzz}
 JOBS=${CONCLAVE_JOBS:-$(nproc)}
 export CTEST_OUTPUT_ON_FAILURE=1
 
