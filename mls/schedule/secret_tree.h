@@ -1,0 +1,104 @@
+#pragma once
+// The secret tree and its per-sender hash ratchets (RFC 9420 §9), and the sender-data key
+// derivation (§6.3.2).
+//
+// The tree is derived lazily from encryption_secret: a node secret is computed only when a leaf
+// below it is first used, costing O(log N) derivations, and memory grows with the leaves in use
+// rather than with the group. Following the deletion schedule of §9.2, a node secret is erased
+// once both its children are derived, a leaf secret once its two ratchets are initialised, and
+// a key/nonce pair once it has been handed out.
+#include <cstdint>
+#include <map>
+#include <unordered_map>
+
+#include "mls/codec/bytes.h"
+#include "mls/codec/result.h"
+#include "mls/crypto/cipher_suite.h"
+#include "mls/crypto/secret.h"
+#include "mls/schedule/secrets.h"
+#include "mls/tree/tree_math.h"
+
+namespace conclave::mls {
+
+// The two ratchets of each leaf (§9): handshake messages (proposals, commits) and application
+// messages.
+enum class RatchetType : std::uint8_t { handshake, application };
+
+// One AEAD key and nonce of a ratchet (ratchet_key_[N]_[j], ratchet_nonce_[N]_[j]).
+struct RatchetKey {
+  std::uint32_t generation = 0;
+  Secret key;
+  Secret nonce;
+};
+
+// Bounds on how far a receiver follows a sender's ratchet out of order.
+struct SecretTreeLimits {
+  // Keys of up to `max_past` generations before the newest one derived are kept for late
+  // messages; older ones are deleted (Errc::generation_too_old).
+  std::uint32_t max_past = 1000;
+  // A message may skip at most `max_forward` generations ahead of the ratchet
+  // (Errc::generation_too_far); this caps the work one message can cause.
+  std::uint32_t max_forward = 10000;
+};
+
+class SecretTree {
+ public:
+  // The tree of `leaves` leaves rooted at `encryption_secret`. `suite` must outlive the tree.
+  SecretTree(const CipherSuite& suite, EncryptionSecret encryption_secret, LeafCount leaves,
+             SecretTreeLimits limits = {});
+
+  // next_key returns the key of `sender`'s next generation, for encrypting, and moves the
+  // ratchet past it. Errc::invalid_sender when `sender` is outside the tree;
+  // Errc::generation_too_far when the ratchet is exhausted (2^32 generations).
+  Result<RatchetKey> next_key(LeafIndex sender, RatchetType type);
+
+  // key_for returns the key of `generation` of `sender`'s ratchet, for decrypting, and deletes
+  // it: asking twice for one generation fails the second time. Skipped generations are kept
+  // within limits().max_past. Errors: Errc::invalid_sender (leaf outside the tree),
+  // Errc::generation_too_old (already handed out or outside the window), Errc::generation_too_far
+  // (more than max_forward generations ahead).
+  Result<RatchetKey> key_for(LeafIndex sender, RatchetType type, std::uint32_t generation);
+
+  LeafCount leaves() const { return leaves_; }
+  const SecretTreeLimits& limits() const { return limits_; }
+  // node_secrets_held: tree node secrets currently stored (memory use, for tests).
+  std::size_t node_secrets_held() const { return nodes_.size(); }
+  // keys_held: out-of-order keys kept for one ratchet (0 for a leaf not yet used).
+  std::size_t keys_held(LeafIndex sender, RatchetType type) const;
+
+ private:
+  struct Ratchet {
+    Secret secret;  // ratchet_secret_[N]_[next_generation]
+    std::uint32_t next_generation = 0;
+    bool exhausted = false;                       // generation 2^32 - 1 was handed out
+    std::map<std::uint32_t, RatchetKey> skipped;  // derived, not yet used, within the window
+  };
+  struct LeafRatchets {
+    Ratchet handshake;
+    Ratchet application;
+  };
+
+  Result<Ratchet*> ratchet(LeafIndex sender, RatchetType type);
+  RatchetKey derive_key(const Ratchet& r) const;
+  void advance(Ratchet& r) const;
+
+  const CipherSuite* suite_;
+  LeafCount leaves_;
+  SecretTreeLimits limits_;
+  std::unordered_map<std::uint32_t, Secret> nodes_;           // by NodeIndex::value
+  std::unordered_map<std::uint32_t, LeafRatchets> ratchets_;  // by LeafIndex::value
+};
+
+// The AEAD key and nonce protecting a PrivateMessage's SenderData (§6.3.2).
+struct SenderDataKey {
+  Secret key;
+  Secret nonce;
+};
+
+// derive_sender_data_key: ExpandWithLabel(sender_data_secret, "key" / "nonce", sample, Nk / Nn)
+// where sample is the first Nh bytes of `ciphertext` (all of it when shorter).
+SenderDataKey derive_sender_data_key(const CipherSuite& suite,
+                                     const SenderDataSecret& sender_data_secret,
+                                     ByteView ciphertext);
+
+}  // namespace conclave::mls
