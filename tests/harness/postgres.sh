@@ -50,7 +50,7 @@ start() {
   fi
   ((EUID == 0)) && chown -R postgres:postgres "$PG"
   if [[ ! -f "$PG/data/PG_VERSION" ]]; then
-    as_pg "$PGBIN/initdb" -D "$PG/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 \
+    as_pg "$PGBIN/initdb" -D "$PG/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync \
       >"$PG/initdb.log" 2>&1 || {
       cat "$PG/initdb.log" >&2
       harness_die "initdb failed"

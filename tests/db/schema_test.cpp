@@ -1,0 +1,128 @@
+// The real schema (schema/*.sql, embedded) on a fresh database: it applies, re-applies as a
+// no-op, and its constraints hold what docs/architecture.md promises.
+#include <gtest/gtest.h>
+
+#include <pqxx/pqxx>
+
+#include "db/migrations.h"
+#include "pg_test_env.h"
+
+namespace conclave::db {
+namespace {
+
+class Schema : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string base = testing::pg_conninfo();
+    ASSERT_FALSE(base.empty());
+    db_.emplace(base);
+    Result<std::vector<Migration>> ms = embedded_migrations();
+    ASSERT_TRUE(ms.has_value());
+    migrations_ = std::move(*ms);
+    Result<MigrationReport> r =
+        migrate(db_->conninfo(), migrations_, [](std::string_view l) { std::cerr << l << "\n"; });
+    ASSERT_TRUE(r.has_value()) << r.error().message();
+    conn_.emplace(db_->conninfo());
+  }
+
+  // fails: true if `sql` is rejected (in its own transaction).
+  bool fails(const std::string& sql) {
+    try {
+      pqxx::work tx(*conn_);
+      tx.exec(sql);
+      tx.commit();
+      return false;
+    } catch (const pqxx::sql_error&) {
+      return true;
+    }
+  }
+  void exec(const std::string& sql) {
+    pqxx::work tx(*conn_);
+    tx.exec(sql);
+    tx.commit();
+  }
+
+  std::optional<testing::ScratchDatabase> db_;
+  std::vector<Migration> migrations_;
+  std::optional<pqxx::connection> conn_;
+};
+
+TEST_F(Schema, AppliesOnceAndIsCurrent) {
+  Result<MigrationReport> again = migrate(*conn_, migrations_);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_TRUE(again->applied.empty());
+  Result<std::int32_t> v = check_schema(*conn_, migrations_);
+  ASSERT_TRUE(v.has_value()) << v.error().message();
+  EXPECT_EQ(*v, static_cast<std::int32_t>(migrations_.size()));
+}
+
+TEST_F(Schema, RoomsKeepMlsStateAllOrNothing) {
+  exec("INSERT INTO rooms (jid, mode) VALUES ('r1@mls.localhost', 'group_chat')");
+  EXPECT_TRUE(fails("INSERT INTO rooms (jid, mode) VALUES ('r1@mls.localhost', 'chat_room')"));
+  EXPECT_TRUE(fails("INSERT INTO rooms (jid, mode) VALUES ('r2@mls.localhost', 'other')"));
+  EXPECT_TRUE(fails("UPDATE rooms SET mls_epoch = 0 WHERE jid = 'r1@mls.localhost'"));
+  EXPECT_TRUE(fails("UPDATE rooms SET config = '[]' WHERE jid = 'r1@mls.localhost'"));
+  exec(
+      "UPDATE rooms SET mls_group_id = '\\x01', mls_epoch = 0, mls_tree_hash = '\\xaa'"
+      " WHERE jid = 'r1@mls.localhost'");
+  EXPECT_TRUE(fails("UPDATE rooms SET mls_epoch = -1 WHERE jid = 'r1@mls.localhost'"));
+  // One MLS group belongs to one room.
+  EXPECT_TRUE(
+      fails("INSERT INTO rooms (jid, mode, mls_group_id, mls_epoch, mls_tree_hash)"
+            " VALUES ('r3@mls.localhost', 'chat_room', '\\x01', 0, '\\xbb')"));
+}
+
+TEST_F(Schema, AffiliationsAreCheckedAndFollowTheirRoom) {
+  exec("INSERT INTO rooms (jid, mode) VALUES ('r1@mls.localhost', 'chat_room')");
+  exec(
+      "INSERT INTO room_affiliations (room, jid, affiliation, nick)"
+      " VALUES ('r1@mls.localhost', 'alice@localhost', 'owner', 'Alice')");
+  EXPECT_TRUE(
+      fails("INSERT INTO room_affiliations (room, jid, affiliation)"
+            " VALUES ('r1@mls.localhost', 'bob@localhost', 'none')"));
+  EXPECT_TRUE(
+      fails("INSERT INTO room_affiliations (room, jid, affiliation)"
+            " VALUES ('nope@mls.localhost', 'bob@localhost', 'member')"));
+  EXPECT_TRUE(
+      fails("INSERT INTO room_affiliations (room, jid, affiliation, nick)"
+            " VALUES ('r1@mls.localhost', 'bob@localhost', 'member', 'Alice')"));
+  exec(
+      "INSERT INTO room_affiliations (room, jid, affiliation, reason)"
+      " VALUES ('r1@mls.localhost', 'eve@localhost', 'outcast', 'spam')");
+  exec("DELETE FROM rooms WHERE jid = 'r1@mls.localhost'");
+  pqxx::read_transaction tx(*conn_);
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM room_affiliations")[0].as<int>(), 0);
+}
+
+TEST_F(Schema, ArchivePagesByIdAndTimeWithUniqueStanzaIds) {
+  exec("INSERT INTO rooms (jid, mode) VALUES ('r1@mls.localhost', 'chat_room')");
+  for (int i = 0; i < 5; ++i) {
+    exec(
+        "INSERT INTO room_archive (room, stanza_id, ts, from_nick, stanza) VALUES"
+        " ('r1@mls.localhost', 's" +
+        std::to_string(i) + "', '2024-01-01T00:00:0" + std::to_string(i) +
+        "Z', 'alice', '<message/>')");
+  }
+  EXPECT_TRUE(
+      fails("INSERT INTO room_archive (room, stanza_id, from_nick, stanza)"
+            " VALUES ('r1@mls.localhost', 's0', 'bob', '<message/>')"));
+  EXPECT_TRUE(
+      fails("INSERT INTO room_archive (id, room, stanza_id, from_nick, stanza)"
+            " VALUES (99, 'r1@mls.localhost', 'sx', 'bob', '<message/>')"));
+  pqxx::read_transaction tx(*conn_);
+  // RSM "after s1", limit 2: the two next messages in archive order.
+  pqxx::result page = tx.exec(
+      "SELECT stanza_id FROM room_archive WHERE room = 'r1@mls.localhost' AND id >"
+      " (SELECT id FROM room_archive WHERE room = 'r1@mls.localhost' AND stanza_id = 's1')"
+      " ORDER BY id LIMIT 2");
+  ASSERT_EQ(page.size(), 2u);
+  EXPECT_EQ(page[0][0].as<std::string>(), "s2");
+  EXPECT_EQ(page[1][0].as<std::string>(), "s3");
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM room_archive WHERE room = 'r1@mls.localhost'"
+                     " AND ts >= '2024-01-01T00:00:03Z'")[0]
+                .as<int>(),
+            2);
+}
+
+}  // namespace
+}  // namespace conclave::db
