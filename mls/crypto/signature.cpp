@@ -1,5 +1,7 @@
 // Signatures (RFC 9420 §5.1.2): Ed25519, Ed448 (pure EdDSA) and ECDSA over P-256/P-384/P-521
 // with the suite's hash, DER-encoded signatures as in the official test vectors.
+#include <algorithm>
+
 #include <openssl/rand.h>
 
 #include "mls/crypto/cipher_suite.h"
@@ -90,7 +92,17 @@ Result<Bytes> SigningKey::sign_with_label(std::string_view label, ByteView conte
 
 Result<SigningKey> CipherSuite::signing_key(ByteView private_key) const {
   const Impl& s = *impl_;
-  if (private_key.size() != s.sig_private_size) return fail(Errc::invalid_key);
+  // The official vectors encode some ECDSA scalars without their leading zero bytes (a 65-byte
+  // P-521 key in message-protection.json), so shorter scalars are left-padded.
+  const bool short_ecdsa = s.sig == SignatureScheme::ecdsa && !private_key.empty() &&
+                           private_key.size() < s.sig_private_size;
+  if (private_key.size() != s.sig_private_size && !short_ecdsa) return fail(Errc::invalid_key);
+  Secret padded(s.sig_private_size);
+  if (short_ecdsa) {
+    std::copy(private_key.begin(), private_key.end(),
+              padded.data() + (s.sig_private_size - private_key.size()));
+    private_key = padded.view();
+  }
   auto impl = std::make_unique<SigningKey::Impl>();
   Bytes public_key;
   if (s.sig == SignatureScheme::ecdsa) {
