@@ -1,8 +1,8 @@
 // Signatures (RFC 9420 §5.1.2): Ed25519, Ed448 (pure EdDSA) and ECDSA over P-256/P-384/P-521
 // with the suite's hash, DER-encoded signatures as in the official test vectors.
-#include <algorithm>
-
 #include <openssl/rand.h>
+
+#include <algorithm>
 
 #include "mls/crypto/cipher_suite.h"
 #include "mls/crypto/detail/pkey.h"
