@@ -5,6 +5,13 @@
 namespace conclave::mls {
 namespace {
 
+// err returns the error of `r`, or an empty code when it holds a value (never UB like
+// calling error() on a value).
+template <class T>
+std::error_code err(const Result<T>& r) {
+  return r ? std::error_code{} : r.error();
+}
+
 class SignatureTest : public ::testing::TestWithParam<std::uint16_t> {
  protected:
   const CipherSuite& suite() const { return **CipherSuite::get(GetParam()); }
@@ -65,10 +72,10 @@ TEST_P(SignatureTest, MalformedKeysRejected) {
   EXPECT_FALSE(suite().verify_with_label(Bytes(3, 7), "L", content_, *sig));
   const Bytes truncated(kp.public_key.begin(), kp.public_key.end() - 1);
   EXPECT_FALSE(suite().verify_with_label(truncated, "L", content_, *sig));
-  EXPECT_EQ(suite().signing_key({}).error(), make_error_code(Errc::invalid_key));
-  EXPECT_EQ(suite().signing_key(Bytes(kp.private_key.size() + 1, 1)).error(),
+  EXPECT_EQ(err(suite().signing_key({})), make_error_code(Errc::invalid_key));
+  EXPECT_EQ(err(suite().signing_key(Bytes(kp.private_key.size() + 1, 1))),
             make_error_code(Errc::invalid_key));
-  EXPECT_EQ(suite().sign_with_label(Bytes(2, 1), "L", content_).error(),
+  EXPECT_EQ(err(suite().sign_with_label(Bytes(kp.private_key.size() + 2, 1), "L", content_)),
             make_error_code(Errc::invalid_key));
 }
 
@@ -78,10 +85,10 @@ TEST(EcdsaTest, ScalarOutOfRangeAndOffCurvePointRejected) {
   for (std::uint16_t id : {2, 5, 7}) {
     const auto& cs = **CipherSuite::get(id);
     const KeyPair kp = cs.generate_signature_key_pair();
-    EXPECT_EQ(cs.signing_key(Bytes(kp.private_key.size(), 0)).error(),
+    EXPECT_EQ(err(cs.signing_key(Bytes(kp.private_key.size(), 0))),
               make_error_code(Errc::invalid_key))
         << id;
-    EXPECT_EQ(cs.signing_key(Bytes(kp.private_key.size(), 0xff)).error(),
+    EXPECT_EQ(err(cs.signing_key(Bytes(kp.private_key.size(), 0xff))),
               make_error_code(Errc::invalid_key))
         << id;
     const auto sig = cs.sign_with_label(kp.private_key.view(), "L", {});
@@ -90,6 +97,27 @@ TEST(EcdsaTest, ScalarOutOfRangeAndOffCurvePointRejected) {
     off_curve.back() ^= 1;
     EXPECT_FALSE(cs.verify_with_label(off_curve, "L", {}, *sig)) << id;
   }
+}
+
+// ECDSA scalars may come without leading zero bytes (message-protection.json has a 65-byte
+// P-521 key): they are left-padded, giving the same key as the full-width encoding.
+TEST(EcdsaTest, ShortScalarIsLeftPadded) {
+  for (std::uint16_t id : {2, 5, 7}) {
+    const auto& cs = **CipherSuite::get(id);
+    const KeyPair kp = cs.generate_signature_key_pair();
+    Bytes full = to_bytes(kp.private_key.view());
+    full[0] = 0;
+    full[1] = 0;
+    const Bytes short_form(full.begin() + 2, full.end());
+    const auto a = cs.signing_key(full);
+    const auto b = cs.signing_key(short_form);
+    ASSERT_TRUE(a) << id;
+    ASSERT_TRUE(b) << id;
+    EXPECT_EQ(a->public_key(), b->public_key()) << id;
+  }
+  // EdDSA keys have one fixed length.
+  const auto& ed = **CipherSuite::get(1);
+  EXPECT_EQ(err(ed.signing_key(Bytes(31, 1))), make_error_code(Errc::invalid_key));
 }
 
 }  // namespace
