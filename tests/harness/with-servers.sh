@@ -58,9 +58,19 @@ cleanup() {
     harness_log "run directory kept: $RUN"
   fi
 }
+CHILD=
+# on_signal passes INT/TERM on to the command, waits for it, and exits (the EXIT trap then stops
+# the servers).
+on_signal() {
+  if [[ -n "$CHILD" ]]; then
+    kill "-$1" "$CHILD" 2>/dev/null || true
+    wait "$CHILD" 2>/dev/null || true
+  fi
+  exit "$2"
+}
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'on_signal INT 130' INT
+trap 'on_signal TERM 143' TERM
 
 if wants postgres; then
   STARTED+=(postgres)
@@ -77,8 +87,13 @@ for server in ejabberd prosody; do
   load_env "$("$HERE/$server.sh" start "$RUN")"
 done
 
+# In the background so that a signal reaches the trap at once (bash runs traps only between
+# commands, and `wait` is interruptible). Its stdin stays ours: background jobs of a
+# non-interactive shell would otherwise read /dev/null.
+"$@" <&0 &
+CHILD=$!
 set +e
-"$@"
+wait "$CHILD"
 STATUS=$?
 set -e
 exit "$STATUS"
