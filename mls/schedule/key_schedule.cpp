@@ -1,8 +1,6 @@
 #include "mls/schedule/key_schedule.h"
 
-#include <algorithm>
 #include <cstdint>
-#include <limits>
 
 namespace conclave::mls {
 
@@ -80,9 +78,9 @@ Result<KeyPair> derive_external_key_pair(const CipherSuite& suite,
 
 Result<Secret> mls_exporter(const CipherSuite& suite, const ExporterSecret& exporter_secret,
                             std::string_view label, ByteView context, std::size_t length) {
-  // HKDF-Expand yields at most 255 blocks; KDFLabel.length is a uint16.
-  const std::size_t max_length =
-      std::min<std::size_t>(255 * suite.hash_size(), std::numeric_limits<std::uint16_t>::max());
+  // HKDF-Expand yields at most 255 blocks of Nh bytes (RFC 5869 §2.3). That is below 2^16 for
+  // every suite (Nh <= 64), so KDFLabel's uint16 length never binds first.
+  const std::size_t max_length = 255 * suite.hash_size();
   if (length > max_length) return fail(Errc::invalid_value);
   const Secret derived = suite.derive_secret(exporter_secret.view(), label);
   return suite.expand_with_label(derived.view(), "exported", suite.hash(context), length);

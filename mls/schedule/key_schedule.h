@@ -86,7 +86,7 @@ Result<KeyPair> derive_external_key_pair(const CipherSuite& suite,
 // mls_exporter(Label, Context, Length) =
 //   ExpandWithLabel(DeriveSecret(exporter_secret, Label), "exported", Hash(Context), Length)
 // `label` is arbitrary bytes. Fails with Errc::invalid_value when `length` exceeds what
-// KDFLabel (uint16) or the KDF (255 * Nh) can produce.
+// the KDF can produce (255 * Nh bytes).
 Result<Secret> mls_exporter(const CipherSuite& suite, const ExporterSecret& exporter_secret,
                             std::string_view label, ByteView context, std::size_t length);
 
