@@ -5,7 +5,7 @@
 namespace conclave::vectors {
 
 std::span<const Kind> kinds() {
-  static constexpr std::array<Kind, 9> kKinds{{
+  static constexpr std::array<Kind, 10> kKinds{{
       {"tree-math", &check_tree_math},
       {"crypto-basics", &check_crypto_basics},
       {"secret-tree", &check_secret_tree},
@@ -15,6 +15,7 @@ std::span<const Kind> kinds() {
       {"transcript-hashes", &check_transcript_hashes},
       {"deserialization", &check_deserialization},
       {"messages", &check_messages},
+      {"welcome", &check_welcome},
   }};
   return kKinds;
 }

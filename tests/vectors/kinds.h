@@ -29,5 +29,6 @@ void check_psk_secret(const nlohmann::json& file, Report& report);
 void check_transcript_hashes(const nlohmann::json& file, Report& report);
 void check_deserialization(const nlohmann::json& file, Report& report);
 void check_messages(const nlohmann::json& file, Report& report);
+void check_welcome(const nlohmann::json& file, Report& report);
 
 }  // namespace conclave::vectors
