@@ -5,7 +5,7 @@
 namespace conclave::vectors {
 
 std::span<const Kind> kinds() {
-  static constexpr std::array<Kind, 10> kKinds{{
+  static constexpr std::array<Kind, 13> kKinds{{
       {"tree-math", &check_tree_math},
       {"crypto-basics", &check_crypto_basics},
       {"secret-tree", &check_secret_tree},
@@ -15,6 +15,9 @@ std::span<const Kind> kinds() {
       {"transcript-hashes", &check_transcript_hashes},
       {"deserialization", &check_deserialization},
       {"messages", &check_messages},
+      {"tree-validation", &check_tree_validation},
+      {"tree-operations", &check_tree_operations},
+      {"treekem", &check_treekem},
       {"welcome", &check_welcome},
   }};
   return kKinds;

@@ -29,6 +29,9 @@ void check_psk_secret(const nlohmann::json& file, Report& report);
 void check_transcript_hashes(const nlohmann::json& file, Report& report);
 void check_deserialization(const nlohmann::json& file, Report& report);
 void check_messages(const nlohmann::json& file, Report& report);
+void check_tree_validation(const nlohmann::json& file, Report& report);
+void check_tree_operations(const nlohmann::json& file, Report& report);
+void check_treekem(const nlohmann::json& file, Report& report);
 void check_welcome(const nlohmann::json& file, Report& report);
 
 }  // namespace conclave::vectors
