@@ -5,7 +5,7 @@
 namespace conclave::vectors {
 
 std::span<const Kind> kinds() {
-  static constexpr std::array<Kind, 13> kKinds{{
+  static constexpr std::array<Kind, 14> kKinds{{
       {"tree-math", &check_tree_math},
       {"crypto-basics", &check_crypto_basics},
       {"secret-tree", &check_secret_tree},
@@ -19,6 +19,7 @@ std::span<const Kind> kinds() {
       {"tree-operations", &check_tree_operations},
       {"treekem", &check_treekem},
       {"welcome", &check_welcome},
+      {"passive-client", &check_passive_client},
   }};
   return kKinds;
 }

@@ -1,0 +1,123 @@
+#pragma once
+// Group: one member's state of an MLS group (RFC 9420 §8-§12): the public epoch state, the
+// member's private tree keys, the epoch secrets and secret tree, and the proposals received in
+// the current epoch.
+//
+// Changes follow stage -> merge (docs/style.md P9): stage_* functions leave the group untouched
+// and return a StagedCommit holding the next epoch; the caller persists what it must, then
+// replaces its Group with std::move(staged).merge(). Not thread-safe (one group per strand).
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "mls/codec/result.h"
+#include "mls/crypto/cipher_suite.h"
+#include "mls/crypto/rng.h"
+#include "mls/framing/mls_message.h"
+#include "mls/framing/ratchet_tree.h"
+#include "mls/group/commit_apply.h"
+#include "mls/schedule/key_schedule.h"
+#include "mls/schedule/secret_tree.h"
+#include "mls/treesync/public_tree.h"
+#include "mls/treesync/tree_private.h"
+
+namespace conclave::mls {
+
+// The private keys behind a KeyPackage: what a client keeps until it joins.
+struct KeyPackageSecrets {
+  Secret init_private_key;
+  Secret encryption_private_key;  // the leaf's HPKE key
+  Secret signature_private_key;
+};
+
+// BytesLess orders byte strings (out of line: GCC 12 warns falsely on the inlined std::less).
+struct BytesLess {
+  bool operator()(const Bytes& a, const Bytes& b) const;
+};
+
+// External PSKs the member knows, by psk_id.
+using PskStore = std::map<Bytes, Secret, BytesLess>;
+
+struct GroupOptions {
+  // Seconds since the epoch for KeyPackage lifetime checks; nullopt skips them (§7.3 makes them
+  // only RECOMMENDED for received leaves).
+  std::optional<std::uint64_t> now;
+  bool encrypt_handshake = false;  // send proposals and commits as PrivateMessage
+};
+
+class StagedCommit;
+
+class Group {
+ public:
+  Group(Group&&) noexcept = default;
+  Group& operator=(Group&&) noexcept = default;
+
+  // join processes a Welcome addressed to `kp` (§12.4.3.1): decrypts GroupSecrets and
+  // GroupInfo, takes the tree from the ratchet_tree extension or `tree`, validates the whole
+  // tree and the GroupInfo signature, runs the key schedule (PSKs from `psks`) and checks the
+  // confirmation tag. Errors: Errc::invalid_value (no entry for kp, no tree), decryption,
+  // Errc::bad_signature, tree validation errors, Errc::unknown_psk, Errc::bad_confirmation_tag.
+  static Result<Group> join(const CipherSuite& suite, const Welcome& welcome, const KeyPackage& kp,
+                            KeyPackageSecrets secrets, const std::optional<RatchetTree>& tree,
+                            PskStore psks = {}, GroupOptions options = {});
+
+  // --- receiving ---------------------------------------------------------------------------
+  // handle_proposal verifies and caches a proposal message of the current epoch.
+  Status handle_proposal(const MlsMessage& msg);
+  // stage_commit verifies a Commit message (PublicMessage or PrivateMessage) and returns the
+  // next epoch; the group is unchanged.
+  Result<StagedCommit> stage_commit(const MlsMessage& msg) const;
+
+  // --- state ---------------------------------------------------------------------------------
+  const CipherSuite& suite() const { return *st_.suite; }
+  const GroupContext& context() const { return st_.context; }
+  std::uint64_t epoch() const { return st_.context.epoch; }
+  const PublicTree& tree() const { return st_.tree; }
+  LeafIndex own_leaf() const { return priv_.own_leaf(); }
+  ByteView epoch_authenticator() const { return secrets_.epoch_authenticator.view(); }
+  // exporter: MLS-Exporter(label, context, length) (§8.5).
+  Result<Secret> exporter(std::string_view label, ByteView context, std::size_t length) const;
+
+ private:
+  friend class StagedCommit;
+  Group(EpochState st, TreePrivate priv, EpochSecrets secrets, SigningKey signer,
+        Secret signer_private, PskStore psks, GroupOptions options);
+  Result<AuthenticatedContent> unprotect(const MlsMessage& msg, SecretTree& tree) const;
+  Result<PskSecret> psk_secret(std::span<const PreSharedKeyID> ids) const;
+  void inherit_resumption_psks(const std::map<std::uint64_t, Secret>& older);
+
+  EpochState st_;
+  TreePrivate priv_;
+  EpochSecrets secrets_;
+  std::unique_ptr<SecretTree> secret_tree_;  // mutable per message; unique_ptr keeps it stable
+  SigningKey signer_;
+  Secret signer_private_;
+  PskStore psks_;
+  GroupOptions options_;
+  std::vector<CachedProposal> proposals_;
+  std::vector<PendingUpdate> own_updates_;
+  std::map<std::uint64_t, Secret> resumption_psks_;  // by epoch, recent epochs only
+};
+
+// StagedCommit: a verified Commit and the epoch it leads to. merge() yields the new Group.
+class StagedCommit {
+ public:
+  // removes_self: the Commit removed this member; there is no next epoch for it (§12.4.2).
+  bool removes_self() const { return removed_self_; }
+  // context of the next epoch; only when !removes_self().
+  const GroupContext& context() const { return next_->context(); }
+  // merge yields the next epoch's Group; only when !removes_self().
+  Group merge() && { return std::move(*next_); }
+
+ private:
+  friend class Group;
+  StagedCommit(std::optional<Group> next, bool removed)
+      : next_(std::move(next)), removed_self_(removed) {}
+  std::optional<Group> next_;
+  bool removed_self_ = false;
+};
+
+}  // namespace conclave::mls
