@@ -5,12 +5,13 @@
 #   tests/harness/with-servers.sh ctest --test-dir build -L integration
 #
 # Which servers: $CONCLAVE_TEST_SERVERS, a space-separated subset of "postgres ejabberd prosody"
-# (default "postgres"). ejabberd and prosody are started only if their harness script exists.
+# (default "postgres"; commas also separate; postgres is always started). ejabberd and prosody are started only if their harness script exists.
 # Exported to the command:
 #   CONCLAVE_TEST_PG                   libpq connection string (database conclave_test)
 #   CONCLAVE_TEST_PG_RUNDIR            run directory of that server, for tests that restart it
 #                                      with tests/harness/postgres.sh restart
 #   CONCLAVE_TEST_HARNESS              this directory
+#   CONCLAVE_TEST_RUNDIR               the run directory (servers' data: RUNDIR/<server>/)
 #   CONCLAVE_TEST_EJABBERD_C2S / CONCLAVE_TEST_EJABBERD_COMPONENT   ports (with ejabberd)
 #   CONCLAVE_TEST_PROSODY_*            whatever prosody.sh start prints (with prosody)
 #   CONCLAVE_COMPONENT_SECRET          XEP-0114 secret of mls.localhost (default "secret")
@@ -28,10 +29,15 @@ source "$HERE/lib.sh"
 }
 
 SERVERS=${CONCLAVE_TEST_SERVERS:-postgres}
+SERVERS=${SERVERS//,/ } # "prosody,ejabberd" works as well as "prosody ejabberd"
+# Every integration test that runs the component needs PostgreSQL: naming only XMPP servers
+# starts it too.
+[[ " $SERVERS " == *" postgres "* ]] || SERVERS="postgres $SERVERS"
 export CONCLAVE_COMPONENT_SECRET=${CONCLAVE_COMPONENT_SECRET:-secret}
 export CONCLAVE_TEST_HARNESS=$HERE
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/conclave-test.XXXXXX")
 chmod 755 "$RUN"
+export CONCLAVE_TEST_RUNDIR=$RUN # e.g. for `prosody.sh register "$CONCLAVE_TEST_RUNDIR" u pw`
 STARTED=()
 STATUS=1
 

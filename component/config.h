@@ -1,0 +1,45 @@
+#pragma once
+// Config: the component's configuration file, an INI file of `key = value` lines in
+// [sections]. Every key and its default is documented in docs/configuration.md; an example is
+// deploy/conclave.conf.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "component/store/result.h"
+
+namespace conclave::component {
+
+struct Config {
+  // [component]
+  std::string domain;  // required
+  std::string secret;  // required
+  std::string name = "Conclave rooms";
+  // [server]
+  std::string server_host = "127.0.0.1";
+  std::uint16_t server_port = 5347;
+  // [database]
+  std::string database_url;  // required
+  std::size_t database_pool = 4;
+  // [service]
+  std::set<std::string> admins;  // bare JIDs
+  // [limits]
+  std::size_t max_occupants = 1000;
+  std::size_t max_history = 50;
+  std::size_t mam_max_page = 100;
+  std::size_t max_stanza_bytes = 256 * 1024;
+  std::size_t max_queued = 10'000;
+  // [log]
+  std::string log_level = "info";
+};
+
+// parse_config: the text of a configuration file. On error returns the message (with the line
+// number) in `error` and an empty optional; unknown sections or keys are errors, so a typo
+// cannot silently fall back to a default.
+std::optional<Config> parse_config(std::string_view text, std::string& error);
+std::optional<Config> load_config(const std::string& path, std::string& error);
+
+}  // namespace conclave::component

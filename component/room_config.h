@@ -1,0 +1,45 @@
+#pragma once
+// RoomConfig: a room's muc#roomconfig settings (XEP-0045 §10.2, §15.5.3), the owner's form,
+// and their storage as a settings map (component/store/room_store.h).
+#include <cstddef>
+#include <map>
+#include <string>
+
+#include "xmpp/data_form.h"
+#include "xmpp/result.h"
+
+namespace conclave::component {
+
+enum class Whois { moderators, anyone };  // semi-anonymous / non-anonymous
+enum class PmPolicy { anyone, participants, moderators, none };
+
+struct RoomConfig {
+  std::string name;
+  std::string description;
+  bool persistent = false;
+  bool public_room = true;
+  bool members_only = false;
+  bool moderated = false;
+  bool password_protected = false;
+  std::string password;
+  Whois whois = Whois::moderators;
+  bool change_subject = false;  // occupants (not only moderators) may change the subject
+  bool allow_invites = false;   // occupants (not only admins) may invite into members-only rooms
+  PmPolicy allow_pm = PmPolicy::anyone;
+  std::size_t max_users = 0;  // 0: the service limit
+  std::size_t max_history = 20;
+
+  bool non_anonymous() const { return whois == Whois::anyone; }
+};
+
+// The owner's configuration form (type form, FORM_TYPE muc#roomconfig) with current values.
+xmpp::DataForm config_form(const RoomConfig& c, std::size_t service_max_history);
+// Applies a submitted form: fields absent keep their value. Fails with invalid_form on a value
+// that does not parse (a boolean that is not one, an unknown list option, a number that is not).
+xmpp::Status apply_config_form(RoomConfig& c, const xmpp::DataForm& submitted,
+                               std::size_t service_max_history);
+
+void write_settings(const RoomConfig& c, std::map<std::string, std::string>& out);
+RoomConfig read_settings(const std::map<std::string, std::string>& in);
+
+}  // namespace conclave::component

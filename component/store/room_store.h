@@ -1,0 +1,55 @@
+#pragma once
+// RoomStore: rooms, their configuration and their affiliations, as the component needs them
+// (docs/style.md P2: declared here, implemented in db/pg_room_store.cpp and by an in-memory fake
+// in tests/component/). Every call blocks: the component calls it from a database thread only,
+// never from the XMPP I/O thread (component/blocking_runner.h).
+#include <map>
+#include <string>
+#include <vector>
+
+#include "component/store/result.h"
+
+namespace conclave::component {
+
+// One XEP-0045 §5.2 affiliation row. affiliation is "owner", "admin", "member", "outcast";
+// "none" means "delete the row" when saved.
+struct AffiliationRecord {
+  std::string jid;  // bare user JID, normalised
+  std::string affiliation;
+  std::string reason;
+  std::string nick;  // registered nickname, "" when none
+  bool operator==(const AffiliationRecord&) const = default;
+};
+
+struct RoomRecord {
+  std::string jid;  // bare room JID, normalised
+  bool persistent = false;
+  // Everything else the room keeps (muc#roomconfig values, subject, occupant-id salt), by name.
+  // Values are strings; the room layer owns their meaning (component/room_config.h).
+  std::map<std::string, std::string> settings;
+  std::vector<AffiliationRecord> affiliations;
+  bool operator==(const RoomRecord&) const = default;
+};
+
+class RoomStore {
+ public:
+  virtual ~RoomStore() = default;
+
+  // load_persistent: every persistent room with its affiliations.
+  virtual Result<std::vector<RoomRecord>> load_persistent() = 0;
+  // purge_temporary: deletes the rows of non-persistent rooms (left over from a crash: a
+  // temporary room does not outlive the process) and, by cascade, their archives.
+  virtual Status purge_temporary() = 0;
+  // create: inserts a new room with its affiliations. Error: conflict if it exists.
+  virtual Status create(const RoomRecord& room) = 0;
+  // save: updates persistent + settings of an existing room (affiliations untouched).
+  // Error: not_found.
+  virtual Status save(const RoomRecord& room) = 0;
+  // set_affiliations: applies the changes in one transaction ("none" deletes the row).
+  virtual Status set_affiliations(const std::string& room,
+                                  const std::vector<AffiliationRecord>& changes) = 0;
+  // destroy: deletes the room, its affiliations and its archive. Not an error if absent.
+  virtual Status destroy(const std::string& room) = 0;
+};
+
+}  // namespace conclave::component

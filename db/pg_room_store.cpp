@@ -1,0 +1,121 @@
+#include "db/pg_room_store.h"
+
+#include <pqxx/pqxx>
+
+#include "component/store/settings_codec.h"
+
+namespace conclave::db {
+
+using component::AffiliationRecord;
+using component::RoomRecord;
+using component::StoreErrc;
+
+namespace {
+
+// Rooms hosted by this component are MUC chat rooms (rooms.mode, schema/0001_initial.sql).
+constexpr const char* kMode = "chat_room";
+
+void write_affiliation(pqxx::work& tx, const std::string& room, const AffiliationRecord& a) {
+  if (a.affiliation == "none") {
+    tx.exec_params0("DELETE FROM room_affiliations WHERE room = $1 AND jid = $2", room, a.jid);
+    return;
+  }
+  // A registered nick that another user holds would violate the unique index: the room layer
+  // checks nicks first, so this only keeps the row's own nick.
+  tx.exec_params0(
+      "INSERT INTO room_affiliations (room, jid, affiliation, reason, nick) "
+      "VALUES ($1, $2, $3, NULLIF($4, ''), NULLIF($5, '')) "
+      "ON CONFLICT (room, jid) DO UPDATE SET affiliation = EXCLUDED.affiliation, "
+      "reason = EXCLUDED.reason, nick = COALESCE(EXCLUDED.nick, room_affiliations.nick)",
+      room, a.jid, a.affiliation, a.reason, a.nick);
+}
+
+}  // namespace
+
+component::Result<std::vector<RoomRecord>> PgRoomStore::load_persistent() {
+  return pool_.run<std::vector<RoomRecord>>(
+      [](pqxx::connection_base& c) -> Result<std::vector<RoomRecord>> {
+        pqxx::read_transaction tx(c);
+        std::vector<RoomRecord> out;
+        std::map<std::string, std::size_t> index;
+        for (const auto& row :
+             tx.exec("SELECT jid, persistent, config::text FROM rooms WHERE persistent "
+                     "ORDER BY jid")) {
+          RoomRecord r;
+          r.jid = row[0].as<std::string>();
+          r.persistent = row[1].as<bool>();
+          r.settings = component::decode_settings(row[2].as<std::string>());
+          index[r.jid] = out.size();
+          out.push_back(std::move(r));
+        }
+        for (const auto& row :
+             tx.exec("SELECT a.room, a.jid, a.affiliation, COALESCE(a.reason, ''), "
+                     "COALESCE(a.nick, '') FROM room_affiliations a JOIN rooms r ON r.jid = a.room "
+                     "WHERE r.persistent ORDER BY a.room, a.jid")) {
+          auto it = index.find(row[0].as<std::string>());
+          if (it == index.end()) continue;
+          out[it->second].affiliations.push_back(
+              {row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<std::string>(),
+               row[4].as<std::string>()});
+        }
+        return out;
+      });
+}
+
+component::Status PgRoomStore::purge_temporary() {
+  return pool_.run([](pqxx::connection_base& c) -> Status {
+    pqxx::work tx(c);
+    tx.exec0("DELETE FROM rooms WHERE NOT persistent");
+    tx.commit();
+    return {};
+  });
+}
+
+component::Status PgRoomStore::create(const RoomRecord& room) {
+  return pool_.run([&](pqxx::connection_base& c) -> Status {
+    pqxx::work tx(c);
+    auto r = tx.exec_params(
+        "INSERT INTO rooms (jid, mode, persistent, config) VALUES ($1, $2, $3, $4::jsonb) "
+        "ON CONFLICT (jid) DO NOTHING",
+        room.jid, kMode, room.persistent, component::encode_settings(room.settings));
+    if (r.affected_rows() != 1) return fail(make_error_code(StoreErrc::conflict));
+    for (const AffiliationRecord& a : room.affiliations) write_affiliation(tx, room.jid, a);
+    tx.commit();
+    return {};
+  });
+}
+
+component::Status PgRoomStore::save(const RoomRecord& room) {
+  return pool_.run([&](pqxx::connection_base& c) -> Status {
+    pqxx::work tx(c);
+    auto r = tx.exec_params("UPDATE rooms SET persistent = $2, config = $3::jsonb WHERE jid = $1",
+                            room.jid, room.persistent, component::encode_settings(room.settings));
+    if (r.affected_rows() != 1) return fail(make_error_code(StoreErrc::not_found));
+    tx.commit();
+    return {};
+  });
+}
+
+component::Status PgRoomStore::set_affiliations(const std::string& room,
+                                                const std::vector<AffiliationRecord>& changes) {
+  return pool_.run([&](pqxx::connection_base& c) -> Status {
+    pqxx::work tx(c);
+    // Lock the room row: a concurrent destroy cannot leave orphan rows behind.
+    auto r = tx.exec_params("SELECT 1 FROM rooms WHERE jid = $1 FOR UPDATE", room);
+    if (r.empty()) return fail(make_error_code(StoreErrc::not_found));
+    for (const AffiliationRecord& a : changes) write_affiliation(tx, room, a);
+    tx.commit();
+    return {};
+  });
+}
+
+component::Status PgRoomStore::destroy(const std::string& room) {
+  return pool_.run([&](pqxx::connection_base& c) -> Status {
+    pqxx::work tx(c);
+    tx.exec_params0("DELETE FROM rooms WHERE jid = $1", room);  // cascades to the archive
+    tx.commit();
+    return {};
+  });
+}
+
+}  // namespace conclave::db

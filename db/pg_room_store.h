@@ -1,0 +1,27 @@
+#pragma once
+// PgRoomStore: component::RoomStore on PostgreSQL (tables rooms, room_affiliations of
+// schema/0001_initial.sql). Every call blocks on a pooled connection: call it from a database
+// thread only (component/blocking_runner.h).
+#include "component/store/room_store.h"
+#include "db/connection_pool.h"
+
+namespace conclave::db {
+
+class PgRoomStore : public component::RoomStore {
+ public:
+  // `pool` must outlive the store.
+  explicit PgRoomStore(ConnectionPool& pool) : pool_(pool) {}
+
+  component::Result<std::vector<component::RoomRecord>> load_persistent() override;
+  component::Status purge_temporary() override;
+  component::Status create(const component::RoomRecord& room) override;
+  component::Status save(const component::RoomRecord& room) override;
+  component::Status set_affiliations(
+      const std::string& room, const std::vector<component::AffiliationRecord>& changes) override;
+  component::Status destroy(const std::string& room) override;
+
+ private:
+  ConnectionPool& pool_;
+};
+
+}  // namespace conclave::db

@@ -1,0 +1,411 @@
+#!/usr/bin/python3
+"""Integration scenarios: the real `conclave` binary attached to a real Prosody or ejabberd
+(started by tests/harness/with-servers.sh), with a real PostgreSQL, driven by slixmpp clients.
+
+usage: muc_integration.py CONCLAVE_BINARY SERVER SCENARIO
+  SERVER: prosody | ejabberd;  SCENARIO: one of SCENARIOS below.
+Needs CONCLAVE_TEST_PG, CONCLAVE_TEST_RUNDIR, CONCLAVE_TEST_<SERVER>_C2S and _COMPONENT; without
+them the test FAILS (a misconfigured run must not pass by skipping).
+"""
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from muc_client import (C, MUC_USER, Client, TestFailure, check, codes,  # noqa: E402
+                        error_condition, new_id)
+
+SERVICE = "mls.localhost"
+HERE = os.path.dirname(os.path.abspath(__file__))
+HARNESS = os.path.join(HERE, "..", "harness")
+PASSWORD = "pw-integration"
+
+
+def env(name):
+    v = os.environ.get(name)
+    if not v:
+        raise TestFailure("%s is not set: run through tests/harness/with-servers.sh with "
+                          "CONCLAVE_TEST_SERVERS=prosody,ejabberd" % name)
+    return v
+
+
+class World:
+    def __init__(self, binary, server, scenario):
+        self.binary, self.server, self.scenario = binary, server, scenario
+        self.pg = env("CONCLAVE_TEST_PG")
+        self.rundir = env("CONCLAVE_TEST_RUNDIR")
+        self.c2s = int(env("CONCLAVE_TEST_%s_C2S" % server.upper()))
+        self.component = int(env("CONCLAVE_TEST_%s_COMPONENT" % server.upper()))
+        self.secret = os.environ.get("CONCLAVE_COMPONENT_SECRET", "secret")
+        self.proc = None
+        self.clients = []
+        self.tmp = tempfile.mkdtemp(prefix="conclave-it-")
+        self.log_path = os.path.join(self.tmp, "conclave.log")
+        self.db = "it_%s_%s" % (server, scenario)
+
+    def psql(self, sql):
+        subprocess.run(["psql", self.pg, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql], check=True)
+
+    def setup(self):
+        self.psql("DROP DATABASE IF EXISTS %s WITH (FORCE)" % self.db)
+        self.psql("CREATE DATABASE %s" % self.db)
+        sep = "&" if "?" in self.pg else "?"
+        url = self.pg + sep + "dbname=" + self.db
+        self.conf = os.path.join(self.tmp, "conclave.conf")
+        with open(self.conf, "w") as f:
+            f.write("[component]\ndomain = %s\nsecret = %s\n[server]\nhost = 127.0.0.1\nport = %d\n"
+                    "[database]\nurl = %s\n[log]\nlevel = debug\n" % (SERVICE, self.secret, self.component, url))
+        subprocess.run([self.binary, "migrate", "--config", self.conf], check=True)
+
+    def register(self, user):
+        # The harness scripts use the servers' own tools (in-band registration is rate-limited by
+        # ejabberd). A user left from an earlier scenario is fine: the password is the same.
+        script = os.path.join(HARNESS, self.server + ".sh")
+        subprocess.run([script, "register", self.rundir, user, PASSWORD],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def start_conclave(self):
+        log = open(self.log_path, "a")
+        self.proc = subprocess.Popen([self.binary, "run", "--config", self.conf], stderr=log, stdout=log)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            with open(self.log_path) as f:
+                text = f.read()
+            if text.count("connected to") > self.connects_seen:
+                self.connects_seen += 1
+                return
+            if self.proc.poll() is not None:
+                raise TestFailure("conclave exited: " + text[-2000:])
+            time.sleep(0.1)
+        raise TestFailure("conclave did not connect: " + open(self.log_path).read()[-2000:])
+
+    connects_seen = 0
+
+    def stop_conclave(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                rc = self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                raise TestFailure("conclave ignored SIGTERM")
+            check(rc == 0, "conclave exit status %s after SIGTERM" % rc)
+        self.proc = None
+
+    async def client(self, user):
+        self.register(user)
+        c = Client("%s@localhost/it" % user, PASSWORD, self.c2s)
+        await c.login()
+        self.clients.append(c)
+        return c
+
+    async def close(self):
+        for c in self.clients:
+            await c.quit()
+
+    def room(self, name):
+        return "%s-%s@%s" % (name, self.server, SERVICE)
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers shared by the scenarios.
+
+def is_presence_from(room_nick):
+    return lambda s: s.tag == C + "presence" and s.get("from") == room_nick
+
+
+async def create_instant(owner, room, nick, config=None):
+    """Creates a room (201), accepts the default configuration or submits `config` fields."""
+    seq = await owner.join_sequence("%s/%s" % (room, nick))
+    me = [s for s in seq if s.tag == C + "presence" and 110 in codes(s)]
+    check(len(me) == 1, "one self-presence on creation, got %d" % len(me))
+    check(201 in codes(me[0]), "status 201 on creation: %s" % codes(me[0]))
+    fields = "".join("<field var='%s'><value>%s</value></field>" % kv for kv in (config or {}).items())
+    r = await owner.iq(room, "set", "<query xmlns='http://jabber.org/protocol/muc#owner'>"
+                       "<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>"
+                       "http://jabber.org/protocol/muc#roomconfig</value></field>%s</x></query>" % fields)
+    check(r.get("type") == "result", "configuration accepted: %s" % error_condition(r))
+
+
+async def say(client, room, body):
+    i = new_id("m")
+    client.raw("<message type='groupchat' to='%s' id='%s'><body>%s</body></message>" % (room, i, body))
+    return i
+
+
+async def expect_groupchat(client, room, nick, body, msg_id=None):
+    m = await client.wait_for(lambda s: s.tag == C + "message" and s.get("from") == "%s/%s" % (room, nick)
+                              and s.findtext(C + "body") == body, "groupchat '%s'" % body)
+    if msg_id is not None:
+        check(m.get("id") == msg_id, "reflection keeps the client's id (muc#stable_id)")
+    sid = m.find("{urn:xmpp:sid:0}stanza-id")
+    check(sid is not None and sid.get("by") == room, "stanza-id by the room")
+    check(m.find("{urn:xmpp:occupant-id:0}occupant-id") is not None, "occupant-id")
+    return m
+
+
+# ---------------------------------------------------------------------------------------------
+# Scenarios.
+
+async def scenario_basic(w):
+    """Create, configure, disco, join order, chat, private message, nick change, self-ping, leave."""
+    alice, bob = await w.client("alice"), await w.client("bob")
+    room = w.room("basic")
+    await create_instant(alice, room, "Alice", {"muc#roomconfig_roomname": "Basic"})
+
+    info = await bob.iq(room, "get", "<query xmlns='http://jabber.org/protocol/disco#info'/>")
+    feats = {f.get("var") for f in info.iter("{http://jabber.org/protocol/disco#info}feature")}
+    for f in ("http://jabber.org/protocol/muc", "muc_open", "muc_semianonymous", "muc_temporary",
+              "muc_unmoderated", "muc_unsecured", "muc_public", "urn:xmpp:mam:2", "urn:xmpp:occupant-id:0",
+              "http://jabber.org/protocol/muc#stable_id", "http://jabber.org/protocol/muc#self-ping-optimization"):
+        check(f in feats, "room feature " + f)
+    check(any(x.get("type") == "result" for x in info.iter("{jabber:x:data}x")), "muc#roominfo form")
+    items = await bob.iq(SERVICE, "get", "<query xmlns='http://jabber.org/protocol/disco#items'/>")
+    check(any(i.get("jid") == room for i in items.iter("{http://jabber.org/protocol/disco#items}item")),
+          "the service lists the public room")
+    sinfo = await bob.iq(SERVICE, "get", "<query xmlns='http://jabber.org/protocol/disco#info'/>")
+    ident = sinfo.find("{http://jabber.org/protocol/disco#info}query/{http://jabber.org/protocol/disco#info}identity")
+    check(ident is not None and ident.get("category") == "conference" and ident.get("type") == "text",
+          "service identity conference/text")
+
+    mid = await say(alice, room, "before bob")
+    await expect_groupchat(alice, room, "Alice", "before bob", mid)
+
+    seq = await bob.join_sequence(room + "/Bob")
+    kinds = []
+    for s in seq:
+        if s.tag == C + "presence":
+            kinds.append("self" if 110 in codes(s) else "other:" + s.get("from").split("/")[1])
+        elif s.find(C + "subject") is not None:
+            kinds.append("subject")
+        elif s.find(C + "body") is not None:
+            kinds.append("history")
+    check(kinds == ["other:Alice", "self", "history", "subject"], "join order: %s" % kinds)
+    check(seq[2].find("{urn:xmpp:delay}delay") is not None, "history carries a delay")
+    await alice.wait_for(is_presence_from(room + "/Bob"), "Bob's arrival")
+
+    mid = await say(bob, room, "hello")
+    await expect_groupchat(alice, room, "Bob", "hello")
+    await expect_groupchat(bob, room, "Bob", "hello", mid)
+
+    # A client-sent stanza-id claiming to be the room's is stripped (XEP-0359 §5).
+    bob.raw("<message type='groupchat' to='%s' id='forge'><body>forged</body>"
+            "<stanza-id xmlns='urn:xmpp:sid:0' by='%s' id='fake'/></message>" % (room, room))
+    m = await expect_groupchat(alice, room, "Bob", "forged")
+    check(m.find("{urn:xmpp:sid:0}stanza-id").get("id") != "fake", "forged stanza-id stripped")
+
+    # Private message.
+    alice.raw("<message type='chat' to='%s/Bob' id='pm1'><body>psst</body></message>" % room)
+    pm = await bob.wait_for(lambda s: s.tag == C + "message" and s.findtext(C + "body") == "psst", "PM")
+    check(pm.get("from") == room + "/Alice", "PM from the occupant JID")
+
+    # Self-ping (XEP-0410): joined answers result, not joined answers not-acceptable.
+    r = await bob.iq(room + "/Bob", "get", "<ping xmlns='urn:xmpp:ping'/>")
+    check(r.get("type") == "result", "self-ping while joined")
+    carol = await w.client("carol")
+    r = await carol.iq(room + "/Carol", "get", "<ping xmlns='urn:xmpp:ping'/>")
+    check(error_condition(r) == "not-acceptable", "self-ping when not joined: %s" % error_condition(r))
+    # Non-occupant groupchat is refused.
+    carol.raw("<message type='groupchat' to='%s' id='x1'><body>intruder</body></message>" % room)
+    e = await carol.wait_for(lambda s: s.get("id") == "x1", "error for non-occupant message")
+    check(error_condition(e) == "not-acceptable", "non-occupant message: not-acceptable")
+
+    # Nick conflict, then nick change.
+    carol_seq = await carol.join_sequence(room + "/Bob")
+    check(carol_seq[-1].get("type") == "error" and error_condition(carol_seq[-1]) == "conflict",
+          "nick in use: conflict")
+    bob.raw("<presence to='%s/Robert'/>" % room)
+    u = await alice.wait_for(lambda s: is_presence_from(room + "/Bob")(s) and s.get("type") == "unavailable",
+                             "nick change unavailable")
+    check(303 in codes(u) and u.find(MUC_USER + "x/" + MUC_USER + "item").get("nick") == "Robert", "303 + new nick")
+    await alice.wait_for(is_presence_from(room + "/Robert"), "presence under the new nick")
+
+    # Leave.
+    bob.raw("<presence type='unavailable' to='%s/Robert'/>" % room)
+    await alice.wait_for(lambda s: is_presence_from(room + "/Robert")(s) and s.get("type") == "unavailable",
+                         "Bob left")
+    await bob.wait_for(lambda s: is_presence_from(room + "/Robert")(s) and 110 in codes(s), "own leave")
+
+
+async def scenario_members_only(w):
+    """Members-only refusal, mediated invitation (grants membership), direct invitation, password."""
+    alice, bob, carol = await w.client("alice"), await w.client("bob"), await w.client("carol")
+    room = w.room("private")
+    await create_instant(alice, room, "Alice", {"muc#roomconfig_membersonly": "1",
+                                                "muc#roomconfig_whois": "anyone"})
+    seq = await bob.join_sequence(room + "/Bob")
+    check(error_condition(seq[-1]) == "registration-required", "members-only refusal")
+
+    alice.raw("<message to='%s'><x xmlns='http://jabber.org/protocol/muc#user'>"
+              "<invite to='bob@localhost'><reason>join us</reason></invite></x></message>" % room)
+    inv = await bob.wait_for(lambda s: s.tag == C + "message" and s.find(MUC_USER + "x/" + MUC_USER + "invite") is not None,
+                             "mediated invitation")
+    check(inv.get("from") == room, "invitation comes from the room")
+    seq = await bob.join_sequence(room + "/Bob")
+    me = [s for s in seq if 110 in codes(s)]
+    check(me and 100 in codes(me[0]), "joined after the invitation (non-anonymous: 100)")
+    lst = await alice.iq(room, "get", "<query xmlns='http://jabber.org/protocol/muc#admin'><item affiliation='member'/></query>")
+    check(any(i.get("jid") == "bob@localhost" for i in lst.iter("{http://jabber.org/protocol/muc#admin}item")),
+          "the invitee is a member")
+
+    # Direct invitation (XEP-0249) goes client to client; the invitee then joins an open room.
+    open_room = w.room("pw")
+    await create_instant(alice, open_room, "Alice", {"muc#roomconfig_passwordprotectedroom": "1",
+                                                     "muc#roomconfig_roomsecret": "s3cret"})
+    alice.raw("<message to='carol@localhost/it'><x xmlns='jabber:x:conference' jid='%s' password='s3cret'/></message>"
+              % open_room)
+    d = await carol.wait_for(lambda s: s.find("{jabber:x:conference}x") is not None, "direct invitation")
+    check(d.find("{jabber:x:conference}x").get("jid") == open_room, "direct invitation names the room")
+    seq = await carol.join_sequence(open_room + "/Carol", extra="<password>wrong</password>")
+    check(error_condition(seq[-1]) == "not-authorized", "wrong password: not-authorized")
+    seq = await carol.join_sequence(open_room + "/Carol", extra="<password>s3cret</password>")
+    check(any(110 in codes(s) for s in seq), "right password: joined")
+
+
+async def scenario_ban_kick(w):
+    """Kick (307), ban (301) and refusal of an outcast (forbidden)."""
+    alice, bob = await w.client("alice"), await w.client("bob")
+    room = w.room("mod")
+    await create_instant(alice, room, "Alice")
+    await bob.join_sequence(room + "/Bob")
+    r = await alice.iq(room, "set", "<query xmlns='http://jabber.org/protocol/muc#admin'>"
+                       "<item nick='Bob' role='none'><reason>calm down</reason></item></query>")
+    check(r.get("type") == "result", "kick accepted")
+    k = await bob.wait_for(lambda s: is_presence_from(room + "/Bob")(s) and s.get("type") == "unavailable", "kicked")
+    check({110, 307} <= codes(k), "kick codes 110+307: %s" % codes(k))
+    await bob.join_sequence(room + "/Bob")
+    r = await alice.iq(room, "set", "<query xmlns='http://jabber.org/protocol/muc#admin'>"
+                       "<item jid='bob@localhost' affiliation='outcast'/></query>")
+    check(r.get("type") == "result", "ban accepted")
+    b = await bob.wait_for(lambda s: is_presence_from(room + "/Bob")(s) and s.get("type") == "unavailable", "banned")
+    check(301 in codes(b), "ban code 301")
+    seq = await bob.join_sequence(room + "/Bob")
+    check(error_condition(seq[-1]) == "forbidden", "outcast refused: forbidden")
+    # A participant cannot kick the owner.
+    r = await bob.iq(room, "set", "<query xmlns='http://jabber.org/protocol/muc#admin'>"
+                     "<item nick='Alice' role='none'/></query>")
+    check(r.get("type") == "error", "non-moderator kick refused")
+
+
+async def fetch_mam(client, room, rsm):
+    qid = new_id("q")
+    r = await client.iq(room, "set", "<query xmlns='urn:xmpp:mam:2' queryid='%s'>"
+                        "<set xmlns='http://jabber.org/protocol/rsm'>%s</set></query>" % (qid, rsm))
+    check(r.get("type") == "result", "MAM query result: %s" % error_condition(r))
+    results = client.take_all(lambda s: s.tag == C + "message" and
+                              s.find("{urn:xmpp:mam:2}result") is not None and
+                              s.find("{urn:xmpp:mam:2}result").get("queryid") == qid)
+    bodies = [s.find("{urn:xmpp:mam:2}result").find("{urn:xmpp:forward:0}forwarded").find(C + "message").findtext(C + "body")
+              for s in results]
+    fin = r.find("{urn:xmpp:mam:2}fin")
+    last = fin.findtext("{http://jabber.org/protocol/rsm}set/{http://jabber.org/protocol/rsm}last")
+    first = fin.findtext("{http://jabber.org/protocol/rsm}set/{http://jabber.org/protocol/rsm}first")
+    return bodies, first, last, fin.get("complete") == "true"
+
+
+async def scenario_mam(w):
+    """Archive 7 messages, page through them 3 at a time (RSM after), and read the last page."""
+    alice = await w.client("alice")
+    room = w.room("mam")
+    await create_instant(alice, room, "Alice")
+    for i in range(7):
+        await say(alice, room, "m%d" % i)
+        await expect_groupchat(alice, room, "Alice", "m%d" % i)
+    got, after = [], ""
+    for _ in range(5):
+        bodies, first, last, complete = await fetch_mam(alice, room, "<max>3</max>%s" % after)
+        got += bodies
+        if complete:
+            break
+        after = "<after>%s</after>" % last
+    check(got == ["m%d" % i for i in range(7)], "paged archive in order: %s" % got)
+    bodies, first, last, complete = await fetch_mam(alice, room, "<max>2</max><before/>")
+    check(bodies == ["m5", "m6"], "last page: %s" % bodies)
+    bodies, _, _, _ = await fetch_mam(alice, room, "<max>2</max><before>%s</before>" % first)
+    check(bodies == ["m3", "m4"], "page before: %s" % bodies)
+
+
+async def scenario_destroy(w):
+    """The owner destroys the room; occupants learn it; the room is gone."""
+    alice, bob = await w.client("alice"), await w.client("bob")
+    room = w.room("doomed")
+    await create_instant(alice, room, "Alice")
+    await bob.join_sequence(room + "/Bob")
+    r = await alice.iq(room, "set", "<query xmlns='http://jabber.org/protocol/muc#owner'>"
+                       "<destroy><reason>bye</reason></destroy></query>")
+    check(r.get("type") == "result", "destroy accepted")
+    u = await bob.wait_for(lambda s: is_presence_from(room + "/Bob")(s) and s.get("type") == "unavailable", "destroyed")
+    check(u.find(MUC_USER + "x/" + MUC_USER + "destroy") is not None, "destroy element in the presence")
+    info = await bob.iq(room, "get", "<query xmlns='http://jabber.org/protocol/disco#info'/>")
+    check(error_condition(info) == "item-not-found", "destroyed room: item-not-found")
+
+
+async def scenario_persistence(w):
+    """A persistent members-only room with history survives a restart of conclave."""
+    alice, bob = await w.client("alice"), await w.client("bob")
+    room = w.room("durable")
+    await create_instant(alice, room, "Alice", {"muc#roomconfig_persistentroom": "1",
+                                                "muc#roomconfig_membersonly": "1",
+                                                "muc#roomconfig_roomname": "Durable"})
+    r = await alice.iq(room, "set", "<query xmlns='http://jabber.org/protocol/muc#admin'>"
+                       "<item jid='bob@localhost' affiliation='member'/></query>")
+    check(r.get("type") == "result", "member added")
+    await say(alice, room, "remember me")
+    await expect_groupchat(alice, room, "Alice", "remember me")
+
+    w.stop_conclave()
+    w.start_conclave()
+
+    info = await bob.iq(room, "get", "<query xmlns='http://jabber.org/protocol/disco#info'/>")
+    check(info.get("type") == "result", "room exists after restart: %s" % error_condition(info))
+    feats = {f.get("var") for f in info.iter("{http://jabber.org/protocol/disco#info}feature")}
+    check("muc_persistent" in feats and "muc_membersonly" in feats, "configuration survived")
+    seq = await bob.join_sequence(room + "/Bob")
+    check(any(110 in codes(s) for s in seq), "member joins after restart")
+    check(any(s.findtext(C + "body") == "remember me" for s in seq), "history survived")
+    bodies, _, _, _ = await fetch_mam(bob, room, "<max>10</max>")
+    check(bodies == ["remember me"], "archive survived: %s" % bodies)
+
+
+SCENARIOS = {
+    "basic": scenario_basic,
+    "members_only": scenario_members_only,
+    "ban_kick": scenario_ban_kick,
+    "mam": scenario_mam,
+    "destroy": scenario_destroy,
+    "persistence": scenario_persistence,
+}
+
+
+async def run(w):
+    w.setup()
+    w.start_conclave()
+    try:
+        await asyncio.wait_for(SCENARIOS[w.scenario](w), 90)
+    finally:
+        await w.close()
+        w.stop_conclave()
+
+
+def main():
+    if len(sys.argv) != 4 or sys.argv[3] not in SCENARIOS:
+        print(__doc__, file=sys.stderr)
+        return 2
+    w = None
+    try:
+        w = World(*sys.argv[1:4])
+        asyncio.get_event_loop().run_until_complete(run(w))
+    except TestFailure as e:
+        print("FAIL %s/%s: %s" % (sys.argv[2], sys.argv[3], e), file=sys.stderr)
+        if w is not None and os.path.exists(w.log_path):
+            print("--- conclave log (tail) ---\n" + open(w.log_path).read()[-4000:], file=sys.stderr)
+        return 1
+    print("ok %s/%s" % (sys.argv[2], sys.argv[3]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
