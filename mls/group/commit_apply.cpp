@@ -179,7 +179,7 @@ Result<StagedEpoch> stage_commit_content(const EpochState& st, const Authenticat
       if (auto s = out.tree.merge_update_path(out.committer, path); !s) return fail(s.error());
     }
   }
-  next.tree_hash = to_bytes(out.tree.root_hash());
+  next.tree_hash = out.tree.root_hash();
   next.confirmed_transcript_hash =
       next_confirmed_transcript_hash(suite, st.interim_transcript_hash, ac);
   out.interim_transcript_hash =

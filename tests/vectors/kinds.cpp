@@ -5,7 +5,7 @@
 namespace conclave::vectors {
 
 std::span<const Kind> kinds() {
-  static constexpr std::array<Kind, 14> kKinds{{
+  static constexpr std::array<Kind, 15> kKinds{{
       {"tree-math", &check_tree_math},
       {"crypto-basics", &check_crypto_basics},
       {"secret-tree", &check_secret_tree},
@@ -20,6 +20,7 @@ std::span<const Kind> kinds() {
       {"treekem", &check_treekem},
       {"welcome", &check_welcome},
       {"passive-client", &check_passive_client},
+      {"public-view", &check_public_view},
   }};
   return kKinds;
 }

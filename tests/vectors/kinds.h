@@ -34,5 +34,6 @@ void check_tree_operations(const nlohmann::json& file, Report& report);
 void check_treekem(const nlohmann::json& file, Report& report);
 void check_welcome(const nlohmann::json& file, Report& report);
 void check_passive_client(const nlohmann::json& file, Report& report);
+void check_public_view(const nlohmann::json& file, Report& report);
 
 }  // namespace conclave::vectors
