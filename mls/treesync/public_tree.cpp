@@ -216,50 +216,62 @@ std::vector<NodeIndex> PublicTree::filtered_direct_path(LeafIndex l) const {
 
 // --- hashes -----------------------------------------------------------------------------------
 
-void PublicTree::compute_hash(NodeIndex x) const {
-  if (hash_valid_[x.value]) return;
-  const std::size_t nh = suite_->hash_size();
+Bytes PublicTree::leaf_hash(NodeIndex x) const {
+  // struct { uint32 leaf_index; optional<LeafNode> leaf_node; } LeafNodeHashInput;
   const Bytes& node = nodes_[x.value];
-  Writer w(node.size() + 2 * nh + 16);
-  if (is_leaf(x)) {
-    // struct { uint32 leaf_index; optional<LeafNode> leaf_node; } LeafNodeHashInput;
-    w.write_uint(kLeafType);
-    w.write_uint(x.value >> 1);
-  } else {
-    compute_hash(*left(x));
-    compute_hash(*right(x));
-    // struct { optional<ParentNode> parent_node; opaque left_hash<V>; opaque right_hash<V>; }
-    w.write_uint(kParentType);
-  }
+  Writer w(node.size() + 8);
+  w.write_uint(kLeafType);
+  w.write_uint(x.value >> 1);
   if (node.empty()) {
     w.write_uint(std::uint8_t{0});
   } else {
     w.write_uint(std::uint8_t{1});
     w.write_raw(node);
   }
-  if (!is_leaf(x)) {
-    for (NodeIndex c : {*left(x), *right(x)}) {
-      w.write_varint(nh);
-      w.write_raw(ByteView(hashes_).subspan(c.value * nh, nh));
+  return suite_->hash(w.bytes());
+}
+
+ByteView PublicTree::parent_hash_cached(NodeIndex x) const {
+  // struct { optional<ParentNode> parent_node; opaque left_hash<V>; opaque right_hash<V>; }
+  // ParentNodeHashInput; only parents are cached: a leaf hash is one hash of the stored
+  // encoding, and a path update needs at most two of them.
+  const std::size_t nh = suite_->hash_size();
+  const std::size_t slot = std::size_t{x.value >> 1} * nh;
+  if (hash_valid_[x.value >> 1]) return ByteView(hashes_).subspan(slot, nh);
+  const Bytes& node = nodes_[x.value];
+  Writer w(node.size() + 2 * nh + 8);
+  w.write_uint(kParentType);
+  if (node.empty()) {
+    w.write_uint(std::uint8_t{0});
+  } else {
+    w.write_uint(std::uint8_t{1});
+    w.write_raw(node);
+  }
+  for (NodeIndex c : {*left(x), *right(x)}) {
+    w.write_varint(nh);
+    if (is_leaf(c)) {
+      w.write_raw(leaf_hash(c));
+    } else {
+      w.write_raw(parent_hash_cached(c));
     }
   }
   const Bytes h = suite_->hash(w.bytes());
-  std::memcpy(hashes_.data() + x.value * nh, h.data(), nh);
-  hash_valid_[x.value] = 1;
+  std::memcpy(hashes_.data() + slot, h.data(), nh);
+  hash_valid_[x.value >> 1] = 1;
+  return ByteView(hashes_).subspan(slot, nh);
 }
 
-ByteView PublicTree::tree_hash(NodeIndex x) const {
+Bytes PublicTree::tree_hash(NodeIndex x) const {
   if (x.value >= nodes_.size()) return {};
-  compute_hash(x);
-  const std::size_t nh = suite_->hash_size();
-  return ByteView(hashes_).subspan(x.value * nh, nh);
+  if (is_leaf(x)) return leaf_hash(x);
+  return to_bytes(parent_hash_cached(x));
 }
 
 Bytes PublicTree::original_tree_hash(NodeIndex s, std::span<const LeafIndex> removed) const {
   const LeafRange range = leaves_under(s);
   const bool touched =
       std::any_of(removed.begin(), removed.end(), [&](LeafIndex l) { return in_range(range, l); });
-  if (!touched) return to_bytes(tree_hash(s));
+  if (!touched) return tree_hash(s);
   Writer w;
   if (is_leaf(s)) {
     // A removed leaf hashes as a blank leaf at the same index.
@@ -308,9 +320,9 @@ void PublicTree::resize(LeafCount n) {
   const NodeIndex old_root = old_width == 0 ? NodeIndex{0} : mls::root(leaf_count_);
   nodes_.resize(width);
   nodes_.shrink_to_fit();
-  hashes_.resize(std::size_t{width} * suite_->hash_size());
+  hashes_.resize(std::size_t{width / 2} * suite_->hash_size());
   hashes_.shrink_to_fit();
-  hash_valid_.resize(width, 0);
+  hash_valid_.resize(width / 2, 0);
   hash_valid_.shrink_to_fit();
   counts_.resize(width);
   counts_.shrink_to_fit();
@@ -319,15 +331,14 @@ void PublicTree::resize(LeafCount n) {
     // Extension (§7.7): the old tree becomes the left subtree of a new blank root; the new root
     // sits at index old_width and covers what the old root covered.
     counts_[new_root.value] = counts_[old_root.value];
-    hash_valid_[new_root.value] = 0;
   }
   leaf_count_ = n;
 }
 
 void PublicTree::invalidate(NodeIndex x) {
-  std::optional<NodeIndex> cur = x;
-  while (cur && hash_valid_[cur->value]) {
-    hash_valid_[cur->value] = 0;
+  std::optional<NodeIndex> cur = is_leaf(x) ? parent(x, leaf_count_) : x;
+  while (cur && hash_valid_[cur->value >> 1]) {
+    hash_valid_[cur->value >> 1] = 0;
     cur = parent(*cur, leaf_count_);
   }
 }
@@ -427,7 +438,7 @@ Result<std::vector<Bytes>> PublicTree::path_parent_hashes(LeafIndex sender,
   Bytes ph;
   for (std::size_t i = fdp.size(); i-- > 0;) {
     out[i] = ph;
-    const ByteView sibling = tree_hash(copath_child(fdp[i], x));
+    const Bytes sibling = tree_hash(copath_child(fdp[i], x));
     Writer w(keys[i].size() + ph.size() + sibling.size() + 8);
     mls::write(w, keys[i]);
     mls::write(w, ph);

@@ -8,7 +8,7 @@
 //    byte string per node, empty for a blank node: about 250 bytes per member instead of a fully
 //    decoded LeafNode with a dozen heap allocations. Hot fields (encryption key, unmerged
 //    leaves) are read straight from the encoding without copying.
-//  - tree hashes (§7.8) are cached per node in one flat buffer and invalidated only along the
+//  - tree hashes (§7.8) of parent nodes are cached in one flat buffer, invalidated only along the
 //    path of a changed node, so the root hash after a commit costs O(log N) hashes.
 //  - every change records the changed node indices (take_changes()) so a store can rewrite only
 //    those rows.
@@ -93,8 +93,8 @@ class PublicTree {
 
   // --- hashes (§7.8, §7.9) ------------------------------------------------------------------
   // tree_hash of the subtree under `x` (cached); root_hash() is the hash of the whole tree.
-  ByteView tree_hash(NodeIndex x) const;
-  ByteView root_hash() const { return tree_hash(root()); }
+  Bytes tree_hash(NodeIndex x) const;
+  Bytes root_hash() const { return tree_hash(root()); }
   // parent_hash returns the parent hash of non-blank parent `p` with copath child `s` (§7.9):
   // Hash(ParentHashInput{p.encryption_key, p.parent_hash, original_sibling_tree_hash(s)}).
   Bytes parent_hash(NodeIndex p, NodeIndex s) const;
@@ -155,13 +155,15 @@ class PublicTree {
                                                 std::span<const Bytes> keys) const;
   void apply_path(LeafIndex sender, std::span<const NodeIndex> fdp, std::span<const Bytes> keys,
                   std::span<const Bytes> parent_hashes);
-  void compute_hash(NodeIndex x) const;
+  Bytes leaf_hash(NodeIndex x) const;
+  ByteView parent_hash_cached(NodeIndex x) const;
 
   const CipherSuite* suite_;
   LeafCount leaf_count_;
   std::vector<Bytes> nodes_;  // node_width(leaf_count_) entries; empty = blank
-  // Tree hash cache: Nh bytes per node, valid when hash_valid_[x]. Invariant: an invalid node
-  // has only invalid ancestors, so invalidation stops at the first invalid ancestor.
+  // Tree hash cache for parent nodes only: Nh bytes per parent at slot x >> 1, valid when
+  // hash_valid_[x >> 1]. Invariant: an invalid node has only invalid ancestors, so
+  // invalidation stops at the first invalid ancestor.
   mutable Bytes hashes_;
   mutable std::vector<std::uint8_t> hash_valid_;
   // Per-subtree occupancy: non-blank nodes and occupied leaves under each node (inclusive),

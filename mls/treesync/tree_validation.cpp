@@ -182,7 +182,7 @@ Status validate_tree(const PublicTree& tree, const LeafValidationContext& ctx,
                      std::optional<ByteView> expected_tree_hash) {
   // RFC 9420 §12.4.3.1
   if (expected_tree_hash) {
-    const ByteView got = tree.root_hash();
+    const Bytes got = tree.root_hash();
     if (!std::equal(got.begin(), got.end(), expected_tree_hash->begin(),
                     expected_tree_hash->end())) {
       return fail(Errc::tree_hash_mismatch);
@@ -190,7 +190,6 @@ Status validate_tree(const PublicTree& tree, const LeafValidationContext& ctx,
   }
   if (auto s = verify_unique_keys(tree); !s) return s;
   if (auto s = verify_unmerged_leaves(tree); !s) return s;
-  if (auto s = verify_parent_hashes(tree); !s) return s;
   std::vector<CredentialType> in_use;
   std::vector<Capabilities> capabilities;
   for (LeafIndex l : tree.non_blank_leaves()) {
@@ -206,7 +205,7 @@ Status validate_tree(const PublicTree& tree, const LeafValidationContext& ctx,
       if (!listed(caps.credentials, t)) return fail(Errc::invalid_value);
     }
   }
-  return {};
+  return verify_parent_hashes(tree);
 }
 
 }  // namespace conclave::mls

@@ -59,8 +59,7 @@ Result<CreatedUpdatePath> create_update_path(PublicTree& tree, TreePrivate& priv
   tree.set_leaf(own, leaf);
 
   // Encrypt each path secret to the copath child's resolution under the provisional context.
-  const ByteView root_hash = tree.root_hash();
-  context.tree_hash.assign(root_hash.begin(), root_hash.end());
+  context.tree_hash = tree.root_hash();
   const Bytes context_bytes = encode(context);
   UpdatePath path{std::move(leaf), {}};
   path.nodes.reserve(fdp.size());
@@ -96,8 +95,7 @@ Result<ProcessedUpdatePath> process_update_path(PublicTree& tree, TreePrivate& p
   if (sender == priv.own_leaf()) return fail(Errc::invalid_commit);
   if (auto s = tree.merge_update_path(sender, path); !s) return fail(s.error());
 
-  const ByteView root_hash = tree.root_hash();
-  context.tree_hash.assign(root_hash.begin(), root_hash.end());
+  context.tree_hash = tree.root_hash();
   const Bytes context_bytes = encode(context);
 
   // §7.5: the lowest common ancestor is on the sender's filtered direct path, since its
