@@ -76,7 +76,9 @@ void write_element(const Element& e, std::string& out, std::string_view inherite
       // Clark notation: declare a local prefix for the attribute's namespace on this element.
       const auto close = a.name.find('}');
       if (close == std::string::npos) continue;
-      const std::string prefix = "a" + std::to_string(prefix_counter++);
+      // Built with += : GCC 12 -O3 reports a false -Wrestrict on `"a" + std::to_string(...)`.
+      std::string prefix = "a";
+      prefix += std::to_string(prefix_counter++);
       write_attribute(out, "xmlns:" + prefix, std::string_view(a.name).substr(1, close - 1));
       write_attribute(out, prefix + ":" + a.name.substr(close + 1), a.value);
     } else {
