@@ -1,0 +1,177 @@
+// The service: routing, disco, unknown rooms, and persistence across a restart (reload from
+// the stores).
+#include "component/muc_service.h"
+
+#include <gtest/gtest.h>
+
+#include "component/config.h"
+#include "fakes.h"
+
+namespace conclave::component::testing {
+namespace {
+
+const std::string kAlice = "alice@example.org/phone";
+const std::string kBob = "bob@example.org/laptop";
+
+TEST_F(ServiceTest, ServiceDiscoInfoIsConferenceText) {
+  auto r = iq(kAlice, kService, "get", "<query xmlns='http://jabber.org/protocol/disco#info'/>");
+  const auto* q = r.child("query", "http://jabber.org/protocol/disco#info");
+  ASSERT_NE(q, nullptr);
+  const auto* id = q->child("identity", "http://jabber.org/protocol/disco#info");
+  EXPECT_EQ(id->attr_or("category"), "conference");
+  EXPECT_EQ(id->attr_or("type"), "text");
+  bool muc = false;
+  for (const auto* f : q->children_named("feature", "http://jabber.org/protocol/disco#info")) {
+    muc = muc || f->attr_or("var") == "http://jabber.org/protocol/muc";
+  }
+  EXPECT_TRUE(muc);
+}
+
+TEST_F(ServiceTest, DiscoItemsListsPublicUnlockedRoomsOnly) {
+  create("open");
+  create("hidden", {{"muc#roomconfig_publicroom", "0"}});
+  join(kAlice, room("locked") + "/Alice");
+  auto r = iq(kBob, kService, "get", "<query xmlns='http://jabber.org/protocol/disco#items'/>");
+  auto items = r.child("query", "http://jabber.org/protocol/disco#items")
+                   ->children_named("item", "http://jabber.org/protocol/disco#items");
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0]->attr_or("jid"), room("open"));
+}
+
+TEST_F(ServiceTest, RoomDiscoInfoHasTypeFeaturesAndRoominfoForm) {
+  create("r", {{"muc#roomconfig_membersonly", "1"}, {"muc#roomconfig_whois", "anyone"}});
+  auto r = iq(kAlice, room("r"), "get", "<query xmlns='http://jabber.org/protocol/disco#info'/>");
+  std::set<std::string> features;
+  const auto* q = r.child("query", "http://jabber.org/protocol/disco#info");
+  for (const auto* f : q->children_named("feature", "http://jabber.org/protocol/disco#info")) {
+    features.insert(std::string(f->attr_or("var")));
+  }
+  for (const char* f :
+       {"http://jabber.org/protocol/muc", "muc_membersonly", "muc_nonanonymous", "muc_temporary",
+        "muc_unmoderated", "muc_unsecured", "muc_public", "urn:xmpp:mam:2",
+        "urn:xmpp:occupant-id:0", "http://jabber.org/protocol/muc#stable_id",
+        "http://jabber.org/protocol/muc#self-ping-optimization"}) {
+    EXPECT_EQ(features.count(f), 1u) << f;
+  }
+  auto form = xmpp::find_data_form(*q);
+  ASSERT_TRUE(form && *form);
+  EXPECT_EQ((*form)->form_type(), "http://jabber.org/protocol/muc#roominfo");
+  EXPECT_EQ((*form)->field("muc#roominfo_occupants")->value(), "1");
+}
+
+TEST_F(ServiceTest, UnknownRoomIsItemNotFound) {
+  auto r =
+      iq(kAlice, room("nowhere"), "get", "<query xmlns='http://jabber.org/protocol/disco#info'/>");
+  EXPECT_EQ(error_condition(r), "item-not-found");
+  send("<message type='groupchat' from='" + kAlice + "' to='" + room("nowhere") +
+       "'><body>x</body></message>");
+  EXPECT_EQ(error_condition(take()[0]), "item-not-found");
+}
+
+TEST_F(ServiceTest, ErrorsAreNeverAnswered) {
+  send("<message type='error' from='" + kAlice + "' to='" + room("nowhere") + "'/>");
+  send("<iq type='error' id='e' from='" + kAlice + "' to='" + std::string(kService) + "'/>");
+  EXPECT_TRUE(take().empty());
+}
+
+TEST_F(ServiceTest, PersistentRoomsAffiliationsSubjectAndHistorySurviveARestart) {
+  create("keep", {{"muc#roomconfig_persistentroom", "1"},
+                  {"muc#roomconfig_membersonly", "1"},
+                  {"muc#roomconfig_roomname", "Kept"}});
+  iq(kAlice, room("keep"), "set",
+     "<query xmlns='http://jabber.org/protocol/muc#admin'><item jid='bob@example.org' "
+     "affiliation='member'/></query>");
+  send("<message type='groupchat' from='" + kAlice + "' to='" + room("keep") +
+       "'><subject>Plans</subject></message>");
+  send("<message type='groupchat' id='m1' from='" + kAlice + "' to='" + room("keep") +
+       "'><body>remember</body></message>");
+  create("gone");  // temporary: must not come back
+  take();
+
+  service = make_service();  // a restart: new service, same stores
+  auto loaded = service->load();
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(*loaded, 1u);
+  const Room* r = service->room(room("keep"));
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(service->room(room("gone")), nullptr);
+  EXPECT_EQ(room_store.rows.count(room("gone")), 0u);  // purged at start-up
+  EXPECT_FALSE(r->locked());
+  EXPECT_TRUE(r->config().members_only);
+  EXPECT_EQ(r->config().name, "Kept");
+  EXPECT_EQ(r->subject(), "Plans");
+  EXPECT_EQ(r->affiliation_of("bob@example.org"), Affiliation::member);
+  EXPECT_EQ(r->affiliation_of("alice@example.org"), Affiliation::owner);
+
+  auto s = sent_to(join(kBob, room("keep") + "/Bob"), kBob);
+  ASSERT_EQ(s.size(), 3u);  // self, history, subject
+  EXPECT_TRUE(has_code(s[0], 110));
+  EXPECT_FALSE(has_code(s[0], 201));
+  EXPECT_EQ(s[1].child_text("body", xmpp::ns::kComponent), "remember");
+  EXPECT_EQ(s[2].child_text("subject", xmpp::ns::kComponent), "Plans");
+  // The occupant id is stable across the restart (the salt is persisted).
+  send("<message type='groupchat' id='m2' from='" + kBob + "' to='" + room("keep") +
+       "'><body>again</body></message>");
+  take();
+  EXPECT_EQ(archive.rows.back().occupant_id.empty(), false);
+}
+
+TEST_F(ServiceTest, OccupantIdSurvivesARestart) {
+  create("keep", {{"muc#roomconfig_persistentroom", "1"}});
+  send("<message type='groupchat' id='m1' from='" + kAlice + "' to='" + room("keep") +
+       "'><body>one</body></message>");
+  take();
+  const std::string before = archive.rows.back().occupant_id;
+  service = make_service();
+  ASSERT_TRUE(service->load());
+  join(kAlice, room("keep") + "/Alice");
+  send("<message type='groupchat' id='m2' from='" + kAlice + "' to='" + room("keep") +
+       "'><body>two</body></message>");
+  take();
+  EXPECT_EQ(archive.rows.back().occupant_id, before);
+}
+
+TEST(ConfigTest, DefaultsAndRequiredKeys) {
+  std::string err;
+  auto c = parse_config(
+      "[component]\ndomain = mls.example.org\nsecret = s\n[database]\nurl = postgresql:///x\n",
+      err);
+  ASSERT_TRUE(c) << err;
+  EXPECT_EQ(c->server_host, "127.0.0.1");
+  EXPECT_EQ(c->server_port, 5347);
+  EXPECT_EQ(c->max_history, 50u);
+  EXPECT_EQ(c->log_level, "info");
+  EXPECT_FALSE(parse_config("[component]\ndomain = a.b\n[database]\nurl = x\n", err));
+  EXPECT_NE(err.find("secret"), std::string::npos);
+}
+
+TEST(ConfigTest, UnknownKeysAndBadValuesAreErrorsWithLineNumbers) {
+  std::string err;
+  EXPECT_FALSE(parse_config("[component]\ndomian = a.b\n", err));
+  EXPECT_NE(err.find("line 2"), std::string::npos);
+  EXPECT_FALSE(parse_config("[server]\nport = 70000\n", err));
+  EXPECT_FALSE(parse_config("[log]\nlevel = loud\n", err));
+  EXPECT_FALSE(parse_config("[service]\nadmins = a@b/res\n", err));
+}
+
+TEST(ConfigTest, AdminsAreNormalisedBareJids) {
+  std::string err;
+  auto c = parse_config(
+      "# comment\n[component]\ndomain = mls.example.org\nsecret = s\n[database]\nurl = x\n"
+      "[service]\nadmins = Root@Example.org, ops@example.org\n",
+      err);
+  ASSERT_TRUE(c) << err;
+  EXPECT_EQ(c->admins, (std::set<std::string>{"root@example.org", "ops@example.org"}));
+}
+
+TEST(TimestampTest, RoundTripAndOffsets) {
+  const TimePoint t{std::chrono::milliseconds(1'700'000'000'123)};
+  EXPECT_EQ(format_timestamp(t), "2023-11-14T22:13:20.123Z");
+  EXPECT_EQ(parse_timestamp(format_timestamp(t)), t);
+  EXPECT_EQ(parse_timestamp("2023-11-14T23:13:20.123+01:00"), t);
+  EXPECT_FALSE(parse_timestamp("2023-11-14 22:13:20Z"));
+  EXPECT_FALSE(parse_timestamp("2023-11-14T22:13:20"));
+}
+
+}  // namespace
+}  // namespace conclave::component::testing

@@ -1,0 +1,219 @@
+// Join, nick change, leave and their status codes (XEP-0045 §7.2-§7.14), against fakes.
+#include <gtest/gtest.h>
+
+#include "component/room.h"
+#include "fakes.h"
+
+namespace conclave::component::testing {
+namespace {
+
+const std::string kAlice = "alice@example.org/phone";
+const std::string kBob = "bob@example.org/laptop";
+const std::string kCarol = "carol@example.org/pc";
+
+TEST_F(ServiceTest, CreationGivesSelfPresenceWith110And201ThenEmptySubject) {
+  auto s = join(kAlice, room("r") + "/Alice");
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0].name(), "presence");
+  EXPECT_TRUE(has_code(s[0], 110));
+  EXPECT_TRUE(has_code(s[0], 201));
+  const auto* item = s[0].child("x", "http://jabber.org/protocol/muc#user")
+                         ->child("item", "http://jabber.org/protocol/muc#user");
+  EXPECT_EQ(item->attr_or("affiliation"), "owner");
+  EXPECT_EQ(item->attr_or("role"), "moderator");
+  EXPECT_NE(s[0].child("occupant-id", "urn:xmpp:occupant-id:0"), nullptr);
+  EXPECT_EQ(s[1].name(), "message");
+  ASSERT_NE(s[1].child("subject", xmpp::ns::kComponent), nullptr);
+  EXPECT_EQ(s[1].child("subject", xmpp::ns::kComponent)->text(), "");
+  EXPECT_EQ(room_store.rows.count(room("r")), 1u);  // the row exists from creation on
+}
+
+TEST_F(ServiceTest, LockedRoomIsItemNotFoundForOthersUntilConfigured) {
+  join(kAlice, room("r") + "/Alice");
+  auto s = join(kBob, room("r") + "/Bob");
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(error_condition(s[0]), "item-not-found");
+  ASSERT_EQ(configure(kAlice, room("r")), "result");
+  auto to_bob = sent_to(join(kBob, room("r") + "/Bob"), kBob);
+  ASSERT_EQ(to_bob.size(), 3u);  // Alice, self, subject
+  EXPECT_TRUE(has_code(to_bob[1], 110));
+}
+
+TEST_F(ServiceTest, JoinOrderIsOthersThenSelfThenHistoryThenSubject) {
+  create("r");
+  send("<message type='groupchat' id='m1' from='" + kAlice + "' to='" + room("r") +
+       "'><body>hi</body></message>");
+  take();
+  auto s = sent_to(join(kBob, room("r") + "/Bob"), kBob);
+  ASSERT_EQ(s.size(), 4u);
+  EXPECT_EQ(s[0].attr_or("from"), room("r") + "/Alice");
+  EXPECT_FALSE(has_code(s[0], 110));
+  EXPECT_EQ(s[1].attr_or("from"), room("r") + "/Bob");
+  EXPECT_TRUE(has_code(s[1], 110));
+  EXPECT_FALSE(has_code(s[1], 201));
+  EXPECT_NE(s[2].child("body", xmpp::ns::kComponent), nullptr);
+  EXPECT_NE(s[2].child("delay", "urn:xmpp:delay"), nullptr);
+  EXPECT_NE(s[3].child("subject", xmpp::ns::kComponent), nullptr);
+}
+
+TEST_F(ServiceTest, OthersSeeTheNewcomerWithoutRealJidInSemiAnonymousRooms) {
+  create("r");
+  auto s = sent_to(join(kBob, room("r") + "/Bob"), kAlice);
+  ASSERT_EQ(s.size(), 1u);
+  // Alice is a moderator (owner): she sees the JID; a participant would not.
+  const auto* item = s[0].child("x", "http://jabber.org/protocol/muc#user")
+                         ->child("item", "http://jabber.org/protocol/muc#user");
+  EXPECT_EQ(item->attr_or("jid"), kBob);
+  auto c = sent_to(join(kCarol, room("r") + "/Carol"), kBob);
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(c[0].child("x", "http://jabber.org/protocol/muc#user")
+                ->child("item", "http://jabber.org/protocol/muc#user")
+                ->attr("jid"),
+            nullptr);
+}
+
+TEST_F(ServiceTest, NonAnonymousRoomsSend100AndRealJids) {
+  create("r", {{"muc#roomconfig_whois", "anyone"}});
+  join(kBob, room("r") + "/Bob");
+  auto s = sent_to(join(kCarol, room("r") + "/Carol"), kCarol);
+  EXPECT_TRUE(has_code(s[2], 100));
+  EXPECT_EQ(s[0].child("x", "http://jabber.org/protocol/muc#user")
+                ->child("item", "http://jabber.org/protocol/muc#user")
+                ->attr_or("jid"),
+            kAlice);
+}
+
+TEST_F(ServiceTest, NickInUseIsConflict) {
+  create("r");
+  auto s = join(kBob, room("r") + "/Alice");
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(error_condition(s[0]), "conflict");
+}
+
+TEST_F(ServiceTest, MembersOnlyRefusesNonMembersWithRegistrationRequired) {
+  create("r", {{"muc#roomconfig_membersonly", "1"}});
+  auto s = join(kBob, room("r") + "/Bob");
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(error_condition(s[0]), "registration-required");
+}
+
+TEST_F(ServiceTest, PasswordRoomRefusesMissingOrWrongPasswordWithNotAuthorized) {
+  create("r",
+         {{"muc#roomconfig_passwordprotectedroom", "1"}, {"muc#roomconfig_roomsecret", "s3cret"}});
+  EXPECT_EQ(error_condition(join(kBob, room("r") + "/Bob")[0]), "not-authorized");
+  EXPECT_EQ(error_condition(join(kBob, room("r") + "/Bob", "<password>nope</password>")[0]),
+            "not-authorized");
+  auto s = join(kBob, room("r") + "/Bob", "<password>s3cret</password>");
+  EXPECT_EQ(error_condition(s[0]), "");
+}
+
+TEST_F(ServiceTest, JoinWithoutNickIsJidMalformed) {
+  create("r");
+  send("<presence from='" + kBob + "' to='" + room("r") +
+       "'><x xmlns='http://jabber.org/protocol/muc'/></presence>");
+  auto s = take();
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(error_condition(s[0]), "jid-malformed");
+}
+
+TEST_F(ServiceTest, PresenceWithoutMucElementFromNonOccupantIsKickedWith110_307_333) {
+  create("r");
+  send("<presence from='" + kBob + "' to='" + room("r") + "/Bob'/>");
+  auto s = take();
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].attr_or("type"), "unavailable");
+  EXPECT_EQ(status_codes(s[0]), (std::vector<int>{110, 307, 333}));
+}
+
+TEST_F(ServiceTest, NickChangeSends303ThenNewPresence) {
+  create("r");
+  join(kBob, room("r") + "/Bob");
+  send("<presence from='" + kBob + "' to='" + room("r") + "/Robert'/>");
+  auto s = sent_to(take(), kAlice);
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0].attr_or("type"), "unavailable");
+  EXPECT_TRUE(has_code(s[0], 303));
+  EXPECT_EQ(s[0].child("x", "http://jabber.org/protocol/muc#user")
+                ->child("item", "http://jabber.org/protocol/muc#user")
+                ->attr_or("nick"),
+            "Robert");
+  EXPECT_EQ(s[1].attr_or("from"), room("r") + "/Robert");
+  EXPECT_NE(service->room(room("r"))->occupant("Robert"), nullptr);
+}
+
+TEST_F(ServiceTest, NickChangeToTakenNickIsConflict) {
+  create("r");
+  join(kBob, room("r") + "/Bob");
+  send("<presence from='" + kBob + "' to='" + room("r") + "/Alice'/>");
+  auto s = take();
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(error_condition(s[0]), "conflict");
+}
+
+TEST_F(ServiceTest, LeaveBroadcastsUnavailableAndSelfGets110) {
+  create("r");
+  join(kBob, room("r") + "/Bob");
+  send("<presence type='unavailable' from='" + kBob + "' to='" + room("r") + "/Bob'/>");
+  auto s = take();
+  auto to_bob = sent_to(s, kBob);
+  auto to_alice = sent_to(s, kAlice);
+  ASSERT_EQ(to_bob.size(), 1u);
+  EXPECT_TRUE(has_code(to_bob[0], 110));
+  ASSERT_EQ(to_alice.size(), 1u);
+  EXPECT_EQ(to_alice[0].attr_or("type"), "unavailable");
+  EXPECT_EQ(service->room(room("r"))->occupant_count(), 1u);
+}
+
+TEST_F(ServiceTest, TemporaryRoomEndsWithItsLastOccupant) {
+  create("r");
+  send("<presence type='unavailable' from='" + kAlice + "' to='" + room("r") + "/Alice'/>");
+  take();
+  EXPECT_EQ(service->room(room("r")), nullptr);
+  EXPECT_EQ(room_store.rows.count(room("r")), 0u);
+}
+
+TEST_F(ServiceTest, PersistentRoomStaysWhenEmpty) {
+  create("r", {{"muc#roomconfig_persistentroom", "1"}});
+  send("<presence type='unavailable' from='" + kAlice + "' to='" + room("r") + "/Alice'/>");
+  take();
+  EXPECT_NE(service->room(room("r")), nullptr);
+  EXPECT_TRUE(room_store.rows.at(room("r")).persistent);
+}
+
+TEST_F(ServiceTest, StanzasWaitWhileTheRoomsStoreCallIsInFlight) {
+  runner.hold = true;
+  join(kAlice, room("r") + "/Alice");  // creation waits on the store
+  send("<presence type='unavailable' from='" + kAlice + "' to='" + room("r") + "/Alice'/>");
+  EXPECT_TRUE(take().empty());  // neither the join nor the leave was answered yet
+  runner.release();
+  auto s = take();
+  ASSERT_GE(s.size(), 3u);
+  EXPECT_TRUE(has_code(s[0], 201));  // join first, then the leave: arrival order
+  EXPECT_EQ(s.back().attr_or("type"), "unavailable");
+}
+
+TEST_F(ServiceTest, CreationFailureAnswersInternalServerErrorAndForgetsTheRoom) {
+  room_store.fail_next = true;
+  auto s = join(kAlice, room("r") + "/Alice");
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(error_condition(s[0]), "internal-server-error");
+  EXPECT_EQ(service->room(room("r")), nullptr);
+}
+
+TEST_F(ServiceTest, SelfPingAnsweredWhenJoinedNotAcceptableOtherwise) {
+  create("r");
+  auto r = iq(kAlice, room("r") + "/Alice", "get", "<ping xmlns='urn:xmpp:ping'/>");
+  EXPECT_EQ(r.attr_or("type"), "result");
+  r = iq(kBob, room("r") + "/Bob", "get", "<ping xmlns='urn:xmpp:ping'/>");
+  EXPECT_EQ(error_condition(r), "not-acceptable");
+}
+
+TEST_F(ServiceTest, SecondSessionOfTheSameUserSharesTheOccupant) {
+  create("r");
+  join("alice@example.org/tablet", room("r") + "/Alice");
+  EXPECT_EQ(service->room(room("r"))->occupant_count(), 1u);
+  EXPECT_EQ(service->room(room("r"))->occupant("Alice")->sessions.size(), 2u);
+}
+
+}  // namespace
+}  // namespace conclave::component::testing
