@@ -1,0 +1,155 @@
+// Integration: db::PgRoomStore and db::PgArchiveStore against a real PostgreSQL from the harness
+// ($CONCLAVE_TEST_PG; the test fails without it). Each test uses a scratch database.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <pqxx/pqxx>
+
+#include "db/connection_pool.h"
+#include "db/migrations.h"
+#include "db/pg_archive_store.h"
+#include "db/pg_room_store.h"
+
+namespace conclave::component {
+namespace {
+
+class PgStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* base = std::getenv("CONCLAVE_TEST_PG");
+    ASSERT_TRUE(base != nullptr && *base != '\0')
+        << "CONCLAVE_TEST_PG is not set: run through tests/harness/with-servers.sh";
+    base_ = base;
+    static std::atomic<int> n{0};
+    name_ = "component_store_" + std::to_string(::getpid()) + "_" + std::to_string(n++);
+    {
+      pqxx::connection admin(base_);
+      pqxx::nontransaction tx(admin);
+      tx.exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+      tx.exec("CREATE DATABASE " + name_);
+    }
+    conninfo_ = base_ + (base_.find('?') == std::string::npos ? "?" : "&") + "dbname=" + name_;
+    auto migrations = db::embedded_migrations();
+    ASSERT_TRUE(migrations);
+    ASSERT_TRUE(db::migrate(conninfo_, *migrations));
+    pool_ = std::make_unique<db::ConnectionPool>(db::PoolOptions{conninfo_, 2});
+    rooms_ = std::make_unique<db::PgRoomStore>(*pool_);
+    archive_ = std::make_unique<db::PgArchiveStore>(*pool_);
+  }
+  void TearDown() override {
+    archive_.reset();
+    rooms_.reset();
+    pool_.reset();
+    if (base_.empty()) return;
+    pqxx::connection admin(base_);
+    pqxx::nontransaction tx(admin);
+    tx.exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+  }
+
+  static RoomRecord room(const std::string& jid, bool persistent) {
+    RoomRecord r;
+    r.jid = jid;
+    r.persistent = persistent;
+    r.settings = {{"muc#roomconfig_roomname", "Name \"quoted\""}, {"conclave#salt", "s"}};
+    r.affiliations = {{"alice@example.org", "owner", "", ""}};
+    return r;
+  }
+  static ArchivedMessage msg(const std::string& room, int i) {
+    ArchivedMessage m;
+    m.room = room;
+    m.stanza_id = "sid" + std::to_string(i);
+    m.ts = TimePoint(std::chrono::milliseconds(1'700'000'000'000 + i * 1000));
+    m.from_nick = i % 2 == 0 ? "Alice" : "Bob";
+    m.occupant_id = "occ";
+    m.from_jid = "alice@example.org";
+    m.stanza = "<message xmlns='jabber:client'><body>" + std::to_string(i) + "</body></message>";
+    return m;
+  }
+
+  std::string base_, name_, conninfo_;
+  std::unique_ptr<db::ConnectionPool> pool_;
+  std::unique_ptr<db::PgRoomStore> rooms_;
+  std::unique_ptr<db::PgArchiveStore> archive_;
+};
+
+TEST_F(PgStoreTest, RoomsRoundTripAndTemporaryRoomsArePurged) {
+  ASSERT_TRUE(rooms_->create(room("keep@mls", true)));
+  ASSERT_TRUE(rooms_->create(room("temp@mls", false)));
+  auto again = rooms_->create(room("keep@mls", true));
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error(), make_error_code(StoreErrc::conflict));
+  ASSERT_TRUE(rooms_->set_affiliations("keep@mls", {{"bob@example.org", "member", "friend", "Bob"},
+                                                    {"eve@example.org", "outcast", "", ""}}));
+  ASSERT_TRUE(rooms_->set_affiliations("keep@mls", {{"eve@example.org", "none", "", ""}}));
+  RoomRecord changed = room("keep@mls", true);
+  changed.settings["conclave#subject"] = "Plans";
+  ASSERT_TRUE(rooms_->save(changed));
+  EXPECT_EQ(rooms_->save(room("nope@mls", true)).error(), make_error_code(StoreErrc::not_found));
+
+  ASSERT_TRUE(rooms_->purge_temporary());
+  auto loaded = rooms_->load_persistent();
+  ASSERT_TRUE(loaded);
+  ASSERT_EQ(loaded->size(), 1u);
+  const RoomRecord& r = loaded->front();
+  EXPECT_EQ(r.jid, "keep@mls");
+  EXPECT_EQ(r.settings.at("conclave#subject"), "Plans");
+  EXPECT_EQ(r.settings.at("muc#roomconfig_roomname"), "Name \"quoted\"");
+  ASSERT_EQ(r.affiliations.size(), 2u);
+  EXPECT_EQ(r.affiliations[1], (AffiliationRecord{"bob@example.org", "member", "friend", "Bob"}));
+  ASSERT_TRUE(rooms_->destroy("keep@mls"));
+  EXPECT_TRUE(rooms_->load_persistent()->empty());
+}
+
+TEST_F(PgStoreTest, ArchivePagingMatchesRsmSemantics) {
+  ASSERT_TRUE(rooms_->create(room("r@mls", true)));
+  EXPECT_EQ(archive_->append(msg("nope@mls", 0)).error(), make_error_code(StoreErrc::not_found));
+  for (int i = 0; i < 7; ++i) ASSERT_TRUE(archive_->append(msg("r@mls", i)));
+  ArchiveQuery q;
+  q.room = "r@mls";
+  q.max = 3;
+  auto p = archive_->query(q);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->count, 7u);
+  EXPECT_FALSE(p->complete);
+  ASSERT_EQ(p->messages.size(), 3u);
+  EXPECT_EQ(p->messages[0].stanza_id, "sid0");
+  EXPECT_EQ(p->messages[0].ts, msg("r@mls", 0).ts);
+  EXPECT_EQ(p->messages[0], msg("r@mls", 0));
+  q.after_id = "sid5";
+  p = archive_->query(q);
+  ASSERT_EQ(p->messages.size(), 1u);
+  EXPECT_TRUE(p->complete);
+  q.after_id.reset();
+  q.last_page = true;
+  q.max = 2;
+  p = archive_->query(q);
+  ASSERT_EQ(p->messages.size(), 2u);
+  EXPECT_EQ(p->messages[0].stanza_id, "sid5");
+  EXPECT_EQ(p->messages[1].stanza_id, "sid6");
+  q.last_page = false;
+  q.before_id = "sid5";
+  q.max = 10;
+  p = archive_->query(q);
+  EXPECT_EQ(p->messages.size(), 5u);
+  EXPECT_TRUE(p->complete);
+  q.before_id = "unknown";
+  EXPECT_EQ(archive_->query(q).error(), make_error_code(StoreErrc::not_found));
+  ArchiveQuery f;
+  f.room = "r@mls";
+  f.with_nick = "Bob";
+  f.start = msg("r@mls", 2).ts;
+  p = archive_->query(f);
+  ASSERT_EQ(p->messages.size(), 2u);  // sid3, sid5
+  EXPECT_EQ(p->messages[0].stanza_id, "sid3");
+  auto recent = archive_->recent("r@mls", 2);
+  ASSERT_TRUE(recent);
+  ASSERT_EQ(recent->size(), 2u);
+  EXPECT_EQ(recent->back().stanza_id, "sid6");
+  ASSERT_TRUE(rooms_->destroy("r@mls"));  // cascades
+  EXPECT_TRUE(archive_->recent("r@mls", 10)->empty());
+}
+
+}  // namespace
+}  // namespace conclave::component
