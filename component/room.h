@@ -56,6 +56,7 @@ struct Occupant {
   xmpp::Jid bare;
   std::vector<xmpp::Jid> sessions;  // full JIDs joined under this nick
   Role role = Role::participant;
+  std::string occupant_id;  // XEP-0421, computed once on entry (an HMAC per stanza would add up)
   std::vector<xmpp::Element> presence_extra;  // <show/>, <status/>, <c/>... of the last presence
 };
 

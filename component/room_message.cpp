@@ -87,7 +87,7 @@ void Room::on_groupchat(const Pending& p, Occupant& o) {
   strip_forgeable(m, room);
   m.set_attr("from", occupant_jid(o.nick));
   m.remove_attr("to");
-  m.add_child("occupant-id", std::string(ns::kOccupantId)).set_attr("id", occupant_id_of(o.bare));
+  m.add_child("occupant-id", std::string(ns::kOccupantId)).set_attr("id", o.occupant_id);
   if (!has_body && !subject_change) {
     reflect(m);  // chat states and the like: relayed, not archived
     return;
@@ -100,7 +100,7 @@ void Room::on_groupchat(const Pending& p, Occupant& o) {
   a.stanza_id = sid;
   a.ts = env_.now();
   a.from_nick = o.nick;
-  a.occupant_id = occupant_id_of(o.bare);
+  a.occupant_id = o.occupant_id;
   a.from_jid = o.bare.bare_string();
   a.stanza = xmpp::to_string(with_namespace(m, kComponentNs, ns::kClient));
 
@@ -181,8 +181,7 @@ void Room::on_private_message(const Pending& p, Occupant& sender) {
   strip_forgeable(m, jid_.bare_string());
   m.set_attr("from", occupant_jid(sender.nick));
   if (m.child("x", ns::kMucUser) == nullptr) m.add_child("x", std::string(ns::kMucUser));
-  m.add_child("occupant-id", std::string(ns::kOccupantId))
-      .set_attr("id", occupant_id_of(sender.bare));
+  m.add_child("occupant-id", std::string(ns::kOccupantId)).set_attr("id", sender.occupant_id);
   send_to_sessions(*target, m);  // never archived (docs/xmpp.md, MAM)
 }
 

@@ -1,5 +1,7 @@
 // Room presence: join (XEP-0045 §7.2), nick change (§7.6), presence updates (§7.7), leave
 // (§7.14), and the presence stanzas themselves.
+#include <openssl/crypto.h>
+
 #include <algorithm>
 
 #include "component/muc_ns.h"
@@ -23,6 +25,11 @@ void add_status(Element& x, int code) {
 
 // The parts of a client's presence that other occupants see: everything but the MUC join
 // element and ids only the room may assign (XEP-0421 §4: strip client-sent occupant-ids).
+// The room password is a secret: compare without a timing signal (docs/style.md P11).
+bool secret_equal(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
 std::vector<Element> presence_extra_of(const Element& presence) {
   std::vector<Element> out;
   for (const Element& c : presence.children()) {
@@ -50,7 +57,7 @@ Element Room::occupant_presence(const Occupant& o, const Occupant* receiver,
     item.set_attr("jid", o.sessions.front().full());
   }
   for (int c : codes) add_status(x, c);
-  p.add_child("occupant-id", std::string(ns::kOccupantId)).set_attr("id", occupant_id_of(o.bare));
+  p.add_child("occupant-id", std::string(ns::kOccupantId)).set_attr("id", o.occupant_id);
   return p;
 }
 
@@ -168,8 +175,7 @@ void Room::on_join(const Pending& p, bool) {
   }
   if (config_.password_protected && aff != Affiliation::owner) {
     const Element* x = p.stanza.child("x", ns::kMuc);
-    if (x == nullptr || x->child_text("password", ns::kMuc) != config_.password) {
-      // Compared as text: the password is a shared room secret, not a per-user credential.
+    if (x == nullptr || !secret_equal(x->child_text("password", ns::kMuc), config_.password)) {
       send_error(p.stanza, StanzaCondition::not_authorized, "A password is required");
       return;
     }
@@ -203,6 +209,7 @@ void Room::finish_join(const Pending& p, bool created) {
     occ->nick = nick;
     occ->bare = p.from.bare();
     occ->role = default_role(aff, config_.moderated);
+    occ->occupant_id = occupant_id_of(occ->bare);
     o = occ.get();
     occupants_.push_back(std::move(occ));
   }

@@ -215,5 +215,60 @@ TEST_F(ServiceTest, SecondSessionOfTheSameUserSharesTheOccupant) {
   EXPECT_EQ(service->room(room("r"))->occupant("Alice")->sessions.size(), 2u);
 }
 
+TEST_F(ServiceTest, PresenceUpdateIsBroadcastWithoutClientSentOccupantId) {
+  create("r");
+  join(kBob, room("r") + "/Bob");
+  send("<presence from='" + kBob + "' to='" + room("r") +
+       "/Bob'><show>away</show><occupant-id xmlns='urn:xmpp:occupant-id:0' id='forged'/>"
+       "</presence>");
+  auto to_alice = sent_to(take(), kAlice);
+  ASSERT_EQ(to_alice.size(), 1u);
+  EXPECT_EQ(to_alice[0].child_text("show", xmpp::ns::kComponent), "away");
+  auto occ_ids = to_alice[0].children_named("occupant-id", "urn:xmpp:occupant-id:0");
+  ASSERT_EQ(occ_ids.size(), 1u);
+  EXPECT_NE(occ_ids[0]->attr_or("id"), "forged");
+}
+
+TEST_F(ServiceTest, RejoinFromAJoinedSessionIsAnsweredAsAFullJoin) {
+  create("r");
+  join(kBob, room("r") + "/Bob");
+  auto s = sent_to(join(kBob, room("r") + "/Bob"), kBob);
+  ASSERT_EQ(s.size(), 3u);  // Alice, self with 110, subject
+  EXPECT_TRUE(has_code(s[1], 110));
+  EXPECT_NE(s[2].child("subject", xmpp::ns::kComponent), nullptr);
+}
+
+TEST_F(ServiceTest, BouncedPresenceRemovesTheOccupantWith333) {
+  create("r");
+  join(kBob, room("r") + "/Bob");
+  send("<presence type='error' from='" + kBob + "' to='" + room("r") +
+       "/Bob'><error type='cancel'><remote-server-not-found "
+       "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></presence>");
+  auto to_alice = sent_to(take(), kAlice);
+  ASSERT_EQ(to_alice.size(), 1u);
+  EXPECT_TRUE(has_code(to_alice[0], 333));
+  EXPECT_EQ(service->room(room("r"))->occupant("Bob"), nullptr);
+}
+
+TEST_F(ServiceTest, IqToAnOccupantIsForwardedAndTheReplyRoutedBack) {
+  create("r");
+  join(kBob, room("r") + "/Bob");
+  send("<iq type='get' id='vc1' from='" + kAlice + "' to='" + room("r") +
+       "/Bob'><vCard xmlns='vcard-temp'/></iq>");
+  auto s = take();
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].attr_or("to"), kBob);
+  EXPECT_EQ(s[0].attr_or("from"), room("r") + "/Alice");
+  const std::string fwd_id(s[0].attr_or("id"));
+  EXPECT_NE(fwd_id, "vc1");  // our own id, so replies from different askers cannot collide
+  send("<iq type='result' id='" + fwd_id + "' from='" + kBob + "' to='" + room("r") +
+       "/Alice'><vCard xmlns='vcard-temp'/></iq>");
+  s = take();
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].attr_or("to"), kAlice);
+  EXPECT_EQ(s[0].attr_or("id"), "vc1");
+  EXPECT_EQ(s[0].attr_or("from"), room("r") + "/Bob");
+}
+
 }  // namespace
 }  // namespace conclave::component::testing
