@@ -3,11 +3,13 @@
 //
 //   conclave [run] --config FILE     serve (applies pending migrations first)
 //   conclave migrate --config FILE   apply the schema migrations and exit
+#include <atomic>
 #include <csignal>
 #include <cstring>
 #include <iostream>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "component/blocking_runner.h"
 #include "component/config.h"
@@ -31,19 +33,34 @@ class ExecutorRunner : public BlockingRunner {
   void run(std::function<void()> blocking, std::function<void()> then) override {
     auto b = std::make_shared<std::function<void()>>(std::move(blocking));
     auto t = std::make_shared<std::function<void()>>(std::move(then));
+    ++in_flight_;
     if (!executor_.post([this, b, t] {
           (*b)();
           boost::asio::post(io_, [t] { (*t)(); });
+          --in_flight_;
         })) {
+      --in_flight_;
       // Shutting down: finish here rather than leave the room waiting forever.
       (*b)();
       (*t)();
     }
   }
 
+  // wait_idle: after the I/O loop stopped, waits (bounded) for store calls still running, so
+  // none outlives the stores or the io_context it posts to. True if all finished.
+  bool wait_idle(std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (in_flight_.load() != 0) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return true;
+  }
+
  private:
   db::Executor& executor_;
   boost::asio::io_context& io_;
+  std::atomic<int> in_flight_{0};
 };
 
 class ConnectionSender : public StanzaSender {
@@ -149,6 +166,10 @@ int serve(const Config& config, Logger& logger) {
   connection.start();
   io.run();
   sender.connection = nullptr;
+  if (!runner.wait_idle(std::chrono::seconds(10))) {
+    logger.log(LogLevel::error, "database work still running after 10 s; exiting anyway");
+    std::_Exit(1);  // destroying the stores under running work would be worse
+  }
   logger.log(LogLevel::info, "stopped");
   return 0;
 }
