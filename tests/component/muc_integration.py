@@ -370,6 +370,53 @@ async def scenario_persistence(w):
     check(bodies == ["remember me"], "archive survived: %s" % bodies)
 
 
+async def scenario_reserved_moderated(w):
+    """Reserved room (form fetched before unlocking), moderated: visitor refused, voice granted,
+    subject change, real JIDs and occupant-ids."""
+    alice, bob = await w.client("alice"), await w.client("bob")
+    room = w.room("stage")
+    seq = await alice.join_sequence(room + "/Alice")
+    check(any(201 in codes(s) for s in seq), "201 on creation")
+    form = await alice.iq(room, "get", "<query xmlns='http://jabber.org/protocol/muc#owner'/>")
+    fvars = {f.get("var") for f in form.iter("{jabber:x:data}field")}
+    for v in ("muc#roomconfig_moderatedroom", "muc#roomconfig_whois", "muc#roomconfig_allowpm",
+              "muc#roomconfig_persistentroom", "muc#roomconfig_membersonly"):
+        check(v in fvars, "config form field " + v)
+    locked = await bob.join_sequence(room + "/Bob")
+    check(error_condition(locked[-1]) == "item-not-found", "locked reserved room refuses others")
+    r = await alice.iq(room, "set", "<query xmlns='http://jabber.org/protocol/muc#owner'>"
+                       "<x xmlns='jabber:x:data' type='submit'>"
+                       "<field var='muc#roomconfig_moderatedroom'><value>1</value></field>"
+                       "<field var='muc#roomconfig_whois'><value>anyone</value></field></x></query>")
+    check(r.get("type") == "result", "reserved room configured")
+    seq = await bob.join_sequence(room + "/Bob")
+    me = [s for s in seq if 110 in codes(s)][0]
+    item = me.find(MUC_USER + "x/" + MUC_USER + "item")
+    check(item.get("role") == "visitor", "visitor in a moderated room: %s" % item.get("role"))
+    check(100 in codes(me), "non-anonymous: 100")
+    alice_seen = [s for s in seq if s.get("from") == room + "/Alice"][0]
+    check(alice_seen.find(MUC_USER + "x/" + MUC_USER + "item").get("jid", "").startswith("alice@localhost"),
+          "real JIDs visible in a non-anonymous room")
+    bob.raw("<message type='groupchat' to='%s' id='v1'><body>can I?</body></message>" % room)
+    e = await bob.wait_for(lambda s: s.get("id") == "v1" and s.get("type") == "error", "voice error")
+    check(error_condition(e) == "forbidden", "visitor message: forbidden")
+    r = await alice.iq(room, "set", "<query xmlns='http://jabber.org/protocol/muc#admin'>"
+                       "<item nick='Bob' role='participant'/></query>")
+    check(r.get("type") == "result", "voice granted")
+    p = await bob.wait_for(lambda s: is_presence_from(room + "/Bob")(s) and 110 in codes(s), "new role")
+    check(p.find(MUC_USER + "x/" + MUC_USER + "item").get("role") == "participant", "participant now")
+    m1 = await say(bob, room, "now I can")
+    a = await expect_groupchat(alice, room, "Bob", "now I can")
+    await say(bob, room, "twice")
+    b = await expect_groupchat(alice, room, "Bob", "twice")
+    oid = "{urn:xmpp:occupant-id:0}occupant-id"
+    check(a.find(oid).get("id") == b.find(oid).get("id"), "occupant-id stable")
+    alice.raw("<message type='groupchat' to='%s'><subject>Rules</subject></message>" % room)
+    s = await bob.wait_for(lambda s: s.findtext(C + "subject") == "Rules", "subject change")
+    check(s.get("from") == room + "/Alice", "subject from the moderator")
+    del m1
+
+
 SCENARIOS = {
     "basic": scenario_basic,
     "members_only": scenario_members_only,
@@ -377,6 +424,7 @@ SCENARIOS = {
     "mam": scenario_mam,
     "destroy": scenario_destroy,
     "persistence": scenario_persistence,
+    "reserved_moderated": scenario_reserved_moderated,
 }
 
 
