@@ -59,7 +59,7 @@ Result<PublicTree> PublicTree::from_nodes(const CipherSuite& suite, const Ratche
     if ((nodes[i]->type() == NodeType::leaf) != want_leaf) return fail(Errc::invalid_tree);
     tree.set_node(x, std::visit([](const auto& v) { return mls::encode(v); }, nodes[i]->value));
   }
-  tree.changed_.clear();
+  (void)tree.take_changes();
   return tree;
 }
 
@@ -103,7 +103,7 @@ Bytes PublicTree::encode() const {
     }
     w.write_uint(std::uint8_t{1});
     w.write_uint((i & 1) == 0 ? kLeafType : kParentType);
-    w.write_raw(nodes_[i]);
+    w.write_raw(nodes_[i].view());
   }
   w.end_vector(mark);
   return w.take();
@@ -113,19 +113,19 @@ Bytes PublicTree::encode() const {
 
 ByteView PublicTree::encoding(NodeIndex x) const {
   if (x.value >= nodes_.size()) return {};
-  return nodes_[x.value];
+  return nodes_[x.value].view();
 }
 
 std::optional<LeafNode> PublicTree::leaf_node(LeafIndex l) const {
   if (blank(l)) return std::nullopt;
-  auto leaf = mls::decode<LeafNode>(nodes_[to_node(l).value]);
+  auto leaf = mls::decode<LeafNode>(nodes_[to_node(l).value].view());
   if (!leaf) return std::nullopt;  // stored encodings always decode; kept total for safety
   return std::move(*leaf);
 }
 
 std::optional<ParentNode> PublicTree::parent_node(NodeIndex x) const {
   if (is_leaf(x) || blank(x)) return std::nullopt;
-  auto parent = mls::decode<ParentNode>(nodes_[x.value]);
+  auto parent = mls::decode<ParentNode>(nodes_[x.value].view());
   if (!parent) return std::nullopt;
   return std::move(*parent);
 }
@@ -133,14 +133,14 @@ std::optional<ParentNode> PublicTree::parent_node(NodeIndex x) const {
 ByteView PublicTree::encryption_key(NodeIndex x) const {
   if (blank(x)) return {};
   // encryption_key is the first field of both LeafNode and ParentNode.
-  Reader r(nodes_[x.value]);
+  Reader r(nodes_[x.value].view());
   return read_opaque(r);
 }
 
 std::vector<LeafIndex> PublicTree::unmerged_leaves(NodeIndex x) const {
   std::vector<LeafIndex> out;
   if (is_leaf(x) || blank(x)) return out;
-  Reader r(nodes_[x.value]);
+  Reader r(nodes_[x.value].view());
   read_opaque(r);  // encryption_key
   read_opaque(r);  // parent_hash
   Reader body;
@@ -218,7 +218,7 @@ std::vector<NodeIndex> PublicTree::filtered_direct_path(LeafIndex l) const {
 
 Bytes PublicTree::leaf_hash(NodeIndex x) const {
   // struct { uint32 leaf_index; optional<LeafNode> leaf_node; } LeafNodeHashInput;
-  const Bytes& node = nodes_[x.value];
+  const ByteView node = nodes_[x.value].view();
   Writer w(node.size() + 8);
   w.write_uint(kLeafType);
   w.write_uint(x.value >> 1);
@@ -238,7 +238,7 @@ ByteView PublicTree::parent_hash_cached(NodeIndex x) const {
   const std::size_t nh = suite_->hash_size();
   const std::size_t slot = std::size_t{x.value >> 1} * nh;
   if (hash_valid_[x.value >> 1]) return ByteView(hashes_).subspan(slot, nh);
-  const Bytes& node = nodes_[x.value];
+  const ByteView node = nodes_[x.value].view();
   Writer w(node.size() + 2 * nh + 8);
   w.write_uint(kParentType);
   if (node.empty()) {
@@ -298,7 +298,7 @@ Bytes PublicTree::parent_hash(NodeIndex p, NodeIndex s) const {
   // struct { HPKEPublicKey encryption_key; opaque parent_hash<V>;
   //          opaque original_sibling_tree_hash<V>; } ParentHashInput;   (§7.9)
   if (is_leaf(p) || blank(p)) return {};
-  Reader r(nodes_[p.value]);
+  Reader r(nodes_[p.value].view());
   const ByteView key = read_opaque(r);
   const ByteView ph = read_opaque(r);
   const Bytes sibling = original_tree_hash(s, unmerged_leaves(p));
@@ -326,6 +326,9 @@ void PublicTree::resize(LeafCount n) {
   hash_valid_.shrink_to_fit();
   counts_.resize(width);
   counts_.shrink_to_fit();
+  changed_flags_.resize(width, 0);
+  changed_flags_.shrink_to_fit();
+  std::erase_if(changed_, [&](NodeIndex x) { return x.value >= width; });
   const NodeIndex new_root = mls::root(n);
   if (width > old_width && old_width > 0) {
     // Extension (§7.7): the old tree becomes the left subtree of a new blank root; the new root
@@ -333,6 +336,14 @@ void PublicTree::resize(LeafCount n) {
     counts_[new_root.value] = counts_[old_root.value];
   }
   leaf_count_ = n;
+}
+
+void PublicTree::mark_changed(NodeIndex x) {
+  // One entry per node until the next take_changes(), so a tree whose changes nobody takes
+  // (a client's) holds at most one entry per node.
+  if (changed_flags_[x.value]) return;
+  changed_flags_[x.value] = 1;
+  changed_.push_back(x);
 }
 
 void PublicTree::invalidate(NodeIndex x) {
@@ -343,11 +354,10 @@ void PublicTree::invalidate(NodeIndex x) {
   }
 }
 
-void PublicTree::set_node(NodeIndex x, Bytes encoding) {
+void PublicTree::set_node(NodeIndex x, const Bytes& encoding) {
   const bool was_blank = nodes_[x.value].empty();
-  encoding.shrink_to_fit();
-  nodes_[x.value] = std::move(encoding);
-  changed_.push_back(x);
+  nodes_[x.value] = NodeBytes(encoding);
+  mark_changed(x);
   invalidate(x);
   if (!was_blank) return;
   const std::uint32_t leaf = is_leaf(x) ? 1 : 0;
@@ -359,8 +369,8 @@ void PublicTree::set_node(NodeIndex x, Bytes encoding) {
 
 void PublicTree::blank_node(NodeIndex x) {
   if (nodes_[x.value].empty()) return;
-  Bytes().swap(nodes_[x.value]);
-  changed_.push_back(x);
+  nodes_[x.value] = NodeBytes();
+  mark_changed(x);
   invalidate(x);
   const std::uint32_t leaf = is_leaf(x) ? 1 : 0;
   for (std::optional<NodeIndex> cur = x; cur; cur = parent(*cur, leaf_count_)) {
@@ -501,15 +511,16 @@ std::vector<NodeIndex> PublicTree::dirty() const {
 
 TreeChanges PublicTree::take_changes() {
   TreeChanges out{dirty(), leaf_count_};
+  for (NodeIndex x : changed_) changed_flags_[x.value] = 0;
   changed_.clear();
   return out;
 }
 
 std::size_t PublicTree::memory_bytes() const {
-  std::size_t total = nodes_.capacity() * sizeof(Bytes) + hashes_.capacity() +
+  std::size_t total = nodes_.capacity() * sizeof(NodeBytes) + hashes_.capacity() +
                       hash_valid_.capacity() + counts_.capacity() * sizeof(Counts) +
-                      changed_.capacity() * sizeof(NodeIndex);
-  for (const Bytes& b : nodes_) total += b.capacity();
+                      changed_.capacity() * sizeof(NodeIndex) + changed_flags_.capacity();
+  for (const NodeBytes& b : nodes_) total += b.heap_bytes();
   return total;
 }
 

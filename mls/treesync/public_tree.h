@@ -16,7 +16,9 @@
 // Not thread-safe: tree_hash() fills a cache even on a const tree. One tree belongs to one
 // room's strand.
 #include <cstdint>
+#include <cstring>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <vector>
@@ -143,11 +145,46 @@ class PublicTree {
  private:
   explicit PublicTree(const CipherSuite& suite);
 
-  void set_node(NodeIndex x, Bytes encoding);
+  // NodeBytes: one node's encoding in a single heap block ([uint32 size][bytes]), 8 bytes per
+  // slot instead of a 24-byte vector header; null for a blank node (encodings are never empty).
+  class NodeBytes {
+   public:
+    NodeBytes() = default;
+    explicit NodeBytes(ByteView v) {
+      if (v.empty()) return;
+      data_ = std::make_unique<std::uint8_t[]>(v.size() + sizeof(std::uint32_t));
+      const auto n = static_cast<std::uint32_t>(v.size());
+      std::memcpy(data_.get(), &n, sizeof n);
+      std::memcpy(data_.get() + sizeof n, v.data(), v.size());
+    }
+    NodeBytes(const NodeBytes& o) : NodeBytes(o.view()) {}
+    NodeBytes& operator=(const NodeBytes& o) {
+      if (this != &o) *this = NodeBytes(o.view());
+      return *this;
+    }
+    NodeBytes(NodeBytes&&) noexcept = default;
+    NodeBytes& operator=(NodeBytes&&) noexcept = default;
+    ~NodeBytes() = default;
+
+    bool empty() const { return !data_; }
+    ByteView view() const {
+      if (!data_) return {};
+      std::uint32_t n = 0;
+      std::memcpy(&n, data_.get(), sizeof n);
+      return {data_.get() + sizeof n, n};
+    }
+    std::size_t heap_bytes() const { return data_ ? view().size() + sizeof(std::uint32_t) : 0; }
+
+   private:
+    std::unique_ptr<std::uint8_t[]> data_;
+  };
+
+  void set_node(NodeIndex x, const Bytes& encoding);
   void blank_node(NodeIndex x);
   void blank_direct_path(LeafIndex l);
   void resize(LeafCount n);
   void invalidate(NodeIndex x);
+  void mark_changed(NodeIndex x);
   void resolution_into(NodeIndex x, std::span<const LeafIndex> exclude,
                        std::vector<NodeIndex>& out) const;
   bool subtree_has_resolution(NodeIndex x) const { return counts_[x.value].nonblank != 0; }
@@ -160,7 +197,7 @@ class PublicTree {
 
   const CipherSuite* suite_;
   LeafCount leaf_count_;
-  std::vector<Bytes> nodes_;  // node_width(leaf_count_) entries; empty = blank
+  std::vector<NodeBytes> nodes_;  // node_width(leaf_count_) entries; empty = blank
   // Tree hash cache for parent nodes only: Nh bytes per parent at slot x >> 1, valid when
   // hash_valid_[x >> 1]. Invariant: an invalid node has only invalid ancestors, so
   // invalidation stops at the first invalid ancestor.
@@ -174,7 +211,8 @@ class PublicTree {
     std::uint32_t leaves = 0;
   };
   std::vector<Counts> counts_;
-  std::vector<NodeIndex> changed_;  // unsorted, may repeat; normalised in dirty()
+  std::vector<NodeIndex> changed_;  // unsorted, each node once (changed_flags_)
+  std::vector<std::uint8_t> changed_flags_;
 };
 
 }  // namespace conclave::mls

@@ -152,6 +152,11 @@ TEST(PublicTree, ChangedNodesOfAPathUpdateAreLogarithmic) {
   ASSERT_TRUE(tree.remove(LeafIndex{1022}));
   const TreeChanges after = tree.take_changes();
   for (NodeIndex x : after.changed) EXPECT_LT(x.value, node_width(after.leaf_count));
+  // Without take_changes() (a client never calls it) the record stays bounded by the width.
+  for (std::uint32_t i = 0; i < 200; ++i) {
+    fx.public_commit(tree, LeafIndex{i % 16}, *fx.members()[i % 16].signer);
+  }
+  EXPECT_LE(tree.dirty().size(), 16u * 2 + 10u);
 }
 
 TEST(PublicTree, PathUpdateHashesCostLogarithmicWork) {
