@@ -115,7 +115,7 @@ class Room : public std::enable_shared_from_this<Room> {
 
   // Presence (room_presence.cpp).
   void on_presence(const Pending& p);
-  void on_join(const Pending& p, bool rejoin_full);
+  void on_join(const Pending& p);
   void finish_join(const Pending& p, bool created);
   void send_join_sequence(const Occupant& self, const xmpp::Jid& session,
                           const xmpp::Element& presence, std::vector<int> codes);

@@ -101,7 +101,7 @@ void Room::on_presence(const Pending& p) {
       kick_non_occupant(p);
       return;
     }
-    on_join(p, false);
+    on_join(p);
     return;
   }
   if (o->nick != nick) {
@@ -133,7 +133,7 @@ void Room::kick_non_occupant(const Pending& p) {
   send(std::move(u));
 }
 
-void Room::on_join(const Pending& p, bool) {
+void Room::on_join(const Pending& p) {
   const std::string& nick = p.to.resource();
   const std::string bare = p.from.bare_string();
   const Affiliation aff = affiliation_of(bare);
@@ -263,7 +263,6 @@ void Room::send_join_sequence(const Occupant& self, const Jid& session, const El
 
 void Room::on_leave(const Pending& p, Occupant& o) {
   std::erase(o.sessions, p.from);
-  Element status;
   const Element* st = p.stanza.child("status", kComponentNs);
   // The leaving session gets its own unavailable presence with 110.
   Element self = occupant_presence(o, &o, {110}, true, true);
