@@ -157,11 +157,16 @@ int serve(const Config& config, Logger& logger) {
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     logger.log(LogLevel::info, std::string("signal ") + std::to_string(sig) + ": shutting down");
-    connection.stop();
-    // Let the stream close go out, then end the loop; the executor finishes queued store work
-    // when `database` is destroyed.
+    // Occupants learn first (status 332), then the stream closes, then the loop ends; each
+    // step gets a short grace period for its stanzas to be written. The executor finishes
+    // queued store work before the stores go (ExecutorRunner::wait_idle).
+    service.shutdown();
     grace.expires_after(std::chrono::milliseconds(300));
-    grace.async_wait([&](const boost::system::error_code&) { io.stop(); });
+    grace.async_wait([&](const boost::system::error_code&) {
+      connection.stop();
+      grace.expires_after(std::chrono::milliseconds(300));
+      grace.async_wait([&](const boost::system::error_code&) { io.stop(); });
+    });
   });
   connection.start();
   io.run();

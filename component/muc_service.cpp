@@ -34,6 +34,10 @@ Result<std::size_t> MucService::load() {
   return records->size();
 }
 
+void MucService::shutdown() {
+  for (const auto& [bare, room] : rooms_) room->shutdown();
+}
+
 const Room* MucService::room(const std::string& bare) const {
   auto it = rooms_.find(bare);
   return it == rooms_.end() ? nullptr : it->second.get();

@@ -27,6 +27,9 @@ class MucService {
   // worker thread. Returns the number of rooms loaded.
   Result<std::size_t> load();
 
+  // shutdown: every room tells its occupants the service is going down (status 332).
+  void shutdown();
+
   // dispatch: one received stanza. Never throws.
   void dispatch(xmpp::Element stanza);
 

@@ -72,6 +72,10 @@ class Room : public std::enable_shared_from_this<Room> {
   // are the stanza's parsed addresses.
   void handle(xmpp::Element stanza, xmpp::Jid from, xmpp::Jid to);
 
+  // shutdown: tells every occupant it was removed because the service is going down
+  // (XEP-0045 §10.2.1 status 332), so clients rejoin once it is back. Memory only.
+  void shutdown();
+
   const xmpp::Jid& jid() const { return jid_; }
   const RoomConfig& config() const { return config_; }
   bool locked() const { return locked_; }

@@ -300,6 +300,14 @@ void Room::remove_occupant(const std::string& nick, std::vector<int> codes,
   maybe_vanish();
 }
 
+void Room::shutdown() {
+  for (const auto& o : occupants_) {
+    Element u = occupant_presence(*o, o.get(), {110, 332}, true, true);
+    send_to_sessions(*o, u);
+  }
+  occupants_.clear();  // a persistent room stays in the store; nothing else changes there
+}
+
 void Room::maybe_vanish() {
   if (!occupants_.empty() || config_.persistent || gone_) return;
   // §10.1.3 (temporary rooms): destroyed when the last occupant leaves; so is its archive.

@@ -357,6 +357,9 @@ async def scenario_persistence(w):
     await expect_groupchat(alice, room, "Alice", "remember me")
 
     w.stop_conclave()
+    u = await alice.wait_for(lambda s: is_presence_from(room + "/Alice")(s) and s.get("type") == "unavailable",
+                             "shutdown presence")
+    check({110, 332} <= codes(u), "shutdown status 332: %s" % codes(u))
     w.start_conclave()
 
     info = await bob.iq(room, "get", "<query xmlns='http://jabber.org/protocol/disco#info'/>")

@@ -131,6 +131,19 @@ TEST_F(ServiceTest, OccupantIdSurvivesARestart) {
   EXPECT_EQ(archive.rows.back().occupant_id, before);
 }
 
+TEST_F(ServiceTest, ShutdownTellsEveryOccupantWith332) {
+  create("r", {{"muc#roomconfig_persistentroom", "1"}});
+  join(kBob, room("r") + "/Bob");
+  service->shutdown();
+  auto s = take();
+  ASSERT_EQ(s.size(), 2u);
+  for (const auto& p : s) {
+    EXPECT_EQ(p.attr_or("type"), "unavailable");
+    EXPECT_EQ(status_codes(p), (std::vector<int>{110, 332}));
+  }
+  EXPECT_TRUE(room_store.rows.at(room("r")).persistent);  // the room itself stays
+}
+
 TEST(ConfigTest, DefaultsAndRequiredKeys) {
   std::string err;
   auto c = parse_config(
