@@ -81,6 +81,7 @@ configure_fuzz() {
 
 # halt_on_error: UBSan findings fail the test instead of only printing.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/tests/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 # Labels of tests that need the throwaway servers of tests/harness/ (a ctest label regex).
