@@ -81,8 +81,8 @@ Result<AuthenticatedContent> unprotect_private_message(const MessageEpoch& epoch
   auto sender_data = decode<SenderData>(*sd_plain);
   if (!sender_data) return fail(sender_data.error());
 
-  auto key =
-      tree.key_for(LeafIndex{sender_data->leaf_index}, ratchet_for(type), sender_data->generation);
+  const LeafIndex sender_leaf{sender_data->leaf_index};
+  auto key = tree.peek_key(sender_leaf, ratchet_for(type), sender_data->generation);
   if (!key) return fail(key.error());
   apply_reuse_guard(key->nonce, sender_data->reuse_guard);
   auto plaintext = suite.open(
@@ -90,6 +90,9 @@ Result<AuthenticatedContent> unprotect_private_message(const MessageEpoch& epoch
       encode_private_content_aad(message.group_id, message.epoch, type, message.authenticated_data),
       message.ciphertext);
   if (!plaintext) return fail(plaintext.error());
+  // Only a ciphertext that authenticated under the key uses it up (§9.2): a garbled or forged
+  // message leaves the generation usable for the genuine one.
+  tree.consume_key(sender_leaf, ratchet_for(type), sender_data->generation);
   auto pmc = decode_private_message_content(*plaintext, type);
   if (!pmc) return fail(pmc.error());
 

@@ -33,9 +33,8 @@ Result<PrivateMessage> protect_private_message(const MessageEpoch& epoch,
 // Errc::malformed (bad SenderData or content encoding); Errc::invalid_padding;
 // Errc::invalid_sender, generation_too_old, generation_too_far (from the secret tree);
 // the lookup's error; Errc::bad_signature. Nothing is returned on failure.
-// The ratchet key of the claimed generation is consumed once the sender data decrypts, even
-// when the content then fails to (sender data is authenticated under a group secret, so only a
-// member can cause that).
+// The ratchet key of the claimed generation is consumed only once the content's AEAD tag
+// verified, so a garbled or forged ciphertext does not burn the generation.
 Result<AuthenticatedContent> unprotect_private_message(const MessageEpoch& epoch,
                                                        const PrivateMessage& message,
                                                        SecretTree& tree,

@@ -33,6 +33,20 @@ struct KeyPackageSecrets {
   Secret signature_private_key;
 };
 
+// A fresh KeyPackage with the private keys behind it.
+struct KeyPackageBundle {
+  KeyPackage key_package;
+  KeyPackageSecrets secrets;
+  KeyPackageBundle clone() const;
+};
+
+// make_key_package creates a KeyPackage for `credential` signed with `signature_private_key`
+// (fresh init and leaf HPKE keys from `rng`; capabilities: mls10, this suite, the credential's
+// type; lifetime [not_before, not_after]). Errors: the signing key's parse error.
+Result<KeyPackageBundle> make_key_package(const CipherSuite& suite, const Credential& credential,
+                                          Secret signature_private_key, Rng& rng = system_rng(),
+                                          Lifetime lifetime = {0, ~std::uint64_t{0}});
+
 // BytesLess orders byte strings (out of line: GCC 12 warns falsely on the inlined std::less).
 struct BytesLess {
   bool operator()(const Bytes& a, const Bytes& b) const;
@@ -46,9 +60,31 @@ struct GroupOptions {
   // only RECOMMENDED for received leaves).
   std::optional<std::uint64_t> now;
   bool encrypt_handshake = false;  // send proposals and commits as PrivateMessage
+  Rng* rng = nullptr;              // randomness for own messages; nullptr = system_rng()
+};
+
+// What a Commit this member creates should hold besides the cached proposals.
+struct CommitOptions {
+  // By-value proposals (Add, Remove, PreSharedKey, GroupContextExtensions, ReInit); Updates are
+  // never sent by value (§12.4).
+  std::vector<Proposal> proposals;
+  // Include an UpdatePath even when §12.4 does not require one (fresh keys for the committer).
+  bool force_path = true;
+  // Put the ratchet_tree extension in the Welcome's GroupInfo (§12.4.3.3); otherwise joiners
+  // need the tree out of band.
+  bool ratchet_tree_in_welcome = true;
+  Bytes authenticated_data;
+};
+
+// An application message after decryption.
+struct ReceivedApplication {
+  LeafIndex sender;
+  Bytes data;
+  Bytes authenticated_data;
 };
 
 class StagedCommit;
+struct CommitOutput;
 
 class Group {
  public:
@@ -63,6 +99,39 @@ class Group {
   static Result<Group> join(const CipherSuite& suite, const Welcome& welcome, const KeyPackage& kp,
                             KeyPackageSecrets secrets, const std::optional<RatchetTree>& tree,
                             PskStore psks = {}, GroupOptions options = {});
+
+  // create starts a one-member group at epoch 0 with `creator` as leaf 0 (§11): random epoch
+  // secret, empty confirmed transcript hash, the interim hash over the epoch's confirmation tag.
+  static Result<Group> create(const CipherSuite& suite, Bytes group_id,
+                              const KeyPackageBundle& creator,
+                              std::vector<Extension> extensions = {}, GroupOptions options = {});
+
+  // --- sending -------------------------------------------------------------------------------
+  // propose signs and protects `p` (PublicMessage, or PrivateMessage when
+  // options.encrypt_handshake) and caches it so a later commit (ours or another member's) can
+  // reference it. Updates go through propose_update().
+  Result<MlsMessage> propose(Proposal p, ByteView authenticated_data = {});
+  // propose_update proposes a fresh leaf HPKE key for this member (§12.1.2); its private key is
+  // kept until a Commit applies the Update or the epoch ends.
+  Result<MlsMessage> propose_update(ByteView authenticated_data = {});
+  // commit builds a Commit over every cached proposal (by reference; own Updates, Removes of
+  // ourselves and conflicting ones are left out) plus options.proposals by value, with an
+  // UpdatePath when required (§12.4) or forced. The group is unchanged: the result holds the
+  // message to send, a Welcome for the joiners, the signed GroupInfo of the next epoch and the
+  // StagedCommit to merge once the delivery service accepted the commit (P9). A PrivateMessage
+  // commit uses a handshake generation of this epoch even if it is never merged.
+  Result<CommitOutput> commit(CommitOptions options = {});
+  // group_info returns this epoch's signed GroupInfo with the external_pub extension and, when
+  // `with_tree`, the ratchet_tree extension (§12.4.3).
+  Result<GroupInfo> group_info(bool with_tree = true) const;
+
+  // --- application messages (§6.3) -----------------------------------------------------------
+  // protect encrypts application data as a PrivateMessage with the next application generation.
+  Result<MlsMessage> protect(ByteView data, ByteView authenticated_data = {},
+                             std::size_t padding = 0);
+  // unprotect_application decrypts an application PrivateMessage of this epoch
+  // (Errc::invalid_content_type for handshake content).
+  Result<ReceivedApplication> unprotect_application(const MlsMessage& msg);
 
   // --- receiving ---------------------------------------------------------------------------
   // handle_proposal verifies and caches a proposal message of the current epoch.
@@ -87,6 +156,10 @@ class Group {
         Secret signer_private, PskStore psks, GroupOptions options);
   Result<AuthenticatedContent> unprotect(const MlsMessage& msg, SecretTree& tree) const;
   Result<PskSecret> psk_secret(std::span<const PreSharedKeyID> ids) const;
+  Rng& rng() const { return options_.rng != nullptr ? *options_.rng : system_rng(); }
+  Result<MlsMessage> send_handshake(FramedContent content);
+  Result<MlsMessage> wrap(AuthenticatedContent ac);
+  PskStore clone_psks() const;
   void inherit_resumption_psks(const std::map<std::uint64_t, Secret>& older);
 
   EpochState st_;
@@ -100,6 +173,7 @@ class Group {
   std::vector<CachedProposal> proposals_;
   std::vector<PendingUpdate> own_updates_;
   std::map<std::uint64_t, Secret> resumption_psks_;  // by epoch, recent epochs only
+  Bytes confirmation_tag_;                           // of this epoch, for GroupInfo
 };
 
 // StagedCommit: a verified Commit and the epoch it leads to. merge() yields the new Group.
@@ -118,6 +192,14 @@ class StagedCommit {
       : next_(std::move(next)), removed_self_(removed) {}
   std::optional<Group> next_;
   bool removed_self_ = false;
+};
+
+// The result of Group::commit.
+struct CommitOutput {
+  MlsMessage message;              // the Commit, for the delivery service
+  std::optional<Welcome> welcome;  // for the joiners, when the commit adds members
+  GroupInfo group_info;            // of the next epoch, signed, with external_pub
+  StagedCommit staged;             // merge() once the delivery service accepted `message`
 };
 
 }  // namespace conclave::mls

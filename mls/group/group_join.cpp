@@ -142,8 +142,10 @@ Result<Group> Group::join(const CipherSuite& suite, const Welcome& welcome, cons
   if (!signer_key) return fail(signer_key.error());
   if (signer_key->public_key() != kp.leaf_node.signature_key) return fail(Errc::invalid_key);
   EpochState st{&suite, std::move(gc), std::move(*tree), std::move(interim)};
-  return Group(std::move(st), std::move(priv), std::move(epoch), std::move(*signer_key),
-               std::move(secrets.signature_private_key), std::move(psks), options);
+  Group g(std::move(st), std::move(priv), std::move(epoch), std::move(*signer_key),
+          std::move(secrets.signature_private_key), std::move(psks), options);
+  g.confirmation_tag_ = tag;
+  return g;
 }
 
 Result<Secret> Group::exporter(std::string_view label, ByteView context, std::size_t length) const {

@@ -102,13 +102,13 @@ Result<StagedCommit> Group::stage_commit(const MlsMessage& msg) const {
   if (!ct_equal(tag, ac->auth.confirmation_tag)) return fail(Errc::bad_confirmation_tag);
   auto signer = suite.signing_key(signer_private_.view());
   if (!signer) return fail(signer.error());
-  PskStore psks;
-  for (const auto& [id, v] : psks_) psks.emplace(id, v.clone());
+  PskStore psks = clone_psks();
   EpochState st{&suite, std::move(staged->context), std::move(staged->tree),
                 std::move(staged->interim_transcript_hash)};
   Group next(std::move(st), std::move(priv), std::move(ks.secrets), std::move(*signer),
              signer_private_.clone(), std::move(psks), options_);
   next.inherit_resumption_psks(resumption_psks_);
+  next.confirmation_tag_ = tag;
   return StagedCommit(std::move(next), false);
 }
 

@@ -92,18 +92,24 @@ Result<RatchetKey> SecretTree::next_key(LeafIndex sender, RatchetType type) {
   return key;
 }
 
-Result<RatchetKey> SecretTree::key_for(LeafIndex sender, RatchetType type,
-                                       std::uint32_t generation) {
+namespace {
+
+RatchetKey clone_key(const RatchetKey& k) {
+  return RatchetKey{.generation = k.generation, .key = k.key.clone(), .nonce = k.nonce.clone()};
+}
+
+}  // namespace
+
+Result<RatchetKey> SecretTree::peek_key(LeafIndex sender, RatchetType type,
+                                        std::uint32_t generation) {
   auto r = ratchet(sender, type);
   if (!r) return fail(r.error());
   Ratchet& rt = **r;
   if (rt.exhausted || generation < rt.next_generation) {
     // A past generation: only a key still held for a late message can serve it.
-    auto held = rt.skipped.find(generation);
+    const auto held = rt.skipped.find(generation);
     if (held == rt.skipped.end()) return fail(Errc::generation_too_old);
-    RatchetKey key = std::move(held->second);
-    rt.skipped.erase(held);
-    return key;
+    return clone_key(held->second);
   }
   if (generation - rt.next_generation > limits_.max_forward) {
     return fail(Errc::generation_too_far);
@@ -123,6 +129,23 @@ Result<RatchetKey> SecretTree::key_for(LeafIndex sender, RatchetType type,
   // Forget held keys that fell out of the window (§9.2: keep unconsumed values only for "some
   // reasonable amount of time").
   rt.skipped.erase(rt.skipped.begin(), rt.skipped.lower_bound(keep_from));
+  RatchetKey out = clone_key(key);
+  rt.skipped.emplace(generation, std::move(key));  // held until consumed
+  return out;
+}
+
+void SecretTree::consume_key(LeafIndex sender, RatchetType type, std::uint32_t generation) {
+  const auto found = ratchets_.find(sender.value);
+  if (found == ratchets_.end()) return;
+  Ratchet& rt =
+      type == RatchetType::handshake ? found->second.handshake : found->second.application;
+  rt.skipped.erase(generation);
+}
+
+Result<RatchetKey> SecretTree::key_for(LeafIndex sender, RatchetType type,
+                                       std::uint32_t generation) {
+  auto key = peek_key(sender, type, generation);
+  if (key) consume_key(sender, type, generation);
   return key;
 }
 

@@ -6,7 +6,7 @@
 // below it is first used, costing O(log N) derivations, and memory grows with the leaves in use
 // rather than with the group. Following the deletion schedule of §9.2, a node secret is erased
 // once both its children are derived, a leaf secret once its two ratchets are initialised, and
-// a key/nonce pair once it has been handed out.
+// a key/nonce pair once it has been consumed (consume_key).
 #include <cstdint>
 #include <map>
 #include <unordered_map>
@@ -52,11 +52,17 @@ class SecretTree {
   // Errc::generation_too_far when the ratchet is exhausted (2^32 generations).
   Result<RatchetKey> next_key(LeafIndex sender, RatchetType type);
 
-  // key_for returns the key of `generation` of `sender`'s ratchet, for decrypting, and deletes
-  // it: asking twice for one generation fails the second time. Skipped generations are kept
-  // within limits().max_past. Errors: Errc::invalid_sender (leaf outside the tree),
-  // Errc::generation_too_old (already handed out or outside the window), Errc::generation_too_far
-  // (more than max_forward generations ahead).
+  // peek_key returns (a copy of) the key of `generation` of `sender`'s ratchet, for decrypting,
+  // without using it up: the key stays held until consume_key(). A receiver peeks, decrypts,
+  // and consumes only after the AEAD tag verified, so a forged or garbled message cannot burn a
+  // generation. Skipped generations are kept within limits().max_past. Errors:
+  // Errc::invalid_sender (leaf outside the tree), Errc::generation_too_old (already consumed or
+  // outside the window), Errc::generation_too_far (more than max_forward generations ahead).
+  Result<RatchetKey> peek_key(LeafIndex sender, RatchetType type, std::uint32_t generation);
+  // consume_key deletes the held key of `generation` (§9.2); a no-op when none is held.
+  void consume_key(LeafIndex sender, RatchetType type, std::uint32_t generation);
+  // key_for is peek_key followed by consume_key: asking twice for one generation fails the
+  // second time.
   Result<RatchetKey> key_for(LeafIndex sender, RatchetType type, std::uint32_t generation);
 
   LeafCount leaves() const { return leaves_; }
