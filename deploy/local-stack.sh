@@ -61,7 +61,56 @@ build() {
 # `stop` walks the list backwards. start_NAME writes its PID (or control data) under
 # $RUN_DIR/NAME/ and must return only once the server accepts connections on loopback.
 # Planned (later issues): postgres (PostgreSQL 15), prosody, conclave (the component).
-SERVERS=()
+# The local stack: PostgreSQL, Prosody with the component `mls.localhost` attached, and Conclave,
+# all on loopback, data in $RUN_DIR. The server scripts of tests/harness/ do the work, with fixed
+# ports so clients know where to connect: c2s 5222, component 5347, PostgreSQL 55432.
+SERVERS=(postgres prosody conclave)
+HARNESS=$ROOT/tests/harness
+PG_PORT=${CONCLAVE_PG_PORT:-55432}
+C2S_PORT=${CONCLAVE_C2S_PORT:-5222}
+COMPONENT_PORT=${CONCLAVE_COMPONENT_PORT:-5347}
+export CONCLAVE_COMPONENT_SECRET=${CONCLAVE_COMPONENT_SECRET:-$(cat "$RUN_DIR/secret" 2>/dev/null || head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')}
+
+start_postgres() { "$HARNESS/postgres.sh" start "$RUN_DIR" "$PG_PORT" >/dev/null; }
+stop_postgres() { "$HARNESS/postgres.sh" stop "$RUN_DIR"; }
+running_postgres() { "$HARNESS/postgres.sh" status "$RUN_DIR" >/dev/null 2>&1; }
+
+start_prosody() {
+  "$HARNESS/prosody.sh" start "$RUN_DIR" "$C2S_PORT" "$COMPONENT_PORT" >/dev/null
+  # Two demo accounts, so a client can log in right away (password = user name).
+  local user
+  for user in alice bob; do "$HARNESS/prosody.sh" register "$RUN_DIR" "$user" "$user" || true; done
+}
+stop_prosody() { "$HARNESS/prosody.sh" stop "$RUN_DIR"; }
+running_prosody() { [[ -f $RUN_DIR/prosody/prosody.pid ]] && kill -0 "$(cat "$RUN_DIR/prosody/prosody.pid")" 2>/dev/null; }
+
+start_conclave() {
+  local conf=$RUN_DIR/conclave.conf
+  printf '%s' "$CONCLAVE_COMPONENT_SECRET" >"$RUN_DIR/secret"
+  chmod 600 "$RUN_DIR/secret"
+  sed -e "s|^secret = .*|secret = $CONCLAVE_COMPONENT_SECRET|" \
+    -e "s|^port = 5347|port = $COMPONENT_PORT|" \
+    -e "s|^url = .*|url = $(cat "$RUN_DIR/pg/conninfo")|" "$ROOT/deploy/conclave.conf" >"$conf"
+  chmod 600 "$conf"
+  "$BUILD_DIR/component/conclave" migrate --config "$conf"
+  setsid "$BUILD_DIR/component/conclave" run --config "$conf" >>"$RUN_DIR/conclave.log" 2>&1 &
+  echo $! >"$RUN_DIR/conclave.pid"
+  local i
+  for i in $(seq 50); do
+    grep -q "connected\|handshake" "$RUN_DIR/conclave.log" 2>/dev/null && break
+    running_conclave || die "conclave exited; see $RUN_DIR/conclave.log"
+    sleep 0.2
+  done
+  log "conclave: log in $RUN_DIR/conclave.log; rooms are ROOM@mls.localhost"
+}
+stop_conclave() {
+  running_conclave || return 0
+  kill "$(cat "$RUN_DIR/conclave.pid")"
+  local i
+  for i in $(seq 50); do running_conclave || return 0; sleep 0.2; done
+  kill -9 "$(cat "$RUN_DIR/conclave.pid")" 2>/dev/null || true
+}
+running_conclave() { [[ -f $RUN_DIR/conclave.pid ]] && kill -0 "$(cat "$RUN_DIR/conclave.pid")" 2>/dev/null; }
 
 # running_NAME, if defined, reports whether NAME is up (used by `status`).
 server_running() {
@@ -90,9 +139,7 @@ stop_servers() {
 
 print_status() {
   echo "run directory: $RUN_DIR"
-  if ((${#SERVERS[@]} == 0)); then
-    echo "servers: none yet (PostgreSQL, Prosody and Conclave arrive in later issues)"
-  fi
+  echo "XMPP: 127.0.0.1:$C2S_PORT (users alice/alice, bob/bob on localhost; no TLS, loopback only)"
   local name
   for name in "${SERVERS[@]}"; do
     if server_running "$name"; then echo "$name: running"; else echo "$name: stopped"; fi
