@@ -81,6 +81,16 @@ TEST_F(PrivateMessageProtect, TamperedCiphertextIsRejected) {
   EXPECT_EQ(unprotect(pm).error(), Errc::decryption_failed);
 }
 
+TEST_F(PrivateMessageProtect, ForgedCiphertextDoesNotBurnTheGeneration) {
+  const PrivateMessage genuine = protect(app(Bytes(40, 0x77)));
+  PrivateMessage forged = genuine;
+  forged.ciphertext.back() ^= 1;
+  EXPECT_EQ(unprotect(forged).error(), Errc::decryption_failed);
+  auto ac = unprotect(genuine);
+  ASSERT_TRUE(ac) << ac.error().message();
+  EXPECT_EQ(unprotect(genuine).error(), Errc::generation_too_old);
+}
+
 TEST_F(PrivateMessageProtect, TamperedSampleBreaksTheSenderData) {
   PrivateMessage pm = protect(app(Bytes(40, 0x77)));
   pm.ciphertext[0] ^= 1;
