@@ -54,9 +54,10 @@ class FaultWorld(World):
         self.proc.wait(10)
         self.proc = None
 
-    def restart_xmpp_server(self):
+    def restart_xmpp_server(self, crash=False):
         script = os.path.join(HARNESS, self.server + ".sh")
-        subprocess.run([script, "stop", self.rundir], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([script, "kill" if crash else "stop", self.rundir], check=True,
+                       stdout=subprocess.DEVNULL)
         # Same ports again: clients and conclave find the server where it was.
         subprocess.run([script, "start", self.rundir, str(self.c2s), str(self.component)],
                        check=True, stdout=subprocess.DEVNULL)
@@ -126,7 +127,7 @@ async def check_room_after(w, room, expected_bodies):
 # ---------------------------------------------------------------------------------------------
 # a. The XMPP server restarts under conclave.
 
-async def scenario_xmpp_restart(w):
+async def scenario_xmpp_restart(w, crash=False):
     alice, bob = await w.client("alice"), await w.client("bob")
     room = await persistent_room(w, alice, "survivor")
     await bob.join_sequence(room + "/Bob")
@@ -137,11 +138,17 @@ async def scenario_xmpp_restart(w):
     for c in w.clients:
         await c.quit()
     w.clients = []
-    w.restart_xmpp_server()
+    w.restart_xmpp_server(crash)
     w.wait_log_count("connection down", 1, "conclave to notice the lost connection")
     w.wait_log_count("connected to", 2, "conclave to reconnect", timeout=60)
     check(w.proc.poll() is None, "conclave still running")
     await check_room_after(w, room, bodies)
+
+
+async def scenario_xmpp_kill(w):
+    """As xmpp_restart, but the server is SIGKILLed (no stream close): conclave must notice the
+    dead TCP connection by itself."""
+    await scenario_xmpp_restart(w, crash=True)
 
 
 # b. conclave is killed with SIGKILL and restarted.
@@ -358,6 +365,7 @@ async def scenario_hostile(w):
 
 SCENARIOS = {
     "xmpp_restart": scenario_xmpp_restart,
+    "xmpp_kill": scenario_xmpp_kill,
     "conclave_kill9": scenario_conclave_kill9,
     "pg_restart": scenario_pg_restart,
     "hostile": scenario_hostile,
