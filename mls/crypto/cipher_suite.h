@@ -7,6 +7,7 @@
 #include <memory>
 #include <string_view>
 #include <tuple>
+#include <utility>
 
 #include "mls/codec/bytes.h"
 #include "mls/codec/result.h"
@@ -122,12 +123,22 @@ class CipherSuite {
                                    ByteView plaintext, Rng& rng = system_rng()) const;
   Result<Bytes> hpke_open(ByteView private_key, ByteView info, ByteView aad,
                           const HpkeCiphertext& ct) const;
+  // hpke_export_sender is SetupBaseS(public_key, info) followed by the context's
+  // Export(exporter_context, length) (RFC 9180 §5.1, §5.3): it returns the KEM output `enc` and
+  // the exported secret. hpke_export_receiver is SetupBaseR(enc, private_key, info) and the same
+  // Export. MLS uses them for ExternalInit (RFC 9420 §8.3). Errors: bad keys; decapsulation
+  // failure gives Errc::decryption_failed; `length` above 255 * Nh gives Errc::invalid_value.
+  Result<std::pair<Bytes, Secret>> hpke_export_sender(ByteView public_key, ByteView info,
+                                                      ByteView exporter_context, std::size_t length,
+                                                      Rng& rng = system_rng()) const;
+  Result<Secret> hpke_export_receiver(ByteView private_key, ByteView enc, ByteView info,
+                                      ByteView exporter_context, std::size_t length) const;
   // EncryptWithLabel / DecryptWithLabel (§5.1.3).
   Result<HpkeCiphertext> encrypt_with_label(ByteView public_key, std::string_view label,
                                             ByteView context, ByteView plaintext,
                                             Rng& rng = system_rng()) const;
-  Result<Bytes> decrypt_with_label(ByteView private_key, std::string_view label,
-                                   ByteView context, const HpkeCiphertext& ct) const;
+  Result<Bytes> decrypt_with_label(ByteView private_key, std::string_view label, ByteView context,
+                                   const HpkeCiphertext& ct) const;
 
   struct Impl;  // OpenSSL algorithm handles; defined in the .cpp files only
   const Impl& impl() const { return *impl_; }

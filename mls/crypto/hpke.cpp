@@ -32,6 +32,30 @@ HpkeKeys key_schedule_base(const CipherSuite::Impl& s, ByteView shared_secret, B
 
 namespace {
 
+// hpke_export: Export(exporter_context, L) of a base-mode context (RFC 9180 §5.1, §5.3):
+//   exporter_secret = LabeledExpand(secret, "exp", key_schedule_context, Nh)
+//   exported        = LabeledExpand(exporter_secret, "sec", exporter_context, L)
+Result<Secret> hpke_export(const CipherSuite::Impl& s, ByteView shared_secret, ByteView info,
+                           ByteView exporter_context, std::size_t length) {
+  if (length > 255 * s.nh) return fail(Errc::invalid_value);
+  std::array<std::uint8_t, 1 + 2 * EVP_MAX_MD_SIZE> context{};
+  context[0] = 0x00;  // mode_base
+  std::copy_n(s.psk_id_hash.begin(), s.nh, context.begin() + 1);
+  crypto_detail::labeled_extract(s, s.hpke_suite_id, {}, "info_hash", info,
+                                 context.data() + 1 + s.nh);
+  const ByteView ksc(context.data(), 1 + 2 * s.nh);
+  std::array<std::uint8_t, EVP_MAX_MD_SIZE> secret{};
+  crypto_detail::labeled_extract(s, s.hpke_suite_id, shared_secret, "secret", {}, secret.data());
+  Secret exporter_secret(s.nh);
+  crypto_detail::labeled_expand(s, s.hpke_suite_id, ByteView(secret.data(), s.nh), "exp", ksc,
+                                {exporter_secret.data(), s.nh});
+  OPENSSL_cleanse(secret.data(), secret.size());
+  Secret out(length);
+  crypto_detail::labeled_expand(s, s.hpke_suite_id, exporter_secret.view(), "sec", exporter_context,
+                                {out.data(), length});
+  return out;
+}
+
 constexpr std::string_view kMlsLabelPrefix = "MLS 1.0 ";  // RFC 9420 §5.1.3
 
 // struct { opaque label<V> = "MLS 1.0 " + Label; opaque context<V>; } EncryptContext;
@@ -97,6 +121,28 @@ Result<Bytes> CipherSuite::hpke_open(ByteView private_key, ByteView info, ByteVi
   if (!shared) return fail(Errc::decryption_failed);
   const auto keys = crypto_detail::key_schedule_base(*impl_, shared->view(), info);
   return open(keys.key.view(), keys.base_nonce.view(), aad, ct.ciphertext);
+}
+
+Result<std::pair<Bytes, Secret>> CipherSuite::hpke_export_sender(ByteView public_key, ByteView info,
+                                                                 ByteView exporter_context,
+                                                                 std::size_t length,
+                                                                 Rng& rng) const {
+  auto encapsulated = crypto_detail::encap(*impl_, public_key, rng);
+  if (!encapsulated) return fail(encapsulated.error());
+  auto exported =
+      hpke_export(*impl_, encapsulated->shared_secret.view(), info, exporter_context, length);
+  if (!exported) return fail(exported.error());
+  return std::pair<Bytes, Secret>{std::move(encapsulated->enc), std::move(*exported)};
+}
+
+Result<Secret> CipherSuite::hpke_export_receiver(ByteView private_key, ByteView enc, ByteView info,
+                                                 ByteView exporter_context,
+                                                 std::size_t length) const {
+  auto key = crypto_detail::load_kem_private(*impl_, private_key);
+  if (!key) return fail(key.error());
+  auto shared = crypto_detail::decap(*impl_, enc, *key);
+  if (!shared) return fail(Errc::decryption_failed);
+  return hpke_export(*impl_, shared->view(), info, exporter_context, length);
 }
 
 Result<HpkeCiphertext> CipherSuite::encrypt_with_label(ByteView public_key, std::string_view label,

@@ -133,6 +133,17 @@ class Group {
   // (Errc::invalid_content_type for handshake content).
   Result<ReceivedApplication> unprotect_application(const MlsMessage& msg);
 
+  // join_external joins by an external Commit (§12.4.3.2) against a GroupInfo carrying
+  // external_pub: verifies the GroupInfo and the whole tree (as join), derives init_secret with
+  // the HPKE export to external_pub (ExternalInit, §8.3), adds `joiner`'s leaf with a fresh
+  // UpdatePath and, for a resync, removes `resync_leaf` (our old leaf; same identity expected by
+  // the application). Returns the PublicMessage to send and the StagedCommit holding our Group
+  // of the next epoch. Errors: those of join, Errc::invalid_value without external_pub.
+  static Result<std::pair<MlsMessage, StagedCommit>> join_external(
+      const CipherSuite& suite, const GroupInfo& gi, const std::optional<RatchetTree>& tree,
+      const KeyPackageBundle& joiner, std::optional<LeafIndex> resync_leaf = std::nullopt,
+      GroupOptions options = {});
+
   // --- receiving ---------------------------------------------------------------------------
   // handle_proposal verifies and caches a proposal message of the current epoch.
   Status handle_proposal(const MlsMessage& msg);

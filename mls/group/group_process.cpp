@@ -89,14 +89,25 @@ Result<StagedCommit> Group::stage_commit(const MlsMessage& msg) const {
   auto staged = stage_commit_content(st_, *ac, proposals_, &priv, options_.now, own_updates_);
   if (!staged) return fail(staged.error());
   if (staged->own_leaf_removed) return StagedCommit(std::nullopt, true);
-  if (staged->applied.external_init) return fail(Errc::unsupported);  // needs HPKE export
+  // External commit (§8.3): init_secret comes from the joiner's HPKE export to external_pub.
+  InitSecret external_init(ByteView{});
+  if (staged->applied.external_init) {
+    auto pair = derive_external_key_pair(suite, secrets_.external_secret);
+    if (!pair) return fail(pair.error());
+    auto init = suite.hpke_export_receiver(pair->private_key.view(),
+                                           staged->applied.external_init->kem_output, {},
+                                           as_bytes(kExternalInitLabel), suite.hash_size());
+    if (!init) return fail(init.error());
+    external_init = InitSecret(std::move(*init));
+  }
+  const InitSecret& init_secret =
+      staged->applied.external_init ? external_init : secrets_.init_secret;
   auto psk = psk_secret(staged->applied.psks);
   if (!psk) return fail(psk.error());
   const CommitSecret commit_secret =
       staged->has_path ? CommitSecret(std::move(staged->commit_secret)) : zero_commit_secret(suite);
   if (staged->has_path && commit_secret.empty()) return fail(Errc::invalid_commit);
-  auto ks =
-      run_key_schedule(suite, secrets_.init_secret, commit_secret, *psk, encode(staged->context));
+  auto ks = run_key_schedule(suite, init_secret, commit_secret, *psk, encode(staged->context));
   const Bytes tag = confirmation_tag(suite, ks.secrets.confirmation_key.view(),
                                      staged->context.confirmed_transcript_hash);
   if (!ct_equal(tag, ac->auth.confirmation_tag)) return fail(Errc::bad_confirmation_tag);

@@ -1,6 +1,8 @@
 #pragma once
 // The cryptography of Welcome messages and GroupInfo (RFC 9420 §12.4.3, §12.4.3.1) and the
 // hash references of §5.2 that point into them.
+#include <string_view>
+
 #include "mls/codec/bytes.h"
 #include "mls/codec/result.h"
 #include "mls/crypto/cipher_suite.h"
@@ -11,6 +13,9 @@
 #include "mls/schedule/secrets.h"
 
 namespace conclave::mls {
+
+// The HPKE exporter context of ExternalInit (§8.3).
+inline constexpr std::string_view kExternalInitLabel = "MLS 1.0 external init secret";
 
 // key_package_ref: RefHash("MLS 1.0 KeyPackage Reference", KeyPackage) (§5.2).
 Bytes key_package_ref(const CipherSuite& suite, const KeyPackage& kp);

@@ -201,3 +201,118 @@ TEST(GroupCommit, WelcomeWithoutTreeNeedsTheTree) {
 
 }  // namespace
 }  // namespace conclave::mls
+
+namespace conclave::mls {
+namespace {
+
+Bytes hex(std::string_view h) {
+  Bytes out;
+  for (std::size_t i = 0; i + 1 < h.size(); i += 2) {
+    out.push_back(static_cast<std::uint8_t>(std::stoi(std::string(h.substr(i, 2)), nullptr, 16)));
+  }
+  return out;
+}
+
+// RFC 9180 Appendix A.1.1 (DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-128-GCM), base mode:
+// the receiver's exported values.
+TEST(HpkeExport, Rfc9180AppendixA11ExportedValues) {
+  const Bytes sk = hex("4612c550263fc8ad58375df3f557aac531d26850903e55a9f23f21d8534e8ac8");
+  const Bytes enc = hex("37fda3567bdbd628e88668c3c8d7e97d1d1253b6d4ea6d44c150f741f1bf4431");
+  const Bytes info = hex("4f6465206f6e2061204772656369616e2055726e");
+  const struct {
+    const char* ctx;
+    const char* value;
+  } cases[] = {
+      {"", "3853fe2b4035195a573ffc53856e77058e15d9ea064de3e59f4961d0095250ee"},
+      {"00", "2e8f0b54673c7029649d4eb9d5e33bf1872cf76d623ff164ac185da9e88c21a5"},
+      {"54657374436f6e74657874",
+       "e9e43065102c3836401bed8c3c3c75ae46be1639869391d62c61f1ec7af54931"},
+  };
+  for (const auto& c : cases) {
+    auto got = suite1().hpke_export_receiver(sk, enc, info, hex(c.ctx), 32);
+    ASSERT_TRUE(got);
+    EXPECT_EQ(to_bytes(got->view()), hex(c.value)) << c.ctx;
+  }
+  // The sender side with the vector's ephemeral ikmE yields the same enc and value.
+  struct FixedRng : Rng {
+    Bytes bytes;
+    void fill(std::span<std::uint8_t> out) override {
+      std::copy_n(bytes.begin(), out.size(), out.begin());
+    }
+  } fixed;
+  fixed.bytes = hex("7268600d403fce431561aef583ee1613527cff655c1343f29812e66706df3234");
+  const Bytes pk = hex("3948cfe0ad1ddb695d780e59077195da6c56506b027329794ab02bca80815c4d");
+  auto sent = suite1().hpke_export_sender(pk, info, {}, 32, fixed);
+  ASSERT_TRUE(sent);
+  EXPECT_EQ(sent->first, enc);
+  EXPECT_EQ(to_bytes(sent->second.view()), hex(cases[0].value));
+  EXPECT_FALSE(suite1().hpke_export_receiver(sk, enc, info, {}, 255 * 32 + 1));
+}
+
+TEST(ExternalCommit, JoinAcceptedByMembersAndPublicGroup) {
+  SeededRng rng(20);
+  auto [alice, bob] = two_members(rng);
+  auto gi = alice.group_info(true);
+  ASSERT_TRUE(gi);
+  auto ds = PublicGroup::from_group_info(suite1(), *gi, std::nullopt);
+  ASSERT_TRUE(ds);
+  auto carol_kp = new_member(suite1(), "carol", rng);
+  auto ext = Group::join_external(suite1(), *gi, std::nullopt, carol_kp);
+  ASSERT_TRUE(ext) << ext.error().message();
+  auto staged_ds = ds->stage_commit(ext->first);
+  ASSERT_TRUE(staged_ds) << staged_ds.error().message();
+  auto sa = alice.stage_commit(ext->first);
+  ASSERT_TRUE(sa) << sa.error().message();
+  auto sb = bob.stage_commit(ext->first);
+  ASSERT_TRUE(sb) << sb.error().message();
+  Group carol = std::move(ext->second).merge();
+  alice = std::move(*sa).merge();
+  bob = std::move(*sb).merge();
+  EXPECT_EQ(carol.context(), alice.context());
+  EXPECT_EQ(carol.context(), bob.context());
+  EXPECT_EQ(staged_ds->report().tree_hash, carol.context().tree_hash);
+  EXPECT_TRUE(std::ranges::equal(carol.epoch_authenticator(), alice.epoch_authenticator()));
+  auto m = carol.protect(str("hi from carol"));
+  ASSERT_TRUE(m);
+  EXPECT_TRUE(alice.unprotect_application(*m));
+  // A second joiner against the new epoch is accepted too.
+  auto gi2 = alice.group_info(true);
+  auto dave_kp = new_member(suite1(), "dave", rng);
+  auto ext2 = Group::join_external(suite1(), *gi2, std::nullopt, dave_kp);
+  ASSERT_TRUE(ext2);
+  EXPECT_TRUE(bob.stage_commit(ext2->first));
+}
+
+TEST(ExternalCommit, ResyncRemovesTheOldLeaf) {
+  SeededRng rng(21);
+  auto [alice, bob] = two_members(rng);
+  auto gi = alice.group_info(false);
+  ASSERT_TRUE(gi);
+  auto bob_again = new_member(suite1(), "bob", rng);
+  auto ext =
+      Group::join_external(suite1(), *gi, alice.tree().to_nodes(), bob_again, bob.own_leaf());
+  ASSERT_TRUE(ext) << ext.error().message();
+  auto sa = alice.stage_commit(ext->first);
+  ASSERT_TRUE(sa) << sa.error().message();
+  auto sb = bob.stage_commit(ext->first);
+  ASSERT_TRUE(sb) << sb.error().message();
+  EXPECT_TRUE(sb->removes_self());
+  alice = std::move(*sa).merge();
+  Group bob2 = std::move(ext->second).merge();
+  EXPECT_EQ(alice.context(), bob2.context());
+  EXPECT_EQ(alice.tree().non_blank_leaves().size(), 2u);
+  EXPECT_EQ(bob2.own_leaf().value, 1u);  // the freed leaf is reused
+}
+
+TEST(ExternalCommit, RequiresExternalPub) {
+  SeededRng rng(22);
+  auto [alice, bob] = two_members(rng);
+  auto gi = alice.group_info(true);
+  ASSERT_TRUE(gi);
+  std::erase_if(gi->extensions, [](const Extension& e) { return e.extension_type == 4; });
+  auto kp = new_member(suite1(), "carol", rng);
+  EXPECT_EQ(Group::join_external(suite1(), *gi, std::nullopt, kp).error(), Errc::invalid_value);
+}
+
+}  // namespace
+}  // namespace conclave::mls
