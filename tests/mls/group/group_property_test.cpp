@@ -39,6 +39,40 @@ class Room {
     return it->first;
   }
 
+  // external runs an external commit: a new member joins, or (resync) a member rejoins and
+  // removes its old leaf. Every member and the delivery service process it.
+  void external(bool resync) {
+    const std::uint32_t source = random_member();
+    auto gi = members_.at(source).group_info(true);
+    ASSERT_TRUE(gi);
+    std::optional<LeafIndex> old;
+    if (resync && members_.size() > 1) {
+      std::uint32_t who = random_member();
+      while (who == source) who = random_member();
+      old = LeafIndex{who};
+    }
+    std::string name(1, 'x');
+    name += std::to_string(next_name_++);
+    auto kp = new_member(suite1(), name, rng_);
+    auto ext = Group::join_external(suite1(), *gi, std::nullopt, kp, old, opts_);
+    ASSERT_TRUE(ext) << ext.error().message();
+    auto staged_ds = ds_->stage_commit(ext->first);
+    ASSERT_TRUE(staged_ds) << staged_ds.error().message();
+    ds_.emplace(std::move(*staged_ds).merge());
+    for (auto& [leaf, g] : members_) {
+      auto staged = g.stage_commit(ext->first);
+      ASSERT_TRUE(staged) << staged.error().message();
+      ASSERT_EQ(staged->removes_self(), old && old->value == leaf);
+      if (!staged->removes_self()) g = std::move(*staged).merge();
+    }
+    if (old) members_.erase(old->value);
+    Group joined = std::move(ext->second).merge();
+    const std::uint32_t leaf = joined.own_leaf().value;
+    ASSERT_FALSE(members_.contains(leaf));
+    members_.emplace(leaf, std::move(joined));
+    check_agreement();
+  }
+
   // step runs one random operation ending in a commit.
   void step() {
     const std::uint32_t committer = random_member();
@@ -156,6 +190,23 @@ void run(std::uint64_t seed, bool encrypt, int steps) {
 }
 
 TEST(GroupProperty, RandomOperationsSeed1) { run(1, false, 80); }
+
+TEST(GroupProperty, ExternalJoinsAndResyncsMixedWithCommits) {
+  Room room(5, false);
+  SeededRng pick(55);
+  for (int i = 0; i < 40; ++i) {
+    SCOPED_TRACE(::testing::Message() << "step " << i);
+    const std::uint32_t op = pick.below(4);
+    if (op == 0) {
+      room.external(false);
+    } else if (op == 1) {
+      room.external(true);
+    } else {
+      room.step();
+    }
+    if (::testing::Test::HasFatalFailure()) return;
+  }
+}
 TEST(GroupProperty, RandomOperationsSeed2) { run(2, false, 80); }
 TEST(GroupProperty, RandomOperationsEncryptedHandshakeSeed3) { run(3, true, 60); }
 
