@@ -31,7 +31,9 @@
 namespace conclave::mls {
 
 template <class T>
-concept WireStruct = requires { T::fields(); };
+concept WireStruct = requires {
+  T::fields();
+};
 
 // --- integers and enums -------------------------------------------------------------------
 template <std::unsigned_integral T>
@@ -46,12 +48,10 @@ bool read(Reader& r, T& v) {
 // Enums are written as their underlying integer. Reading accepts any value; types whose unknown
 // values are invalid check them where they are used (unknown extension types must round-trip).
 template <class E>
-  requires std::is_enum_v<E>
-void write(Writer& w, E v) {
-  w.write_uint(static_cast<std::underlying_type_t<E>>(v));
-}
+requires std::is_enum_v<E>
+void write(Writer& w, E v) { w.write_uint(static_cast<std::underlying_type_t<E>>(v)); }
 template <class E>
-  requires std::is_enum_v<E>
+requires std::is_enum_v<E>
 bool read(Reader& r, E& v) {
   std::underlying_type_t<E> u{};
   if (!r.read_uint(u)) return false;

@@ -1,9 +1,8 @@
 #pragma once
 // The vector kinds conclave-vectors understands: the official file names without ".json".
+#include <nlohmann/json.hpp>
 #include <span>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "tests/vectors/report.h"
 

@@ -29,7 +29,8 @@ bool resolve(const std::string& arg, fs::path& out) {
     return true;
   }
   const char* env = std::getenv("MLS_TEST_VECTORS");
-  const fs::path dir = env != nullptr && *env != '\0' ? fs::path(env) : fs::path(CONCLAVE_VECTORS_DIR);
+  const fs::path dir =
+      env != nullptr && *env != '\0' ? fs::path(env) : fs::path(CONCLAVE_VECTORS_DIR);
   if (!fs::is_directory(dir)) {
     std::cerr << "error: test vectors folder " << dir
               << " does not exist; set MLS_TEST_VECTORS to the folder holding the official "

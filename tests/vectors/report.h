@@ -1,10 +1,9 @@
 #pragma once
 // Report: the outcome of checking one vector file, case by case.
 #include <cstddef>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "mls/codec/bytes.h"
 
