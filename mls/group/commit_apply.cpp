@@ -12,11 +12,17 @@ namespace {
 
 bool same(ByteView a, ByteView b) { return std::ranges::equal(a, b); }
 
-bool key_in_tree(const PublicTree& tree, ByteView key, LeafIndex skip) {
+// any_key_in_tree: does any of `keys` appear as the encryption key of a non-blank node other
+// than leaf `skip`? One pass over the tree for all keys (still O(N): an incremental key index
+// in PublicTree would make it O(log N)).
+bool any_key_in_tree(const PublicTree& tree, std::span<const ByteView> keys, LeafIndex skip) {
   for (std::uint32_t i = 0; i < tree.node_width(); ++i) {
     const NodeIndex x{i};
     if (x == to_node(skip) || tree.blank(x)) continue;
-    if (same(tree.encryption_key(x), key)) return true;
+    const ByteView k = tree.encryption_key(x);
+    for (const ByteView key : keys) {
+      if (same(k, key)) return true;
+    }
   }
   return false;
 }
@@ -161,14 +167,11 @@ Result<StagedEpoch> stage_commit_content(const EpochState& st, const Authenticat
     if (committer && same(st.tree.encryption_key(to_node(*committer)), leaf.encryption_key)) {
       return fail(Errc::invalid_commit);
     }
-    if (key_in_tree(out.tree, leaf.encryption_key, out.committer)) {
-      return fail(Errc::invalid_commit);
-    }
-    for (const UpdatePathNode& n : path.nodes) {
-      if (key_in_tree(out.tree, n.encryption_key, out.committer)) {
-        return fail(Errc::invalid_commit);
-      }
-    }
+    std::vector<ByteView> keys;
+    keys.reserve(path.nodes.size() + 1);
+    keys.push_back(leaf.encryption_key);
+    for (const UpdatePathNode& n : path.nodes) keys.push_back(n.encryption_key);
+    if (any_key_in_tree(out.tree, keys, out.committer)) return fail(Errc::invalid_commit);
     GroupContext provisional = next;  // old confirmed transcript hash (§12.4.2)
     if (priv != nullptr && !out.own_leaf_removed) {
       auto r = process_update_path(out.tree, *priv, out.committer, path, std::move(provisional),
