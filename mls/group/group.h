@@ -38,6 +38,10 @@ struct KeyPackageBundle {
   KeyPackage key_package;
   KeyPackageSecrets secrets;
   KeyPackageBundle clone() const;
+  // serialize/restore persist the bundle while a client waits for a Welcome across runs. The
+  // bytes hold the private keys: store them as secret as the keys themselves.
+  Result<Bytes> serialize() const;
+  static Result<KeyPackageBundle> restore(ByteView state);
 };
 
 // make_key_package creates a KeyPackage for `credential` signed with `signature_private_key`
@@ -150,6 +154,19 @@ class Group {
   // stage_commit verifies a Commit message (PublicMessage or PrivateMessage) and returns the
   // next epoch; the group is unchanged.
   Result<StagedCommit> stage_commit(const MlsMessage& msg) const;
+
+  // --- persistence ---------------------------------------------------------------------------
+  // serialize writes everything needed to continue this member's state in a later run: group
+  // context, tree, transcript hashes, private tree keys, epoch secrets, the secret tree with its
+  // consumed generations and kept out-of-order keys, signer key, PSKs, cached proposals, own
+  // pending updates, resumption PSKs, confirmation tag and the stateful options. The bytes hold
+  // secrets: store them as secret as the keys themselves.
+  Result<Bytes> serialize() const;
+  // restore rebuilds a Group from serialize()'s bytes; the cipher suite comes from the stored
+  // id; encrypt_handshake is state (restored), `options.rng` and `options.now` come from the
+  // caller. Errors: Errc::invalid_value
+  // or a decode error for bytes that are not a complete, consistent state.
+  static Result<Group> restore(ByteView state, GroupOptions options = {});
 
   // --- state ---------------------------------------------------------------------------------
   const CipherSuite& suite() const { return *st_.suite; }
