@@ -7,6 +7,7 @@
 #include "mls/framing/mls_message.h"
 #include "mls/group/group.h"
 #include "tests/vectors/kinds.h"
+#include "tests/vectors/passive_client_case.h"
 
 namespace conclave::vectors {
 
@@ -14,54 +15,18 @@ namespace {
 
 bool same(mls::ByteView a, mls::ByteView b) { return std::ranges::equal(a, b); }
 
-// hpke_private: RFC 9180 §7.1.2 serializes a P-521 private key in exactly Nsk = 66 bytes, but
-// some vectors drop a leading zero byte (65 bytes); restore it.
-mls::Bytes hpke_private(std::uint16_t suite, mls::Bytes key) {
-  if (suite == 5 && key.size() < 66) key.insert(key.begin(), 66 - key.size(), 0);
-  return key;
-}
-
 }  // namespace
 
 void check_passive_client(const nlohmann::json& file, Report& report) {
   std::size_t index = 0;
   for (const auto& tc : file) {
-    const auto suite_id = tc.at("cipher_suite").get<std::uint16_t>();
-    const std::string where =
-        "case " + std::to_string(index++) + " suite " + std::to_string(suite_id);
-    const auto suite = mls::CipherSuite::get(suite_id);
-    if (!suite) {
-      report.fail(where + ": unsupported cipher suite");
-      continue;
-    }
-    const mls::CipherSuite& cs = **suite;
-    const auto kp_msg = mls::decode<mls::MlsMessage>(hex_field(tc, "key_package"));
-    const auto w_msg = mls::decode<mls::MlsMessage>(hex_field(tc, "welcome"));
-    if (!kp_msg || !w_msg || kp_msg->wire_format() != mls::WireFormat::key_package ||
-        w_msg->wire_format() != mls::WireFormat::welcome) {
-      report.fail(where + ": key_package / welcome do not decode");
-      continue;
-    }
-    std::optional<mls::RatchetTree> tree;
-    if (!tc.at("ratchet_tree").is_null()) {
-      auto t = mls::decode<mls::RatchetTree>(hex_field(tc, "ratchet_tree"));
-      if (!t) {
-        report.fail(where + ": ratchet_tree does not decode");
-        continue;
-      }
-      tree = std::move(*t);
-    }
-    mls::PskStore psks;
-    for (const auto& p : tc.at("external_psks")) {
-      psks.emplace(hex_field(p, "psk_id"), mls::Secret(hex_field(p, "psk")));
-    }
-    mls::KeyPackageSecrets secrets{
-        mls::Secret(hpke_private(suite_id, hex_field(tc, "init_priv"))),
-        mls::Secret(hpke_private(suite_id, hex_field(tc, "encryption_priv"))),
-        mls::Secret(hex_field(tc, "signature_priv"))};
-    auto group = mls::Group::join(cs, std::get<mls::Welcome>(w_msg->message),
-                                  std::get<mls::KeyPackage>(kp_msg->message), std::move(secrets),
-                                  tree, std::move(psks));
+    auto c = load_passive_client_case(tc, index++, report);
+    if (!c) continue;
+    const std::string& where = c->where;
+    mls::KeyPackageSecrets secrets{mls::Secret(c->init_priv), mls::Secret(c->encryption_priv),
+                                   mls::Secret(c->signature_priv)};
+    auto group = mls::Group::join(*c->suite, c->welcome, c->key_package, std::move(secrets),
+                                  c->tree, c->psks());
     if (!group) {
       report.fail(where + ": join failed: " + group.error().message());
       continue;
@@ -73,8 +38,7 @@ void check_passive_client(const nlohmann::json& file, Report& report) {
       const std::string at = where + " epoch " + std::to_string(e++);
       bool ok = true;
       for (const auto& p : ep.at("proposals")) {
-        auto msg = mls::decode<mls::MlsMessage>(
-            hex_field(p.is_string() ? nlohmann::json{{"x", p}} : p, "x"));
+        const auto msg = epoch_proposal(p);
         const auto st = msg ? group->handle_proposal(*msg) : mls::Status(mls::fail(msg.error()));
         if (!st) {
           report.fail(at + ": proposal rejected: " + st.error().message());

@@ -13,6 +13,7 @@
 #include "mls/group/welcome_crypto.h"
 #include "mls/schedule/key_schedule.h"
 #include "tests/vectors/kinds.h"
+#include "tests/vectors/passive_client_case.h"
 
 namespace conclave::vectors {
 
@@ -22,35 +23,24 @@ bool same(mls::ByteView a, mls::ByteView b) { return std::ranges::equal(a, b); }
 
 // The decrypted GroupInfo of the scenario's Welcome (what a joiner hands the service, or what
 // the committer publishes).
-mls::Result<mls::GroupInfo> welcome_group_info(const mls::CipherSuite& cs, const nlohmann::json& tc,
-                                               const mls::Welcome& welcome,
-                                               const mls::KeyPackage& kp) {
-  mls::Bytes init = hex_field(tc, "init_priv");
-  if (cs.id() == mls::CipherSuiteId::mls_256_dhkemp521_aes256gcm_sha512_p521 && init.size() < 66) {
-    init.insert(init.begin(), 66 - init.size(), 0);  // see passive_client_check.cpp
-  }
-  auto gs = mls::open_group_secrets(cs, welcome, mls::key_package_ref(cs, kp), init);
+mls::Result<mls::GroupInfo> welcome_group_info(const PassiveClientCase& c) {
+  const mls::CipherSuite& cs = *c.suite;
+  auto gs =
+      mls::open_group_secrets(cs, c.welcome, mls::key_package_ref(cs, c.key_package), c.init_priv);
   if (!gs) return mls::fail(gs.error());
-  std::vector<mls::Bytes> values;
+  std::vector<mls::ByteView> values;
   for (const auto& id : gs->psks) {
     const auto* e = std::get_if<mls::ExternalPskId>(&id.id);
-    if (e == nullptr) return mls::fail(mls::Errc::unknown_psk);
-    bool found = false;
-    for (const auto& p : tc.at("external_psks")) {
-      if (hex_field(p, "psk_id") == e->psk_id) {
-        values.push_back(hex_field(p, "psk"));
-        found = true;
-      }
-    }
-    if (!found) return mls::fail(mls::Errc::unknown_psk);
+    const mls::Bytes* value = e != nullptr ? c.psk(e->psk_id) : nullptr;
+    if (value == nullptr) return mls::fail(mls::Errc::unknown_psk);
+    values.emplace_back(*value);
   }
-  std::vector<mls::ByteView> views(values.begin(), values.end());
-  auto psk = mls::derive_psk_secret(cs, gs->psks, views);
+  auto psk = mls::derive_psk_secret(cs, gs->psks, values);
   if (!psk) return mls::fail(psk.error());
   const mls::JoinerSecret joiner(gs->joiner_secret);
   const auto inter = mls::derive_intermediate_secret(cs, joiner, *psk);
   return mls::open_group_info(cs, mls::derive_welcome_secret(cs, inter),
-                              welcome.encrypted_group_info);
+                              c.welcome.encrypted_group_info);
 }
 
 }  // namespace
@@ -58,38 +48,15 @@ mls::Result<mls::GroupInfo> welcome_group_info(const mls::CipherSuite& cs, const
 void check_public_view(const nlohmann::json& file, Report& report) {
   std::size_t index = 0;
   for (const auto& tc : file) {
-    const auto suite_id = tc.at("cipher_suite").get<std::uint16_t>();
-    const std::string where =
-        "case " + std::to_string(index++) + " suite " + std::to_string(suite_id);
-    const auto suite = mls::CipherSuite::get(suite_id);
-    if (!suite) {
-      report.fail(where + ": unsupported cipher suite");
-      continue;
-    }
-    const mls::CipherSuite& cs = **suite;
-    const auto kp_msg = mls::decode<mls::MlsMessage>(hex_field(tc, "key_package"));
-    const auto w_msg = mls::decode<mls::MlsMessage>(hex_field(tc, "welcome"));
-    if (!kp_msg || !w_msg || kp_msg->wire_format() != mls::WireFormat::key_package ||
-        w_msg->wire_format() != mls::WireFormat::welcome) {
-      report.fail(where + ": key_package / welcome do not decode");
-      continue;
-    }
-    const auto& kp = std::get<mls::KeyPackage>(kp_msg->message);
-    std::optional<mls::RatchetTree> tree;
-    if (!tc.at("ratchet_tree").is_null()) {
-      auto t = mls::decode<mls::RatchetTree>(hex_field(tc, "ratchet_tree"));
-      if (!t) {
-        report.fail(where + ": ratchet_tree does not decode");
-        continue;
-      }
-      tree = std::move(*t);
-    }
-    const auto gi = welcome_group_info(cs, tc, std::get<mls::Welcome>(w_msg->message), kp);
+    auto c = load_passive_client_case(tc, index++, report);
+    if (!c) continue;
+    const std::string& where = c->where;
+    const auto gi = welcome_group_info(*c);
     if (!gi) {
       report.fail(where + ": GroupInfo: " + gi.error().message());
       continue;
     }
-    auto view = mls::PublicGroup::from_group_info(cs, *gi, tree);
+    auto view = mls::PublicGroup::from_group_info(*c->suite, *gi, c->tree);
     if (!view) {
       report.fail(where + ": public view: " + view.error().message());
       continue;
@@ -100,7 +67,7 @@ void check_public_view(const nlohmann::json& file, Report& report) {
       const std::string at = where + " epoch " + std::to_string(e++);
       bool ok = true;
       for (const auto& p : ep.at("proposals")) {
-        const auto msg = mls::decode<mls::MlsMessage>(mls::Bytes(hex_field({{"x", p}}, "x")));
+        const auto msg = epoch_proposal(p);
         const auto st = msg ? view->handle_proposal(*msg) : mls::Status(mls::fail(msg.error()));
         if (!st) {
           report.fail(at + ": proposal rejected: " + st.error().message());
