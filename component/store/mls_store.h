@@ -1,0 +1,241 @@
+#pragma once
+// MlsStore: what the MLS delivery service keeps (docs/protocol.md, docs/architecture.md
+// Storage): key packages, the public state of each room's group (node by node), the commit log
+// with one commit per epoch, pending service proposals, the Welcome outbox and the service's
+// external-sender key. Declared here (docs/style.md P2), implemented by db/pg_mls_store.cpp and by
+// an in-memory fake in tests/component/fake_mls_store.h. Every call blocks: call it from a
+// database thread, never from the XMPP I/O thread (component/blocking_runner.h).
+//
+// Byte strings are opaque here: the store never parses MLS structures. Times are passed in by
+// the caller (docs/style.md P10), so expiry does not depend on the database clock.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "component/store/result.h"
+
+namespace conclave::component {
+
+using TimePoint = std::chrono::system_clock::time_point;
+// Blob: opaque bytes; the same type as mls::Bytes, so MLS values pass without conversion.
+using Blob = std::vector<std::uint8_t>;
+
+// ---- Key packages (docs/protocol.md §4) ----
+
+struct KeyPackageRecord {
+  Blob ref;          // KeyPackageRef (RFC 9420 §5.2); unique across all owners
+  Blob key_package;  // the MLSMessage wrapping the KeyPackage, as uploaded
+  bool last_resort = false;
+  TimePoint not_after{};  // leaf_node.lifetime.not_after (RFC 9420 §7.2); expired when < now
+  bool operator==(const KeyPackageRecord&) const = default;
+};
+
+enum class KeyPackageUpload {
+  stored,          // the whole batch is stored
+  limit_exceeded,  // storing it would exceed the owner's limit; nothing stored
+  duplicate_ref,   // a ref is already stored (or repeated in the batch); nothing stored
+};
+
+struct KeyPackageCount {
+  std::size_t count = 0;     // unexpired one-time packages
+  bool last_resort = false;  // an unexpired last-resort package is stored
+  bool operator==(const KeyPackageCount&) const = default;
+};
+
+// ---- The group of a room (docs/protocol.md §5) ----
+
+// One non-blank node of the public ratchet tree, by its array index (RFC 9420 Appendix C:
+// leaves at even indices). `data` is the node as the public view serializes it; opaque here.
+struct MlsNode {
+  std::uint32_t index = 0;
+  Blob data;
+  bool operator==(const MlsNode&) const = default;
+};
+
+// A node written by a commit: data, or nullopt for a node that became blank (row deleted).
+struct MlsNodeChange {
+  std::uint32_t index = 0;
+  std::optional<Blob> data;
+};
+
+// The group row of a room and its tree. In load_group's answer `nodes` holds every non-blank
+// node in ascending index order.
+struct MlsGroupRecord {
+  std::string room;  // bare room JID, normalised
+  Blob group_id;     // unique across rooms
+  std::uint16_t cipher_suite = 0;
+  std::uint64_t epoch = 0;
+  Blob tree_hash;                // tree hash of the root (RFC 9420 §7.8)
+  Blob group_info;               // MLSMessage wrapping the GroupInfo of this epoch
+  Blob group_context;            // serialized GroupContext of this epoch (RFC 9420 §8.1)
+  Blob interim_transcript_hash;  // of this epoch (RFC 9420 §8.2)
+  std::uint32_t leaf_count = 0;  // leaves of the tree; node indices are < 2 * leaf_count - 1
+  std::vector<MlsNode> nodes;
+  bool operator==(const MlsGroupRecord&) const = default;
+};
+
+// One accepted commit, as accept_commit stores it. The tree_hash/group_context/
+// interim_transcript_hash/group_info fields describe the epoch the commit leads to.
+struct MlsCommitRecord {
+  Blob commit_hash;  // SHA-256 of mls_message (docs/sequencing.md §A.2); detects re-sends
+  Blob mls_message;  // MLSMessage PublicMessage Commit, as received
+  Blob welcome;      // MLSMessage Welcome; empty when the commit adds nobody
+  std::vector<std::string> welcome_recipients;  // bare JIDs of the added members
+  Blob group_info;                              // MLSMessage GroupInfo of the new epoch
+  std::string sender_jid;                       // bare JID of the committer
+  Blob tree_hash;
+  Blob group_context;
+  Blob interim_transcript_hash;
+};
+
+enum class CommitOutcome {
+  accepted,     // stored; `epoch` is the new epoch (expected + 1)
+  wrong_epoch,  // the group is not at the expected epoch; `epoch` is its current epoch
+  duplicate,    // this commit_hash was already accepted at the expected epoch; `epoch` is the
+                // epoch it led to (expected + 1), i.e. the original answer
+};
+
+struct CommitResult {
+  CommitOutcome outcome = CommitOutcome::wrong_epoch;
+  std::uint64_t epoch = 0;
+  // Rows this call inserted, updated or deleted (0 unless accepted): the commit log row, the
+  // group row, each changed node row, nodes cut off by a shrinking tree, Welcome outbox rows
+  // and the cleared proposal rows. For measuring the cost of a commit (docs/architecture.md
+  // Scale: O(log N) per commit).
+  std::size_t rows_written = 0;
+};
+
+// A logged commit, for catch-up (docs/protocol.md §7).
+struct MlsCommitEntry {
+  std::uint64_t epoch = 0;  // the epoch the commit was made in; applying it gives epoch + 1
+  Blob commit_hash;
+  Blob mls_message;
+  std::string sender_jid;
+  bool operator==(const MlsCommitEntry&) const = default;
+};
+
+struct MlsCommitPage {
+  std::vector<MlsCommitEntry> commits;  // ascending epoch
+  bool more = false;                    // more commits follow the page
+};
+
+// A Remove (or other) proposal the service sent as external sender (docs/protocol.md §6); the
+// next commit must include each pending one by reference.
+struct MlsProposalRecord {
+  std::uint64_t epoch = 0;  // the epoch the proposal was made in
+  Blob proposal_ref;        // ProposalRef (RFC 9420 §5.2)
+  Blob mls_message;         // MLSMessage PublicMessage Proposal
+  bool operator==(const MlsProposalRecord&) const = default;
+};
+
+struct ProposalResult {
+  bool stored = false;  // false: the group is no longer at the proposal's epoch
+  std::uint64_t current_epoch = 0;
+};
+
+// One Welcome to deliver to one added member, written with its commit (docs/sequencing.md §A.5).
+struct WelcomeDelivery {
+  std::int64_t id = 0;      // outbox row id; ascending in write order
+  std::string stable_id;    // welcome_stable_id(): the same after a restart or failover
+  std::string room;         // bare room JID
+  std::uint64_t epoch = 0;  // the epoch the Welcome joins (the commit's epoch + 1)
+  std::string recipient;    // bare JID
+  Blob welcome;             // MLSMessage Welcome
+  bool operator==(const WelcomeDelivery&) const = default;
+};
+
+// welcome_stable_id: the XEP-0359-style id of the Welcome of `commit_hash` to its i-th
+// recipient: the first 16 bytes of the hash in lowercase hex, "-w", then i. Both
+// implementations use it, so a re-sent Welcome keeps its id.
+inline std::string welcome_stable_id(const Blob& commit_hash, std::size_t i) {
+  constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t k = 0; k < commit_hash.size() && k < 16; ++k) {
+    out.push_back(kHex[commit_hash[k] >> 4]);
+    out.push_back(kHex[commit_hash[k] & 0x0f]);
+  }
+  return out + "-w" + std::to_string(i);
+}
+
+// The service's external-sender signing key (docs/protocol.md §3): one for the whole
+// deployment, so every instance and restart signs with the same key.
+struct ExternalSenderKey {
+  Blob private_key;  // secret: never log it; callers wipe their copies
+  Blob public_key;
+  TimePoint created{};
+};
+
+class MlsStore {
+ public:
+  virtual ~MlsStore() = default;
+
+  // ---- Key packages ----
+
+  // store_key_packages: stores the batch for `owner` (bare JID), all or nothing. A last-resort
+  // package replaces the owner's previous one. limit_exceeded when the owner would then hold
+  // more than `limit` unexpired one-time packages (checked atomically with the insert).
+  // Error: std::errc::invalid_argument when the batch has more than one last-resort package.
+  virtual Result<KeyPackageUpload> store_key_packages(const std::string& owner,
+                                                      const std::vector<KeyPackageRecord>& batch,
+                                                      std::size_t limit, TimePoint now) = 0;
+  // count_key_packages: the owner's unexpired packages.
+  virtual Result<KeyPackageCount> count_key_packages(const std::string& owner, TimePoint now) = 0;
+  // claim_key_package: one unexpired one-time package of `owner`, deleted as it is returned
+  // (two concurrent claimers never get the same one), oldest first; when none is left, the
+  // unexpired last-resort package, which is kept. nullopt: nothing to claim.
+  virtual Result<std::optional<KeyPackageRecord>> claim_key_package(const std::string& owner,
+                                                                    TimePoint now) = 0;
+  // purge_expired_key_packages: deletes every expired package; returns how many.
+  virtual Result<std::size_t> purge_expired_key_packages(TimePoint now) = 0;
+
+  // ---- Groups ----
+
+  // create_group: stores a new group with its tree (group.nodes; group.epoch is normally 0).
+  // Errors: conflict if the room has a group already (or the group_id is taken); not_found
+  // if the store requires a room row (PostgreSQL: rooms) and there is none.
+  virtual Status create_group(const MlsGroupRecord& group) = 0;
+  // load_group: the group row and every non-blank node. nullopt: the room has no group.
+  virtual Result<std::optional<MlsGroupRecord>> load_group(const std::string& room) = 0;
+  // accept_commit: in one transaction, appends the commit at `expected_epoch` (the log's
+  // primary key (room, epoch) allows one), moves the group row to expected_epoch + 1 only if it
+  // is still at expected_epoch (compare-and-set), writes only `changed_nodes`, deletes nodes at
+  // or beyond 2 * leaf_count - 1, queues one Welcome per recipient and clears the pending
+  // proposals. Nothing is written unless the outcome is accepted. Error: not_found if the room
+  // has no group.
+  virtual Result<CommitResult> accept_commit(const std::string& room, std::uint64_t expected_epoch,
+                                             const MlsCommitRecord& commit,
+                                             const std::vector<MlsNodeChange>& changed_nodes,
+                                             std::uint32_t leaf_count) = 0;
+  // commits_since: up to `limit` logged commits with epoch >= since, ascending; `more` when
+  // others follow. Unknown room: an empty page.
+  virtual Result<MlsCommitPage> commits_since(const std::string& room, std::uint64_t since,
+                                              std::size_t limit) = 0;
+
+  // ---- Pending service proposals ----
+
+  // add_proposal: records a proposal made at proposal.epoch, if the group is still at that
+  // epoch (else stored = false with the current epoch). The same proposal_ref twice is stored
+  // once. Error: not_found if the room has no group.
+  virtual Result<ProposalResult> add_proposal(const std::string& room,
+                                              const MlsProposalRecord& proposal) = 0;
+  // pending_proposals: the proposals of the group's current epoch, in the order added.
+  virtual Result<std::vector<MlsProposalRecord>> pending_proposals(const std::string& room) = 0;
+
+  // ---- Welcome outbox ----
+
+  // unsent_welcomes: up to `limit` Welcomes not yet marked sent, oldest first, all rooms.
+  virtual Result<std::vector<WelcomeDelivery>> unsent_welcomes(std::size_t limit) = 0;
+  // mark_welcome_sent: idempotent. Error: not_found if no such row.
+  virtual Status mark_welcome_sent(std::int64_t id) = 0;
+
+  // ---- External sender key ----
+
+  // external_sender_key: the stored key; if none is stored yet, stores `candidate` first. When
+  // instances race, the first writer wins and every caller gets the winner's key.
+  virtual Result<ExternalSenderKey> external_sender_key(const ExternalSenderKey& candidate) = 0;
+};
+
+}  // namespace conclave::component

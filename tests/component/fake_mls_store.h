@@ -1,0 +1,285 @@
+#pragma once
+// FakeMlsStore: component::MlsStore in memory, with the PostgreSQL store's semantics (the same
+// behavioural tests run against both: tests/component/pg_mls_store_test.cpp). Thread-safe, so
+// concurrency tests can use it too. Unlike db::PgMlsStore it needs no room row.
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "component/store/mls_store.h"
+
+namespace conclave::component::testing {
+
+class FakeMlsStore : public MlsStore {
+ public:
+  // fail_next: when set, the next call returns this error and changes nothing.
+  void fail_next(std::error_code e) {
+    std::lock_guard lock(mutex_);
+    fail_next_ = e;
+  }
+
+  Result<KeyPackageUpload> store_key_packages(const std::string& owner,
+                                              const std::vector<KeyPackageRecord>& batch,
+                                              std::size_t limit, TimePoint now) override {
+    std::lock_guard lock(mutex_);
+    if (auto e = take_failure()) return fail(*e);
+    std::size_t new_last_resort = 0, new_one_time = 0;
+    for (const auto& kp : batch) (kp.last_resort ? new_last_resort : new_one_time)++;
+    if (new_last_resort > 1) return fail(std::make_error_code(std::errc::invalid_argument));
+    std::size_t held = 0;
+    for (const auto& row : key_packages_) {
+      if (row.owner == owner && !row.kp.last_resort && row.kp.not_after >= now) ++held;
+    }
+    if (held + new_one_time > limit) return KeyPackageUpload::limit_exceeded;
+    // The replaced last-resort package goes first, so re-uploading it is not a duplicate.
+    auto kept = key_packages_;
+    if (new_last_resort == 1) {
+      std::erase_if(kept, [&](const Row& r) { return r.owner == owner && r.kp.last_resort; });
+    }
+    std::set<Blob> refs;
+    for (const auto& r : kept) refs.insert(r.kp.ref);
+    for (const auto& kp : batch) {
+      if (!refs.insert(kp.ref).second) return KeyPackageUpload::duplicate_ref;
+      kept.push_back({next_id_++, owner, kp});
+    }
+    key_packages_ = std::move(kept);
+    return KeyPackageUpload::stored;
+  }
+
+  Result<KeyPackageCount> count_key_packages(const std::string& owner, TimePoint now) override {
+    std::lock_guard lock(mutex_);
+    if (auto e = take_failure()) return fail(*e);
+    KeyPackageCount out;
+    for (const auto& r : key_packages_) {
+      if (r.owner != owner || r.kp.not_after < now) continue;
+      if (r.kp.last_resort) {
+        out.last_resort = true;
+      } else {
+        ++out.count;
+      }
+    }
+    return out;
+  }
+
+  Result<std::optional<KeyPackageRecord>> claim_key_package(const std::string& owner,
+                                                            TimePoint now) override {
+    std::lock_guard lock(mutex_);
+    if (auto e = take_failure()) return fail(*e);
+    auto live = [&](const Row& r) { return r.owner == owner && r.kp.not_after >= now; };
+    // Rows are kept in insertion order, so the first match is the oldest.
+    auto it = std::find_if(key_packages_.begin(), key_packages_.end(),
+                           [&](const Row& r) { return live(r) && !r.kp.last_resort; });
+    if (it != key_packages_.end()) {
+      KeyPackageRecord out = it->kp;
+      key_packages_.erase(it);
+      return out;
+    }
+    it = std::find_if(key_packages_.begin(), key_packages_.end(),
+                      [&](const Row& r) { return live(r) && r.kp.last_resort; });
+    if (it != key_packages_.end()) return it->kp;
+    return std::optional<KeyPackageRecord>();
+  }
+
+  Result<std::size_t> purge_expired_key_packages(TimePoint now) override {
+    std::lock_guard lock(mutex_);
+    if (auto e = take_failure()) return fail(*e);
+    return static_cast<std::size_t>(
+        std::erase_if(key_packages_, [&](const Row& r) { return r.kp.not_after < now; }));
+  }
+
+  Status create_group(const MlsGroupRecord& group) override {
+    std::lock_guard lock(mutex_);
+    if (auto e = take_failure()) return fail(*e);
+    if (groups_.count(group.room) != 0) return fail(StoreErrc::conflict);
+    for (const auto& [room, g] : groups_) {
+      if (g.group_id == group.group_id) return fail(StoreErrc::conflict);
+    }
+    MlsGroupRecord stored = group;
+    std::sort(stored.nodes.begin(), stored.nodes.end(),
+              [](const MlsNode& a, const MlsNode& b) { return a.index < b.index; });
+    groups_[group.room] = std::move(stored);
+    return {};
+  }
+
+  Result<std::optional<MlsGroupRecord>> load_group(const std::string& room) override {
+    std::lock_guard lock(mutex_);
+    if (auto e = take_failure()) return fail(*e);
+    auto it = groups_.find(room);
+    if (it == groups_.end()) return std::optional<MlsGroupRecord>();
+    return std::optional<MlsGroupRecord>(it->second);
+  }
+
+  Result<CommitResult> accept_commit(const std::string& room, std::uint64_t expected_epoch,
+                                     const MlsCommitRecord& commit,
+                                     const std::vector<MlsNodeChange>& changed_nodes,
+                                     std::uint32_t leaf_count) override {
+    std::lock_guard lock(mutex_);
+    if (auto e = take_failure()) return fail(*e);
+    if (!valid_changes(changed_nodes, leaf_count)) {
+      return fail(std::make_error_code(std::errc::invalid_argument));
+    }
+    auto it = groups_.find(room);
+    if (it == groups_.end()) return fail(StoreErrc::not_found);
+    MlsGroupRecord& g = it->second;
+    auto& log = commits_[room];
+    if (g.epoch != expected_epoch) {
+      auto logged = log.find(expected_epoch);
+      if (logged != log.end() && logged->second.commit_hash == commit.commit_hash) {
+        return CommitResult{CommitOutcome::duplicate, expected_epoch + 1, 0};
+      }
+      return CommitResult{CommitOutcome::wrong_epoch, g.epoch, 0};
+    }
+    CommitResult out{CommitOutcome::accepted, expected_epoch + 1, 2};  // log row + group row
+    log[expected_epoch] = {expected_epoch, commit.commit_hash, commit.mls_message,
+                           commit.sender_jid};
+    g.epoch = expected_epoch + 1;
+    g.tree_hash = commit.tree_hash;
+    g.group_info = commit.group_info;
+    g.group_context = commit.group_context;
+    g.interim_transcript_hash = commit.interim_transcript_hash;
+    g.leaf_count = leaf_count;
+    std::map<std::uint32_t, Blob> nodes;
+    for (auto& n : g.nodes) nodes[n.index] = std::move(n.data);
+    for (const auto& c : changed_nodes) {
+      if (c.data) {
+        nodes[c.index] = *c.data;
+        ++out.rows_written;
+      } else {
+        out.rows_written += nodes.erase(c.index);
+      }
+    }
+    const std::uint32_t width = 2 * leaf_count - 1;
+    out.rows_written += std::erase_if(nodes, [&](const auto& kv) { return kv.first >= width; });
+    g.nodes.clear();
+    for (auto& [index, data] : nodes) g.nodes.push_back({index, std::move(data)});
+    for (std::size_t i = 0; i < commit.welcome_recipients.size(); ++i) {
+      welcomes_.push_back({{next_id_++, welcome_stable_id(commit.commit_hash, i), room,
+                            expected_epoch + 1, commit.welcome_recipients[i], commit.welcome},
+                           false});
+      ++out.rows_written;
+    }
+    out.rows_written += std::erase_if(proposals_, [&](const auto& p) { return p.first == room; });
+    return out;
+  }
+
+  Result<MlsCommitPage> commits_since(const std::string& room, std::uint64_t since,
+                                      std::size_t limit) override {
+    std::lock_guard lock(mutex_);
+    if (auto e = take_failure()) return fail(*e);
+    MlsCommitPage page;
+    auto log = commits_.find(room);
+    if (log == commits_.end()) return page;
+    for (auto it = log->second.lower_bound(since); it != log->second.end(); ++it) {
+      if (page.commits.size() == limit) {
+        page.more = true;
+        break;
+      }
+      page.commits.push_back(it->second);
+    }
+    return page;
+  }
+
+  Result<ProposalResult> add_proposal(const std::string& room,
+                                      const MlsProposalRecord& proposal) override {
+    std::lock_guard lock(mutex_);
+    if (auto e = take_failure()) return fail(*e);
+    auto it = groups_.find(room);
+    if (it == groups_.end()) return fail(StoreErrc::not_found);
+    if (it->second.epoch != proposal.epoch) return ProposalResult{false, it->second.epoch};
+    bool known = std::any_of(proposals_.begin(), proposals_.end(), [&](const auto& p) {
+      return p.first == room && p.second.epoch == proposal.epoch &&
+             p.second.proposal_ref == proposal.proposal_ref;
+    });
+    if (!known) proposals_.push_back({room, proposal});
+    return ProposalResult{true, it->second.epoch};
+  }
+
+  Result<std::vector<MlsProposalRecord>> pending_proposals(const std::string& room) override {
+    std::lock_guard lock(mutex_);
+    if (auto e = take_failure()) return fail(*e);
+    std::vector<MlsProposalRecord> out;
+    auto g = groups_.find(room);
+    if (g == groups_.end()) return out;
+    for (const auto& [r, p] : proposals_) {
+      if (r == room && p.epoch == g->second.epoch) out.push_back(p);
+    }
+    return out;
+  }
+
+  Result<std::vector<WelcomeDelivery>> unsent_welcomes(std::size_t limit) override {
+    std::lock_guard lock(mutex_);
+    if (auto e = take_failure()) return fail(*e);
+    std::vector<WelcomeDelivery> out;
+    for (const auto& w : welcomes_) {
+      if (out.size() == limit) break;
+      if (!w.sent) out.push_back(w.delivery);
+    }
+    return out;
+  }
+
+  Status mark_welcome_sent(std::int64_t id) override {
+    std::lock_guard lock(mutex_);
+    if (auto e = take_failure()) return fail(*e);
+    for (auto& w : welcomes_) {
+      if (w.delivery.id == id) {
+        w.sent = true;
+        return {};
+      }
+    }
+    return fail(StoreErrc::not_found);
+  }
+
+  Result<ExternalSenderKey> external_sender_key(const ExternalSenderKey& candidate) override {
+    std::lock_guard lock(mutex_);
+    if (auto e = take_failure()) return fail(*e);
+    if (!external_sender_) external_sender_ = candidate;
+    return *external_sender_;
+  }
+
+  // valid_changes: the preconditions both stores check before writing (distinct node indices,
+  // all inside the tree).
+  static bool valid_changes(const std::vector<MlsNodeChange>& changes, std::uint32_t leaf_count) {
+    if (leaf_count == 0) return false;
+    std::set<std::uint32_t> seen;
+    for (const auto& c : changes) {
+      if (c.index >= 2 * static_cast<std::uint64_t>(leaf_count) - 1) return false;
+      if (!seen.insert(c.index).second) return false;
+    }
+    return true;
+  }
+
+ private:
+  struct Row {
+    std::int64_t id = 0;
+    std::string owner;
+    KeyPackageRecord kp;
+  };
+  struct OutboxRow {
+    WelcomeDelivery delivery;
+    bool sent = false;
+  };
+
+  std::optional<std::error_code> take_failure() {
+    auto e = fail_next_;
+    fail_next_.reset();
+    return e;
+  }
+
+  std::mutex mutex_;
+  std::optional<std::error_code> fail_next_;
+  std::int64_t next_id_ = 1;
+  std::vector<Row> key_packages_;  // insertion order
+  std::map<std::string, MlsGroupRecord> groups_;
+  std::map<std::string, std::map<std::uint64_t, MlsCommitEntry>> commits_;
+  std::vector<std::pair<std::string, MlsProposalRecord>> proposals_;
+  std::vector<OutboxRow> welcomes_;
+  std::optional<ExternalSenderKey> external_sender_;
+};
+
+}  // namespace conclave::component::testing
