@@ -68,6 +68,9 @@ class ConnectionSender : public StanzaSender {
   void send(xmpp::Element stanza) override {
     if (connection != nullptr) connection->send(std::move(stanza));
   }
+  void send_to_each(const xmpp::Element& stanza, std::vector<std::string> to) override {
+    if (connection != nullptr) connection->send_to_each(stanza, std::move(to));
+  }
   xmpp::ComponentConnection* connection = nullptr;
 };
 

@@ -16,6 +16,17 @@ namespace {
 
 constexpr std::string_view kComponentNs = xmpp::ns::kComponent;
 
+// A group commit's bound: one transaction, one multi-row INSERT (db/pg_archive_store.cpp).
+constexpr std::size_t kMaxGroupCommit = 256;
+
+// One message of a group commit: the stanza as received (for an error reply), as reflected,
+// and its archived size (history's maxchars).
+struct Staged {
+  Element request;
+  Element reflected;
+  std::size_t chars = 0;
+};
+
 // Ids only the room may assign: a client-sent <stanza-id by=room/> or <occupant-id/> would let
 // a sender forge them (XEP-0359 §5, XEP-0421 §4).
 void strip_forgeable(Element& m, const std::string& room) {
@@ -82,76 +93,122 @@ void Room::on_groupchat(const Pending& p, Occupant& o) {
     send_error(p.stanza, StanzaCondition::forbidden, "Only moderators may change the subject");
     return;
   }
-  Element m = p.stanza;
   const std::string room = jid_.bare_string();
-  strip_forgeable(m, room);
-  m.set_attr("from", occupant_jid(o.nick));
-  m.remove_attr("to");
-  m.add_child("occupant-id", std::string(ns::kOccupantId)).set_attr("id", o.occupant_id);
+  // The message as occupants see it: from the occupant JID, with the room's occupant-id.
+  auto as_reflected = [this, &room](Element m, const Occupant& sender) {
+    strip_forgeable(m, room);
+    m.set_attr("from", occupant_jid(sender.nick));
+    m.remove_attr("to");
+    m.add_child("occupant-id", std::string(ns::kOccupantId)).set_attr("id", sender.occupant_id);
+    return m;
+  };
   if (!has_body && !subject_change) {
-    reflect(m);  // chat states and the like: relayed, not archived
+    reflect(as_reflected(p.stanza, o));  // chat states and the like: relayed, not archived
     return;
   }
-  const std::string sid = env_.new_id();
-  m.add_child("stanza-id", std::string(ns::kStanzaId)).set_attr("id", sid).set_attr("by", room);
-
-  ArchivedMessage a;
-  a.room = room;
-  a.stanza_id = sid;
-  a.ts = env_.now();
-  a.from_nick = o.nick;
-  a.occupant_id = o.occupant_id;
-  a.from_jid = o.bare.bare_string();
-  a.stanza = xmpp::to_string(with_namespace(m, kComponentNs, ns::kClient));
 
   // Archive first, reflect after (docs/configuration.md "Durability"): what occupants see, and
   // what the sender takes as acknowledged, is already in the archive; a crash in between loses
   // only a message nobody saw, which the sender's client will show as unconfirmed.
-  const std::string new_subject = subject_change ? subject->text_content() : subject_;
-  const std::string new_subject_nick = subject_change ? o.nick : subject_nick_;
-  const bool save_room = subject_change && config_.persistent;
-  ArchiveStore* archive = env_.archive;
-  RoomStore* rooms = env_.rooms;
-  RoomRecord rec;
-  if (save_room) {
-    const std::string old_subject = subject_, old_nick = subject_nick_;
-    subject_ = new_subject;  // staged into the record only
-    subject_nick_ = new_subject_nick;
-    rec = record();
-    subject_ = old_subject;
-    subject_nick_ = old_nick;
-  }
-  const std::size_t chars = a.stanza.size();
-  const TimePoint ts = a.ts;
-  await_store(
-      [archive, rooms, a = std::move(a), save_room, rec]() -> Status {
-        if (auto s = archive->append(a); !s) return s;
-        if (save_room) return rooms->save(rec);
-        return {};
-      },
-      [this, p, m, subject_change, new_subject, new_subject_nick, chars, ts](Status s) {
-        if (!s) {
-          log("error", "archiving in " + jid_.bare_string() + " failed: " + s.error().message());
-          auto reply = xmpp::error_reply(
-              p.stanza,
-              xmpp::StanzaError{StanzaCondition::internal_server_error, xmpp::ErrorType::wait,
-                                "The archive is unavailable", std::nullopt});
-          if (reply) send(std::move(*reply));
-          return;
-        }
-        if (subject_change) {
+  //
+  // Group commit: the plain groupchat messages that queued up behind this one while the room's
+  // previous write was in flight go into the same transaction, and are reflected together, in
+  // order, once it commits. Taking only those keeps the room's order: the first stanza that is
+  // anything else ends the batch and waits in the queue as before.
+  auto batch = std::make_shared<std::vector<Staged>>();
+  auto failed = [this, batch](std::error_code why) {
+    log("error", "archiving " + std::to_string(batch->size()) + " message(s) in " +
+                     jid_.bare_string() + " failed: " + why.message());
+    for (const Staged& st : *batch) {
+      auto reply = xmpp::error_reply(
+          st.request,
+          xmpp::StanzaError{StanzaCondition::internal_server_error, xmpp::ErrorType::wait,
+                            "The archive is unavailable", std::nullopt});
+      if (reply) send(std::move(*reply));
+    }
+  };
+  std::vector<ArchivedMessage> rows;
+  const TimePoint ts = env_.now();
+  auto stage = [&](Element request, Element m, const Occupant& sender) {
+    const std::string sid = env_.new_id();
+    m.add_child("stanza-id", std::string(ns::kStanzaId)).set_attr("id", sid).set_attr("by", room);
+    ArchivedMessage a;
+    a.room = room;
+    a.stanza_id = sid;
+    a.ts = ts;
+    a.from_nick = sender.nick;
+    a.occupant_id = sender.occupant_id;
+    a.from_jid = sender.bare.bare_string();
+    a.stanza = xmpp::to_string(with_namespace(m, kComponentNs, ns::kClient));
+    batch->push_back({std::move(request), std::move(m), a.stanza.size()});
+    rows.push_back(std::move(a));
+  };
+  stage(p.stanza, as_reflected(p.stanza, o), o);
+
+  if (subject_change) {
+    const std::string new_subject = subject->text_content();
+    const std::string new_nick = o.nick;
+    const bool save_room = config_.persistent;
+    RoomRecord rec;
+    if (save_room) {
+      const std::string old_subject = subject_, old_nick = subject_nick_;
+      subject_ = new_subject;  // staged into the record only
+      subject_nick_ = new_nick;
+      rec = record();
+      subject_ = old_subject;
+      subject_nick_ = old_nick;
+    }
+    ArchiveStore* archive = env_.archive;
+    RoomStore* rooms = env_.rooms;
+    await_store(
+        [archive, rooms, rows = std::move(rows), save_room, rec]() -> Status {
+          if (auto s = archive->append_batch(rows); !s) return s;
+          if (save_room) return rooms->save(rec);
+          return {};
+        },
+        [this, batch, failed, new_subject, new_nick](Status s) {
+          if (!s) return failed(s.error());
           subject_ = new_subject;
-          subject_nick_ = new_subject_nick;
-        } else {
-          history_.push_back({m, ts, chars});
-          while (history_.size() > config_.max_history) history_.pop_front();
-        }
-        reflect(m);
-      });
+          subject_nick_ = new_nick;
+          reflect(batch->front().reflected);
+        });
+    return;
+  }
+
+  while (batch->size() < kMaxGroupCommit && !queue_.empty()) {
+    const Pending& next = queue_.front();
+    if (xmpp::kind_of(next.stanza) != xmpp::StanzaKind::message ||
+        xmpp::type_of(next.stanza) != "groupchat" || !next.to.resource().empty() ||
+        next.stanza.child("body", kComponentNs) == nullptr) {
+      break;
+    }
+    const Occupant* sender = by_session(next.from);
+    if (sender == nullptr || sender->role < Role::participant) break;
+    Pending taken = std::move(queue_.front());
+    queue_.pop_front();
+    Element m = as_reflected(taken.stanza, *sender);
+    stage(std::move(taken.stanza), std::move(m), *sender);
+  }
+  ArchiveStore* archive = env_.archive;
+  await_store([archive, rows = std::move(rows)] { return archive->append_batch(rows); },
+              [this, batch, failed, ts](Status s) {
+                if (!s) return failed(s.error());
+                for (Staged& st : *batch) {
+                  history_.push_back({st.reflected, ts, st.chars});
+                  reflect(st.reflected);
+                }
+                while (history_.size() > config_.max_history) history_.pop_front();
+              });
 }
 
 void Room::reflect(const Element& message) {
-  for (const auto& o : occupants_) send_to_sessions(*o, message);
+  // One fan-out call: the connection serializes the message once for all occupants.
+  std::vector<std::string> to;
+  to.reserve(occupants_.size());
+  for (const auto& o : occupants_) {
+    for (const Jid& s : o->sessions) to.push_back(s.full());
+  }
+  env_.out->send_to_each(message, std::move(to));
 }
 
 void Room::on_private_message(const Pending& p, Occupant& sender) {

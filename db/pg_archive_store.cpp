@@ -73,6 +73,52 @@ component::Status PgArchiveStore::append(const ArchivedMessage& m) {
   });
 }
 
+component::Status PgArchiveStore::append_batch(const std::vector<ArchivedMessage>& messages) {
+  if (messages.empty()) return {};
+  // One transaction, one multi-row INSERT per kRowsPerInsert messages: a room's group commit
+  // costs about one round trip whatever its size (PostgreSQL takes at most 65535 parameters).
+  constexpr std::size_t kRowsPerInsert = 500;
+  constexpr std::size_t kColumnsPerRow = 7;
+  return pool_.run([&](pqxx::connection_base& c) -> Status {
+    pqxx::work tx(c);
+    std::vector<std::string> checked;
+    for (const ArchivedMessage& m : messages) {
+      if (std::find(checked.begin(), checked.end(), m.room) != checked.end()) continue;
+      auto exists = tx.exec_params("SELECT 1 FROM rooms WHERE jid = $1 FOR SHARE", m.room);
+      if (exists.empty()) return fail(make_error_code(StoreErrc::not_found));
+      checked.push_back(m.room);
+    }
+    std::vector<std::string> params;
+    std::string sql;
+    for (std::size_t first = 0; first < messages.size(); first += kRowsPerInsert) {
+      const std::size_t last = std::min(messages.size(), first + kRowsPerInsert);
+      params.clear();
+      params.reserve((last - first) * kColumnsPerRow);
+      sql =
+          "INSERT INTO room_archive (room, stanza_id, ts, from_nick, occupant_id, from_jid, "
+          "stanza) VALUES ";
+      for (std::size_t i = first; i < last; ++i) {
+        const ArchivedMessage& m = messages[i];
+        const std::size_t n = params.size();
+        auto p = [&](std::size_t k) { return "$" + std::to_string(n + k); };
+        if (i != first) sql += ", ";
+        sql += "(" + p(1) + ", " + p(2) + ", to_timestamp(" + p(3) + "::bigint / 1000.0), " + p(4) +
+               ", NULLIF(" + p(5) + ", ''), NULLIF(" + p(6) + ", ''), " + p(7) + ")";
+        params.push_back(m.room);
+        params.push_back(m.stanza_id);
+        params.push_back(std::to_string(to_ms(m.ts)));
+        params.push_back(m.from_nick);
+        params.push_back(m.occupant_id);
+        params.push_back(m.from_jid);
+        params.push_back(m.stanza);
+      }
+      tx.exec_params0(sql, pqxx::prepare::make_dynamic_params(params));
+    }
+    tx.commit();  // durable before the room reflects any of them
+    return {};
+  });
+}
+
 component::Result<ArchivePage> PgArchiveStore::query(const ArchiveQuery& q) {
   return pool_.run<ArchivePage>([&](pqxx::connection_base& c) -> Result<ArchivePage> {
     pqxx::read_transaction tx(c);

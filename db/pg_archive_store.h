@@ -12,6 +12,7 @@ class PgArchiveStore : public component::ArchiveStore {
   explicit PgArchiveStore(ConnectionPool& pool) : pool_(pool) {}
 
   component::Status append(const component::ArchivedMessage& message) override;
+  component::Status append_batch(const std::vector<component::ArchivedMessage>& messages) override;
   component::Result<component::ArchivePage> query(const component::ArchiveQuery& query) override;
   component::Result<std::vector<component::ArchivedMessage>> recent(const std::string& room,
                                                                     std::size_t max) override;

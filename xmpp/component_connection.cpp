@@ -20,9 +20,36 @@ namespace {
 constexpr std::size_t kReadBuffer = 16 * 1024;
 constexpr std::size_t kWriteBatch = 64 * 1024;  // stanzas are coalesced into writes up to this
 
-struct Queued {
+// A stanza serialized once at enqueue time, shared by the copies of a fan-out.
+struct Outgoing {
   Element stanza;
+  std::string bytes;  // serialized in the stream's default namespace; without `to` if fan-out
+};
+
+// One stanza to write: the shared bytes, with ` to='to'` spliced in after the element name when
+// `to` is set (the fan-out case).
+struct Queued {
+  std::shared_ptr<const Outgoing> out;
+  std::string to;
   Clock::time_point since;
+
+  void write_to(std::string& buf) const {
+    if (to.empty()) {
+      buf += out->bytes;
+      return;
+    }
+    const std::size_t name_end = 1 + out->stanza.name().size();  // after "<name"
+    buf.append(out->bytes, 0, name_end);
+    buf += " to='";
+    append_escaped_attr(buf, to);
+    buf += '\'';
+    buf.append(out->bytes, name_end, std::string::npos);
+  }
+  Element element() const {
+    Element e = out->stanza;
+    if (!to.empty()) e.set_attr("to", to);
+    return e;
+  }
 };
 
 std::string default_server_domain(const std::string& domain) {
@@ -70,8 +97,27 @@ class ComponentConnection::Impl : public std::enable_shared_from_this<Impl> {
 
   void send(Element stanza) {
     asio::dispatch(strand_, [self = shared_from_this(), s = std::move(stanza)]() mutable {
-      self->enqueue(std::move(s));
+      auto out = std::make_shared<Outgoing>();
+      out->stanza = std::move(s);
+      // The root takes the stream's default namespace (jabber:component:accept), whichever
+      // stanza namespace it was built in.
+      serialize(out->stanza, out->bytes, out->stanza.ns());
+      self->enqueue(Queued{std::move(out), {}, Clock::now()});
     });
+  }
+
+  void send_to_each(Element stanza, std::vector<std::string> to) {
+    if (to.empty()) return;
+    asio::dispatch(
+        strand_, [self = shared_from_this(), s = std::move(stanza), to = std::move(to)]() mutable {
+          auto out = std::make_shared<Outgoing>();
+          out->stanza = std::move(s);
+          out->stanza.remove_attr("to");
+          serialize(out->stanza, out->bytes, out->stanza.ns());
+          std::shared_ptr<const Outgoing> shared = std::move(out);
+          const auto now = Clock::now();
+          for (std::string& t : to) self->enqueue(Queued{shared, std::move(t), now});
+        });
   }
 
   ConnectionState state() const { return state_; }
@@ -254,27 +300,27 @@ class ComponentConnection::Impl : public std::enable_shared_from_this<Impl> {
     left.swap(pending_);
     for (Queued& q : left) {
       if (report && events_.undeliverable) {
-        events_.undeliverable(std::move(q.stanza), make_error_code(Errc::not_connected));
+        events_.undeliverable(q.element(), make_error_code(Errc::not_connected));
       }
     }
   }
 
   // ---- Outgoing --------------------------------------------------------------------------
-  void enqueue(Element stanza) {
+  void enqueue(Queued item) {
     if (state_ == ConnectionState::stopped) {
       if (events_.undeliverable) {
-        events_.undeliverable(std::move(stanza), make_error_code(Errc::not_connected));
+        events_.undeliverable(item.element(), make_error_code(Errc::not_connected));
       }
       return;
     }
-    pending_.push_back(Queued{std::move(stanza), Clock::now()});
+    pending_.push_back(std::move(item));
     if (state_ != ConnectionState::online) {
       // Over the count bound, the oldest stanza gives way (it is the likeliest to be stale).
       while (pending_.size() > config_.max_queued) {
         Queued q = std::move(pending_.front());
         pending_.pop_front();
         if (events_.undeliverable) {
-          events_.undeliverable(std::move(q.stanza), make_error_code(Errc::queue_full));
+          events_.undeliverable(q.element(), make_error_code(Errc::queue_full));
         }
       }
       return;
@@ -296,7 +342,7 @@ class ComponentConnection::Impl : public std::enable_shared_from_this<Impl> {
       Queued q = std::move(pending_.front());
       pending_.pop_front();
       if (events_.undeliverable) {
-        events_.undeliverable(std::move(q.stanza), make_error_code(Errc::queue_expired));
+        events_.undeliverable(q.element(), make_error_code(Errc::queue_expired));
       }
     }
   }
@@ -308,9 +354,7 @@ class ComponentConnection::Impl : public std::enable_shared_from_this<Impl> {
     if (state_ == ConnectionState::online && !closing_) {
       while (!pending_.empty() && out_.size() < kWriteBatch) {
         Queued& q = pending_.front();
-        // The root takes the stream's default namespace (jabber:component:accept), whichever
-        // stanza namespace it was built in.
-        serialize(q.stanza, out_, q.stanza.ns());
+        q.write_to(out_);
         inflight_.push_back(std::move(q));
         pending_.pop_front();
       }
@@ -423,6 +467,9 @@ ComponentConnection::~ComponentConnection() { impl_->detach(); }
 void ComponentConnection::start() { impl_->start(); }
 void ComponentConnection::stop() { impl_->stop(); }
 void ComponentConnection::send(Element stanza) { impl_->send(std::move(stanza)); }
+void ComponentConnection::send_to_each(Element stanza, std::vector<std::string> to) {
+  impl_->send_to_each(std::move(stanza), std::move(to));
+}
 ConnectionState ComponentConnection::state() const { return impl_->state(); }
 std::size_t ComponentConnection::queued() const { return impl_->queued(); }
 ConnectionStats ComponentConnection::stats() const { return impl_->stats(); }

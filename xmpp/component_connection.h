@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "xmpp/asio.h"
 #include "xmpp/element.h"
@@ -73,6 +74,10 @@ class ComponentConnection {
   // Closes the stream and stops reconnecting; queued stanzas are reported undeliverable.
   void stop();
   void send(Element stanza);
+  // send_to_each: one copy of `stanza` to each JID in `to` (its own `to` is ignored), in that
+  // order. The stanza is serialized once and only the `to` differs between the copies (a MUC
+  // room's fan-out), and crosses to the strand once.
+  void send_to_each(Element stanza, std::vector<std::string> to);
 
   // Snapshots, meaningful when read on the strand (e.g. from a callback) or after the
   // io_context stopped.

@@ -54,6 +54,16 @@ class ArchiveStore {
   // append: stores one message durably; returns once committed.
   // Error: not_found if the room has no row.
   virtual Status append(const ArchivedMessage& message) = 0;
+  // append_batch: stores messages of one room durably, in order, in one transaction (group
+  // commit: a room's messages that arrived while its previous write was in flight); all or
+  // none. Error: not_found if the room has no row. The default appends one by one, which is
+  // only all-or-nothing when the first append fails (enough for in-memory fakes).
+  virtual Status append_batch(const std::vector<ArchivedMessage>& messages) {
+    for (const ArchivedMessage& m : messages) {
+      if (auto s = append(m); !s) return s;
+    }
+    return {};
+  }
   // query: one page. Error: not_found when after_id/before_id is not in this room's archive.
   virtual Result<ArchivePage> query(const ArchiveQuery& query) = 0;
   // recent: the newest `max` messages of a room, oldest first (history replay after a restart).

@@ -97,6 +97,73 @@ TEST_F(MessageTest, NothingIsReflectedBeforeTheArchiveWriteCompletes) {
   EXPECT_EQ(take().size(), 2u);
 }
 
+// Runs the oldest held store call and its continuation (the runner stays in hold mode).
+void run_one_held(InlineRunner& runner) {
+  ASSERT_FALSE(runner.held.empty());
+  auto [blocking, then] = std::move(runner.held.front());
+  runner.held.erase(runner.held.begin());
+  blocking();
+  then();
+}
+
+std::vector<std::string> ids_of(const std::vector<xmpp::Element>& stanzas) {
+  std::vector<std::string> out;
+  for (const auto& s : stanzas) out.emplace_back(s.attr_or("id"));
+  return out;
+}
+
+TEST_F(MessageTest, MessagesQueuedDuringAWriteAreGroupCommittedThenReflectedInOrder) {
+  runner.hold = true;
+  say(kBob, "one", "a");
+  say(kBob, "two", "b");
+  say(kAlice, "three", "c");
+  send("<message type='groupchat' id='cs' from='" + kBob + "' to='" + room("r") +
+       "'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>");
+  say(kBob, "four", "d");
+  ASSERT_EQ(runner.held.size(), 1u);  // one write in flight, the rest waits in the room's queue
+  EXPECT_TRUE(take().empty());
+
+  run_one_held(runner);
+  // "a" is reflected; "b" and "c" went into one write together; the chat state after them
+  // ends the batch, so it waits.
+  EXPECT_EQ(ids_of(take()), (std::vector<std::string>{"a", "a"}));
+  ASSERT_EQ(runner.held.size(), 1u);
+  EXPECT_EQ(archive.rows.size(), 1u);
+
+  run_one_held(runner);
+  EXPECT_EQ(archive.rows.size(), 3u);
+  EXPECT_EQ(archive.rows[1].from_nick, "Bob");
+  EXPECT_EQ(archive.rows[2].from_nick, "Alice");
+  EXPECT_EQ(ids_of(take()), (std::vector<std::string>{"b", "b", "c", "c", "cs", "cs"}));
+  ASSERT_EQ(runner.held.size(), 1u);  // "d": the next write
+
+  run_one_held(runner);
+  EXPECT_EQ(ids_of(take()), (std::vector<std::string>{"d", "d"}));
+  EXPECT_EQ(archive.rows.size(), 4u);
+  EXPECT_EQ(service->room(room("r"))->history_size(), 4u);
+}
+
+TEST_F(MessageTest, AFailedGroupCommitAnswersEverySenderAndReflectsNothing) {
+  runner.hold = true;
+  say(kBob, "one", "a");
+  say(kBob, "two", "b");
+  say(kAlice, "three", "c");
+  run_one_held(runner);
+  take();
+  archive.fail_next = true;
+  run_one_held(runner);
+  auto s = take();
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0].attr_or("to"), kBob);
+  EXPECT_EQ(s[0].attr_or("id"), "b");
+  EXPECT_EQ(error_condition(s[0]), "internal-server-error");
+  EXPECT_EQ(s[1].attr_or("to"), kAlice);
+  EXPECT_EQ(s[1].attr_or("id"), "c");
+  EXPECT_EQ(error_condition(s[1]), "internal-server-error");
+  EXPECT_EQ(archive.rows.size(), 1u);
+  EXPECT_EQ(service->room(room("r"))->history_size(), 1u);
+}
+
 TEST_F(MessageTest, ChatStatesAreRelayedButNotArchived) {
   send("<message type='groupchat' from='" + kBob + "' to='" + room("r") +
        "'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>");
