@@ -6,19 +6,23 @@ Conclave's memory per room and per occupant. A tool, not a test: see docs/benchm
 usage (through the harness, which starts PostgreSQL and Prosody):
   CONCLAVE_TEST_SERVERS=prosody tests/harness/with-servers.sh \\
       /usr/bin/python3 tests/load/muc_load.py build-NAME/component/conclave [--occupants 100] \\
-      [--senders 10] [--window 4] [--seconds 10] [--extra-rooms 20]
+      [--senders 10] [--window 4] [--seconds 10] [--runs 3] [--rooms 100] [--perf FILE]
 
 The clients are raw asyncio sockets speaking c2s with SASL PLAIN without TLS (loopback only):
 slixmpp parses every stanza and would measure itself. Senders run closed-loop: each keeps
 `window` messages in flight and sends the next when it sees its own reflection. Every occupant
-reads everything; one observer (not a sender) timestamps each message it receives, which
-gives the relay rate and the send-to-delivery latency.
+reads everything; one observer (not a sender) counts the messages it receives (the relay
+rate); each sender timestamps the reflection of its own messages (send -> reflected back to
+the sender: the latency, which with Conclave includes the archive write). Each run measures
+both servers; the medians over --runs runs are printed last, with the CPU time each process
+(Prosody, Conclave, PostgreSQL, this generator) spent per 1000 relayed messages.
 """
 import argparse
 import asyncio
 import base64
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -102,7 +106,7 @@ class Conn:
                 on_chunk(done)
 
 
-async def run_room(room, conns, args):
+async def run_room(room, conns, args, cpu_pids):
     """Occupants join `room`; senders run closed-loop for args.seconds. Returns figures."""
     await conns[0].join(room, "u0", create=True)
     for i, c in enumerate(conns[1:], 1):
@@ -119,20 +123,16 @@ async def run_room(room, conns, args):
     credit = [asyncio.Semaphore(args.window) for _ in senders]
     sent = [0]
 
-    def observe(chunk):
-        now = time.monotonic()
-        for m in BODY.finditer(chunk):
-            latencies.append(now - float(m.group(3)))
-
     def own(idx):
         def on_chunk(chunk):
+            now = time.monotonic()
             for m in BODY.finditer(chunk):
                 if int(m.group(1)) == idx:
+                    latencies.append(now - float(m.group(3)))
                     credit[idx].release()
         return on_chunk
 
-    readers = [asyncio.ensure_future(c.drain(stop, observe if c is observer else
-                                             own(i) if i < len(senders) else None))
+    readers = [asyncio.ensure_future(c.drain(stop, own(i) if i < len(senders) else None))
                for i, c in enumerate(conns)]
 
     async def sender(idx, c):
@@ -148,10 +148,19 @@ async def run_room(room, conns, args):
 
     tasks = [asyncio.ensure_future(sender(i, c)) for i, c in enumerate(senders)]
     await asyncio.sleep(1.0)  # warm-up
+    perf = None
+    if args.perf and cpu_pids.get("perf_target"):
+        perf = subprocess.Popen(["perf", "record", "-g", "-o", args.perf, "-p",
+                                 str(cpu_pids["perf_target"]), "--", "sleep", str(args.seconds)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cpu0 = cpu_seconds(cpu_pids)
     lat_start, rcv_start, t0 = len(latencies), observer.received, time.monotonic()
     await asyncio.sleep(args.seconds)
     lat = latencies[lat_start:]
     rcv, t1 = observer.received - rcv_start, time.monotonic()
+    cpu1 = cpu_seconds(cpu_pids)
+    if perf:
+        perf.wait()
     stop.set()
     for s in credit:
         for _ in range(args.window):
@@ -162,9 +171,57 @@ async def run_room(room, conns, args):
     def pct(p):
         return lat[min(len(lat) - 1, int(p * len(lat)))] * 1000 if lat else float("nan")
 
+    cpu_per_k = {k: (cpu1[k] - cpu0[k]) * 1000 / rcv if rcv else float("nan") for k in cpu0}
     return {"rate": rcv / (t1 - t0), "deliveries": rcv * len(conns) / (t1 - t0),
             "p50": pct(0.50), "p99": pct(0.99), "n": len(lat),
-            "mean": statistics.mean(lat) * 1000 if lat else float("nan")}
+            "mean": statistics.mean(lat) * 1000 if lat else float("nan"), "cpu": cpu_per_k}
+
+
+def proc_cpu(pid):
+    """utime + stime of one process, in seconds; 0 if it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def children_of(pid):
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.append(int(d))
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+
+def cpu_seconds(pids):
+    """CPU seconds so far of each process group: {name: seconds}."""
+    out = {}
+    for name, pid in pids.items():
+        if name == "perf_target" or not pid:
+            continue
+        if name == "postgres":  # the postmaster and its backends
+            out[name] = proc_cpu(pid) + sum(proc_cpu(c) for c in children_of(pid))
+        elif name == "generator":
+            t = os.times()
+            out[name] = t.user + t.system
+        else:
+            out[name] = proc_cpu(pid)
+    return out
+
+
+def pid_file(path):
+    try:
+        with open(path) as f:
+            return int(f.readline().strip())
+    except (OSError, ValueError):
+        return 0
 
 
 def rss_kb(pid):
@@ -191,55 +248,129 @@ async def close_all(conns):
     await asyncio.sleep(0.5)
 
 
-async def main_async(args, w):
-    users = ["load%d" % i for i in range(args.occupants)]
-    with ThreadPoolExecutor(16) as pool:
-        list(pool.map(w.register, users))
-    tag = str(int(time.time()))
+def fmt_cpu(cpu):
+    return ", ".join("%s %.2f" % (k, v) for k, v in sorted(cpu.items()))
+
+
+async def throughput(args, w, users, run):
+    tag = "%d%d" % (int(time.time()), run)
+    rundir = w.rundir
     results = {}
     for name, room in (("prosody mod_muc", "bench%s@conference.localhost" % tag),
                        ("conclave", "bench%s@mls.localhost" % tag)):
+        pids = {"prosody": pid_file(os.path.join(rundir, "prosody", "prosody.pid")),
+                "conclave": w.proc.pid,
+                "postgres": pid_file(os.path.join(rundir, "pg", "data", "postmaster.pid")),
+                "generator": os.getpid(),
+                "perf_target": w.proc.pid if name == "conclave" and run == 0 else 0}
         conns = await connect_all(users, w.c2s)
-        results[name] = await run_room(room, conns, args)
+        results[name] = await run_room(room, conns, args, pids)
         await close_all(conns)
         r = results[name]
-        print("%-16s %8.0f msg/s relayed  %9.0f deliveries/s  p50 %7.1f ms  p99 %7.1f ms  (%d samples)"
-              % (name, r["rate"], r["deliveries"], r["p50"], r["p99"], r["n"]), flush=True)
-    ratio = results["conclave"]["rate"] / results["prosody mod_muc"]["rate"]
-    print("conclave / prosody relay rate: %.2f" % ratio)
+        print("run %d %-16s %6.0f msg/s relayed %7.0f deliveries/s  p50 %7.1f ms  p99 %7.1f ms"
+              "  (%d samples)  CPU s per 1000 msgs: %s"
+              % (run + 1, name, r["rate"], r["deliveries"], r["p50"], r["p99"], r["n"],
+                 fmt_cpu(r["cpu"])), flush=True)
+    results["ratio"] = results["conclave"]["rate"] / results["prosody mod_muc"]["rate"]
+    print("run %d conclave / prosody relay rate: %.2f" % (run + 1, results["ratio"]), flush=True)
+    return results
 
-    # Memory: idle, 1 room x N occupants, then extra rooms of N occupants, then 1-occupant rooms.
+
+async def join_room(conns, room, count):
+    await conns[0].join(room, "u0", create=True)
+    conns[0].buf = b""
+    for i, c in enumerate(conns[1:count], 1):
+        await c.join(room, "u%d" % i)
+        c.buf = b""
+
+
+async def memory(args, w, users):
+    """RSS of a freshly started Conclave: idle, 1 room of N, --rooms rooms of N, then as many
+    rooms of 1 occupant."""
+    tag = str(int(time.time()))
     pid = w.proc.pid
     conns = await connect_all(users, w.c2s)
     await asyncio.sleep(1)
     base = rss_kb(pid)
-    await conns[0].join("mem0-%s@mls.localhost" % tag, "u0", create=True)
-    for i, c in enumerate(conns[1:], 1):
-        await c.join("mem0-%s@mls.localhost" % tag, "u%d" % i)
+    await join_room(conns, "mem0-%s@mls.localhost" % tag, len(conns))
     await asyncio.sleep(1)
     one = rss_kb(pid)
-    for k in range(1, args.extra_rooms + 1):
-        room = "mem%d-%s@mls.localhost" % (k, tag)
-        await conns[0].join(room, "u0", create=True)
-        for i, c in enumerate(conns[1:], 1):
-            await c.join(room, "u%d" % i)
-            c.buf = b""
+    for k in range(1, args.rooms):
+        await join_room(conns, "mem%d-%s@mls.localhost" % (k, tag), len(conns))
     await asyncio.sleep(1)
     many = rss_kb(pid)
-    for k in range(args.extra_rooms * 10):
-        await conns[0].join("solo%d-%s@mls.localhost" % (k, tag), "u0", create=True)
-        conns[0].buf = b""
+    for k in range(args.rooms):
+        await join_room(conns, "solo%d-%s@mls.localhost" % (k, tag), 1)
     await asyncio.sleep(1)
     solo = rss_kb(pid)
-    per_room = (solo - many) / (args.extra_rooms * 10)
-    per_full_room = (many - one) / args.extra_rooms
-    per_occupant = (per_full_room - per_room) / args.occupants
-    print("conclave RSS: idle %d KiB, 1 room x %d occupants %d KiB (+%d), %d rooms x %d %d KiB"
-          % (base, args.occupants, one, one - base, args.extra_rooms + 1, args.occupants, many))
-    print("conclave memory: %.1f KiB per room of %d occupants, %.1f KiB per 1-occupant room "
-          "(%d of them), %.2f KiB per occupant" % (per_full_room, args.occupants, per_room,
-                                                 args.extra_rooms * 10, per_occupant))
+    n = args.occupants
+    per_full_room = (many - one) / (args.rooms - 1) if args.rooms > 1 else float("nan")
+    per_room = (solo - many) / args.rooms
+    per_occupant = (per_full_room - per_room) / (n - 1) if n > 1 else float("nan")
+    print("conclave RSS: idle %d KiB; 1 room x %d occupants %d KiB; %d rooms x %d occupants "
+          "%d KiB; + %d rooms x 1 occupant %d KiB"
+          % (base, n, one, args.rooms, n, many, args.rooms, solo))
+    print("conclave memory: %.1f KiB per room of %d occupants, %.2f KiB per 1-occupant room, "
+          "%.2f KiB per further occupant" % (per_full_room, n, per_room, per_occupant),
+          flush=True)
     await close_all(conns)
+
+
+async def main_async(args, w):
+    users = ["load%d" % i for i in range(args.occupants)]
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(w.register, users))
+    runs = [await throughput(args, w, users, i) for i in range(args.runs)]
+
+    def med(f):
+        return statistics.median(f(r) for r in runs)
+
+    print("median of %d runs:" % args.runs)
+    for name in ("prosody mod_muc", "conclave"):
+        cpu = {k: med(lambda r, k=k: r[name]["cpu"][k]) for k in runs[0][name]["cpu"]}
+        print("  %-16s %6.0f msg/s relayed  p50 %7.1f ms  p99 %7.1f ms  CPU s per 1000 msgs: %s"
+              % (name, med(lambda r: r[name]["rate"]), med(lambda r: r[name]["p50"]),
+                 med(lambda r: r[name]["p99"]), fmt_cpu(cpu)))
+    print("  conclave / prosody relay rate: %.2f (runs: %s)"
+          % (med(lambda r: r["ratio"]), " ".join("%.2f" % r["ratio"] for r in runs)), flush=True)
+    if args.rooms > 0:
+        # A fresh process: RSS deltas after the throughput phase would mostly be allocator reuse.
+        w.proc.terminate()
+        w.proc.wait(10)
+        start_conclave(w)
+        await memory(args, w, users)
+
+
+def quiet_prosody(rundir):
+    """The harness's Prosody logs every stanza at debug level into a file, which costs it more
+    for stanzas routed from a component (each of a room's copies is logged) than for its own
+    MUC's fan-out: drop the debug sink and reload (SIGHUP re-reads the logging configuration),
+    so both servers run at production log level."""
+    path = os.path.join(rundir, "prosody", "prosody.cfg.lua")
+    with open(path) as f:
+        conf = f.read()
+    quiet = re.sub(r'debug = "[^"]*";\s*', "", conf)
+    if quiet != conf:
+        with open(path, "w") as f:
+            f.write(quiet)
+        os.kill(pid_file(os.path.join(rundir, "prosody", "prosody.pid")), signal.SIGHUP)
+        time.sleep(1)
+
+
+def start_conclave(w):
+    """Starts Conclave and waits until it is attached to Prosody."""
+    with open(w.log_path, "a") as log:
+        w.proc = subprocess.Popen([w.binary, "run", "--config", w.conf], stderr=log, stdout=log)
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        with open(w.log_path) as f:
+            if f.read().count("connected to") > w.connects_seen:
+                w.connects_seen += 1
+                return
+        if w.proc.poll() is not None:
+            raise RuntimeError("conclave exited; log: " + w.log_path)
+        time.sleep(0.1)
+    raise RuntimeError("conclave did not connect; log: " + w.log_path)
 
 
 def main():
@@ -249,18 +380,23 @@ def main():
     ap.add_argument("--senders", type=int, default=10)
     ap.add_argument("--window", type=int, default=4)
     ap.add_argument("--seconds", type=float, default=10)
-    ap.add_argument("--extra-rooms", type=int, default=20)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--rooms", type=int, default=100,
+                    help="rooms of N occupants (and of 1) for the memory figures; 0: skip")
+    ap.add_argument("--prosody-debug-log", action="store_true",
+                    help="keep the harness's Prosody debug log (slows Prosody's routing)")
+    ap.add_argument("--perf", help="perf record Conclave during the first run into this file")
     args = ap.parse_args()
     w = World(args.conclave, "prosody", "load")
     w.db = "bench_load"
     w.setup()
     with open(w.conf) as f:
-        conf = f.read().replace("level = debug", "level = warn")
+        conf = f.read().replace("level = debug", "level = info")
     with open(w.conf, "w") as f:
         f.write(conf)
-    log = open(w.log_path, "a")
-    w.proc = subprocess.Popen([w.binary, "run", "--config", w.conf], stderr=log, stdout=log)
-    time.sleep(2)
+    if not args.prosody_debug_log:
+        quiet_prosody(w.rundir)
+    start_conclave(w)
     try:
         asyncio.get_event_loop().run_until_complete(main_async(args, w))
     finally:
