@@ -195,7 +195,8 @@ class MlsStore {
 
   // create_group: stores a new group with its tree (group.nodes; group.epoch is normally 0).
   // Errors: conflict if the room has a group already (or the group_id is taken); not_found
-  // if the store requires a room row (PostgreSQL: rooms) and there is none.
+  // if the store requires a room row (PostgreSQL: rooms) and there is none;
+  // std::errc::invalid_argument if leaf_count is 0 or node indices repeat or are out of range.
   virtual Status create_group(const MlsGroupRecord& group) = 0;
   // load_group: the group row and every non-blank node. nullopt: the room has no group.
   virtual Result<std::optional<MlsGroupRecord>> load_group(const std::string& room) = 0;
@@ -203,8 +204,8 @@ class MlsStore {
   // primary key (room, epoch) allows one), moves the group row to expected_epoch + 1 only if it
   // is still at expected_epoch (compare-and-set), writes only `changed_nodes`, deletes nodes at
   // or beyond 2 * leaf_count - 1, queues one Welcome per recipient and clears the pending
-  // proposals. Nothing is written unless the outcome is accepted. Error: not_found if the room
-  // has no group.
+  // proposals. Nothing is written unless the outcome is accepted. Errors: not_found if the
+  // room has no group; std::errc::invalid_argument as for create_group (checked first).
   virtual Result<CommitResult> accept_commit(const std::string& room, std::uint64_t expected_epoch,
                                              const MlsCommitRecord& commit,
                                              const std::vector<MlsNodeChange>& changed_nodes,

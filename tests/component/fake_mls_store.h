@@ -96,6 +96,11 @@ class FakeMlsStore : public MlsStore {
   Status create_group(const MlsGroupRecord& group) override {
     std::lock_guard lock(mutex_);
     if (auto e = take_failure()) return fail(*e);
+    std::vector<MlsNodeChange> nodes;
+    for (const auto& n : group.nodes) nodes.push_back({n.index, std::nullopt});
+    if (!valid_changes(nodes, group.leaf_count)) {
+      return fail(std::make_error_code(std::errc::invalid_argument));
+    }
     if (groups_.count(group.room) != 0) return fail(StoreErrc::conflict);
     for (const auto& [room, g] : groups_) {
       if (g.group_id == group.group_id) return fail(StoreErrc::conflict);
@@ -243,7 +248,7 @@ class FakeMlsStore : public MlsStore {
   }
 
   // valid_changes: the preconditions both stores check before writing (distinct node indices,
-  // all inside the tree).
+  // all inside the tree; db/pg_mls_store.cpp valid_nodes).
   static bool valid_changes(const std::vector<MlsNodeChange>& changes, std::uint32_t leaf_count) {
     if (leaf_count == 0) return false;
     std::set<std::uint32_t> seen;

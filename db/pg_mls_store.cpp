@@ -1,0 +1,535 @@
+#include "db/pg_mls_store.h"
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+#include <pqxx/pqxx>
+#include <set>
+#include <utility>
+
+namespace conclave::db {
+
+using component::Blob;
+using component::CommitOutcome;
+using component::CommitResult;
+using component::ExternalSenderKey;
+using component::KeyPackageCount;
+using component::KeyPackageRecord;
+using component::KeyPackageUpload;
+using component::MlsCommitEntry;
+using component::MlsCommitPage;
+using component::MlsCommitRecord;
+using component::MlsGroupRecord;
+using component::MlsNode;
+using component::MlsNodeChange;
+using component::MlsProposalRecord;
+using component::ProposalResult;
+using component::StoreErrc;
+using component::TimePoint;
+using component::WelcomeDelivery;
+
+namespace {
+
+// A named statement, prepared on each pooled connection the first time it runs there.
+struct Statement {
+  const char* name;
+  const char* sql;
+};
+
+// Times cross the SQL boundary as microseconds since the Unix epoch (timestamptz's precision),
+// converted exactly on both sides ("µs → timestamptz" below; extract() is numeric since PG 14).
+#define CONCLAVE_US_TO_TS(p) "(to_timestamp(0) + " p "::bigint * interval '1 microsecond')"
+#define CONCLAVE_TS_TO_US(c) "(extract(epoch FROM " c ") * 1000000)::bigint"
+
+// ---- key packages ----
+// One owner's uploads are serialized by a transaction-scoped advisory lock, so the limit check
+// and the insert are atomic without locking a table.
+constexpr Statement kKpLockOwner{
+    "mls_kp_lock_owner",
+    "SELECT pg_advisory_xact_lock(hashtext('conclave.mls_key_packages'), hashtext($1))"};
+constexpr Statement kKpHeld{"mls_kp_held",
+                            "SELECT count(*) FROM mls_key_packages WHERE owner = $1 AND NOT "
+                            "last_resort AND not_after >= " CONCLAVE_US_TO_TS("$2")};
+constexpr Statement kKpDropLastResort{
+    "mls_kp_drop_last_resort", "DELETE FROM mls_key_packages WHERE owner = $1 AND last_resort"};
+constexpr Statement kKpInsert{
+    "mls_kp_insert",
+    "INSERT INTO mls_key_packages (owner, ref, key_package, last_resort, not_after) "
+    "VALUES ($1, $2, $3, $4, " CONCLAVE_US_TO_TS("$5") ") ON CONFLICT DO NOTHING"};
+constexpr Statement kKpCount{
+    "mls_kp_count",
+    "SELECT count(*) FILTER (WHERE NOT last_resort), COALESCE(bool_or(last_resort), false) "
+    "FROM mls_key_packages WHERE owner = $1 AND not_after >= " CONCLAVE_US_TO_TS("$2")};
+// SKIP LOCKED: a concurrent claimer moves on to the next row instead of waiting for (and then
+// missing) the one being taken, so two claimers never return the same package.
+constexpr Statement kKpClaimOneTime{
+    "mls_kp_claim_one_time",
+    "DELETE FROM mls_key_packages WHERE id = (SELECT id FROM mls_key_packages WHERE owner = $1 "
+    "AND NOT last_resort AND not_after >= " CONCLAVE_US_TO_TS(
+        "$2") " ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+              "RETURNING ref, key_package, last_resort, " CONCLAVE_TS_TO_US("not_after")};
+constexpr Statement kKpLastResort{
+    "mls_kp_last_resort",
+    "SELECT ref, key_package, last_resort, " CONCLAVE_TS_TO_US(
+        "not_after") " FROM mls_key_packages WHERE owner = $1 AND last_resort AND "
+                     "not_after >= " CONCLAVE_US_TO_TS("$2")};
+constexpr Statement kKpPurge{
+    "mls_kp_purge", "DELETE FROM mls_key_packages WHERE not_after < " CONCLAVE_US_TO_TS("$1")};
+
+// ---- groups ----
+constexpr Statement kGroupCreate{
+    "mls_group_create",
+    "UPDATE rooms SET mls_group_id = $2, mls_cipher_suite = $3, mls_epoch = $4, "
+    "mls_tree_hash = $5, mls_group_info = $6, mls_group_context = $7, mls_interim_hash = $8, "
+    "mls_leaf_count = $9 WHERE jid = $1 AND mls_group_id IS NULL"};
+constexpr Statement kRoomExists{"mls_room_exists", "SELECT 1 FROM rooms WHERE jid = $1"};
+constexpr Statement kGroupLoad{
+    "mls_group_load",
+    "SELECT mls_group_id, mls_cipher_suite, mls_epoch, mls_tree_hash, mls_group_info, "
+    "mls_group_context, mls_interim_hash, mls_leaf_count FROM rooms "
+    "WHERE jid = $1 AND mls_group_id IS NOT NULL"};
+constexpr Statement kNodesLoad{
+    "mls_nodes_load",
+    "SELECT node_index, data FROM mls_tree_nodes WHERE room = $1 ORDER BY node_index"};
+// Node rows travel as two array parameters (indices, data), so a commit's O(log N) nodes, or a
+// new group's whole tree, take one round trip.
+constexpr Statement kNodesUpsert{
+    "mls_nodes_upsert",
+    "INSERT INTO mls_tree_nodes (room, node_index, data) SELECT $1, i, d "
+    "FROM unnest($2::integer[], $3::bytea[]) AS t (i, d) "
+    "ON CONFLICT (room, node_index) DO UPDATE SET data = EXCLUDED.data"};
+constexpr Statement kNodesDelete{
+    "mls_nodes_delete",
+    "DELETE FROM mls_tree_nodes WHERE room = $1 AND node_index = ANY ($2::integer[])"};
+constexpr Statement kNodesTruncate{
+    "mls_nodes_truncate", "DELETE FROM mls_tree_nodes WHERE room = $1 AND node_index >= $2"};
+
+// ---- accepting a commit (docs/sequencing.md §A.4) ----
+// Compare-and-set: concurrent acceptors of one epoch queue on the row lock; after the winner
+// commits, the others re-check `mls_epoch = $2` on the new row version and update nothing.
+constexpr Statement kGroupCas{
+    "mls_group_cas",
+    "UPDATE rooms SET mls_epoch = $2::bigint + 1, mls_tree_hash = $3, mls_group_info = $4, "
+    "mls_group_context = $5, mls_interim_hash = $6, mls_leaf_count = $7 "
+    "WHERE jid = $1 AND mls_epoch = $2 AND mls_group_id IS NOT NULL"};
+constexpr Statement kGroupEpoch{
+    "mls_group_epoch", "SELECT mls_epoch FROM rooms WHERE jid = $1 AND mls_group_id IS NOT NULL"};
+constexpr Statement kCommitHashAt{
+    "mls_commit_hash_at", "SELECT commit_hash FROM mls_commits WHERE room = $1 AND epoch = $2"};
+constexpr Statement kCommitInsert{
+    "mls_commit_insert",
+    "INSERT INTO mls_commits (room, epoch, commit_hash, mls_message, welcome, group_info, "
+    "sender_jid) VALUES ($1, $2, $3, $4, NULLIF($5, ''::bytea), $6, $7) ON CONFLICT DO NOTHING"};
+constexpr Statement kWelcomesQueue{
+    "mls_welcomes_queue",
+    "INSERT INTO mls_welcome_outbox (room, epoch, stable_id, recipient) SELECT $1, $2, s, r "
+    "FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS t (s, r, n) ORDER BY n"};
+constexpr Statement kProposalsClear{"mls_proposals_clear",
+                                    "DELETE FROM mls_pending_proposals WHERE room = $1"};
+constexpr Statement kCommitsSince{
+    "mls_commits_since",
+    "SELECT epoch, commit_hash, mls_message, sender_jid FROM mls_commits "
+    "WHERE room = $1 AND epoch >= $2 ORDER BY epoch LIMIT $3"};
+
+// ---- proposals, outbox, external sender ----
+// FOR SHARE: a commit of this epoch cannot be accepted (and clear the proposals) between the
+// epoch check and the insert.
+constexpr Statement kGroupEpochShare{
+    "mls_group_epoch_share",
+    "SELECT mls_epoch FROM rooms WHERE jid = $1 AND mls_group_id IS NOT NULL FOR SHARE"};
+constexpr Statement kProposalInsert{
+    "mls_proposal_insert",
+    "INSERT INTO mls_pending_proposals (room, epoch, proposal_ref, mls_message) "
+    "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"};
+constexpr Statement kProposalsPending{
+    "mls_proposals_pending",
+    "SELECT p.epoch, p.proposal_ref, p.mls_message FROM mls_pending_proposals p "
+    "JOIN rooms r ON r.jid = p.room AND r.mls_epoch = p.epoch WHERE p.room = $1 ORDER BY p.id"};
+constexpr Statement kWelcomesUnsent{
+    "mls_welcomes_unsent",
+    "SELECT o.id, o.stable_id, o.room, o.epoch, o.recipient, COALESCE(c.welcome, ''::bytea) "
+    "FROM mls_welcome_outbox o JOIN mls_commits c ON c.room = o.room AND c.epoch = o.epoch "
+    "WHERE o.sent_at IS NULL ORDER BY o.id LIMIT $1"};
+constexpr Statement kWelcomeSent{
+    "mls_welcome_sent",
+    "UPDATE mls_welcome_outbox SET sent_at = COALESCE(sent_at, now()) WHERE id = $1"};
+constexpr Statement kExternalSenderInsert{
+    "mls_external_sender_insert",
+    "INSERT INTO mls_external_sender (private_key, public_key, created_at) "
+    "VALUES ($1, $2, " CONCLAVE_US_TO_TS("$3") ") ON CONFLICT DO NOTHING"};
+constexpr Statement kExternalSenderLoad{
+    "mls_external_sender_load",
+    "SELECT private_key, public_key, " CONCLAVE_TS_TO_US("created_at") " FROM mls_external_sender"};
+
+#undef CONCLAVE_US_TO_TS
+#undef CONCLAVE_TS_TO_US
+
+template <class... Args>
+pqxx::result exec(pqxx::transaction_base& tx, const Statement& s, Args&&... args) {
+  // libpqxx 6.4 keeps definitions per connection: redefining a name with the same SQL is a
+  // no-op, and the server-side PREPARE happens lazily on first execution on that connection.
+  tx.conn().prepare(s.name, s.sql);
+  return tx.exec_prepared(s.name, std::forward<Args>(args)...);
+}
+
+std::int64_t to_us(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+TimePoint from_us(std::int64_t us) {
+  return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::microseconds(us)));
+}
+
+// bytea parameters go in binary, without escaping.
+pqxx::binarystring bin(const Blob& b) {
+  static const std::uint8_t kEmpty = 0;
+  return pqxx::binarystring(b.empty() ? &kEmpty : b.data(), b.size());
+}
+Blob blob(const pqxx::field& f) {
+  const pqxx::binarystring s(f);
+  return Blob(s.data(), s.data() + s.size());
+}
+
+// Array parameters in PostgreSQL's text form (docs: "Array Value Input").
+std::string int_array(const std::vector<std::uint32_t>& v) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i != 0) out += ',';
+    out += std::to_string(v[i]);
+  }
+  return out + "}";
+}
+// Each element quoted; inside quotes a backslash escapes the next character, so "\\x0a" is the
+// bytea text `\x0a`.
+std::string bytea_array(const std::vector<const Blob*>& v) {
+  constexpr char kHex[] = "0123456789abcdef";
+  std::size_t size = 2;
+  for (const Blob* b : v) size += 2 * b->size() + 6;
+  std::string out;
+  out.reserve(size);
+  out += '{';
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i != 0) out += ',';
+    out += "\"\\\\x";
+    for (std::uint8_t c : *v[i]) {
+      out += kHex[c >> 4];
+      out += kHex[c & 0x0f];
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+std::string text_array(const std::vector<std::string>& v) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i != 0) out += ',';
+    out += '"';
+    for (char c : v[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+// valid_nodes: distinct indices, all inside a tree of `leaf_count` leaves (checked before any
+// write; the fake checks the same).
+template <class Node>
+bool valid_nodes(const std::vector<Node>& nodes, std::uint32_t leaf_count) {
+  if (leaf_count == 0) return false;
+  const std::uint64_t width = 2 * static_cast<std::uint64_t>(leaf_count) - 1;
+  std::set<std::uint32_t> seen;
+  for (const Node& n : nodes) {
+    if (n.index >= width || !seen.insert(n.index).second) return false;
+  }
+  return true;
+}
+
+std::int64_t as_bigint(std::uint64_t v) {
+  return static_cast<std::int64_t>(
+      std::min<std::uint64_t>(v, std::numeric_limits<std::int64_t>::max()));
+}
+
+// upsert_nodes: writes the given nodes in one statement; returns the rows written.
+std::size_t upsert_nodes(pqxx::transaction_base& tx, const std::string& room,
+                         const std::vector<std::uint32_t>& indices,
+                         const std::vector<const Blob*>& data) {
+  if (indices.empty()) return 0;
+  return exec(tx, kNodesUpsert, room, int_array(indices), bytea_array(data)).affected_rows();
+}
+
+KeyPackageRecord row_to_key_package(const pqxx::row& row) {
+  KeyPackageRecord kp;
+  kp.ref = blob(row[0]);
+  kp.key_package = blob(row[1]);
+  kp.last_resort = row[2].as<bool>();
+  kp.not_after = from_us(row[3].as<std::int64_t>());
+  return kp;
+}
+
+}  // namespace
+
+component::Result<KeyPackageUpload> PgMlsStore::store_key_packages(
+    const std::string& owner, const std::vector<KeyPackageRecord>& batch, std::size_t limit,
+    TimePoint now) {
+  std::size_t new_last_resort = 0;
+  for (const auto& kp : batch) new_last_resort += kp.last_resort ? 1 : 0;
+  if (new_last_resort > 1) return fail(std::make_error_code(std::errc::invalid_argument));
+  const std::size_t new_one_time = batch.size() - new_last_resort;
+  return pool_.run<KeyPackageUpload>([&](pqxx::connection_base& c) -> Result<KeyPackageUpload> {
+    pqxx::work tx(c);
+    exec(tx, kKpLockOwner, owner);
+    const auto held = exec(tx, kKpHeld, owner, to_us(now))[0][0].as<std::size_t>();
+    if (held + new_one_time > limit) return KeyPackageUpload::limit_exceeded;
+    // The replaced last-resort package goes first, so re-uploading it is not a duplicate.
+    if (new_last_resort == 1) exec(tx, kKpDropLastResort, owner);
+    for (const auto& kp : batch) {
+      // ON CONFLICT DO NOTHING also skips a ref repeated within the batch.
+      auto r = exec(tx, kKpInsert, owner, bin(kp.ref), bin(kp.key_package), kp.last_resort,
+                    to_us(kp.not_after));
+      if (r.affected_rows() != 1) return KeyPackageUpload::duplicate_ref;  // rolled back
+    }
+    tx.commit();
+    return KeyPackageUpload::stored;
+  });
+}
+
+component::Result<KeyPackageCount> PgMlsStore::count_key_packages(const std::string& owner,
+                                                                  TimePoint now) {
+  return pool_.run<KeyPackageCount>([&](pqxx::connection_base& c) -> Result<KeyPackageCount> {
+    pqxx::read_transaction tx(c);
+    const auto row = exec(tx, kKpCount, owner, to_us(now))[0];
+    return KeyPackageCount{row[0].as<std::size_t>(), row[1].as<bool>()};
+  });
+}
+
+component::Result<std::optional<KeyPackageRecord>> PgMlsStore::claim_key_package(
+    const std::string& owner, TimePoint now) {
+  using Out = std::optional<KeyPackageRecord>;
+  return pool_.run<Out>([&](pqxx::connection_base& c) -> Result<Out> {
+    pqxx::work tx(c);
+    auto taken = exec(tx, kKpClaimOneTime, owner, to_us(now));
+    if (!taken.empty()) {
+      KeyPackageRecord kp = row_to_key_package(taken[0]);
+      tx.commit();  // deleted durably before anyone sees it
+      return Out(std::move(kp));
+    }
+    auto last = exec(tx, kKpLastResort, owner, to_us(now));
+    if (last.empty()) return Out();
+    return Out(row_to_key_package(last[0]));
+  });
+}
+
+component::Result<std::size_t> PgMlsStore::purge_expired_key_packages(TimePoint now) {
+  return pool_.run<std::size_t>([&](pqxx::connection_base& c) -> Result<std::size_t> {
+    pqxx::work tx(c);
+    const std::size_t n = exec(tx, kKpPurge, to_us(now)).affected_rows();
+    tx.commit();
+    return n;
+  });
+}
+
+component::Status PgMlsStore::create_group(const MlsGroupRecord& g) {
+  if (!valid_nodes(g.nodes, g.leaf_count)) {
+    return fail(std::make_error_code(std::errc::invalid_argument));
+  }
+  return pool_.run([&](pqxx::connection_base& c) -> Status {
+    pqxx::work tx(c);
+    try {
+      auto r = exec(tx, kGroupCreate, g.room, bin(g.group_id), static_cast<int>(g.cipher_suite),
+                    as_bigint(g.epoch), bin(g.tree_hash), bin(g.group_info), bin(g.group_context),
+                    bin(g.interim_transcript_hash), static_cast<std::int64_t>(g.leaf_count));
+      if (r.affected_rows() != 1) {
+        if (exec(tx, kRoomExists, g.room).empty()) return fail(StoreErrc::not_found);
+        return fail(StoreErrc::conflict);
+      }
+    } catch (const pqxx::unique_violation&) {
+      return fail(StoreErrc::conflict);  // another room holds this group_id
+    }
+    std::vector<std::uint32_t> indices;
+    std::vector<const Blob*> data;
+    for (const MlsNode& n : g.nodes) {
+      indices.push_back(n.index);
+      data.push_back(&n.data);
+    }
+    upsert_nodes(tx, g.room, indices, data);
+    tx.commit();
+    return {};
+  });
+}
+
+component::Result<std::optional<MlsGroupRecord>> PgMlsStore::load_group(const std::string& room) {
+  using Out = std::optional<MlsGroupRecord>;
+  return pool_.run<Out>([&](pqxx::connection_base& c) -> Result<Out> {
+    // One snapshot for the group row and its nodes: a commit landing in between must not mix
+    // two epochs' trees.
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
+    auto rows = exec(tx, kGroupLoad, room);
+    if (rows.empty()) return Out();
+    const auto& row = rows[0];
+    MlsGroupRecord g;
+    g.room = room;
+    g.group_id = blob(row[0]);
+    g.cipher_suite = row[1].as<std::uint16_t>();
+    g.epoch = row[2].as<std::uint64_t>();
+    g.tree_hash = blob(row[3]);
+    g.group_info = blob(row[4]);
+    g.group_context = blob(row[5]);
+    g.interim_transcript_hash = blob(row[6]);
+    g.leaf_count = row[7].as<std::uint32_t>();
+    auto nodes = exec(tx, kNodesLoad, room);
+    g.nodes.reserve(nodes.size());
+    for (const auto& n : nodes) g.nodes.push_back({n[0].as<std::uint32_t>(), blob(n[1])});
+    return Out(std::move(g));
+  });
+}
+
+component::Result<CommitResult> PgMlsStore::accept_commit(
+    const std::string& room, std::uint64_t expected_epoch, const MlsCommitRecord& commit,
+    const std::vector<MlsNodeChange>& changed_nodes, std::uint32_t leaf_count) {
+  if (!valid_nodes(changed_nodes, leaf_count)) {
+    return fail(std::make_error_code(std::errc::invalid_argument));
+  }
+  const std::int64_t epoch = as_bigint(expected_epoch);
+  return pool_.run<CommitResult>([&](pqxx::connection_base& c) -> Result<CommitResult> {
+    pqxx::work tx(c);
+    auto cas = exec(tx, kGroupCas, room, epoch, bin(commit.tree_hash), bin(commit.group_info),
+                    bin(commit.group_context), bin(commit.interim_transcript_hash),
+                    static_cast<std::int64_t>(leaf_count));
+    if (cas.affected_rows() != 1) {
+      // Lost the race or stale: nothing was written; the transaction rolls back on return.
+      auto current = exec(tx, kGroupEpoch, room);
+      if (current.empty()) return fail(StoreErrc::not_found);
+      auto logged = exec(tx, kCommitHashAt, room, epoch);
+      if (!logged.empty() && blob(logged[0][0]) == commit.commit_hash) {
+        return CommitResult{CommitOutcome::duplicate, expected_epoch + 1, 0};
+      }
+      return CommitResult{CommitOutcome::wrong_epoch, current[0][0].as<std::uint64_t>(), 0};
+    }
+    CommitResult out{CommitOutcome::accepted, expected_epoch + 1, cas.affected_rows()};
+    auto logged =
+        exec(tx, kCommitInsert, room, epoch, bin(commit.commit_hash), bin(commit.mls_message),
+             bin(commit.welcome), bin(commit.group_info), commit.sender_jid);
+    // The group row was at this epoch, so the log cannot hold it yet unless the two disagree
+    // (edited by hand): refuse rather than overwrite history.
+    if (logged.affected_rows() != 1) return fail(StoreErrc::conflict);
+    out.rows_written += logged.affected_rows();
+    std::vector<std::uint32_t> set_indices, blank_indices;
+    std::vector<const Blob*> set_data;
+    for (const MlsNodeChange& n : changed_nodes) {
+      if (n.data) {
+        set_indices.push_back(n.index);
+        set_data.push_back(&*n.data);
+      } else {
+        blank_indices.push_back(n.index);
+      }
+    }
+    out.rows_written += upsert_nodes(tx, room, set_indices, set_data);
+    if (!blank_indices.empty()) {
+      out.rows_written += exec(tx, kNodesDelete, room, int_array(blank_indices)).affected_rows();
+    }
+    // A shrinking tree (RFC 9420 §7.7 truncation) leaves nodes beyond its new width.
+    out.rows_written +=
+        exec(tx, kNodesTruncate, room, 2 * static_cast<std::int64_t>(leaf_count) - 1)
+            .affected_rows();
+    if (!commit.welcome_recipients.empty()) {
+      std::vector<std::string> ids;
+      for (std::size_t i = 0; i < commit.welcome_recipients.size(); ++i) {
+        ids.push_back(component::welcome_stable_id(commit.commit_hash, i));
+      }
+      out.rows_written += exec(tx, kWelcomesQueue, room, epoch, text_array(ids),
+                               text_array(commit.welcome_recipients))
+                              .affected_rows();
+    }
+    out.rows_written += exec(tx, kProposalsClear, room).affected_rows();
+    tx.commit();  // the answer (and any Welcome) goes out only after this
+    return out;
+  });
+}
+
+component::Result<MlsCommitPage> PgMlsStore::commits_since(const std::string& room,
+                                                           std::uint64_t since, std::size_t limit) {
+  return pool_.run<MlsCommitPage>([&](pqxx::connection_base& c) -> Result<MlsCommitPage> {
+    pqxx::read_transaction tx(c);
+    const std::int64_t max_rows =
+        as_bigint(std::min<std::uint64_t>(limit, std::numeric_limits<std::int64_t>::max() - 1)) + 1;
+    auto rows = exec(tx, kCommitsSince, room, as_bigint(since), max_rows);
+    MlsCommitPage page;
+    page.more = rows.size() > limit;
+    const std::size_t n = std::min<std::size_t>(rows.size(), limit);
+    page.commits.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto& row = rows[i];
+      page.commits.push_back(
+          {row[0].as<std::uint64_t>(), blob(row[1]), blob(row[2]), row[3].as<std::string>()});
+    }
+    return page;
+  });
+}
+
+component::Result<ProposalResult> PgMlsStore::add_proposal(const std::string& room,
+                                                           const MlsProposalRecord& p) {
+  return pool_.run<ProposalResult>([&](pqxx::connection_base& c) -> Result<ProposalResult> {
+    pqxx::work tx(c);
+    auto current = exec(tx, kGroupEpochShare, room);
+    if (current.empty()) return fail(StoreErrc::not_found);
+    const auto epoch = current[0][0].as<std::uint64_t>();
+    if (epoch != p.epoch) return ProposalResult{false, epoch};
+    exec(tx, kProposalInsert, room, as_bigint(p.epoch), bin(p.proposal_ref), bin(p.mls_message));
+    tx.commit();
+    return ProposalResult{true, epoch};
+  });
+}
+
+component::Result<std::vector<MlsProposalRecord>> PgMlsStore::pending_proposals(
+    const std::string& room) {
+  using Out = std::vector<MlsProposalRecord>;
+  return pool_.run<Out>([&](pqxx::connection_base& c) -> Result<Out> {
+    pqxx::read_transaction tx(c);
+    Out out;
+    for (const auto& row : exec(tx, kProposalsPending, room)) {
+      out.push_back({row[0].as<std::uint64_t>(), blob(row[1]), blob(row[2])});
+    }
+    return out;
+  });
+}
+
+component::Result<std::vector<WelcomeDelivery>> PgMlsStore::unsent_welcomes(std::size_t limit) {
+  using Out = std::vector<WelcomeDelivery>;
+  return pool_.run<Out>([&](pqxx::connection_base& c) -> Result<Out> {
+    pqxx::read_transaction tx(c);
+    Out out;
+    for (const auto& row : exec(tx, kWelcomesUnsent, as_bigint(limit))) {
+      out.push_back({row[0].as<std::int64_t>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                     row[3].as<std::uint64_t>() + 1, row[4].as<std::string>(), blob(row[5])});
+    }
+    return out;
+  });
+}
+
+component::Status PgMlsStore::mark_welcome_sent(std::int64_t id) {
+  return pool_.run([&](pqxx::connection_base& c) -> Status {
+    pqxx::work tx(c);
+    if (exec(tx, kWelcomeSent, id).affected_rows() != 1) return fail(StoreErrc::not_found);
+    tx.commit();
+    return {};
+  });
+}
+
+component::Result<ExternalSenderKey> PgMlsStore::external_sender_key(
+    const ExternalSenderKey& candidate) {
+  return pool_.run<ExternalSenderKey>([&](pqxx::connection_base& c) -> Result<ExternalSenderKey> {
+    pqxx::work tx(c);
+    // Racing inserters: the loser's INSERT waits for the winner's row, then does nothing.
+    exec(tx, kExternalSenderInsert, bin(candidate.private_key), bin(candidate.public_key),
+         to_us(candidate.created));
+    auto rows = exec(tx, kExternalSenderLoad);
+    if (rows.size() != 1) return fail(StoreErrc::not_found);
+    ExternalSenderKey key{blob(rows[0][0]), blob(rows[0][1]),
+                          from_us(rows[0][2].as<std::int64_t>())};
+    tx.commit();
+    return key;
+  });
+}
+
+}  // namespace conclave::db

@@ -1,0 +1,53 @@
+#pragma once
+// PgMlsStore: component::MlsStore on PostgreSQL (schema/0002_mls.sql: the group row is the
+// room's row in `rooms`, so a group needs its room row and goes with it). Every call blocks on a
+// pooled connection: call it from a database thread only (component/blocking_runner.h).
+// Statements are prepared once per connection (by name, on first use).
+#include "component/store/mls_store.h"
+#include "db/connection_pool.h"
+
+namespace conclave::db {
+
+class PgMlsStore : public component::MlsStore {
+ public:
+  // `pool` must outlive the store.
+  explicit PgMlsStore(ConnectionPool& pool) : pool_(pool) {}
+
+  component::Result<component::KeyPackageUpload> store_key_packages(
+      const std::string& owner, const std::vector<component::KeyPackageRecord>& batch,
+      std::size_t limit, component::TimePoint now) override;
+  component::Result<component::KeyPackageCount> count_key_packages(
+      const std::string& owner, component::TimePoint now) override;
+  component::Result<std::optional<component::KeyPackageRecord>> claim_key_package(
+      const std::string& owner, component::TimePoint now) override;
+  component::Result<std::size_t> purge_expired_key_packages(component::TimePoint now) override;
+
+  component::Status create_group(const component::MlsGroupRecord& group) override;
+  component::Result<std::optional<component::MlsGroupRecord>> load_group(
+      const std::string& room) override;
+  component::Result<component::CommitResult> accept_commit(
+      const std::string& room, std::uint64_t expected_epoch,
+      const component::MlsCommitRecord& commit,
+      const std::vector<component::MlsNodeChange>& changed_nodes,
+      std::uint32_t leaf_count) override;
+  component::Result<component::MlsCommitPage> commits_since(const std::string& room,
+                                                            std::uint64_t since,
+                                                            std::size_t limit) override;
+
+  component::Result<component::ProposalResult> add_proposal(
+      const std::string& room, const component::MlsProposalRecord& proposal) override;
+  component::Result<std::vector<component::MlsProposalRecord>> pending_proposals(
+      const std::string& room) override;
+
+  component::Result<std::vector<component::WelcomeDelivery>> unsent_welcomes(
+      std::size_t limit) override;
+  component::Status mark_welcome_sent(std::int64_t id) override;
+
+  component::Result<component::ExternalSenderKey> external_sender_key(
+      const component::ExternalSenderKey& candidate) override;
+
+ private:
+  ConnectionPool& pool_;
+};
+
+}  // namespace conclave::db
