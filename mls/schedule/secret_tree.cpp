@@ -156,6 +156,96 @@ std::size_t SecretTree::keys_held(LeafIndex sender, RatchetType type) const {
   return (type == RatchetType::handshake ? both.handshake : both.application).skipped.size();
 }
 
+SecretTreeState SecretTree::export_state() const {
+  const auto export_ratchet = [](const Ratchet& r) {
+    SecretTreeRatchetState state;
+    state.secret = r.secret.clone();
+    state.next_generation = r.next_generation;
+    state.exhausted = r.exhausted;
+    state.held.reserve(r.skipped.size());
+    for (const auto& [g, k] : r.skipped) {
+      state.held.push_back({g, k.key.clone(), k.nonce.clone()});
+    }
+    return state;
+  };
+  SecretTreeState out;
+  out.leaves = leaves_.value();
+  out.max_past = limits_.max_past;
+  out.max_forward = limits_.max_forward;
+  out.nodes.reserve(nodes_.size());
+  for (const auto& [x, secret] : nodes_) out.nodes.push_back({x, secret.clone()});
+  std::sort(
+      out.nodes.begin(), out.nodes.end(),
+      [](const SecretTreeNodeState& a, const SecretTreeNodeState& b) { return a.node < b.node; });
+  out.leaves_used.reserve(ratchets_.size());
+  for (const auto& [l, both] : ratchets_) {
+    out.leaves_used.push_back(
+        {l, export_ratchet(both.handshake), export_ratchet(both.application)});
+  }
+  std::sort(
+      out.leaves_used.begin(), out.leaves_used.end(),
+      [](const SecretTreeLeafState& a, const SecretTreeLeafState& b) { return a.leaf < b.leaf; });
+  return out;
+}
+
+Result<SecretTree> SecretTree::import_state(const CipherSuite& suite, LeafCount leaves,
+                                            SecretTreeState state) {
+  if (state.leaves != leaves.value()) return fail(Errc::invalid_value);
+  SecretTree out(suite, leaves, SecretTreeLimits{state.max_past, state.max_forward});
+  const std::size_t nh = suite.hash_size();
+  for (SecretTreeNodeState& n : state.nodes) {
+    if (!contains(leaves, NodeIndex{n.node}) || n.secret.size() != nh) {
+      return fail(Errc::invalid_value);
+    }
+    if (!out.nodes_.emplace(n.node, std::move(n.secret)).second) return fail(Errc::invalid_value);
+  }
+  auto import_ratchet = [&](SecretTreeRatchetState& in, Ratchet& r) -> Status {
+    // An exhausted ratchet handed out generation 2^32 - 1 and dropped its secret (advance()).
+    if (in.exhausted) {
+      if (!in.secret.empty() || in.next_generation != std::numeric_limits<std::uint32_t>::max()) {
+        return fail(Errc::invalid_value);
+      }
+    } else if (in.secret.size() != nh) {
+      return fail(Errc::invalid_value);
+    }
+    // Held keys: generations already passed by the ratchet, within the window peek_key keeps.
+    if (in.held.size() > std::size_t{out.limits_.max_past} + 1) return fail(Errc::invalid_value);
+    for (SecretTreeKeyState& k : in.held) {
+      const bool passed = in.exhausted || k.generation < in.next_generation;
+      if (!passed || k.key.size() != suite.key_size() || k.nonce.size() != suite.nonce_size()) {
+        return fail(Errc::invalid_value);
+      }
+      RatchetKey key{
+          .generation = k.generation, .key = std::move(k.key), .nonce = std::move(k.nonce)};
+      if (!r.skipped.emplace(k.generation, std::move(key)).second) return fail(Errc::invalid_value);
+    }
+    r.secret = std::move(in.secret);
+    r.next_generation = in.next_generation;
+    r.exhausted = in.exhausted;
+    return {};
+  };
+  for (SecretTreeLeafState& l : state.leaves_used) {
+    if (!contains(leaves, LeafIndex{l.leaf})) return fail(Errc::invalid_value);
+    LeafRatchets both;
+    if (auto s = import_ratchet(l.handshake, both.handshake); !s) return fail(s.error());
+    if (auto s = import_ratchet(l.application, both.application); !s) return fail(s.error());
+    if (!out.ratchets_.emplace(l.leaf, std::move(both)).second) return fail(Errc::invalid_value);
+  }
+  // The deletion schedule of §9.2 as this class follows it: every leaf is covered by exactly one
+  // thing, its own ratchets or one stored node on its path to the root. A second cover would be
+  // a secret that should have been deleted; none would make the leaf's messages unreadable.
+  for (std::uint32_t i = 0; i < leaves.value(); ++i) {
+    std::size_t covers = out.ratchets_.count(i);
+    std::optional<NodeIndex> x = to_node(LeafIndex{i});
+    while (x) {
+      covers += out.nodes_.count(x->value);
+      x = parent(*x, leaves);
+    }
+    if (covers != 1) return fail(Errc::invalid_value);
+  }
+  return out;
+}
+
 SenderDataKey derive_sender_data_key(const CipherSuite& suite,
                                      const SenderDataSecret& sender_data_secret,
                                      ByteView ciphertext) {

@@ -9,7 +9,9 @@
 // a key/nonce pair once it has been consumed (consume_key).
 #include <cstdint>
 #include <map>
+#include <tuple>
 #include <unordered_map>
+#include <vector>
 
 #include "mls/codec/bytes.h"
 #include "mls/codec/result.h"
@@ -41,6 +43,59 @@ struct SecretTreeLimits {
   std::uint32_t max_forward = 10000;
 };
 
+// SecretTreeState: everything a SecretTree holds, for persisting a member's state between runs
+// (Group::serialize): node secrets not yet split, each used leaf's two ratchets with their next
+// generation, and the keys derived but not yet consumed (out-of-order and in-flight messages).
+// Wire structs for the project codec; the Secret fields need the Secret codec of
+// mls/group/group_state.h.
+struct SecretTreeKeyState {
+  std::uint32_t generation = 0;
+  Secret key;
+  Secret nonce;
+  static constexpr auto fields() {
+    return std::tuple{&SecretTreeKeyState::generation, &SecretTreeKeyState::key,
+                      &SecretTreeKeyState::nonce};
+  }
+};
+struct SecretTreeRatchetState {
+  Secret secret;  // empty once exhausted
+  std::uint32_t next_generation = 0;
+  bool exhausted = false;
+  std::vector<SecretTreeKeyState> held;  // ascending generations
+  static constexpr auto fields() {
+    return std::tuple{&SecretTreeRatchetState::secret, &SecretTreeRatchetState::next_generation,
+                      &SecretTreeRatchetState::exhausted, &SecretTreeRatchetState::held};
+  }
+};
+struct SecretTreeLeafState {
+  std::uint32_t leaf = 0;
+  SecretTreeRatchetState handshake;
+  SecretTreeRatchetState application;
+  static constexpr auto fields() {
+    return std::tuple{&SecretTreeLeafState::leaf, &SecretTreeLeafState::handshake,
+                      &SecretTreeLeafState::application};
+  }
+};
+struct SecretTreeNodeState {
+  std::uint32_t node = 0;
+  Secret secret;
+  static constexpr auto fields() {
+    return std::tuple{&SecretTreeNodeState::node, &SecretTreeNodeState::secret};
+  }
+};
+struct SecretTreeState {
+  std::uint32_t leaves = 0;
+  std::uint32_t max_past = 0;
+  std::uint32_t max_forward = 0;
+  std::vector<SecretTreeNodeState> nodes;        // ascending node index
+  std::vector<SecretTreeLeafState> leaves_used;  // ascending leaf index
+  static constexpr auto fields() {
+    return std::tuple{&SecretTreeState::leaves, &SecretTreeState::max_past,
+                      &SecretTreeState::max_forward, &SecretTreeState::nodes,
+                      &SecretTreeState::leaves_used};
+  }
+};
+
 class SecretTree {
  public:
   // The tree of `leaves` leaves rooted at `encryption_secret`. `suite` must outlive the tree.
@@ -65,6 +120,16 @@ class SecretTree {
   // second time.
   Result<RatchetKey> key_for(LeafIndex sender, RatchetType type, std::uint32_t generation);
 
+  // export_state copies the whole state (secrets included), sorted so equal trees give equal
+  // states.
+  SecretTreeState export_state() const;
+  // import_state rebuilds the tree export_state() described, for a group of `leaves` leaves.
+  // Every field is checked (sizes against `suite`, indices inside the tree, held generations
+  // below the ratchet, each leaf covered by exactly one stored node or its own ratchets, §9.2's
+  // deletion schedule); Errc::invalid_value for anything else. `suite` must outlive the tree.
+  static Result<SecretTree> import_state(const CipherSuite& suite, LeafCount leaves,
+                                         SecretTreeState state);
+
   LeafCount leaves() const { return leaves_; }
   const SecretTreeLimits& limits() const { return limits_; }
   // node_secrets_held: tree node secrets currently stored (memory use, for tests).
@@ -84,6 +149,8 @@ class SecretTree {
     Ratchet application;
   };
 
+  SecretTree(const CipherSuite& suite, LeafCount leaves, SecretTreeLimits limits)
+      : suite_(&suite), leaves_(leaves), limits_(limits) {}
   Result<Ratchet*> ratchet(LeafIndex sender, RatchetType type);
   RatchetKey derive_key(const Ratchet& r) const;
   void advance(Ratchet& r) const;
