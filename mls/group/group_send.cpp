@@ -15,9 +15,82 @@ namespace conclave::mls {
 
 namespace {
 
-bool is_member(const Sender& s, LeafIndex l) {
-  const auto* m = std::get_if<MemberSender>(&s.value);
-  return m != nullptr && m->leaf_index == l.value;
+// select_cached picks the cached proposals a commit by `own` carries by reference. RFC 9420
+// §12.2: the committer leaves out invalid proposals instead of failing (an Add duplicating a
+// member, a second Update/Remove of a leaf, an own Update, a Remove of itself, ...). The plain
+// choice (every cached proposal minus own Updates, Removes of ourselves and second
+// Updates/Removes of a leaf, where a Remove wins) is kept when the whole list validates, the
+// usual case, at the cost of one validation. Otherwise proposals are admitted one at a time,
+// each only if the list with it still validates: Removes first, then the others, Updates last
+// (so a Remove wins over an Update of the same leaf), the commit keeping cache order.
+// `by_value` must validate on its own, else its error is returned.
+Result<std::vector<const CachedProposal*>> select_cached(const ValidationContext& vc,
+                                                         std::span<const CachedProposal> cache,
+                                                         std::span<const Proposal> by_value,
+                                                         LeafIndex own) {
+  Sender self;
+  self.value = MemberSender{own.value};
+  const auto validates = [&](std::span<const CachedProposal* const> refs) {
+    std::vector<ResolvedProposal> list;
+    list.reserve(refs.size() + by_value.size());
+    for (const CachedProposal* c : refs) list.push_back({c->proposal, c->sender, true});
+    for (const Proposal& p : by_value) list.push_back({p, self, false});
+    // The commit carries a path whenever one is required (§12.4), so validate with one.
+    return validate_commit_proposals(vc, list, own, true);
+  };
+  if (auto s = validates({}); !s) return fail(s.error());
+
+  // The plain choice. Removes by value come first: a cached Remove of the same leaf is dropped.
+  std::vector<std::uint32_t> removed;
+  for (const Proposal& p : by_value) {
+    if (const auto* r = std::get_if<Remove>(&p.value)) removed.push_back(r->removed);
+  }
+  const auto listed = [](const std::vector<std::uint32_t>& v, std::uint32_t x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+  };
+  std::vector<const CachedProposal*> plain;
+  for (const CachedProposal& c : cache) {
+    if (const auto* r = std::get_if<Remove>(&c.proposal.value)) {
+      if (r->removed == own.value || listed(removed, r->removed)) continue;
+      removed.push_back(r->removed);
+    }
+    plain.push_back(&c);
+  }
+  std::vector<std::uint32_t> updated;
+  std::erase_if(plain, [&](const CachedProposal* c) {
+    if (!std::holds_alternative<Update>(c->proposal.value)) return false;
+    const auto* m = std::get_if<MemberSender>(&c->sender.value);
+    if (m == nullptr || m->leaf_index == own.value || listed(removed, m->leaf_index) ||
+        listed(updated, m->leaf_index)) {
+      return true;
+    }
+    updated.push_back(m->leaf_index);
+    return false;
+  });
+  if (validates(plain)) return plain;
+
+  const auto pass_of = [](const Proposal& p) {
+    if (std::holds_alternative<Remove>(p.value)) return 0;
+    return std::holds_alternative<Update>(p.value) ? 2 : 1;
+  };
+  std::vector<bool> taken(cache.size(), false);
+  std::vector<const CachedProposal*> trial;
+  for (int pass = 0; pass < 3; ++pass) {
+    for (std::size_t i = 0; i < cache.size(); ++i) {
+      if (pass_of(cache[i].proposal) != pass) continue;
+      taken[i] = true;
+      trial.clear();
+      for (std::size_t j = 0; j < cache.size(); ++j) {
+        if (taken[j]) trial.push_back(&cache[j]);
+      }
+      if (!validates(trial)) taken[i] = false;
+    }
+  }
+  std::vector<const CachedProposal*> out;
+  for (std::size_t j = 0; j < cache.size(); ++j) {
+    if (taken[j]) out.push_back(&cache[j]);
+  }
+  return out;
 }
 
 }  // namespace
@@ -150,47 +223,20 @@ Result<CommitOutput> Group::commit(CommitOptions options) {
   Sender self;
   self.value = MemberSender{own.value};
 
-  // The proposal list: cached proposals by reference, minus those this commit may not carry
-  // (VAL-CM-01 own Updates, VAL-CM-02 Remove of ourselves, VAL-CM-03 a second Update/Remove of a
-  // leaf, where a Remove wins), then the by-value ones.
-  Commit commit;
-  std::vector<std::uint32_t> removed;
-  auto note_remove = [&](const Proposal& p) {
-    if (const auto* r = std::get_if<Remove>(&p.value)) {
-      if (r->removed == own.value ||
-          std::find(removed.begin(), removed.end(), r->removed) != removed.end()) {
-        return false;
-      }
-      removed.push_back(r->removed);
-    }
-    return true;
-  };
-  std::vector<const CachedProposal*> chosen;
-  for (const CachedProposal& c : proposals_) {
-    if (note_remove(c.proposal)) chosen.push_back(&c);
-  }
+  // By-value proposals are the caller's explicit choice: an invalid list of them fails the
+  // commit. Updates are never sent by value (VAL-CM-01, §12.4).
   for (const Proposal& p : options.proposals) {
     if (std::holds_alternative<Update>(p.value)) return fail(Errc::invalid_proposal);
-    if (!note_remove(p)) return fail(Errc::invalid_proposal);
   }
-  std::vector<std::uint32_t> updated;
-  for (const CachedProposal* c : chosen) {
-    if (std::holds_alternative<Update>(c->proposal.value)) {
-      const std::uint32_t l = std::get<MemberSender>(c->sender.value).leaf_index;
-      if (is_member(c->sender, own) ||
-          std::find(removed.begin(), removed.end(), l) != removed.end() ||
-          std::find(updated.begin(), updated.end(), l) != updated.end()) {
-        continue;
-      }
-      updated.push_back(l);
-    }
-    commit.proposals.push_back(ProposalOrRef{c->ref});
-  }
+  const ValidationContext vc{&suite, &st_.context, &st_.tree, options_.now};
+  auto chosen = select_cached(vc, proposals_, options.proposals, own);
+  if (!chosen) return fail(chosen.error());
+  Commit commit;
+  for (const CachedProposal* c : *chosen) commit.proposals.push_back(ProposalOrRef{c->ref});
   for (Proposal& p : options.proposals) commit.proposals.push_back(ProposalOrRef{std::move(p)});
 
   auto resolved = resolve_proposals(commit, self, proposals_);
   if (!resolved) return fail(resolved.error());
-  const ValidationContext vc{&suite, &st_.context, &st_.tree, options_.now};
   PublicTree tree = st_.tree;
   auto applied = apply_proposals(tree, st_.context.extensions, *resolved);
   if (!applied) return fail(applied.error());
