@@ -214,6 +214,53 @@ TEST(GroupState, PsksAndEncryptHandshakeAreState) {
   ASSERT_TRUE(alice.stage_commit(c->message));
 }
 
+TEST(GroupState, ExternalAndResumptionPsksSurvive) {
+  SeededRng rng(112);
+  GroupOptions opts;
+  opts.rng = &rng;
+  auto a_kp = new_member(suite1(), "alice", rng);
+  auto b_kp = new_member(suite1(), "bob", rng);
+  auto c_kp = new_member(suite1(), "carol", rng);
+  auto alice = Group::create(suite1(), str("psk-group"), a_kp, {}, opts);
+  ASSERT_TRUE(alice);
+  CommitOptions co;
+  co.proposals.push_back(Proposal{Add{b_kp.key_package}});
+  co.proposals.push_back(Proposal{Add{c_kp.key_package}});
+  auto out = alice->commit(std::move(co));
+  ASSERT_TRUE(out);
+  auto psks = [] {
+    PskStore s;
+    s.emplace(str("ext-psk"), Secret(Bytes(32, 7)));
+    return s;
+  };
+  auto bob = Group::join(suite1(), *out->welcome, b_kp.key_package, b_kp.clone().secrets,
+                         std::nullopt, psks(), opts);
+  auto carol = Group::join(suite1(), *out->welcome, c_kp.key_package, c_kp.clone().secrets,
+                           std::nullopt, psks(), opts);
+  ASSERT_TRUE(bob && carol);
+  // One more epoch, so the resumption PSK of epoch 1 is an older one.
+  auto c1 = carol->commit();
+  ASSERT_TRUE(c1);
+  auto at_bob = bob->stage_commit(c1->message);
+  ASSERT_TRUE(at_bob);
+  Group bob1 = std::move(*at_bob).merge();
+  Group carol1 = std::move(c1->staged).merge();
+
+  Group bob2 = round_trip(bob1, rng);
+  CommitOptions with_psks;
+  with_psks.proposals.push_back(
+      Proposal{PreSharedKey{PreSharedKeyID{ExternalPskId{str("ext-psk")}, Bytes(32, 1)}}});
+  with_psks.proposals.push_back(Proposal{PreSharedKey{PreSharedKeyID{
+      ResumptionPskId{ResumptionPskUsage::application, str("psk-group"), 1}, Bytes(32, 2)}}});
+  auto c2 = bob2.commit(std::move(with_psks));
+  ASSERT_TRUE(c2) << c2.error().message();
+  auto at_carol = carol1.stage_commit(c2->message);
+  ASSERT_TRUE(at_carol) << at_carol.error().message();
+  Group carol2 = std::move(*at_carol).merge();
+  Group bob3 = std::move(c2->staged).merge();
+  expect_same_epoch(bob3, carol2);
+}
+
 TEST(GroupState, SerializedBytesHoldNoPlaintext) {
   SeededRng rng(108);
   auto [alice, bob, carol] = three_members(rng);
