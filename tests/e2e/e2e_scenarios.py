@@ -1,0 +1,461 @@
+#!/usr/bin/python3
+"""End-to-end scenarios (ctest label `e2e`): the real `conclave` binary (with its MLS delivery
+service) attached to a real Prosody or ejabberd with a real PostgreSQL, driven by several
+`conclave-client script` processes (the reference client) and plain slixmpp clients.
+
+usage: e2e_scenarios.py CONCLAVE_BINARY CLIENT_BINARY SERVER SCENARIO
+  SERVER: prosody | ejabberd;  SCENARIO: one of SCENARIOS below.
+Run through tests/harness/with-servers.sh; without its environment the test FAILS.
+Every scenario writes the plaintext markers it sent to $CONCLAVE_TEST_RUNDIR/e2e/markers-SERVER.txt
+and ends by checking that none of them is in its database, its conclave log or on the wire;
+`no_plaintext` (run by ctest after all scenarios of a server) checks all of them again, together
+with the XMPP server's logs.
+"""
+import asyncio
+import os
+import sys
+import xml.etree.ElementTree as ET
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from e2e_lib import (C, FALLBACK_BODY, MLS, E2EWorld, TestFailure, b64d, b64e,  # noqa: E402
+                     check, commit_payload, dump_databases, files_under, flip_signature_byte,
+                     group_epoch, is_commit_iq, leaks, message_epoch, mls_error,
+                     parse_commit_iq, with_epoch)
+from muc_client import error_condition, new_id  # noqa: E402
+
+SCENARIO_TIMEOUT = 240
+
+
+async def group_of(w, room, names):
+    """Creates `room`'s group with the first client and invites the others one by one; every
+    invitee reports `joined`. Returns the clients and the epoch."""
+    clients = [await w.script(n) for n in names]
+    owner = clients[0]
+    a = await owner.ok("create", room=room)
+    check(a.get("epoch") == 0, "create answers epoch 0: %s" % a)
+    epoch = 0
+    for c in clients[1:]:
+        a = await owner.ok("invite", room=room, jid=c.jid)
+        epoch += 1
+        check(a.get("epoch") == epoch, "invite of %s answers epoch %d: %s" % (c.user, epoch, a))
+        await c.event(lambda e: e.get("event") == "joined" and e.get("room") == room,
+                      "%s joined %s by Welcome" % (c.user, room))
+    for c in clients[1:-1]:
+        await c.event(lambda e: e.get("event") == "commit" and e.get("epoch") == epoch,
+                      "%s at epoch %d" % (c.user, epoch))
+    return clients, epoch
+
+
+async def same_epoch(clients, room, epoch):
+    """All clients are at `epoch` with the same epoch_authenticator (RFC 9420 §8.7)."""
+    auths = set()
+    for c in clients:
+        f = await c.ok("fingerprints", room=room)
+        check(f["epoch"] == epoch, "%s at epoch %d, is at %s" % (c.user, epoch, f["epoch"]))
+        auths.add(f["epoch_authenticator"])
+    check(len(auths) == 1, "one epoch_authenticator at epoch %d: %s" % (epoch, auths))
+
+
+async def say(sender, room, receivers, label):
+    m = sender.w.marker(label)
+    await sender.ok("send", room=room, text=m)
+    for r in receivers:
+        await r.message(room, m, sender.jid)
+    return m
+
+
+# ---------------------------------------------------------------------------------------------
+
+async def scenario_talk_remove(w):
+    """Three members create, add, talk; a removed member cannot read what follows."""
+    room = w.room("talk")
+    (alice, bob, carol), epoch = await group_of(w, room, ["alice", "bob", "carol"])
+    await same_epoch([alice, bob, carol], room, epoch)
+    await say(alice, room, [bob, carol], "a1")
+    await say(bob, room, [alice, carol], "b1")
+    await say(carol, room, [alice, bob], "c1")
+
+    a = await alice.ok("remove", room=room, jid=carol.jid)
+    check(a["epoch"] == epoch + 1, "remove answers epoch %d: %s" % (epoch + 1, a))
+    epoch += 1
+    await carol.event(lambda e: e.get("event") == "removed" and e.get("room") == room, "carol removed")
+    await bob.event(lambda e: e.get("event") == "commit" and e.get("epoch") == epoch, "bob applies the remove")
+    f = await alice.ok("fingerprints", room=room)
+    check(carol.jid not in [m["jid"] for m in f["members"]], "carol's leaf is gone: %s" % f["members"])
+    await same_epoch([alice, bob], room, epoch)
+
+    after = [await say(alice, room, [bob], "a2"), await say(bob, room, [alice], "b2")]
+    await asyncio.sleep(2)  # carol had as long as bob to see them
+    got = carol.seen(lambda e: e.get("event") == "message" and e.get("text") in after)
+    check(not got, "the removed member decrypted later messages: %s" % got)
+    e = await carol.request("epoch", room=room)
+    check(e.get("ok") is False, "the removed member has no group any more: %s" % e)
+
+
+async def scenario_offline_catchup(w):
+    """A member whose client is stopped catches up in order from the archive after restart."""
+    room = w.room("offline")
+    (alice, bob), epoch = await group_of(w, room, ["alice", "bob"])
+    await say(bob, room, [alice], "online")
+    await bob.stop()
+    sent = [await say(alice, room, [], "off%d" % i) for i in range(3)]
+    carol = await w.script("carol")
+    a = await alice.ok("invite", room=room, jid=carol.jid)
+    epoch += 1
+    check(a["epoch"] == epoch, "invite while bob is away: %s" % a)
+    await carol.event(lambda e: e.get("event") == "joined", "carol joined")
+    sent.append(await say(alice, room, [carol], "off3"))
+
+    await bob.start()
+    a = await bob.ok("catchup", room=room)
+    check(a.get("archived", 0) >= 5, "bob read the archive (3 messages, 1 commit, 1 message): %s" % a)
+    check(a.get("epoch") == epoch, "bob caught up to epoch %d: %s" % (epoch, a))
+    order = [e.get("text") if e["event"] == "message" else "commit@%s" % e.get("epoch")
+             for e in bob.events if e.get("event") in ("message", "commit")]
+    want = sent[:3] + ["commit@%d" % epoch, sent[3]]
+    check([x for x in order if x in want] == want, "bob's catch-up order: %s, want %s" % (order, want))
+    errors = bob.seen(lambda e: e.get("event") == "error")
+    check(not errors, "catch-up without errors: %s" % errors)
+    await bob.ok("enter", room=room)
+    await same_epoch([alice, bob, carol], room, epoch)
+    await say(bob, room, [alice, carol], "back")
+
+
+async def scenario_commit_race(w):
+    """Two members commit in the same epoch at the same moment: one is accepted, the other gets
+    <wrong-epoch current=E+1/>, catches up and succeeds."""
+    room = w.room("race")
+    (alice, bob, carol), epoch = await group_of(w, room, ["alice", "bob", "carol"])
+    racers = [bob, carol]
+    for c in racers:  # the proxies hold both commit IQs until both were built
+        c.proxy.hold = is_commit_iq
+    rids = [c.send_line("update", room=room) for c in racers]
+    for c in racers:
+        await c.proxy.wait_until(lambda c=c: len(c.proxy.held) == 1, "%s's commit" % c.user)
+    for c in racers:
+        c.proxy.hold = None
+    received_before = [len(c.proxy.received) for c in racers]
+    await asyncio.gather(*(c.proxy.release() for c in racers))
+    answers = [await c.answer(r, "update answer") for c, r in zip(racers, rids)]
+    for c, a in zip(racers, answers):
+        check(a.get("ok") is True, "%s's update eventually succeeds: %s" % (c.user, a))
+    check(sorted(a["epoch"] for a in answers) == [epoch + 1, epoch + 2],
+          "the racers end at epochs %d and %d: %s" % (epoch + 1, epoch + 2, answers))
+    losers = []
+    for c, n in zip(racers, received_before):
+        wrong = [s for s in c.proxy.received[n:] if "wrong-epoch" in s]
+        if wrong:
+            losers.append((c, wrong))
+    check(len(losers) == 1, "exactly one racer got <wrong-epoch/>: %s" % [(c.user, s) for c, s in losers])
+    loser, wrong = losers[0]
+    check(len(wrong) == 1 and "current='%d'" % (epoch + 1) in wrong[0].replace('"', "'"),
+          "wrong-epoch names the current epoch %d: %s" % (epoch + 1, wrong))
+    check("<conflict" in wrong[0], "wrong-epoch comes with <conflict/>: %s" % wrong[0])
+    commits = [s for s in loser.proxy.sent if is_commit_iq(s)]
+    check(len(commits) == 2, "the loser sent exactly two commits (lost, retried): %d" % len(commits))
+    epoch += 2
+    await alice.event(lambda e: e.get("event") == "commit" and e.get("epoch") == epoch,
+                      "alice at epoch %d" % epoch)
+    winner = bob if loser is carol else carol
+    await winner.event(lambda e: e.get("event") == "commit" and e.get("epoch") == epoch,
+                       "the winner applies the loser's retried commit")
+    await same_epoch([alice, bob, carol], room, epoch)
+    await say(loser, room, [alice, winner], "after-race")
+
+
+async def scenario_external_join(w):
+    """A new member joins by external commit (RFC 9420 §12.4.3.2) and talks with the others."""
+    room = w.room("extjoin")
+    (alice, bob), epoch = await group_of(w, room, ["alice", "bob"])
+    dave = await w.script("dave")
+    a = await dave.ok("join", room=room)
+    epoch += 1
+    check(a["epoch"] == epoch, "external join answers epoch %d: %s" % (epoch, a))
+    for c in (alice, bob):
+        await c.event(lambda e: e.get("event") == "commit" and e.get("epoch") == epoch,
+                      "%s applies the external commit" % c.user)
+    await same_epoch([alice, bob, dave], room, epoch)
+    f = await alice.ok("fingerprints", room=room)
+    check(sorted(m["jid"] for m in f["members"]) == sorted([alice.jid, bob.jid, dave.jid]),
+          "members after the join: %s" % f["members"])
+    await say(dave, room, [alice, bob], "d1")
+    await say(alice, room, [bob, dave], "a1")
+
+
+async def scenario_resync(w):
+    """A member that lost its state (state directory wiped) resyncs by external commit that
+    removes its old leaf."""
+    room = w.room("resync")
+    (alice, bob, carol), epoch = await group_of(w, room, ["alice", "bob", "carol"])
+    await say(bob, room, [alice, carol], "before")
+    await bob.stop()
+    bob.wipe_state()
+    await bob.start()
+    a = await bob.ok("resync", room=room)
+    epoch += 1
+    check(a["epoch"] == epoch, "resync answers epoch %d: %s" % (epoch, a))
+    for c in (alice, carol):
+        await c.event(lambda e: e.get("event") == "commit" and e.get("epoch") == epoch,
+                      "%s applies the resync" % c.user)
+    await same_epoch([alice, bob, carol], room, epoch)
+    f = await alice.ok("fingerprints", room=room)
+    jids = [m["jid"] for m in f["members"]]
+    check(jids.count(bob.jid) == 1 and len(jids) == 3, "one leaf per member after resync: %s" % jids)
+    await say(bob, room, [alice, carol], "after")
+    await say(alice, room, [bob, carol], "reply")
+
+
+async def scenario_fallback(w):
+    """A plain XMPP client in the room sees only the fallback body, never the plaintext; its
+    plain message is refused in a room with a group."""
+    room = w.room("fallback")
+    (alice, bob), epoch = await group_of(w, room, ["alice", "bob"])
+    eve = await w.raw("eve")
+    me = await eve.join(room + "/eve")
+    check(me.get("type") != "error", "eve enters the room: %s" % error_condition(me))
+    m = await say(alice, room, [bob], "secret")
+    got = await eve.wait_for(lambda s: s.tag == C + "message" and s.get("type") == "groupchat"
+                             and s.find("{%s}encrypted" % MLS) is not None, "the encrypted message")
+    check(got.findtext(C + "body") == FALLBACK_BODY, "fallback body: %r" % got.findtext(C + "body"))
+    check(m not in ET.tostring(got, encoding="unicode"), "the plaintext is not in the stanza")
+    eme = got.find("{urn:xmpp:eme:0}encryption")
+    check(eme is not None and eme.get("namespace") == MLS, "XEP-0380 encryption element")
+
+    i = new_id("plain")
+    eve.raw("<message type='groupchat' to='%s' id='%s'><body>plain text</body></message>" % (room, i))
+    err = await eve.wait_for(lambda s: s.get("id") == i and s.get("type") == "error", "refusal")
+    check(error_condition(err) == "not-acceptable", "plain body refused: %s" % error_condition(err))
+    await asyncio.sleep(1)
+    check(not bob.seen(lambda e: e.get("text") == "plain text"), "the plain message reached nobody")
+
+
+async def scenario_bad_input(w):
+    """Malformed MLS, wrong epoch, bad signature, forged sender, non-member commit, replay,
+    Welcome for nobody, key package flood: the documented stanza error each time, the room's
+    epoch unchanged, archived messages kept."""
+    room = w.room("bad")
+    alice = await w.script("alice", timeout_s=4)
+    bob = await w.script("bob")
+    await alice.ok("create", room=room)
+    alice.proxy.swallow = None
+    await alice.ok("invite", room=room, jid=bob.jid)
+    await bob.event(lambda e: e.get("event") == "joined", "bob joined")
+    invite = [s for s in alice.proxy.sent if is_commit_iq(s) and "<welcome" in s]
+    check(len(invite) == 1, "alice's invite commit carried a Welcome")
+    old_welcome = parse_commit_iq(invite[0])["welcome"]
+    m1 = await say(alice, room, [bob], "acked")
+    epoch = 1
+
+    # A valid commit of alice at the current epoch that never reaches the service.
+    alice.proxy.swallow = is_commit_iq
+    a = await alice.request("update", room=room)
+    check(a.get("ok") is False, "the swallowed update times out: %s" % a)
+    alice.proxy.swallow = None
+    check(len(alice.proxy.swallowed) == 1, "one swallowed commit")
+    valid = parse_commit_iq(alice.proxy.swallowed[0])
+    msg = b64d(valid["message"])
+    check(message_epoch(msg) == epoch, "the swallowed commit is for epoch %d" % epoch)
+    await alice.stop()  # its pending commit is ours now
+
+    araw, braw, mallory = await w.raw("alice"), await w.raw("bob"), await w.raw("mallory")
+    watcher = await w.raw("watch")
+    me = await watcher.join(room + "/watcher")
+    check(me.get("type") != "error", "watcher enters")
+    check(await group_epoch(araw, room) == epoch, "epoch %d before the bad input" % epoch)
+
+    async def refused(who, payload, cond, app=None, what=""):
+        r = await who.iq(room, "set", payload)
+        got_cond, got_app = mls_error(r)
+        check(r.get("type") == "error" and got_cond == cond,
+              "%s: <%s/> expected, got %s %s %s" % (what, cond, r.get("type"), got_cond, got_app))
+        if app is not None:
+            check(app in got_app, "%s: <%s xmlns='%s'/> expected, got %s" % (what, app, MLS, got_app))
+        check(await group_epoch(araw, room) == epoch, "%s: epoch unchanged" % what)
+        return got_app
+
+    await refused(araw, commit_payload(b64e(os.urandom(200)), None, valid["group_info"]),
+                  "bad-request", "invalid-commit", "random bytes as commit")
+    await refused(araw, commit_payload(b64e(msg[:len(msg) // 2]), None, valid["group_info"]),
+                  "bad-request", "invalid-commit", "truncated commit")
+    await refused(araw, commit_payload("!!not base64!!", None, valid["group_info"]),
+                  "bad-request", None, "commit that is not base64")
+    await refused(araw, commit_payload(b64e(flip_signature_byte(msg)), None, valid["group_info"]),
+                  "bad-request", "invalid-commit", "commit with a flipped signature byte")
+    app = await refused(araw, commit_payload(b64e(with_epoch(msg, epoch + 5)), None, valid["group_info"]),
+                        "conflict", "wrong-epoch", "commit for a future epoch")
+    check(app["wrong-epoch"].get("current") == str(epoch), "future epoch: current='%d': %s" % (epoch, app))
+    await refused(braw, commit_payload(valid["message"], None, valid["group_info"]),
+                  "forbidden", None, "alice's commit sent by bob (forged sender)")
+    await refused(mallory, commit_payload(valid["message"], None, valid["group_info"]),
+                  "forbidden", None, "alice's commit sent by a non-member")
+    await refused(araw, commit_payload(valid["message"], old_welcome, valid["group_info"]),
+                  "bad-request", None, "a Welcome with a commit that adds nobody")
+
+    # The untouched commit by its owner is accepted: nothing above changed the room.
+    i = new_id("ok")
+    r = await araw.iq(room, "set", commit_payload(valid["message"], None, valid["group_info"]))
+    check(r.get("type") == "result", "alice's own commit is accepted: %s" % (mls_error(r),))
+    acc = r.find("{%s}accepted" % MLS)
+    check(acc is not None and acc.get("epoch") == str(epoch + 1), "accepted epoch %d" % (epoch + 1))
+    epoch += 1
+    await bob.event(lambda e: e.get("event") == "commit" and e.get("epoch") == epoch, "bob applies it")
+    await watcher.wait_for(lambda s: s.find("{%s}commit" % MLS) is not None
+                           and s.find("{%s}commit" % MLS).get("epoch") == str(epoch - 1), "fan-out")
+    # Replay: the same answer again, no second fan-out, epoch unchanged.
+    r = await araw.iq(room, "set", commit_payload(valid["message"], None, valid["group_info"]))
+    acc = r.find("{%s}accepted" % MLS)
+    check(r.get("type") == "result" and acc is not None and acc.get("epoch") == str(epoch),
+          "a replayed commit gets the original answer: %s" % (mls_error(r),))
+    check(await group_epoch(araw, room) == epoch, "replay: epoch unchanged")
+    # Stale and not byte-identical: wrong epoch.
+    app = await refused(araw, commit_payload(b64e(flip_signature_byte(msg)), None, valid["group_info"]),
+                        "conflict", "wrong-epoch", "stale commit")
+    check(app["wrong-epoch"].get("current") == str(epoch), "stale: current='%d'" % epoch)
+    await asyncio.sleep(1)
+    fanned = watcher.take_all(lambda s: s.find("{%s}commit" % MLS) is not None)
+    check(not fanned, "no fan-out of refused or replayed commits: %d" % len(fanned))
+
+    # Application messages: wrong epoch, malformed, plain body (araw must be an occupant).
+    me = await araw.join(room + "/alice-raw")
+    check(me.get("type") != "error", "alice-raw enters")
+    m2 = await say(bob, room, [], "acked2")
+    enc = await watcher.wait_for(lambda s: s.find("{%s}encrypted" % MLS) is not None, "bob's message")
+    priv = b64d(enc.findtext("{%s}encrypted" % MLS))
+
+    async def app_refused(payload, cond, app, what):
+        i = new_id("app")
+        araw.raw("<message type='groupchat' to='%s' id='%s'>%s<body>%s</body></message>" % (
+            room, i, payload, FALLBACK_BODY))
+        e = await araw.wait_for(lambda s: s.get("id") == i and s.get("type") == "error", what)
+        got_cond, got_app = mls_error(e)
+        check(got_cond == cond, "%s: <%s/> expected, got %s %s" % (what, cond, got_cond, got_app))
+        if app:
+            check(app in got_app, "%s: <%s/> expected: %s" % (what, app, got_app))
+        return got_app
+
+    got = await app_refused("<encrypted xmlns='%s'>%s</encrypted>" % (MLS, b64e(with_epoch(priv, epoch + 1))),
+                            "not-acceptable", "wrong-epoch", "application message of a future epoch")
+    check(got["wrong-epoch"].get("current") == str(epoch), "current epoch named: %s" % got)
+    await app_refused("<encrypted xmlns='%s'>%s</encrypted>" % (MLS, b64e(os.urandom(64))),
+                      "bad-request", None, "random bytes as application message")
+    i = new_id("plain")
+    araw.raw("<message type='groupchat' to='%s' id='%s'><body>plain</body></message>" % (room, i))
+    e = await araw.wait_for(lambda s: s.get("id") == i and s.get("type") == "error", "plain refused")
+    check(error_condition(e) == "not-acceptable", "plain body: %s" % error_condition(e))
+
+    # Key packages: garbage, someone else's, flood.
+    kp = "<key-packages xmlns='%s'><key-package>%s</key-package></key-packages>"
+    r = await mallory.iq("mls.localhost", "set", kp % (MLS, b64e(os.urandom(100))))
+    c, a = mls_error(r)
+    check(c == "bad-request" and "invalid-key-package" in a, "garbage key package: %s %s" % (c, a))
+    r = await mallory.iq("mls.localhost", "get", "<claim xmlns='%s' jid='%s'/>" % (MLS, bob.jid))
+    check(r.get("type") == "result", "mallory may claim bob's key package: %s" % (mls_error(r),))
+    bobs = r.findtext("{%s}key-package" % MLS)
+    r = await mallory.iq("mls.localhost", "set", kp % (MLS, bobs))
+    c, a = mls_error(r)
+    check(c == "bad-request" and "invalid-key-package" in a, "bob's key package uploaded by mallory: %s %s" % (c, a))
+    r = await mallory.iq("mls.localhost", "get", "<key-packages xmlns='%s'/>" % MLS)
+    check(r.get("type") == "result" and r.find("{%s}key-packages" % MLS).get("count") == "0",
+          "nothing stored for mallory")
+    frank = await w.script("frank")
+    before = (await frank.ok("count"))["count"]
+    a = await frank.request("publish", count=150)
+    check(a.get("ok") is False and a.get("condition") == "resource-constraint",
+          "a flood of 150 key packages is refused: %s" % a)
+    after = (await frank.ok("count"))["count"]
+    check(after == before, "all or nothing: %d before, %d after" % (before, after))
+
+    # The archive still holds what was acknowledged before, in order, and each commit once.
+    qid = new_id("q")
+    r = await araw.iq(room, "set", "<query xmlns='urn:xmpp:mam:2' queryid='%s'/>" % qid)
+    check(r.get("type") == "result", "MAM query: %s" % error_condition(r))
+    res = araw.take_all(lambda s: s.find("{urn:xmpp:mam:2}result") is not None)
+    kinds = []
+    for s in res:
+        inner = s.find("{urn:xmpp:mam:2}result/{urn:xmpp:forward:0}forwarded/" + C + "message")
+        cm = inner.find("{%s}commit" % MLS)
+        if cm is not None:
+            kinds.append("commit@" + cm.get("epoch"))
+        elif inner.find("{%s}encrypted" % MLS) is not None:
+            kinds.append("encrypted")
+    check(kinds == ["commit@0", "encrypted", "commit@1", "encrypted"],
+          "archive: invite commit, alice's message, the accepted commit, bob's message: %s" % kinds)
+    del m1, m2
+
+
+# ---------------------------------------------------------------------------------------------
+
+def check_no_plaintext(w, markers, extra_paths=(), db_prefix=None):
+    check(markers, "markers were sent (nothing to look for otherwise)")
+    blobs = dump_databases(w.pg, db_prefix or w.db)
+    check(blobs, "found the test database(s) to dump")
+    blobs.update(files_under([os.path.join(w.base)] + list(extra_paths)))
+    blobs = {k: v for k, v in blobs.items()
+             if "/state-" not in k and "/client-" not in k and not k.endswith("markers-%s.txt" % w.server)}
+    found = leaks(markers, blobs)
+    check(not found, "plaintext found: %s" % found[:10])
+    return len(blobs)
+
+
+async def scenario_no_plaintext(w):
+    """After all scenarios of this server: no marker in any e2e database, conclave log, wire
+    recording or XMPP server log."""
+    path = os.path.join(w.base, "markers-%s.txt" % w.server)
+    check(os.path.exists(path), "markers of earlier scenarios in " + path)
+    markers = [m for m in open(path).read().split() if m]
+    check(len(markers) >= 10, "at least 10 markers sent by the scenarios: %d" % len(markers))
+    server_logs = [os.path.join(w.rundir, "prosody")] if w.server == "prosody" else \
+        [os.path.join(w.rundir, "ejabberd", "logs")]
+    check(any(os.path.exists(p) for p in server_logs), "server logs at %s" % server_logs)
+    n = check_no_plaintext(w, markers, server_logs, "e2e_%s_" % w.server)
+    print("no_plaintext: %d markers, %d places searched" % (len(markers), n))
+
+
+SCENARIOS = {
+    "talk_remove": scenario_talk_remove,
+    "offline_catchup": scenario_offline_catchup,
+    "commit_race": scenario_commit_race,
+    "external_join": scenario_external_join,
+    "resync": scenario_resync,
+    "fallback": scenario_fallback,
+    "bad_input": scenario_bad_input,
+    "no_plaintext": scenario_no_plaintext,
+}
+
+
+async def run(w):
+    if w.scenario == "no_plaintext":
+        await scenario_no_plaintext(w)
+        return
+    w.setup()
+    w.start_conclave()
+    try:
+        await asyncio.wait_for(SCENARIOS[w.scenario](w), SCENARIO_TIMEOUT)
+    finally:
+        await w.close()
+        w.stop_conclave()
+    check_no_plaintext(w, w.markers, [w.tmp])
+
+
+def main():
+    if len(sys.argv) != 5 or sys.argv[4] not in SCENARIOS:
+        print(__doc__, file=sys.stderr)
+        return 2
+    w = None
+    try:
+        w = E2EWorld(*sys.argv[1:5])
+        asyncio.get_event_loop().run_until_complete(run(w))
+    except TestFailure as e:
+        print("FAIL %s/%s: %s" % (sys.argv[3], sys.argv[4], e), file=sys.stderr)
+        if w is not None and os.path.exists(w.log_path):
+            print("--- conclave log (tail) ---\n" + open(w.log_path).read()[-4000:], file=sys.stderr)
+        if w is not None:
+            print("--- scenario files: %s" % w.tmp, file=sys.stderr)
+        return 1
+    print("ok %s/%s" % (sys.argv[3], sys.argv[4]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
