@@ -1,0 +1,181 @@
+#pragma once
+// Client: one account's MLS sessions over an XMPP connection (docs/protocol.md).
+//
+// The client keeps one mls::Group per room, persisted in the AccountStore after every change
+// (a Group is saved before anything derived from its new state leaves the process: a sent
+// message's generation, a merged commit). Commits follow stage -> send -> merge (docs/style.md
+// P9): a commit is merged only once the service answered <accepted/>; on <wrong-epoch/> the
+// client fetches the missing commits, applies them, rebuilds its commit and tries again.
+//
+// Everything runs on the caller's thread: operations block until the service answered, and
+// stanzas that arrive meanwhile are handled in arrival order. What happens is reported as
+// Events (take_events()). Not thread-safe.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "client/account_store.h"
+#include "client/errors.h"
+#include "client/protocol.h"
+#include "client/transport.h"
+#include "mls/group/group.h"
+
+namespace conclave::client {
+
+struct ClientOptions {
+  std::string service;                 // MLS service domain; empty: "mls." + the account's domain
+  std::string nick;                    // occupant nick; empty: the account's localpart
+  std::size_t key_package_target = 5;  // one-time packages to keep on the service
+  std::size_t key_package_low = 2;     // replenish below this many
+  std::chrono::milliseconds timeout{15000};
+  int max_commit_retries = 5;  // rounds of the commit race before giving up
+  mls::Rng* rng = nullptr;     // nullptr: the system CSPRNG
+};
+
+// Event: something that happened in a room (or to the account), for the UI or the script mode.
+struct Event {
+  std::string type;  // message, commit, proposal, joined, removed, left, error, skipped
+  std::string room;
+  std::string from;  // sender: bare JID (identity of the MLS leaf), or the service
+  std::string nick;  // occupant nick when known
+  std::string text;
+  std::optional<std::uint64_t> epoch;  // the room's epoch after the event
+  std::string detail;                  // error detail, commit summary
+};
+
+struct MemberFingerprint {
+  std::uint32_t leaf = 0;
+  std::string identity;
+  std::string fingerprint;
+  bool self = false;
+};
+
+struct RoomFingerprints {
+  std::string own;  // our signature key's fingerprint
+  std::uint64_t epoch = 0;
+  std::string epoch_authenticator;  // grouped hex; equal for all members of one epoch
+  std::vector<MemberFingerprint> members;
+};
+
+class Client {
+ public:
+  // open loads the account's state (creating a signature key on first use). The transport must
+  // outlive the client.
+  static Result<std::unique_ptr<Client>> open(Transport& transport, AccountStore store,
+                                              ClientOptions options = {});
+  ~Client();
+
+  // start sends available presence (so Welcomes stored offline are delivered) and makes sure the
+  // service holds enough key packages.
+  Status start();
+
+  const std::string& bare_jid() const { return bare_jid_; }
+  const std::string& service() const { return options_.service; }
+  std::string own_fingerprint() const;
+
+  // --- key packages (docs/protocol.md §4) ------------------------------------------------------
+  // publish_key_packages uploads `n` new one-time packages (plus a last-resort one when asked),
+  // after storing their secrets. Returns the number the service stored.
+  Result<std::size_t> publish_key_packages(std::size_t n, bool last_resort);
+  // replenish_key_packages tops the service up to key_package_target when it holds fewer than
+  // key_package_low, and uploads a last-resort package when it has none. Returns how many were
+  // uploaded.
+  Result<std::size_t> replenish_key_packages();
+  Result<KeyPackageCount> key_package_count();
+
+  // --- rooms -------------------------------------------------------------------------------------
+  // enter joins the MUC room as an occupant (creating it as an instant room when new).
+  Status enter(const std::string& room);
+  // create makes the room's group (§5 <create/>), entering the room first. Returns the epoch (0).
+  Result<std::uint64_t> create(const std::string& room);
+  // invite claims a key package of `jid` and commits an Add with its Welcome. Returns the new
+  // epoch.
+  Result<std::uint64_t> invite(const std::string& room, const std::string& jid);
+  // remove commits the removal of every leaf of `jid`. Returns the new epoch.
+  Result<std::uint64_t> remove(const std::string& room, const std::string& jid);
+  // update commits a fresh UpdatePath (post-compromise security). Returns the new epoch.
+  Result<std::uint64_t> update(const std::string& room);
+  // leave exits the MUC room and forgets the group (a member cannot commit its own removal; the
+  // others or the service remove the leaf).
+  Status leave(const std::string& room);
+  // send encrypts `text` for the room and waits for the room's echo. Returns the epoch used.
+  Result<std::uint64_t> send(const std::string& room, const std::string& text);
+  // join_external joins the room's group by an external commit (§12.4.3.2) against the
+  // GroupInfo and tree fetched from the service; resync does the same while removing our old
+  // leaf (after losing state). Both return the new epoch.
+  Result<std::uint64_t> join_external(const std::string& room);
+  Result<std::uint64_t> resync(const std::string& room);
+  // catch_up reads the room's archive (MAM) after the last message processed and applies it in
+  // order, then fetches any commit still missing. Returns the number of archived messages read.
+  Result<std::size_t> catch_up(const std::string& room);
+  // sync_commits fetches and applies the commits since our epoch (§7 direct catch-up).
+  Result<std::uint64_t> sync_commits(const std::string& room);
+  Result<RoomFingerprints> fingerprints(const std::string& room) const;
+
+  // --- receiving -------------------------------------------------------------------------------
+  // pump handles received stanzas for up to `timeout` (returns after the first quiet poll once
+  // at least one stanza was handled). Returns how many were handled.
+  Result<std::size_t> pump(std::chrono::milliseconds timeout);
+  // handle processes one received stanza (pump and the blocking operations call it).
+  void handle(const xmpp::Element& stanza);
+  std::vector<Event> take_events();
+
+  // last_error: the stanza error behind the latest Errc::stanza_error / Errc::wrong_epoch.
+  const std::optional<ServiceError>& last_error() const { return last_error_; }
+  std::optional<std::uint64_t> epoch(const std::string& room) const;
+  std::vector<std::string> rooms() const;
+  bool has_group(const std::string& room) const;
+
+ private:
+  struct Room;
+  Client(Transport& transport, AccountStore store, ClientOptions options, mls::Secret sig_key,
+         std::string bare_jid);
+
+  // --- helpers (client.cpp) ---
+  mls::Rng& rng() const;
+  mls::GroupOptions group_options() const;
+  Result<mls::KeyPackageBundle> new_bundle() const;
+  Result<xmpp::Element> request(xmpp::Element iq);
+  Result<const xmpp::Element*> expect(const xmpp::Element& reply, std::string_view name);
+  Room& room_state(const std::string& room);
+  Room* find_room(const std::string& room);
+  const Room* find_room(const std::string& room) const;
+  Status save(Room& r);
+  void emit(Event e);
+  std::string new_id();
+  Result<xmpp::Element> wait_for(const std::function<bool(const xmpp::Element&)>& pred,
+                                 std::chrono::milliseconds timeout);
+  using BuildCommit = std::function<Result<mls::CommitOptions>(const mls::Group&)>;
+  Result<std::uint64_t> commit_change(Room& r, const BuildCommit& build, std::string summary);
+  Result<std::uint64_t> external_commit(const std::string& room, bool resync);
+
+  // --- receiving (client_receive.cpp) ---
+  void handle_message(const xmpp::Element& m, bool from_archive, std::string archive_id);
+  void handle_presence(const xmpp::Element& p);
+  void handle_iq(const xmpp::Element& iq);
+  Status apply_commit(Room& r, mls::ByteView data, std::uint64_t commit_epoch);
+  void handle_proposal(Room& r, mls::ByteView data, std::uint64_t epoch);
+  void handle_encrypted(Room& r, const xmpp::Element& m, mls::ByteView data, bool from_archive);
+  void handle_welcome(const std::string& room, mls::ByteView data, std::uint64_t epoch);
+
+  Transport& transport_;
+  AccountStore store_;
+  ClientOptions options_;
+  mls::Secret signature_key_;
+  mls::Bytes signature_public_;
+  std::string bare_jid_;
+  const mls::CipherSuite* suite_;
+  std::vector<StoredKeyPackage> key_packages_;
+  std::map<std::string, std::unique_ptr<Room>> rooms_;
+  std::vector<Event> events_;
+  std::optional<ServiceError> last_error_;
+  std::uint64_t next_id_ = 0;
+  std::string id_prefix_;
+};
+
+}  // namespace conclave::client
