@@ -1,0 +1,61 @@
+#!/usr/bin/python3
+"""Runs the MLS load generator (tests/load/mls_load.cpp, `conclave-mls-load`) against a fresh
+conclave attached to the harness's Prosody or ejabberd (docs/benchmarks.md, MLS section).
+
+  CONCLAVE_TEST_SERVERS=prosody tests/harness/with-servers.sh /usr/bin/python3 \\
+      tests/load/mls_load.py --conclave build-rel/component/conclave \\
+      --tool build-rel/tests/e2e/conclave-mls-load [--server prosody] \\
+      [--rooms 100 --members 100 --rate 100 --seconds 30] [--big 1000]
+
+Prints the generator's JSON lines: the commit run, then the add-one-member run (--big 0 skips
+it). Not a test: nothing is asserted beyond the tool's own exit status.
+"""
+import argparse
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
+from e2e_lib import PASSWORD, E2EWorld, TestFailure  # noqa: E402
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--conclave", required=True)
+    p.add_argument("--tool", required=True)
+    p.add_argument("--server", default="prosody", choices=["prosody", "ejabberd"])
+    p.add_argument("--rooms", type=int, default=100)
+    p.add_argument("--members", type=int, default=100)
+    p.add_argument("--rate", type=float, default=100)
+    p.add_argument("--seconds", type=float, default=30)
+    p.add_argument("--big", type=int, default=1000)
+    a = p.parse_args()
+    w = E2EWorld(a.conclave, a.tool, a.server, "load")
+    w.setup()
+    w.start_conclave()
+    rc = 0
+    try:
+        for u in ("loadgen", "joiner"):
+            w.register(u)
+        common = ["--jid", "loadgen@localhost", "--password", PASSWORD,
+                  "--server", "127.0.0.1:%d" % w.c2s]
+        if a.rooms > 0:
+            rc |= subprocess.run([a.tool, "commits", *common, "--rooms", str(a.rooms),
+                                  "--members", str(a.members), "--rate", str(a.rate),
+                                  "--seconds", str(a.seconds)]).returncode
+        if a.big > 0:
+            rc |= subprocess.run([a.tool, "add", *common, "--members", str(a.big),
+                                  "--joiner", "joiner@localhost",
+                                  "--joiner-password", PASSWORD]).returncode
+    except TestFailure as e:
+        print("FAIL: %s" % e, file=sys.stderr)
+        rc = 1
+    finally:
+        w.stop_conclave()
+    print("conclave log: %s" % w.log_path, file=sys.stderr)
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
