@@ -68,8 +68,8 @@ class ConnectionSender : public StanzaSender {
   void send(xmpp::Element stanza) override {
     if (connection != nullptr) connection->send(std::move(stanza));
   }
-  void send_to_each(const xmpp::Element& stanza, std::vector<std::string> to) override {
-    if (connection != nullptr) connection->send_to_each(stanza, std::move(to));
+  void send_to_each(std::vector<xmpp::Element> stanzas, std::vector<std::string> to) override {
+    if (connection != nullptr) connection->send_to_each(std::move(stanzas), std::move(to));
   }
   xmpp::ComponentConnection* connection = nullptr;
 };

@@ -35,6 +35,19 @@ void strip_forgeable(Element& m, const std::string& room) {
   remove_children(m, "occupant-id", ns::kOccupantId, [](const Element&) { return true; });
 }
 
+// reflect_all: the messages to every occupant's sessions in one fan-out, occupant by occupant
+// (a group commit's messages for one occupant are adjacent, which lets the server write them to
+// that client at once).
+void reflect_all(const std::vector<std::unique_ptr<Occupant>>& occupants,
+                 std::vector<Element> messages, StanzaSender& out) {
+  std::vector<std::string> to;
+  to.reserve(occupants.size());
+  for (const auto& o : occupants) {
+    for (const Jid& s : o->sessions) to.push_back(s.full());
+  }
+  out.send_to_each(std::move(messages), std::move(to));
+}
+
 }  // namespace
 
 void Room::on_message(const Pending& p) {
@@ -193,23 +206,18 @@ void Room::on_groupchat(const Pending& p, Occupant& o) {
   await_store([archive, rows = std::move(rows)] { return archive->append_batch(rows); },
               [this, batch, failed, ts](Status s) {
                 if (!s) return failed(s.error());
+                std::vector<Element> reflected;
+                reflected.reserve(batch->size());
                 for (Staged& st : *batch) {
                   history_.push_back({st.reflected, ts, st.chars});
-                  reflect(st.reflected);
+                  reflected.push_back(std::move(st.reflected));
                 }
+                reflect_all(occupants_, std::move(reflected), *env_.out);
                 while (history_.size() > config_.max_history) history_.pop_front();
               });
 }
 
-void Room::reflect(const Element& message) {
-  // One fan-out call: the connection serializes the message once for all occupants.
-  std::vector<std::string> to;
-  to.reserve(occupants_.size());
-  for (const auto& o : occupants_) {
-    for (const Jid& s : o->sessions) to.push_back(s.full());
-  }
-  env_.out->send_to_each(message, std::move(to));
-}
+void Room::reflect(const Element& message) { reflect_all(occupants_, {message}, *env_.out); }
 
 void Room::on_private_message(const Pending& p, Occupant& sender) {
   const bool allowed = [&] {

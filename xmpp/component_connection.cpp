@@ -106,18 +106,24 @@ class ComponentConnection::Impl : public std::enable_shared_from_this<Impl> {
     });
   }
 
-  void send_to_each(Element stanza, std::vector<std::string> to) {
-    if (to.empty()) return;
-    asio::dispatch(
-        strand_, [self = shared_from_this(), s = std::move(stanza), to = std::move(to)]() mutable {
-          auto out = std::make_shared<Outgoing>();
-          out->stanza = std::move(s);
-          out->stanza.remove_attr("to");
-          serialize(out->stanza, out->bytes, out->stanza.ns());
-          std::shared_ptr<const Outgoing> shared = std::move(out);
-          const auto now = Clock::now();
-          for (std::string& t : to) self->enqueue(Queued{shared, std::move(t), now});
-        });
+  void send_to_each(std::vector<Element> stanzas, std::vector<std::string> to) {
+    if (to.empty() || stanzas.empty()) return;
+    asio::dispatch(strand_, [self = shared_from_this(), stanzas = std::move(stanzas),
+                             to = std::move(to)]() mutable {
+      std::vector<std::shared_ptr<const Outgoing>> shared;
+      shared.reserve(stanzas.size());
+      for (Element& s : stanzas) {
+        auto out = std::make_shared<Outgoing>();
+        out->stanza = std::move(s);
+        out->stanza.remove_attr("to");
+        serialize(out->stanza, out->bytes, out->stanza.ns());
+        shared.push_back(std::move(out));
+      }
+      const auto now = Clock::now();
+      for (const std::string& t : to) {
+        for (const auto& out : shared) self->enqueue(Queued{out, t, now});
+      }
+    });
   }
 
   ConnectionState state() const { return state_; }
@@ -467,8 +473,8 @@ ComponentConnection::~ComponentConnection() { impl_->detach(); }
 void ComponentConnection::start() { impl_->start(); }
 void ComponentConnection::stop() { impl_->stop(); }
 void ComponentConnection::send(Element stanza) { impl_->send(std::move(stanza)); }
-void ComponentConnection::send_to_each(Element stanza, std::vector<std::string> to) {
-  impl_->send_to_each(std::move(stanza), std::move(to));
+void ComponentConnection::send_to_each(std::vector<Element> stanzas, std::vector<std::string> to) {
+  impl_->send_to_each(std::move(stanzas), std::move(to));
 }
 ConnectionState ComponentConnection::state() const { return impl_->state(); }
 std::size_t ComponentConnection::queued() const { return impl_->queued(); }

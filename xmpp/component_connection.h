@@ -74,10 +74,11 @@ class ComponentConnection {
   // Closes the stream and stops reconnecting; queued stanzas are reported undeliverable.
   void stop();
   void send(Element stanza);
-  // send_to_each: one copy of `stanza` to each JID in `to` (its own `to` is ignored), in that
-  // order. The stanza is serialized once and only the `to` differs between the copies (a MUC
-  // room's fan-out), and crosses to the strand once.
-  void send_to_each(Element stanza, std::vector<std::string> to);
+  // send_to_each: a copy of every stanza of `stanzas` to each JID in `to` (their own `to` is
+  // ignored), recipient by recipient: the copies for one recipient are adjacent on the wire,
+  // in order. Each stanza is serialized once and only the `to` differs between the copies (a
+  // MUC room's fan-out); the call crosses to the strand once.
+  void send_to_each(std::vector<Element> stanzas, std::vector<std::string> to);
 
   // Snapshots, meaningful when read on the strand (e.g. from a callback) or after the
   // io_context stopped.

@@ -134,7 +134,13 @@ TEST_F(MessageTest, MessagesQueuedDuringAWriteAreGroupCommittedThenReflectedInOr
   EXPECT_EQ(archive.rows.size(), 3u);
   EXPECT_EQ(archive.rows[1].from_nick, "Bob");
   EXPECT_EQ(archive.rows[2].from_nick, "Alice");
-  EXPECT_EQ(ids_of(take()), (std::vector<std::string>{"b", "b", "c", "c", "cs", "cs"}));
+  // Occupant by occupant: each gets "b" then "c" (adjacent for its server), then the chat state.
+  auto s = take();
+  EXPECT_EQ(ids_of(s), (std::vector<std::string>{"b", "c", "b", "c", "cs", "cs"}));
+  ASSERT_EQ(s.size(), 6u);
+  EXPECT_EQ(s[0].attr_or("to"), s[1].attr_or("to"));
+  EXPECT_EQ(s[2].attr_or("to"), s[3].attr_or("to"));
+  EXPECT_NE(s[0].attr_or("to"), s[2].attr_or("to"));
   ASSERT_EQ(runner.held.size(), 1u);  // "d": the next write
 
   run_one_held(runner);
