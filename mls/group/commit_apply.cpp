@@ -13,15 +13,11 @@ namespace {
 bool same(ByteView a, ByteView b) { return std::ranges::equal(a, b); }
 
 // any_key_in_tree: does any of `keys` appear as the encryption key of a non-blank node other
-// than leaf `skip`? One pass over the tree for all keys (still O(N): an incremental key index
-// in PublicTree would make it O(log N)).
+// than leaf `skip`? O(1) per key through the tree's key index (§7.3: keys unique in the tree).
 bool any_key_in_tree(const PublicTree& tree, std::span<const ByteView> keys, LeafIndex skip) {
-  for (std::uint32_t i = 0; i < tree.node_width(); ++i) {
-    const NodeIndex x{i};
-    if (x == to_node(skip) || tree.blank(x)) continue;
-    const ByteView k = tree.encryption_key(x);
-    for (const ByteView key : keys) {
-      if (same(k, key)) return true;
+  for (const ByteView key : keys) {
+    for (NodeIndex x : tree.nodes_with_encryption_key(key)) {
+      if (x != to_node(skip)) return true;
     }
   }
   return false;

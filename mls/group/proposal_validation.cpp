@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "mls/codec/reader.h"
 #include "mls/group/extensions.h"
 #include "mls/group/key_package_validation.h"
 
@@ -17,26 +16,22 @@ bool listed(const std::vector<T>& v, T x) {
   return std::find(v.begin(), v.end(), x) != v.end();
 }
 
-// any_leaf_has_signature_key: true when a leaf other than those in `skip` uses `key`.
+// leaf_uses_signature_key: true when a leaf other than those in `skip` uses `key` (§7.3:
+// signature keys unique among the leaves). O(1) through the tree's key index.
 bool leaf_uses_signature_key(const PublicTree& tree, ByteView key,
                              std::span<const LeafIndex> skip) {
-  for (std::uint32_t i = 0; i < tree.leaf_count().value(); ++i) {
-    const LeafIndex l{i};
-    if (tree.blank(l) || std::find(skip.begin(), skip.end(), l) != skip.end()) continue;
-    if (same(leaf_signature_key(tree, l), key)) return true;
+  for (LeafIndex l : tree.leaves_with_signature_key(key)) {
+    if (std::find(skip.begin(), skip.end(), l) == skip.end()) return true;
   }
   return false;
 }
 
+// node_uses_encryption_key: true when a node other than the leaves in `skip` uses `key`.
 bool node_uses_encryption_key(const PublicTree& tree, ByteView key,
                               std::span<const LeafIndex> skip) {
-  for (std::uint32_t i = 0; i < tree.node_width(); ++i) {
-    const NodeIndex x{i};
-    if (tree.blank(x)) continue;
-    if (const auto l = to_leaf(x); l && std::find(skip.begin(), skip.end(), *l) != skip.end()) {
-      continue;
-    }
-    if (same(tree.encryption_key(x), key)) return true;
+  for (NodeIndex x : tree.nodes_with_encryption_key(key)) {
+    const auto l = to_leaf(x);
+    if (!l || std::find(skip.begin(), skip.end(), *l) == skip.end()) return true;
   }
   return false;
 }
@@ -83,16 +78,7 @@ Status validate_gce(const ValidationContext& vc, const GroupContextExtensions& g
 
 }  // namespace
 
-ByteView leaf_signature_key(const PublicTree& tree, LeafIndex l) {
-  // LeafNode starts with encryption_key<V>, signature_key<V> (§7.2).
-  Reader r(tree.encoding(to_node(l)));
-  Reader skip;
-  Reader key;
-  if (!r.read_vector(skip) || !r.read_vector(key)) return {};
-  ByteView out;
-  key.read_raw(key.remaining(), out);
-  return out;
-}
+ByteView leaf_signature_key(const PublicTree& tree, LeafIndex l) { return tree.signature_key(l); }
 
 Result<Bytes> external_sender_key(const GroupContext& ctx, std::uint32_t index) {
   const Extension* e = find_extension(ctx.extensions, kExtExternalSenders);

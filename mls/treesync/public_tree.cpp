@@ -29,6 +29,11 @@ bool in_range(LeafRange r, LeafIndex l) {
   return l.value >= r.first && l.value - r.first < r.count;
 }
 
+// Signature-key entries of the key index are tagged so they never match encryption-key entries.
+constexpr std::uint32_t kSignatureRef = std::uint32_t{1} << 31;
+
+bool same(ByteView a, ByteView b) { return std::equal(a.begin(), a.end(), b.begin(), b.end()); }
+
 // read_opaque reads one opaque<V> field of a stored encoding as a view.
 ByteView read_opaque(Reader& r) {
   Reader body;
@@ -38,11 +43,46 @@ ByteView read_opaque(Reader& r) {
   return v;
 }
 
+// second_opaque: the second field of an encoding (a LeafNode's signature_key, §7.2).
+ByteView second_opaque(ByteView encoding) {
+  Reader r(encoding);
+  read_opaque(r);
+  return read_opaque(r);
+}
+
 }  // namespace
 
 PublicTree::PublicTree(const CipherSuite& suite)
     : suite_(&suite), leaf_count_(*LeafCount::create(1)) {
   resize(leaf_count_);
+  snapshot_width_ = width_;
+  snapshot_.assign(chunks_.begin(), chunks_.end());
+}
+
+PublicTree::PublicTree(const PublicTree& o)
+    : suite_(o.suite_),
+      leaf_count_(o.leaf_count_),
+      width_(o.width_),
+      chunks_(o.chunks_),
+      keys_(o.keys_),
+      snapshot_(o.chunks_.begin(), o.chunks_.end()),
+      snapshot_width_(o.width_) {}
+
+PublicTree& PublicTree::operator=(const PublicTree& o) {
+  if (this != &o) *this = PublicTree(o);
+  return *this;
+}
+
+PublicTree::ChunkPtr PublicTree::new_chunk() const {
+  auto c = std::make_shared<Chunk>();
+  c->hashes.resize(std::size_t{kChunk / 2} * suite_->hash_size());
+  return c;
+}
+
+PublicTree::Chunk& PublicTree::writable(NodeIndex x) {
+  ChunkPtr& c = chunks_[x.value >> kChunkBits];
+  if (c.use_count() > 1) c = std::make_shared<Chunk>(*c);
+  return *c;
 }
 
 Result<PublicTree> PublicTree::from_nodes(const CipherSuite& suite, const RatchetTree& nodes) {
@@ -76,8 +116,8 @@ PublicTree PublicTree::with_creator(const CipherSuite& suite, const LeafNode& cr
 }
 
 RatchetTree PublicTree::to_nodes() const {
-  std::size_t end = nodes_.size();
-  while (end > 0 && nodes_[end - 1].empty()) --end;
+  std::uint32_t end = width_;
+  while (end > 0 && blank(NodeIndex{end - 1})) --end;
   RatchetTree out(end);
   for (std::size_t i = 0; i < end; ++i) {
     const NodeIndex x{static_cast<std::uint32_t>(i)};
@@ -92,18 +132,19 @@ RatchetTree PublicTree::to_nodes() const {
 
 Bytes PublicTree::encode() const {
   // Written straight from the stored encodings: optional<Node> = present byte, node type, body.
-  std::size_t end = nodes_.size();
-  while (end > 0 && nodes_[end - 1].empty()) --end;
+  std::uint32_t end = width_;
+  while (end > 0 && blank(NodeIndex{end - 1})) --end;
   Writer w;
   const std::size_t mark = w.begin_vector();
-  for (std::size_t i = 0; i < end; ++i) {
-    if (nodes_[i].empty()) {
+  for (std::uint32_t i = 0; i < end; ++i) {
+    const SharedBytes& n = node(NodeIndex{i});
+    if (n.empty()) {
       w.write_uint(std::uint8_t{0});
       continue;
     }
     w.write_uint(std::uint8_t{1});
     w.write_uint((i & 1) == 0 ? kLeafType : kParentType);
-    w.write_raw(nodes_[i].view());
+    w.write_raw(n.view());
   }
   w.end_vector(mark);
   return w.take();
@@ -112,20 +153,20 @@ Bytes PublicTree::encode() const {
 // --- node access ----------------------------------------------------------------------------
 
 ByteView PublicTree::encoding(NodeIndex x) const {
-  if (x.value >= nodes_.size()) return {};
-  return nodes_[x.value].view();
+  if (x.value >= width_) return {};
+  return node(x).view();
 }
 
 std::optional<LeafNode> PublicTree::leaf_node(LeafIndex l) const {
   if (blank(l)) return std::nullopt;
-  auto leaf = mls::decode<LeafNode>(nodes_[to_node(l).value].view());
+  auto leaf = mls::decode<LeafNode>(node(to_node(l)).view());
   if (!leaf) return std::nullopt;  // stored encodings always decode; kept total for safety
   return std::move(*leaf);
 }
 
 std::optional<ParentNode> PublicTree::parent_node(NodeIndex x) const {
   if (is_leaf(x) || blank(x)) return std::nullopt;
-  auto parent = mls::decode<ParentNode>(nodes_[x.value].view());
+  auto parent = mls::decode<ParentNode>(node(x).view());
   if (!parent) return std::nullopt;
   return std::move(*parent);
 }
@@ -133,14 +174,52 @@ std::optional<ParentNode> PublicTree::parent_node(NodeIndex x) const {
 ByteView PublicTree::encryption_key(NodeIndex x) const {
   if (blank(x)) return {};
   // encryption_key is the first field of both LeafNode and ParentNode.
-  Reader r(nodes_[x.value].view());
+  Reader r(node(x).view());
   return read_opaque(r);
+}
+
+ByteView PublicTree::signature_key(LeafIndex l) const {
+  if (blank(l)) return {};
+  return second_opaque(node(to_node(l)).view());
+}
+
+std::uint64_t PublicTree::key_digest(ByteView key) const {
+  // The suite's hash, so that no one can choose keys that pile up in one index shard.
+  const Bytes h = suite_->hash(key);
+  std::uint64_t d = 0;
+  std::memcpy(&d, h.data(), std::min(sizeof d, h.size()));
+  return d;
+}
+
+std::vector<NodeIndex> PublicTree::nodes_with_encryption_key(ByteView key) const {
+  std::vector<std::uint32_t> refs;
+  keys_.candidates(key_digest(key), refs);
+  std::vector<NodeIndex> out;
+  for (std::uint32_t ref : refs) {
+    if ((ref & kSignatureRef) != 0) continue;
+    if (same(encryption_key(NodeIndex{ref}), key)) out.push_back(NodeIndex{ref});
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<LeafIndex> PublicTree::leaves_with_signature_key(ByteView key) const {
+  std::vector<std::uint32_t> refs;
+  keys_.candidates(key_digest(key), refs);
+  std::vector<LeafIndex> out;
+  for (std::uint32_t ref : refs) {
+    if ((ref & kSignatureRef) == 0) continue;
+    const LeafIndex l{(ref & ~kSignatureRef) >> 1};
+    if (same(signature_key(l), key)) out.push_back(l);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 std::vector<LeafIndex> PublicTree::unmerged_leaves(NodeIndex x) const {
   std::vector<LeafIndex> out;
   if (is_leaf(x) || blank(x)) return out;
-  Reader r(nodes_[x.value].view());
+  Reader r(node(x).view());
   read_opaque(r);  // encryption_key
   read_opaque(r);  // parent_hash
   Reader body;
@@ -153,7 +232,7 @@ std::vector<LeafIndex> PublicTree::unmerged_leaves(NodeIndex x) const {
 
 std::vector<LeafIndex> PublicTree::non_blank_leaves() const {
   std::vector<LeafIndex> out;
-  out.reserve(counts_[root().value].leaves);
+  out.reserve(counts(root()).leaves);
   for (std::uint32_t i = 0; i < leaf_count_.value(); ++i) {
     if (!blank(LeafIndex{i})) out.push_back(LeafIndex{i});
   }
@@ -194,7 +273,7 @@ void PublicTree::resolution_into(NodeIndex x, std::span<const LeafIndex> exclude
 std::vector<NodeIndex> PublicTree::resolution(NodeIndex x,
                                               std::span<const LeafIndex> exclude) const {
   std::vector<NodeIndex> out;
-  if (x.value < nodes_.size()) resolution_into(x, exclude, out);
+  if (x.value < width_) resolution_into(x, exclude, out);
   return out;
 }
 
@@ -218,15 +297,15 @@ std::vector<NodeIndex> PublicTree::filtered_direct_path(LeafIndex l) const {
 
 Bytes PublicTree::leaf_hash(NodeIndex x) const {
   // struct { uint32 leaf_index; optional<LeafNode> leaf_node; } LeafNodeHashInput;
-  const ByteView node = nodes_[x.value].view();
-  Writer w(node.size() + 8);
+  const ByteView enc = node(x).view();
+  Writer w(enc.size() + 8);
   w.write_uint(kLeafType);
   w.write_uint(x.value >> 1);
-  if (node.empty()) {
+  if (enc.empty()) {
     w.write_uint(std::uint8_t{0});
   } else {
     w.write_uint(std::uint8_t{1});
-    w.write_raw(node);
+    w.write_raw(enc);
   }
   return suite_->hash(w.bytes());
 }
@@ -235,17 +314,20 @@ ByteView PublicTree::parent_hash_cached(NodeIndex x) const {
   // struct { optional<ParentNode> parent_node; opaque left_hash<V>; opaque right_hash<V>; }
   // ParentNodeHashInput; only parents are cached: a leaf hash is one hash of the stored
   // encoding, and a path update needs at most two of them.
+  // The cache of a shared chunk may be filled here: see the invariant on chunks_.
   const std::size_t nh = suite_->hash_size();
-  const std::size_t slot = std::size_t{x.value >> 1} * nh;
-  if (hash_valid_[x.value >> 1]) return ByteView(hashes_).subspan(slot, nh);
-  const ByteView node = nodes_[x.value].view();
-  Writer w(node.size() + 2 * nh + 8);
+  Chunk& chunk = *chunks_[x.value >> kChunkBits];
+  const std::uint32_t hslot = slot(x) >> 1;
+  const std::size_t at = std::size_t{hslot} * nh;
+  if (chunk.hash_valid[hslot]) return ByteView(chunk.hashes).subspan(at, nh);
+  const ByteView enc = chunk.nodes[slot(x)].view();
+  Writer w(enc.size() + 2 * nh + 8);
   w.write_uint(kParentType);
-  if (node.empty()) {
+  if (enc.empty()) {
     w.write_uint(std::uint8_t{0});
   } else {
     w.write_uint(std::uint8_t{1});
-    w.write_raw(node);
+    w.write_raw(enc);
   }
   for (NodeIndex c : {*left(x), *right(x)}) {
     w.write_varint(nh);
@@ -256,13 +338,13 @@ ByteView PublicTree::parent_hash_cached(NodeIndex x) const {
     }
   }
   const Bytes h = suite_->hash(w.bytes());
-  std::memcpy(hashes_.data() + slot, h.data(), nh);
-  hash_valid_[x.value >> 1] = 1;
-  return ByteView(hashes_).subspan(slot, nh);
+  std::memcpy(chunk.hashes.data() + at, h.data(), nh);
+  chunk.hash_valid[hslot] = 1;
+  return ByteView(chunk.hashes).subspan(at, nh);
 }
 
 Bytes PublicTree::tree_hash(NodeIndex x) const {
-  if (x.value >= nodes_.size()) return {};
+  if (x.value >= width_) return {};
   if (is_leaf(x)) return leaf_hash(x);
   return to_bytes(parent_hash_cached(x));
 }
@@ -298,7 +380,7 @@ Bytes PublicTree::parent_hash(NodeIndex p, NodeIndex s) const {
   // struct { HPKEPublicKey encryption_key; opaque parent_hash<V>;
   //          opaque original_sibling_tree_hash<V>; } ParentHashInput;   (§7.9)
   if (is_leaf(p) || blank(p)) return {};
-  Reader r(nodes_[p.value].view());
+  Reader r(node(p).view());
   const ByteView key = read_opaque(r);
   const ByteView ph = read_opaque(r);
   const Bytes sibling = original_tree_hash(s, unmerged_leaves(p));
@@ -315,67 +397,119 @@ Bytes PublicTree::parent_hash(NodeIndex p, NodeIndex s) const {
 // --- mutation -------------------------------------------------------------------------------
 
 void PublicTree::resize(LeafCount n) {
-  const std::size_t old_width = nodes_.size();
+  const std::uint32_t old_width = width_;
   const std::uint32_t width = mls::node_width(n);
-  const NodeIndex old_root = old_width == 0 ? NodeIndex{0} : mls::root(leaf_count_);
-  nodes_.resize(width);
-  nodes_.shrink_to_fit();
-  hashes_.resize(std::size_t{width / 2} * suite_->hash_size());
-  hashes_.shrink_to_fit();
-  hash_valid_.resize(width / 2, 0);
-  hash_valid_.shrink_to_fit();
-  counts_.resize(width);
-  counts_.shrink_to_fit();
-  changed_flags_.resize(width, 0);
-  changed_flags_.shrink_to_fit();
-  std::erase_if(changed_, [&](NodeIndex x) { return x.value >= width; });
+  if (width < old_width) {
+    // Truncation (§7.7) drops the old root and its right subtree. They are blank in any tree
+    // built by the protocol; whatever is not leaves the key index and is reported.
+    const NodeIndex old_root = mls::root(leaf_count_);
+    if (!blank(old_root)) blank_node(old_root);
+    blank_subtree(*right(old_root));
+  }
+  const auto n_chunks = static_cast<std::size_t>((width + kChunk - 1) >> kChunkBits);
+  if (width < old_width) {
+    chunks_.resize(n_chunks);
+    // Keep "entries at or beyond the width are blank, zero and invalid" in the last chunk.
+    if ((width & (kChunk - 1)) != 0) {
+      Chunk& last = writable(NodeIndex{width - 1});
+      for (std::uint32_t k = width & (kChunk - 1); k < kChunk; ++k) {
+        last.counts[k] = Counts{};
+        if ((k & 1) != 0) last.hash_valid[k >> 1] = 0;
+      }
+    }
+  } else {
+    while (chunks_.size() < n_chunks) chunks_.push_back(new_chunk());
+  }
+  chunks_.shrink_to_fit();
   const NodeIndex new_root = mls::root(n);
   if (width > old_width && old_width > 0) {
     // Extension (§7.7): the old tree becomes the left subtree of a new blank root; the new root
     // sits at index old_width and covers what the old root covered.
-    counts_[new_root.value] = counts_[old_root.value];
+    const Counts c = counts(mls::root(leaf_count_));
+    writable(new_root).counts[slot(new_root)] = c;
   }
+  width_ = width;
   leaf_count_ = n;
 }
 
+void PublicTree::blank_subtree(NodeIndex x) {
+  if (counts(x).nonblank == 0) return;
+  if (!blank(x)) blank_node(x);
+  if (is_leaf(x)) return;
+  blank_subtree(*left(x));
+  blank_subtree(*right(x));
+}
+
 void PublicTree::mark_changed(NodeIndex x) {
-  // One entry per node until the next take_changes(), so a tree whose changes nobody takes
-  // (a client's) holds at most one entry per node.
-  if (changed_flags_[x.value]) return;
-  changed_flags_[x.value] = 1;
-  changed_.push_back(x);
+  // Compacted whenever it doubles, so a tree whose changes nobody takes (a client's) holds at
+  // most about two entries per distinct node written since its snapshot.
+  written_.push_back(x);
+  if (written_.size() > 2 * written_compacted_ + 64) {
+    std::sort(written_.begin(), written_.end());
+    written_.erase(std::unique(written_.begin(), written_.end()), written_.end());
+    written_compacted_ = written_.size();
+  }
 }
 
 void PublicTree::invalidate(NodeIndex x) {
+  // Every ancestor, even past one already invalid: the invariant on chunks_ needs each of
+  // their chunks to be this tree's own.
   std::optional<NodeIndex> cur = is_leaf(x) ? parent(x, leaf_count_) : x;
-  while (cur && hash_valid_[cur->value >> 1]) {
-    hash_valid_[cur->value >> 1] = 0;
-    cur = parent(*cur, leaf_count_);
+  for (; cur; cur = parent(*cur, leaf_count_)) {
+    writable(*cur).hash_valid[slot(*cur) >> 1] = 0;
+  }
+}
+
+void PublicTree::index_node(NodeIndex x, ByteView encoding, bool add) {
+  if (encoding.empty()) return;
+  Reader r(encoding);
+  const ByteView enc_key = read_opaque(r);
+  const std::uint64_t d = key_digest(enc_key);
+  if (add) {
+    keys_.add(d, x.value);
+  } else {
+    keys_.remove(d, x.value);
+  }
+  if (!is_leaf(x)) return;
+  const std::uint64_t s = key_digest(read_opaque(r));
+  if (add) {
+    keys_.add(s, x.value | kSignatureRef);
+  } else {
+    keys_.remove(s, x.value | kSignatureRef);
   }
 }
 
 void PublicTree::set_node(NodeIndex x, const Bytes& encoding) {
-  const bool was_blank = nodes_[x.value].empty();
-  nodes_[x.value] = NodeBytes(encoding);
+  Chunk& c = writable(x);
+  SharedBytes& cell = c.nodes[slot(x)];
+  const bool was_blank = cell.empty();
+  index_node(x, cell.view(), false);
+  cell = SharedBytes(encoding);
+  index_node(x, cell.view(), true);
   mark_changed(x);
   invalidate(x);
   if (!was_blank) return;
   const std::uint32_t leaf = is_leaf(x) ? 1 : 0;
   for (std::optional<NodeIndex> cur = x; cur; cur = parent(*cur, leaf_count_)) {
-    counts_[cur->value].nonblank += 1;
-    counts_[cur->value].leaves += leaf;
+    Counts& k = writable(*cur).counts[slot(*cur)];
+    k.nonblank += 1;
+    k.leaves += leaf;
   }
 }
 
 void PublicTree::blank_node(NodeIndex x) {
-  if (nodes_[x.value].empty()) return;
-  nodes_[x.value] = NodeBytes();
+  if (blank(x)) return;
+  Chunk& c = writable(x);
+  SharedBytes& cell = c.nodes[slot(x)];
+  index_node(x, cell.view(), false);
+  cell = SharedBytes();
   mark_changed(x);
   invalidate(x);
   const std::uint32_t leaf = is_leaf(x) ? 1 : 0;
   for (std::optional<NodeIndex> cur = x; cur; cur = parent(*cur, leaf_count_)) {
-    counts_[cur->value].nonblank -= 1;
-    counts_[cur->value].leaves -= leaf;
+    Counts& k = writable(*cur).counts[slot(*cur)];
+    k.nonblank -= 1;
+    k.leaves -= leaf;
   }
 }
 
@@ -385,14 +519,14 @@ void PublicTree::blank_direct_path(LeafIndex l) {
 
 Result<LeafIndex> PublicTree::add(const LeafNode& leaf) {
   // RFC 9420 §12.1.1: the leftmost blank leaf, extending the tree when there is none.
-  if (counts_[root().value].leaves == leaf_count_.value()) {
+  if (counts(root()).leaves == leaf_count_.value()) {
     if (leaf_count_.value() >= kMaxLeaves) return fail(Errc::limit_exceeded);
     resize(*LeafCount::create(std::uint64_t{leaf_count_.value()} * 2));
   }
   NodeIndex x = root();
   while (!is_leaf(x)) {
     const NodeIndex l = *left(x);
-    x = counts_[l.value].leaves < leaves_under(l).count ? l : *right(x);
+    x = counts(l).leaves < leaves_under(l).count ? l : *right(x);
   }
   const LeafIndex index = *to_leaf(x);
   // Every non-blank parent above the new leaf gains it as unmerged (kept sorted, §7.1).
@@ -426,7 +560,7 @@ Status PublicTree::remove(LeafIndex l) {
 
 void PublicTree::truncate() {
   // RFC 9420 §7.7: drop the root and the right subtree while the latter holds no member.
-  while (leaf_count_.value() > 1 && counts_[right(root())->value].leaves == 0) {
+  while (leaf_count_.value() > 1 && counts(*right(root())).leaves == 0) {
     resize(*LeafCount::create(leaf_count_.value() / 2));
   }
 }
@@ -500,27 +634,40 @@ Status PublicTree::merge_update_path(LeafIndex sender, const UpdatePath& path) {
 
 std::vector<NodeIndex> PublicTree::dirty() const {
   std::vector<NodeIndex> out;
-  out.reserve(changed_.size());
-  for (NodeIndex x : changed_) {
-    if (x.value < nodes_.size()) out.push_back(x);
+  out.reserve(written_.size());
+  for (NodeIndex x : written_) {
+    if (x.value < width_) out.push_back(x);
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
+  // Keep only the nodes whose content differs from the snapshot (a node written back to its
+  // old value, or blanked while blank in the snapshot, is not a change).
+  std::erase_if(out, [&](NodeIndex x) {
+    const SharedBytes& now = node(x);
+    if (x.value >= snapshot_width_) return now.empty();
+    const SharedBytes& before = snapshot_[x.value >> kChunkBits]->nodes[slot(x)];
+    return now.same_block(before) || same(now.view(), before.view());
+  });
   return out;
 }
 
 TreeChanges PublicTree::take_changes() {
   TreeChanges out{dirty(), leaf_count_};
-  for (NodeIndex x : changed_) changed_flags_[x.value] = 0;
-  changed_.clear();
+  written_.clear();
+  written_compacted_ = 0;
+  snapshot_.assign(chunks_.begin(), chunks_.end());
+  snapshot_width_ = width_;
   return out;
 }
 
 std::size_t PublicTree::memory_bytes() const {
-  std::size_t total = nodes_.capacity() * sizeof(NodeBytes) + hashes_.capacity() +
-                      hash_valid_.capacity() + counts_.capacity() * sizeof(Counts) +
-                      changed_.capacity() * sizeof(NodeIndex) + changed_flags_.capacity();
-  for (const NodeBytes& b : nodes_) total += b.heap_bytes();
+  std::size_t total = chunks_.capacity() * sizeof(ChunkPtr) +
+                      snapshot_.capacity() * sizeof(ChunkPtr) + keys_.memory_bytes() +
+                      written_.capacity() * sizeof(NodeIndex);
+  for (const ChunkPtr& c : chunks_) {
+    total += sizeof(Chunk) + 16 + c->hashes.capacity();  // 16: make_shared's control block
+    for (const SharedBytes& b : c->nodes) total += b.heap_bytes();
+  }
   return total;
 }
 

@@ -5,18 +5,24 @@
 //
 // Built for large rooms (10,000+ leaves):
 //  - nodes are kept as their TLS encodings (LeafNode / ParentNode without the node type), one
-//    byte string per node, empty for a blank node: about 250 bytes per member instead of a fully
-//    decoded LeafNode with a dozen heap allocations. Hot fields (encryption key, unmerged
-//    leaves) are read straight from the encoding without copying.
-//  - tree hashes (§7.8) of parent nodes are cached in one flat buffer, invalidated only along the
-//    path of a changed node, so the root hash after a commit costs O(log N) hashes.
-//  - every change records the changed node indices (take_changes()) so a store can rewrite only
-//    those rows.
+//    shared immutable byte string per node, null for a blank node. Hot fields (encryption key,
+//    signature key, unmerged leaves) are read straight from the encoding without copying.
+//  - the per-node data (encodings, cached parent tree hashes, subtree occupancy counts) lives in
+//    copy-on-write chunks of kChunk consecutive nodes. Copying a tree copies the chunk table
+//    (width / kChunk pointers) and the key index's shard table, not the nodes; a change copies
+//    the chunks on the changed node's path that are still shared. Staging a commit on a copy
+//    therefore costs O(log N) chunk copies plus the proposals, and merging is a move.
+//  - tree hashes (§7.8) of parent nodes are cached per chunk, invalidated along the path of a
+//    changed node, so the root hash after a commit costs O(log N) hashes.
+//  - an incremental index of encryption keys (all nodes) and signature keys (leaves) answers
+//    the uniqueness questions of §7.3 / §12.2 in O(1) per key.
+//  - a tree reports the nodes that differ from its snapshot (taken by the last take_changes(),
+//    or by the copy it was made from), so a store can rewrite only those rows.
 //
-// Not thread-safe: tree_hash() fills a cache even on a const tree. One tree belongs to one
-// room's strand.
+// Not thread-safe: tree_hash() fills a cache even on a const tree, and copies share chunks. One
+// tree and its copies belong to one room's strand.
+#include <array>
 #include <cstdint>
-#include <cstring>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -31,12 +37,14 @@
 #include "mls/framing/parent_node.h"
 #include "mls/framing/ratchet_tree.h"
 #include "mls/tree/tree_math.h"
+#include "mls/treesync/key_index.h"
+#include "mls/treesync/shared_bytes.h"
 
 namespace conclave::mls {
 
-// TreeChanges: the nodes written since the last take_changes(). `changed` is sorted, unique and
-// holds only indices below node_width(leaf_count); rows at or beyond that width no longer exist
-// (the tree was truncated) and should be deleted by a store.
+// TreeChanges: the nodes whose content (encoding, or blank) differs from the tree's snapshot.
+// `changed` is sorted, unique and holds only indices below node_width(leaf_count); rows at or
+// beyond that width no longer exist (the tree was truncated) and should be deleted by a store.
 struct TreeChanges {
   std::vector<NodeIndex> changed;
   LeafCount leaf_count = *LeafCount::create(1);
@@ -54,18 +62,26 @@ class PublicTree {
   // with_creator returns the one-leaf tree of a new group (§11).
   static PublicTree with_creator(const CipherSuite& suite, const LeafNode& creator);
 
+  // A copy shares every chunk with `o` (copy on write) and takes `o`'s current content as its
+  // snapshot: take_changes() on the copy reports what changed since the copy was made.
+  PublicTree(const PublicTree& o);
+  PublicTree& operator=(const PublicTree& o);
+  PublicTree(PublicTree&&) noexcept = default;
+  PublicTree& operator=(PublicTree&&) noexcept = default;
+  ~PublicTree() = default;
+
   // to_nodes / encode give the ratchet_tree extension form, trailing blanks omitted.
   RatchetTree to_nodes() const;
   Bytes encode() const;
 
   const CipherSuite& suite() const { return *suite_; }
   LeafCount leaf_count() const { return leaf_count_; }
-  std::uint32_t node_width() const { return static_cast<std::uint32_t>(nodes_.size()); }
+  std::uint32_t node_width() const { return width_; }
   NodeIndex root() const { return mls::root(leaf_count_); }
 
   // --- node access -------------------------------------------------------------------------
   // blank is true for blank nodes and for indices outside the tree.
-  bool blank(NodeIndex x) const { return x.value >= nodes_.size() || nodes_[x.value].empty(); }
+  bool blank(NodeIndex x) const { return x.value >= width_ || node(x).empty(); }
   bool blank(LeafIndex l) const { return blank(to_node(l)); }
   // encoding returns the stored LeafNode / ParentNode encoding (empty when blank); valid until
   // the node changes.
@@ -76,11 +92,18 @@ class PublicTree {
   // encryption_key returns the HPKE public key of a non-blank node without copying (empty view
   // when blank); valid until the node changes.
   ByteView encryption_key(NodeIndex x) const;
+  // signature_key of an occupied leaf, read from its encoding (empty view when blank).
+  ByteView signature_key(LeafIndex l) const;
   // unmerged_leaves of a parent node (empty for leaves and blanks).
   std::vector<LeafIndex> unmerged_leaves(NodeIndex x) const;
   // non_blank_leaves lists the occupied leaves, left to right.
   std::vector<LeafIndex> non_blank_leaves() const;
-  // find_leaf returns the first occupied leaf whose LeafNode satisfies `pred`.
+  // nodes_with_encryption_key lists the non-blank nodes whose encryption_key is `key`;
+  // leaves_with_signature_key the occupied leaves whose signature_key is `key`. O(1) expected
+  // (key index), whatever the tree's size.
+  std::vector<NodeIndex> nodes_with_encryption_key(ByteView key) const;
+  std::vector<LeafIndex> leaves_with_signature_key(ByteView key) const;
+  // find_leaf returns the first occupied leaf whose LeafNode satisfies `pred` (a scan).
   std::optional<LeafIndex> find_leaf(const std::function<bool(const LeafNode&)>& pred) const;
 
   // --- paths and resolutions (§4.1) --------------------------------------------------------
@@ -135,59 +158,64 @@ class PublicTree {
   void set_leaf(LeafIndex l, const LeafNode& leaf);
 
   // --- change tracking ----------------------------------------------------------------------
-  // dirty lists the node indices written since the last take_changes(), sorted and unique.
+  // dirty lists the nodes that differ from the snapshot, sorted and unique: O(nodes written
+  // since the snapshot), not O(N).
   std::vector<NodeIndex> dirty() const;
+  // take_changes returns dirty() and makes the current content the new snapshot.
   TreeChanges take_changes();
 
-  // memory_bytes estimates the heap held by this tree (nodes, hash cache, bookkeeping).
+  // memory_bytes estimates the heap held by this tree (nodes, hash cache, key index,
+  // bookkeeping), counting shared chunks and encodings in full.
   std::size_t memory_bytes() const;
 
  private:
   explicit PublicTree(const CipherSuite& suite);
 
-  // NodeBytes: one node's encoding in a single heap block ([uint32 size][bytes]), 8 bytes per
-  // slot instead of a 24-byte vector header; null for a blank node (encodings are never empty).
-  class NodeBytes {
-   public:
-    NodeBytes() = default;
-    explicit NodeBytes(ByteView v) {
-      if (v.empty()) return;
-      data_ = std::make_unique<std::uint8_t[]>(v.size() + sizeof(std::uint32_t));
-      const auto n = static_cast<std::uint32_t>(v.size());
-      std::memcpy(data_.get(), &n, sizeof n);
-      std::memcpy(data_.get() + sizeof n, v.data(), v.size());
-    }
-    NodeBytes(const NodeBytes& o) : NodeBytes(o.view()) {}
-    NodeBytes& operator=(const NodeBytes& o) {
-      if (this != &o) *this = NodeBytes(o.view());
-      return *this;
-    }
-    NodeBytes(NodeBytes&&) noexcept = default;
-    NodeBytes& operator=(NodeBytes&&) noexcept = default;
-    ~NodeBytes() = default;
-
-    bool empty() const { return !data_; }
-    ByteView view() const {
-      if (!data_) return {};
-      std::uint32_t n = 0;
-      std::memcpy(&n, data_.get(), sizeof n);
-      return {data_.get() + sizeof n, n};
-    }
-    std::size_t heap_bytes() const { return data_ ? view().size() + sizeof(std::uint32_t) : 0; }
-
-   private:
-    std::unique_ptr<std::uint8_t[]> data_;
+  // Chunks of kChunk consecutive nodes. A subtree of kChunk / 2 leaves fills one chunk, so the
+  // lowest log2(kChunk) levels of a path share a chunk and a path touches about
+  // log2(N) - log2(kChunk) + 1 chunks.
+  static constexpr std::uint32_t kChunkBits = 8;
+  static constexpr std::uint32_t kChunk = std::uint32_t{1} << kChunkBits;
+  // Per-subtree occupancy: non-blank nodes and occupied leaves under each node (inclusive),
+  // kept up to date along the path of every change. They make "is this resolution empty?",
+  // "leftmost blank leaf" and "may the tree be truncated?" O(1) or O(log N) questions.
+  struct Counts {
+    std::uint32_t nonblank = 0;
+    std::uint32_t leaves = 0;
   };
+  struct Chunk {
+    std::array<SharedBytes, kChunk> nodes;  // null = blank; entries at or beyond width blank
+    std::array<Counts, kChunk> counts;
+    // Tree hash cache of the chunk's parent nodes: Nh bytes at slot (x % kChunk) / 2, valid
+    // when hash_valid[slot].
+    std::array<std::uint8_t, kChunk / 2> hash_valid{};
+    Bytes hashes;
+  };
+  using ChunkPtr = std::shared_ptr<Chunk>;
+
+  const SharedBytes& node(NodeIndex x) const {
+    return chunks_[x.value >> kChunkBits]->nodes[slot(x)];
+  }
+  const Counts& counts(NodeIndex x) const {
+    return chunks_[x.value >> kChunkBits]->counts[slot(x)];
+  }
+  static std::uint32_t slot(NodeIndex x) { return x.value & (kChunk - 1); }
+  // writable returns x's chunk, copied first if another tree (or the snapshot) shares it.
+  Chunk& writable(NodeIndex x);
+  ChunkPtr new_chunk() const;
 
   void set_node(NodeIndex x, const Bytes& encoding);
   void blank_node(NodeIndex x);
+  void index_node(NodeIndex x, ByteView encoding, bool add);
+  std::uint64_t key_digest(ByteView key) const;
   void blank_direct_path(LeafIndex l);
   void resize(LeafCount n);
+  void blank_subtree(NodeIndex x);
   void invalidate(NodeIndex x);
   void mark_changed(NodeIndex x);
   void resolution_into(NodeIndex x, std::span<const LeafIndex> exclude,
                        std::vector<NodeIndex>& out) const;
-  bool subtree_has_resolution(NodeIndex x) const { return counts_[x.value].nonblank != 0; }
+  bool subtree_has_resolution(NodeIndex x) const { return counts(x).nonblank != 0; }
   Result<std::vector<Bytes>> path_parent_hashes(LeafIndex sender, std::span<const NodeIndex> fdp,
                                                 std::span<const Bytes> keys) const;
   void apply_path(LeafIndex sender, std::span<const NodeIndex> fdp, std::span<const Bytes> keys,
@@ -197,22 +225,21 @@ class PublicTree {
 
   const CipherSuite* suite_;
   LeafCount leaf_count_;
-  std::vector<NodeBytes> nodes_;  // node_width(leaf_count_) entries; empty = blank
-  // Tree hash cache for parent nodes only: Nh bytes per parent at slot x >> 1, valid when
-  // hash_valid_[x >> 1]. Invariant: an invalid node has only invalid ancestors, so
-  // invalidation stops at the first invalid ancestor.
-  mutable Bytes hashes_;
-  mutable std::vector<std::uint8_t> hash_valid_;
-  // Per-subtree occupancy: non-blank nodes and occupied leaves under each node (inclusive),
-  // kept up to date along the path of every change. They make "is this resolution empty?",
-  // "leftmost blank leaf" and "may the tree be truncated?" O(1) or O(log N) questions.
-  struct Counts {
-    std::uint32_t nonblank = 0;
-    std::uint32_t leaves = 0;
-  };
-  std::vector<Counts> counts_;
-  std::vector<NodeIndex> changed_;  // unsorted, each node once (changed_flags_)
-  std::vector<std::uint8_t> changed_flags_;
+  std::uint32_t width_ = 0;  // node_width(leaf_count_)
+  // Invariant (what makes filling the hash cache of a shared chunk from a const tree safe):
+  // every change invalidates the cached hashes of ALL ancestors of the changed node, copying
+  // their chunks if shared. So two trees share a chunk only while no node under any of its
+  // nodes changed in either since they split, and then the subtrees, hence the hashes, agree.
+  std::vector<ChunkPtr> chunks_;
+  // encryption keys of all non-blank nodes (ref = node index) and signature keys of occupied
+  // leaves (ref = node index | kSignatureRef)
+  KeyIndex keys_;
+  // The snapshot changes are reported against, and the nodes written since it was taken
+  // (unsorted, may repeat; compacted when it doubles).
+  std::vector<std::shared_ptr<const Chunk>> snapshot_;
+  std::uint32_t snapshot_width_ = 0;
+  std::vector<NodeIndex> written_;
+  std::size_t written_compacted_ = 0;
 };
 
 }  // namespace conclave::mls
