@@ -1,0 +1,318 @@
+// The client's MLS session logic, several clients against the in-memory FakeServer.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "client/client.h"
+#include "client/script.h"
+#include "tests/client/fake_server.h"
+#include "tests/client/temp_dir.h"
+
+namespace conclave::client {
+namespace {
+
+using testing::FakeServer;
+using testing::FakeTransport;
+using testing::TempDir;
+
+constexpr std::string_view kRoom = "room1@mls.localhost";
+const std::string room(kRoom);
+
+struct Account {
+  Account(FakeServer& server, std::string jid_in) : server_(server), jid(std::move(jid_in)) {
+    connect();
+  }
+  void connect() {
+    client.reset();
+    transport = server_.connect(jid + "/res");
+    auto store = AccountStore::open(dir.path());
+    EXPECT_TRUE(store);
+    auto c = Client::open(*transport, std::move(*store));
+    EXPECT_TRUE(c) << c.error().message();
+    client = std::move(*c);
+    auto s = client->start();
+    EXPECT_TRUE(s) << s.error().message();
+  }
+  void go_offline() {
+    client.reset();
+    transport.reset();
+  }
+  // pump handles everything queued and returns the events.
+  std::vector<Event> pump() {
+    auto n = client->pump(std::chrono::milliseconds(0));
+    EXPECT_TRUE(n);
+    return client->take_events();
+  }
+  Client* operator->() { return client.get(); }
+
+  FakeServer& server_;
+  std::string jid;
+  TempDir dir;
+  std::unique_ptr<FakeTransport> transport;
+  std::unique_ptr<Client> client;
+};
+
+std::vector<Event> of_type(const std::vector<Event>& events, std::string_view type) {
+  std::vector<Event> out;
+  for (const Event& e : events) {
+    if (e.type == type) out.push_back(e);
+  }
+  return out;
+}
+
+// A room with alice (creator) and bob (invited), both at the same epoch.
+class SessionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(alice->create(room), 0u);
+    auto e = alice->invite(room, "bob@localhost");
+    ASSERT_TRUE(e) << e.error().message();
+    ASSERT_EQ(*e, 1u);
+    auto events = bob.pump();
+    ASSERT_EQ(of_type(events, "joined").size(), 1u);
+    ASSERT_EQ(bob->epoch(room), 1u);
+    alice.pump();
+  }
+
+  void expect_delivery(Account& from, Account& to, const std::string& text) {
+    auto used = from->send(room, text);
+    ASSERT_TRUE(used) << used.error().message();
+    auto msgs = of_type(to.pump(), "message");
+    ASSERT_EQ(msgs.size(), 1u);
+    EXPECT_EQ(msgs[0].text, text);
+    EXPECT_EQ(msgs[0].from, from.jid);
+    EXPECT_EQ(msgs[0].room, room);
+    EXPECT_EQ(msgs[0].epoch, *used);
+  }
+
+  FakeServer server;
+  Account alice{server, "alice@localhost"};
+  Account bob{server, "bob@localhost"};
+};
+
+TEST_F(SessionTest, InviteWelcomeAndMessagesBothWays) {
+  expect_delivery(alice, bob, "hello bob");
+  expect_delivery(bob, alice, "hello alice");
+  // The sender does not get its own message back as an event.
+  EXPECT_TRUE(of_type(alice.pump(), "message").empty());
+}
+
+TEST_F(SessionTest, KeyPackagesArePublishedSpentAndReplenished) {
+  // start() published the target; claiming one for the invite spent it, the Welcome handler
+  // replenished only when below the low-water mark.
+  EXPECT_GE(server.one_time_count("bob@localhost"), ClientOptions{}.key_package_low);
+  std::size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(bob.dir.path() / "key-packages")) {
+    files += e.path().extension() == ".kp" ? 1 : 0;
+  }
+  // Every one-time package the service holds has its secrets on disk; the spent one is gone.
+  EXPECT_EQ(files, server.one_time_count("bob@localhost"));
+}
+
+TEST_F(SessionTest, StateSurvivesRestart) {
+  expect_delivery(alice, bob, "before");
+  bob.go_offline();
+  bob.connect();
+  EXPECT_EQ(bob->epoch(room), 1u);
+  ASSERT_TRUE(bob->enter(room));
+  expect_delivery(alice, bob, "after restart");
+  expect_delivery(bob, alice, "reply after restart");
+}
+
+TEST_F(SessionTest, CatchUpFromArchiveAfterBeingOffline) {
+  bob.go_offline();
+  Account carol(server, "carol@localhost");
+  ASSERT_EQ(alice->invite(room, "carol@localhost"), 2u);
+  carol.pump();
+  ASSERT_TRUE(alice->send(room, "while you were away"));
+  ASSERT_EQ(alice->update(room), 3u);
+  ASSERT_TRUE(alice->send(room, "in epoch 3"));
+  bob.connect();
+  auto n = bob->catch_up(room);
+  ASSERT_TRUE(n) << n.error().message();
+  EXPECT_GE(*n, 4u);
+  auto events = bob->take_events();
+  auto msgs = of_type(events, "message");
+  ASSERT_EQ(msgs.size(), 2u);
+  EXPECT_EQ(msgs[0].text, "while you were away");
+  EXPECT_EQ(msgs[0].epoch, 2u);
+  EXPECT_EQ(msgs[1].text, "in epoch 3");
+  EXPECT_EQ(msgs[1].epoch, 3u);
+  EXPECT_EQ(of_type(events, "commit").size(), 2u);
+  EXPECT_EQ(bob->epoch(room), 3u);
+  // A second catch-up starts after the last archived message: nothing is processed twice.
+  auto again = bob->catch_up(room);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, 0u);
+  EXPECT_TRUE(of_type(bob->take_events(), "message").empty());
+}
+
+TEST_F(SessionTest, CommitRaceIsRetriedOnTopOfTheWinner) {
+  ASSERT_EQ(bob->update(room), 2u);
+  // Alice has not seen bob's commit: hers is made in epoch 1 and refused with <wrong-epoch/>.
+  auto e = alice->update(room);
+  ASSERT_TRUE(e) << e.error().message();
+  EXPECT_EQ(*e, 3u);
+  auto events = alice->take_events();
+  ASSERT_EQ(of_type(events, "commit").size(), 2u);  // bob's applied, then ours accepted
+  bob.pump();
+  EXPECT_EQ(bob->epoch(room), 3u);
+  expect_delivery(alice, bob, "after the race");
+}
+
+TEST_F(SessionTest, MessageInNewerEpochTriggersCommitFetch) {
+  ASSERT_EQ(alice->update(room), 2u);
+  // Bob's queue holds the commit and then the message; drop the commit to make a gap.
+  bob.go_offline();
+  bob.connect();
+  ASSERT_TRUE(bob->enter(room));
+  bob.pump();
+  EXPECT_EQ(bob->epoch(room), 1u);
+  expect_delivery(alice, bob, "needs epoch 2");
+  EXPECT_EQ(bob->epoch(room), 2u);
+}
+
+TEST_F(SessionTest, RemovedMemberLosesTheGroup) {
+  ASSERT_EQ(alice->remove(room, "bob@localhost"), 2u);
+  auto events = bob.pump();
+  ASSERT_EQ(of_type(events, "removed").size(), 1u);
+  EXPECT_FALSE(bob->has_group(room));
+  EXPECT_EQ(bob->send(room, "x").error(), make_error_code(Errc::no_group));
+  auto f = alice->fingerprints(room);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->members.size(), 1u);
+  EXPECT_EQ(alice->remove(room, "bob@localhost").error(), make_error_code(Errc::unknown_member));
+}
+
+TEST_F(SessionTest, ExternalJoin) {
+  Account carol(server, "carol@localhost");
+  auto e = carol->join_external(room);
+  ASSERT_TRUE(e) << e.error().message();
+  EXPECT_EQ(*e, 2u);
+  alice.pump();
+  bob.pump();
+  EXPECT_EQ(alice->epoch(room), 2u);
+  EXPECT_EQ(bob->epoch(room), 2u);
+  expect_delivery(carol, alice, "joined from outside");
+  EXPECT_EQ(carol->join_external(room).error(), make_error_code(Errc::group_exists));
+}
+
+TEST_F(SessionTest, ResyncAfterLosingState) {
+  bob.go_offline();
+  std::filesystem::remove_all(bob.dir.path());  // lost device state: new signature key too
+  bob.connect();
+  EXPECT_FALSE(bob->has_group(room));
+  auto e = bob->resync(room);
+  ASSERT_TRUE(e) << e.error().message();
+  EXPECT_EQ(*e, 2u);
+  alice.pump();
+  auto f = alice->fingerprints(room);
+  ASSERT_TRUE(f);
+  ASSERT_EQ(f->members.size(), 2u);  // the old leaf was removed, not kept beside the new one
+  for (const MemberFingerprint& m : f->members) {
+    if (!m.self) {
+      EXPECT_EQ(m.fingerprint, bob->own_fingerprint());
+    }
+  }
+  expect_delivery(alice, bob, "welcome back");
+}
+
+TEST_F(SessionTest, SenderLeafMustMatchOccupant) {
+  Account carol(server, "carol@localhost");
+  ASSERT_EQ(alice->invite(room, "carol@localhost"), 2u);
+  carol.pump();
+  bob.pump();
+  // The room (or someone in the path) presents bob's ciphertext as alice's.
+  server.spoof_nick = "alice";
+  ASSERT_TRUE(bob->send(room, "I am alice"));
+  auto events = carol.pump();
+  EXPECT_TRUE(of_type(events, "message").empty());
+  auto errors = of_type(events, "error");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].detail.find("sender mismatch"), std::string::npos);
+}
+
+TEST_F(SessionTest, FingerprintsAgree) {
+  auto fa = alice->fingerprints(room);
+  auto fb = bob->fingerprints(room);
+  ASSERT_TRUE(fa && fb);
+  EXPECT_EQ(fa->epoch, 1u);
+  EXPECT_EQ(fa->epoch_authenticator, fb->epoch_authenticator);
+  EXPECT_EQ(fa->own, alice->own_fingerprint());
+  EXPECT_EQ(fa->own.size(), 16u * 4 + 15);  // 32 bytes as 16 groups of 4 hex digits
+  ASSERT_EQ(fa->members.size(), 2u);
+  for (const MemberFingerprint& m : fa->members) {
+    EXPECT_EQ(m.fingerprint,
+              m.identity == "alice@localhost" ? alice->own_fingerprint() : bob->own_fingerprint());
+    EXPECT_EQ(m.self, m.identity == "alice@localhost");
+  }
+  ASSERT_TRUE(alice->update(room));
+  bob.pump();
+  auto fa2 = alice->fingerprints(room);
+  auto fb2 = bob->fingerprints(room);
+  EXPECT_EQ(fa2->epoch_authenticator, fb2->epoch_authenticator);
+  EXPECT_NE(fa2->epoch_authenticator, fa->epoch_authenticator);
+}
+
+TEST_F(SessionTest, ServiceRefusalCarriesCondition) {
+  // The group exists on the service but not locally for carol: <conflict/>.
+  Account carol(server, "carol@localhost");
+  auto e = carol->create(room);
+  ASSERT_FALSE(e);
+  EXPECT_EQ(e.error(), make_error_code(Errc::stanza_error));
+  ASSERT_TRUE(carol->last_error());
+  EXPECT_EQ(carol->last_error()->condition, "conflict");
+  // Claiming for someone without key packages: <item-not-found/>.
+  auto i = alice->invite(room, "nobody@localhost");
+  ASSERT_FALSE(i);
+  EXPECT_EQ(alice->last_error()->condition, "item-not-found");
+  EXPECT_EQ(alice->epoch(room), 1u);  // nothing changed
+}
+
+TEST_F(SessionTest, ScriptRequestsDriveTheClient) {
+  auto send =
+      parse_request(R"({"op":"send","room":"room1@mls.localhost","text":"via json","id":1})");
+  ASSERT_TRUE(send);
+  auto a = run_request(*alice.client, *send);
+  EXPECT_EQ(a["ok"], true);
+  EXPECT_EQ(a["epoch"], 1);
+  EXPECT_EQ(a["id"], 1);
+  auto msgs = of_type(bob.pump(), "message");
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(event_json(msgs[0])["text"], "via json");
+  auto bad = run_request(*alice.client,
+                         *parse_request(R"({"op":"send","room":"no@mls.localhost","text":"x"})"));
+  EXPECT_EQ(bad["ok"], false);
+  EXPECT_EQ(bad["error"], "no_group");
+  auto fp = run_request(*bob.client,
+                        *parse_request(R"({"op":"fingerprints","room":"room1@mls.localhost"})"));
+  EXPECT_EQ(fp["members"].size(), 2u);
+  EXPECT_EQ(fp["own"], bob->own_fingerprint());
+}
+
+TEST(Session, WelcomeWaitsInOfflineStorage) {
+  FakeServer server;
+  Account alice(server, "alice@localhost");
+  Account bob(server, "bob@localhost");
+  bob.go_offline();
+  ASSERT_EQ(alice->create(room), 0u);
+  ASSERT_EQ(alice->invite(room, "bob@localhost"), 1u);
+  bob.connect();  // start() sends presence: the stored Welcome arrives
+  auto joined = of_type(bob.pump(), "joined");
+  ASSERT_EQ(joined.size(), 1u);
+  EXPECT_EQ(joined[0].epoch, 1u);
+}
+
+TEST(Session, LeaveForgetsTheRoom) {
+  FakeServer server;
+  Account alice(server, "alice@localhost");
+  ASSERT_EQ(alice->create(room), 0u);
+  ASSERT_TRUE(alice->leave(room));
+  EXPECT_FALSE(alice->has_group(room));
+  alice.go_offline();
+  alice.connect();
+  EXPECT_TRUE(alice->rooms().empty());  // and on disk
+}
+
+}  // namespace
+}  // namespace conclave::client
