@@ -2,6 +2,7 @@
 
 #include <exception>
 
+#include "component/ds/delivery_service.h"
 #include "component/muc_ns.h"
 #include "xmpp/disco.h"
 #include "xmpp/namespaces.h"
@@ -118,6 +119,7 @@ void MucService::on_service_stanza(const Element& stanza) {
     }
     return;
   }
+  if (env_.mls != nullptr && env_.mls->on_service_iq(stanza)) return;  // urn:xmpp:mls:0
   const Element& q = *xmpp::iq_payload(stanza);
   const std::string_view type = xmpp::type_of(stanza);
   if (type == "get" && q.is("query", xmpp::ns::kDiscoInfo) && q.attr_or("node").empty()) {
@@ -127,6 +129,7 @@ void MucService::on_service_stanza(const Element& stanza) {
                                ns::kStableId, ns::kSelfPingOpt, ns::kOccupantId}) {
       info.add_feature(f);
     }
+    if (env_.mls != nullptr) env_.mls->describe_service(info);
     env_.out->send(xmpp::iq_result(stanza, info.to_query()));
     return;
   }

@@ -32,12 +32,18 @@
 
 namespace conclave::component {
 
+namespace ds {
+class DeliveryService;
+class RoomLink;
+}  // namespace ds
+
 // What a room needs from the service around it. Outlives every room.
 struct RoomEnv {
   StanzaSender* out = nullptr;
   BlockingRunner* runner = nullptr;
   RoomStore* rooms = nullptr;
   ArchiveStore* archive = nullptr;
+  ds::DeliveryService* mls = nullptr;  // the MLS delivery service (component/ds/), if enabled
   std::function<TimePoint()> now;         // injectable clock
   std::function<std::string()> new_id;    // XEP-0359 stanza ids and iq ids; unique
   std::function<std::string()> new_salt;  // occupant-id salt of a new room
@@ -87,6 +93,7 @@ class Room : public std::enable_shared_from_this<Room> {
   std::size_t history_size() const { return history_.size(); }
 
  private:
+  friend class ds::RoomLink;  // the delivery service's hooks (component/ds/room_link.h)
   struct Pending {
     xmpp::Element stanza;
     xmpp::Jid from;

@@ -1,5 +1,6 @@
 // Room administration through muc#admin (XEP-0045 §8-§9): affiliation lists, kick (role none),
 // voice and moderator grants, ban (outcast), membership.
+#include "component/ds/delivery_service.h"
 #include "component/muc_ns.h"
 #include "component/room.h"
 
@@ -215,6 +216,7 @@ void Room::apply_affiliation(const AffChange& c, const std::string&) {
       broadcast_presence(*o, {}, false, {110});
     }
   }
+  if (env_.mls != nullptr) env_.mls->membership_changed(*this);  // bans leave the MLS group
 }
 
 }  // namespace conclave::component

@@ -1,5 +1,6 @@
 // Room IQs: dispatch, disco#info (XEP-0045 §6.4), self-ping and IQs between occupants
 // (XEP-0410, §7.5), owner configuration (§10.1-§10.2) and destruction (§10.9).
+#include "component/ds/delivery_service.h"
 #include "component/muc_ns.h"
 #include "component/room.h"
 #include "xmpp/disco.h"
@@ -28,6 +29,7 @@ void Room::on_iq(const Pending& p) {
     send_error(p.stanza, StanzaCondition::item_not_found);  // a locked room does not exist yet
     return;
   }
+  if (env_.mls != nullptr && env_.mls->intercept_iq(*this, p.stanza, p.from, p.to)) return;
   if (type == "get" && q.is("query", xmpp::ns::kDiscoInfo)) {
     on_disco_info(p);
   } else if (type == "get" && q.is("query", xmpp::ns::kDiscoItems)) {
@@ -138,6 +140,7 @@ void Room::on_disco_info(const Pending& p) {
              return "anyone";
            }()});
   add("muc#maxhistoryfetch", "Messages replayed on join", std::to_string(config_.max_history));
+  if (env_.mls != nullptr) env_.mls->describe_room(*this, info, form);
   info.extensions.push_back(std::move(form));
   send(xmpp::iq_result(p.stanza, info.to_query(p.stanza.first_child()->attr_or("node"))));
 }
@@ -203,6 +206,9 @@ void Room::on_config_submit(const Pending& p, const xmpp::DataForm& form) {
                 locked_ = false;  // §10.1.2/§10.1.3: instant or reserved, now open
                 while (history_.size() > config_.max_history) history_.pop_front();
                 send(xmpp::iq_result(p.stanza));
+                if (env_.mls != nullptr && config_.members_only && !old.members_only) {
+                  env_.mls->membership_changed(*this);  // non-members leave the MLS group
+                }
                 if (was_locked) return;
                 // §10.2.1: tell the occupants what changed.
                 std::vector<int> codes{104};

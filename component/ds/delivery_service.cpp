@@ -1,0 +1,637 @@
+#include "component/ds/delivery_service.h"
+
+#include <algorithm>
+
+#include "component/ds/application_check.h"
+#include "component/ds/base64.h"
+#include "component/ds/commit_check.h"
+#include "component/ds/create_check.h"
+#include "component/ds/identity.h"
+#include "component/ds/mls_ns.h"
+#include "component/ds/room_link.h"
+#include "component/muc_ns.h"
+#include "xmpp/namespaces.h"
+#include "xmpp/serializer.h"
+
+namespace conclave::component::ds {
+
+using xmpp::Element;
+using xmpp::Jid;
+using xmpp::StanzaCondition;
+using xmpp::StanzaError;
+
+namespace {
+
+constexpr std::string_view kHintsNs = "urn:xmpp:hints";  // XEP-0334
+constexpr std::size_t kWelcomeBatch = 100;
+
+std::string hex16(const mls::Bytes& b) {
+  constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < b.size() && i < 16; ++i) {
+    out.push_back(kHex[b[i] >> 4]);
+    out.push_back(kHex[b[i] & 0x0f]);
+  }
+  return out;
+}
+
+std::optional<std::string_view> child_text_view(const Element& q, std::string_view name,
+                                                std::string& holder) {
+  const Element* c = q.child(name, kMlsNs);
+  if (c == nullptr) return std::nullopt;
+  holder = c->text_content();
+  return std::string_view(holder);
+}
+
+std::optional<std::uint64_t> parse_u64(std::string_view s) {
+  if (s.empty() || s.size() > 19) return std::nullopt;
+  std::uint64_t n = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return n;
+}
+
+std::uint64_t seconds_of(TimePoint t) {
+  const auto s = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+  return s < 0 ? 0 : static_cast<std::uint64_t>(s);
+}
+
+}  // namespace
+
+DeliveryService::DeliveryService(DsConfig config, DsEnv env, ServiceIdentity identity)
+    : config_(config),
+      env_(std::move(env)),
+      identity_(std::move(identity)),
+      directory_(config_, env_, identity_) {}
+
+// ---------------------------------------------------------------------------------------------
+// Hooks.
+
+bool DeliveryService::on_service_iq(const Element& stanza) {
+  if (xmpp::kind_of(stanza) != xmpp::StanzaKind::iq || !xmpp::is_iq_request(stanza)) return false;
+  const Element* q = xmpp::iq_payload(stanza);
+  if (q == nullptr || q->ns() != kMlsNs) return false;
+  auto from = xmpp::from_jid(stanza);
+  if (!from) return false;
+  directory_.handle(stanza, *from);
+  return true;
+}
+
+void DeliveryService::describe_service(xmpp::DiscoInfo& info) const { info.add_feature(kMlsNs); }
+
+void DeliveryService::describe_room(const Room& room, xmpp::DiscoInfo& info,
+                                    xmpp::DataForm& form) const {
+  info.add_feature(kMlsNs);
+  auto it = rooms_.find(room.jid().bare_string());
+  if (it == rooms_.end() || !it->second.group) return;
+  form.add("{urn:xmpp:mls:0}epoch", xmpp::FieldType::text_single, "MLS epoch",
+           {std::to_string(it->second.group->epoch())});
+}
+
+bool DeliveryService::intercept_iq(Room& room, const Element& stanza, const Jid& from,
+                                   const Jid& to) {
+  if (!xmpp::is_iq_request(stanza)) return false;
+  const Element& q = *xmpp::iq_payload(stanza);
+  const bool ours = q.ns() == kMlsNs;
+  const bool disco = q.is("query", xmpp::ns::kDiscoInfo);
+  if (!ours && !disco) return false;
+  if (!ensure_loaded(room, &stanza,
+                     [&room, stanza, from, to] { RoomLink::reprocess(room, stanza, from, to); })) {
+    return true;
+  }
+  if (!ours) return false;  // disco#info: the room answers, describe_room adds the epoch
+  const std::string sender = from.bare_string();
+  if (!RoomLink::policy(room).may_be_in_group(sender)) {
+    reply_error(stanza, StanzaError::of(StanzaCondition::forbidden, "The room does not allow you"));
+    return true;
+  }
+  const std::string_view type = xmpp::type_of(stanza);
+  if (type == "set" && q.name() == "create") {
+    on_create(room, stanza, q, sender);
+  } else if (type == "get" && q.name() == "group-info") {
+    on_group_info(room, stanza, sender);
+  } else if (type == "set" && q.name() == "commit") {
+    on_commit(room, stanza, q, sender);
+  } else if (type == "get" && q.name() == "commits") {
+    on_commits(room, stanza, q, sender);
+  } else {
+    reply_error(stanza, StanzaError::of(StanzaCondition::service_unavailable));
+  }
+  return true;
+}
+
+bool DeliveryService::admit_groupchat(Room& room, const Element& stanza, const Jid& from,
+                                      const Jid& to) {
+  if (!ensure_loaded(room, &stanza,
+                     [&room, stanza, from, to] { RoomLink::reprocess(room, stanza, from, to); })) {
+    return false;
+  }
+  const Entry* e = find(room.jid().bare_string());
+  const RoomGroup* group = e != nullptr && e->group ? &*e->group : nullptr;
+  auto ok = check_groupchat(group, stanza, from.bare_string(), config_.epoch_window);
+  if (!ok) {
+    reply_error(stanza, ok.error());
+    return false;
+  }
+  return true;
+}
+
+void DeliveryService::membership_changed(Room& room) { reconcile(room); }
+
+void DeliveryService::forget(const std::string& room) {
+  auto it = rooms_.find(room);
+  if (it == rooms_.end()) return;
+  lru_.erase(it->second.lru);
+  rooms_.erase(it);
+}
+
+std::optional<std::uint64_t> DeliveryService::epoch_of(const std::string& room) const {
+  auto it = rooms_.find(room);
+  if (it == rooms_.end() || !it->second.group) return std::nullopt;
+  return it->second.group->epoch();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cache.
+
+DeliveryService::Entry* DeliveryService::find(const std::string& room) {
+  auto it = rooms_.find(room);
+  if (it == rooms_.end()) return nullptr;
+  lru_.splice(lru_.begin(), lru_, it->second.lru);
+  return &it->second;
+}
+
+void DeliveryService::install(const std::string& room, std::optional<RoomGroup> group) {
+  forget(room);
+  while (!lru_.empty() && rooms_.size() >= std::max<std::size_t>(1, config_.group_cache)) {
+    rooms_.erase(lru_.back());  // the store holds it; the next stanza reloads it
+    lru_.pop_back();
+  }
+  lru_.push_front(room);
+  rooms_.emplace(room, Entry{std::move(group), lru_.begin()});
+}
+
+bool DeliveryService::ensure_loaded(Room& room, const Element* stanza, std::function<void()> then,
+                                    std::function<void()> on_fail) {
+  const std::string bare = room.jid().bare_string();
+  if (find(bare) != nullptr) return true;
+  auto slot = std::make_shared<std::optional<RoomGroup>>();
+  MlsStore* store = env_.store;
+  std::optional<Element> request;
+  if (stanza != nullptr) request = *stanza;
+  RoomLink::await(
+      room,
+      [store, bare, slot]() -> Status {
+        auto rec = store->load_group(bare);
+        if (!rec) return fail(rec.error());
+        if (!*rec) return {};
+        auto pending = store->pending_proposals(bare);
+        if (!pending) return fail(pending.error());
+        auto g = group_from_record(**rec, *pending);  // decoding off the I/O thread
+        if (!g) return fail(g.error());
+        slot->emplace(std::move(*g));
+        return {};
+      },
+      [this, bare, slot, request, then = std::move(then), on_fail = std::move(on_fail)](Status s) {
+        if (!s) {
+          log("error", "loading the MLS group of " + bare + " failed: " + s.error().message());
+          if (request) {
+            reply_error(*request,
+                        StanzaError{StanzaCondition::internal_server_error, xmpp::ErrorType::wait,
+                                    "The group state is unavailable", std::nullopt});
+          }
+          if (on_fail) on_fail();
+          return;
+        }
+        install(bare, std::move(*slot));
+        then();
+      });
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Room IQs.
+
+void DeliveryService::on_create(Room& room, const Element& iq, const Element& q,
+                                const std::string& sender) {
+  const RoomPolicy policy = RoomLink::policy(room);
+  if (policy.affiliation(sender) < Affiliation::admin) {
+    reply_error(iq, StanzaError::of(StanzaCondition::forbidden,
+                                    "Only the room's owners and admins create its group"));
+    return;
+  }
+  const std::string bare = room.jid().bare_string();
+  if (find(bare)->group) {
+    reply_error(iq, StanzaError::of(StanzaCondition::conflict, "The room has a group"));
+    return;
+  }
+  std::string gi_text, tree_holder;
+  const Element* gi = q.child("group-info", kMlsNs);
+  if (gi == nullptr) {
+    reply_error(iq, invalid_commit("no <group-info/>"));
+    return;
+  }
+  gi_text = gi->text_content();
+  auto tree = child_text_view(q, "ratchet-tree", tree_holder);
+  auto checked = check_create(bare, gi_text, tree, sender, identity_, seconds_of(env_.now()));
+  if (!checked) {
+    reply_error(iq, checked.error());
+    return;
+  }
+  auto made = std::make_shared<CheckedCreate>(std::move(*checked));
+  MlsStore* store = env_.store;
+  RoomLink::await(
+      room, [store, made] { return store->create_group(made->record); },
+      [this, iq, bare, made](Status s) {
+        if (!s) {
+          if (s.error() == make_error_code(StoreErrc::conflict)) {
+            reply_error(iq, StanzaError::of(StanzaCondition::conflict,
+                                            "The room or the group id has a group already"));
+            forget(bare);  // another instance may have created it: reload
+            return;
+          }
+          store_error(iq, "creating the MLS group of " + bare, s.error());
+          return;
+        }
+        install(bare, std::move(made->group));
+        Element answer("accepted", std::string(kMlsNs));
+        answer.set_attr("epoch", "0");
+        env_.out->send(xmpp::iq_result(iq, std::move(answer)));
+        log("info", "MLS group created in " + bare);
+      });
+}
+
+void DeliveryService::on_group_info(Room& room, const Element& iq, const std::string&) {
+  const Entry* e = find(room.jid().bare_string());
+  if (!e->group) {
+    reply_error(iq, StanzaError::of(StanzaCondition::item_not_found, "The room has no group"));
+    return;
+  }
+  Element answer("group-info", std::string(kMlsNs));
+  answer.set_attr("epoch", std::to_string(e->group->epoch()));
+  answer.add_child("group-info", std::string(kMlsNs)).set_text(base64_encode(e->group->group_info));
+  answer.add_child("ratchet-tree", std::string(kMlsNs))
+      .set_text(base64_encode(e->group->group.tree().encode()));
+  env_.out->send(xmpp::iq_result(iq, std::move(answer)));
+}
+
+void DeliveryService::on_commits(Room& room, const Element& iq, const Element& q,
+                                 const std::string&) {
+  const std::string bare = room.jid().bare_string();
+  if (!find(bare)->group) {
+    reply_error(iq, StanzaError::of(StanzaCondition::item_not_found, "The room has no group"));
+    return;
+  }
+  auto since = parse_u64(q.attr_or("since", "0"));
+  if (!since) {
+    reply_error(iq, StanzaError::of(StanzaCondition::bad_request, "since: an epoch number"));
+    return;
+  }
+  auto page = std::make_shared<MlsCommitPage>();
+  MlsStore* store = env_.store;
+  RoomLink::await(
+      room,
+      [store, bare, since = *since, page]() -> Status {
+        auto r = store->commits_since(bare, since, kMaxCommitsPerPage);
+        if (!r) return fail(r.error());
+        *page = std::move(*r);
+        return {};
+      },
+      [this, iq, bare, page](Status s) {
+        if (!s) {
+          store_error(iq, "reading the commits of " + bare, s.error());
+          return;
+        }
+        Element answer("commits", std::string(kMlsNs));
+        if (page->more) answer.set_attr("more", "true");
+        for (const MlsCommitEntry& c : page->commits) {
+          answer.add_child("commit", std::string(kMlsNs))
+              .set_attr("epoch", std::to_string(c.epoch))
+              .set_text(base64_encode(c.mls_message));
+        }
+        env_.out->send(xmpp::iq_result(iq, std::move(answer)));
+      });
+}
+
+void DeliveryService::on_commit(Room& room, const Element& iq, const Element& q,
+                                const std::string& sender) {
+  const std::string bare = room.jid().bare_string();
+  Entry* e = find(bare);
+  if (!e->group) {
+    reply_error(iq, StanzaError::of(StanzaCondition::item_not_found, "The room has no group"));
+    return;
+  }
+  const Element* m = q.child("message", kMlsNs);
+  if (m == nullptr) {
+    reply_error(iq, invalid_commit("no <message/>"));
+    return;
+  }
+  auto decoded = decode_commit(m->text_content());
+  if (!decoded) {
+    reply_error(iq, decoded.error());
+    return;
+  }
+  const std::uint64_t current = e->group->epoch();
+  if (decoded->epoch != current) {
+    if (decoded->epoch < current) {
+      answer_stale(room, iq, decoded->epoch, decoded->hash, current);
+    } else {
+      reply_error(iq, commit_wrong_epoch(current));
+    }
+    return;
+  }
+  std::string welcome_holder, gi_holder;
+  CommitInput input{sender, child_text_view(q, "welcome", welcome_holder),
+                    child_text_view(q, "group-info", gi_holder)};
+  auto checked = check_commit(*e->group, *decoded, input, RoomLink::policy(room), identity_);
+  if (!checked) {
+    reply_error(iq, checked.error());
+    return;
+  }
+  auto c = std::make_shared<CheckedCommit>(std::move(*checked));
+
+  // The fan-out stanza, archived in the same step as the commit is stored.
+  const std::string sid = env_.new_id();
+  Element fanout =
+      xmpp::make_stanza("message", "groupchat", bare, "", "mls-commit-" + hex16(decoded->hash));
+  fanout.add_child("commit", std::string(kMlsNs))
+      .set_attr("epoch", std::to_string(decoded->epoch))
+      .set_text(base64_encode(decoded->wire));
+  fanout.add_child("stanza-id", std::string(ns::kStanzaId))
+      .set_attr("id", sid)
+      .set_attr("by", bare);
+  ArchivedMessage archived;
+  archived.room = bare;
+  archived.stanza_id = sid;
+  archived.ts = env_.now();
+  archived.from_jid = sender;
+  archived.stanza = xmpp::to_string(with_namespace(fanout, xmpp::ns::kComponent, ns::kClient));
+
+  struct Outcome {
+    Result<CommitResult> result = fail(StoreErrc::not_found);
+    Status archived;
+  };
+  auto out = std::make_shared<Outcome>();
+  MlsStore* store = env_.store;
+  ArchiveStore* archive = RoomLink::env(room).archive;
+  const std::uint64_t epoch = decoded->epoch;
+  RoomLink::await(
+      room,
+      [store, archive, bare, epoch, c, out, archived]() -> Status {
+        out->result = store->accept_commit(bare, epoch, c->record, c->nodes, c->leaf_count);
+        if (out->result && out->result->outcome == CommitOutcome::accepted && archive != nullptr) {
+          out->archived = archive->append(archived);
+        }
+        return {};
+      },
+      [this, &room, iq, bare, c, out, fanout](Status) {
+        if (!out->result) {
+          store_error(iq, "storing a commit in " + bare, out->result.error());
+          return;
+        }
+        const CommitResult& r = *out->result;
+        if (r.outcome == CommitOutcome::wrong_epoch) {
+          forget(bare);  // another instance moved the group: reload from the store
+          reply_error(iq, commit_wrong_epoch(r.epoch));
+          return;
+        }
+        Element answer("accepted", std::string(kMlsNs));
+        answer.set_attr("epoch", std::to_string(r.epoch));
+        if (r.outcome == CommitOutcome::duplicate) {
+          env_.out->send(xmpp::iq_result(iq, std::move(answer)));
+          return;
+        }
+        if (!out->archived) {
+          // The commit is durable and served by <commits/>; only MAM misses it.
+          log("error",
+              "archiving a commit of " + bare + " failed: " + out->archived.error().message());
+        }
+        if (Entry* now = find(bare); now != nullptr && now->group) {
+          now->group->group = std::move(c->next);
+          now->group->group_info = c->record.group_info;
+          now->group->pending.clear();
+          now->group->recount();
+        }
+        RoomLink::reflect(room, fanout);
+        env_.out->send(xmpp::iq_result(iq, std::move(answer)));
+        if (!c->record.welcome_recipients.empty()) deliver_welcomes();
+        // An external join or a commit racing a ban may leave members the room no longer
+        // allows: propose their removal in the new epoch.
+        reconcile(room);
+      });
+}
+
+void DeliveryService::answer_stale(Room& room, const Element& iq, std::uint64_t epoch,
+                                   const mls::Bytes& hash, std::uint64_t current) {
+  const std::string bare = room.jid().bare_string();
+  auto page = std::make_shared<MlsCommitPage>();
+  MlsStore* store = env_.store;
+  RoomLink::await(
+      room,
+      [store, bare, epoch, page]() -> Status {
+        auto r = store->commits_since(bare, epoch, 1);
+        if (!r) return fail(r.error());
+        *page = std::move(*r);
+        return {};
+      },
+      [this, iq, bare, epoch, hash, current, page](Status s) {
+        if (!s) {
+          store_error(iq, "reading the commits of " + bare, s.error());
+          return;
+        }
+        // docs/protocol.md: a byte-identical re-send gets the original answer.
+        if (!page->commits.empty() && page->commits.front().epoch == epoch &&
+            page->commits.front().commit_hash == hash) {
+          Element answer("accepted", std::string(kMlsNs));
+          answer.set_attr("epoch", std::to_string(epoch + 1));
+          env_.out->send(xmpp::iq_result(iq, std::move(answer)));
+          return;
+        }
+        reply_error(iq, commit_wrong_epoch(current));
+      });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Service proposals.
+
+void DeliveryService::reconcile(Room& room) {
+  const std::string bare = room.jid().bare_string();
+  auto running = reconciling_.find(bare);
+  if (running != reconciling_.end()) {
+    running->second = true;  // one at a time per room; run again when the current one ends
+    return;
+  }
+  if (find(bare) != nullptr) {
+    propose_removes(room);
+    return;
+  }
+  reconciling_[bare] = false;
+  ensure_loaded(
+      room, nullptr,
+      [this, &room, bare] {
+        reconciling_.erase(bare);  // the state just loaded reflects every change so far
+        propose_removes(room);
+      },
+      [this, bare] { reconciling_.erase(bare); });
+}
+
+void DeliveryService::propose_removes(Room& room) {
+  const std::string bare = room.jid().bare_string();
+  Entry* e = find(bare);
+  if (e == nullptr || !e->group) return;
+  RoomGroup& g = *e->group;
+  const RoomPolicy policy = RoomLink::policy(room);
+  std::vector<ServiceProposal> proposals;
+  for (const mls::LeafIndex l : g.group.tree().non_blank_leaves()) {
+    const auto id = leaf_identity(g.group.tree(), l);
+    if (!id || policy.may_be_in_group(*id)) continue;
+    const bool pending = std::any_of(g.pending.begin(), g.pending.end(),
+                                     [&](const PendingProposal& p) { return p.removed == l; });
+    if (pending) continue;
+    auto p = identity_.propose_remove(g.group.context(), l);
+    if (!p) {
+      log("warn", "cannot propose removals in " + bare + ": " + p.error().message());
+      return;
+    }
+    // Validated into the view first: a proposal the view refuses is never published. If
+    // storing fails below, the view is reloaded from the store.
+    if (auto s = g.group.handle_proposal(p->message); !s) {
+      log("warn", "a service Remove in " + bare + " was refused: " + s.error().message());
+      continue;
+    }
+    proposals.push_back(std::move(*p));
+  }
+  if (proposals.empty()) return;
+
+  const std::uint64_t epoch = g.epoch();
+  auto shared = std::make_shared<std::vector<ServiceProposal>>(std::move(proposals));
+  std::vector<Element> stanzas;
+  std::vector<ArchivedMessage> archived;
+  for (const ServiceProposal& p : *shared) {
+    const std::string sid = env_.new_id();
+    Element m = xmpp::make_stanza("message", "groupchat", bare, "", "mls-proposal-" + hex16(p.ref));
+    m.add_child("proposal", std::string(kMlsNs))
+        .set_attr("epoch", std::to_string(epoch))
+        .set_text(base64_encode(p.wire));
+    m.add_child("stanza-id", std::string(ns::kStanzaId)).set_attr("id", sid).set_attr("by", bare);
+    ArchivedMessage a;
+    a.room = bare;
+    a.stanza_id = sid;
+    a.ts = env_.now();
+    a.from_jid = env_.domain;
+    a.stanza = xmpp::to_string(with_namespace(m, xmpp::ns::kComponent, ns::kClient));
+    archived.push_back(std::move(a));
+    stanzas.push_back(std::move(m));
+  }
+  struct Outcome {
+    std::size_t stored = 0;
+    bool stale = false;
+  };
+  auto out = std::make_shared<Outcome>();
+  MlsStore* store = env_.store;
+  ArchiveStore* archive = RoomLink::env(room).archive;
+  reconciling_[bare] = false;
+  RoomLink::await(
+      room,
+      [store, archive, bare, epoch, shared, archived, out]() -> Status {
+        for (std::size_t i = 0; i < shared->size(); ++i) {
+          const ServiceProposal& p = (*shared)[i];
+          auto r = store->add_proposal(bare, {epoch, p.ref, p.wire});
+          if (!r) return fail(r.error());
+          if (!r->stored) {
+            out->stale = true;
+            return {};
+          }
+          ++out->stored;
+          if (archive != nullptr) {
+            if (auto s = archive->append(archived[i]); !s) return fail(s.error());
+          }
+        }
+        return {};
+      },
+      [this, &room, bare, shared, stanzas, out](Status s) {
+        if (!s) log("error", "storing service proposals of " + bare + ": " + s.error().message());
+        Entry* entry = find(bare);
+        for (std::size_t i = 0; i < out->stored; ++i) {
+          if (entry != nullptr && entry->group) {
+            const ServiceProposal& p = (*shared)[i];
+            entry->group->pending.push_back({p.ref, p.wire, p.removed});
+          }
+          RoomLink::reflect(room, stanzas[i]);
+        }
+        const bool again = reconciling_[bare];
+        reconciling_.erase(bare);
+        if (!s || out->stale || out->stored < shared->size()) {
+          forget(bare);  // the view holds proposals the store does not: reload it
+          return;
+        }
+        if (again) reconcile(room);
+      });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Welcomes.
+
+void DeliveryService::deliver_welcomes() {
+  if (welcomes_running_) {
+    welcomes_again_ = true;
+    return;
+  }
+  welcomes_running_ = true;
+  MlsStore* store = env_.store;
+  run_blocking<Result<std::vector<WelcomeDelivery>>>(
+      *env_.runner, [store] { return store->unsent_welcomes(kWelcomeBatch); },
+      [this, store](Result<std::vector<WelcomeDelivery>> r) {
+        if (!r) {
+          log("error", "reading the Welcome outbox failed: " + r.error().message());
+          welcomes_running_ = false;
+          return;
+        }
+        std::vector<std::int64_t> ids;
+        for (const WelcomeDelivery& w : *r) {
+          // Type normal to the bare JID: the user's server stores it while the user is
+          // offline (RFC 6121 §8.5.2). Never archived in the room.
+          Element m = xmpp::make_stanza("message", "normal", w.room, w.recipient, w.stable_id);
+          m.add_child("welcome", std::string(kMlsNs))
+              .set_attr("epoch", std::to_string(w.epoch))
+              .set_text(base64_encode(w.welcome));
+          m.add_child("store", std::string(kHintsNs));
+          env_.out->send(std::move(m));
+          ids.push_back(w.id);
+        }
+        const bool full = r->size() == kWelcomeBatch;
+        env_.runner->run(
+            [store, ids] {
+              for (std::int64_t id : ids) (void)store->mark_welcome_sent(id);  // re-sent if not
+            },
+            [this, full] {
+              welcomes_running_ = false;
+              if (full || welcomes_again_) {
+                welcomes_again_ = false;
+                deliver_welcomes();
+              }
+            });
+      });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers.
+
+void DeliveryService::reply_error(const Element& stanza, const StanzaError& e) {
+  if (auto r = xmpp::error_reply(stanza, e)) env_.out->send(std::move(*r));
+}
+
+void DeliveryService::store_error(const Element& stanza, const std::string& what,
+                                  std::error_code ec) {
+  log("error", what + " failed: " + ec.message());
+  reply_error(stanza, StanzaError{StanzaCondition::internal_server_error, xmpp::ErrorType::wait,
+                                  "The store is unavailable", std::nullopt});
+}
+
+void DeliveryService::log(std::string_view level, const std::string& line) const {
+  if (env_.log) env_.log(level, line);
+}
+
+}  // namespace conclave::component::ds

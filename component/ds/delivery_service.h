@@ -1,0 +1,112 @@
+#pragma once
+// DeliveryService: the MLS delivery service inside the room service (docs/protocol.md,
+// urn:xmpp:mls:0). It validates and sequences each room's commits with a public view of the
+// group (mls::PublicGroup), keeps them in the MlsStore (one commit per epoch, node by node),
+// fans them out to occupants through the room archive, delivers Welcomes only after their
+// commit is durable, checks application messages' headers, and proposes Removes as the
+// group's external sender when the room stops allowing a member.
+//
+// Threading: I/O thread only. Room work runs inside the room's serial processing (RoomLink),
+// so a room's commits, proposals and messages are handled in one order.
+//
+// Memory: the group state of at most DsConfig::group_cache rooms stays in memory (least
+// recently used first out); the store is the truth and an evicted room is reloaded from it.
+#include <cstdint>
+#include <list>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "component/ds/ds_env.h"
+#include "component/ds/group_state.h"
+#include "component/ds/key_package_directory.h"
+#include "component/ds/service_identity.h"
+#include "xmpp/data_form.h"
+#include "xmpp/disco.h"
+#include "xmpp/element.h"
+#include "xmpp/jid.h"
+
+namespace conclave::component {
+class Room;
+}
+
+namespace conclave::component::ds {
+
+class DeliveryService {
+ public:
+  DeliveryService(DsConfig config, DsEnv env, ServiceIdentity identity);
+  DeliveryService(const DeliveryService&) = delete;
+  DeliveryService& operator=(const DeliveryService&) = delete;
+
+  // --- hooks of the room service (one line each in the MUC files) ---
+  // on_service_iq: an iq to the service domain; true when it was ours (urn:xmpp:mls:0).
+  bool on_service_iq(const xmpp::Element& stanza);
+  // describe_service / describe_room: disco#info additions (feature; the room's epoch).
+  void describe_service(xmpp::DiscoInfo& info) const;
+  void describe_room(const Room& room, xmpp::DiscoInfo& info, xmpp::DataForm& form) const;
+  // intercept_iq: an iq request to a room's bare JID. True when the service took it (an
+  // urn:xmpp:mls:0 request, or a disco#info that waits for the group state to load).
+  bool intercept_iq(Room& room, const xmpp::Element& stanza, const xmpp::Jid& from,
+                    const xmpp::Jid& to);
+  // admit_groupchat: a groupchat message from an occupant with voice. False when the room
+  // must not handle it now: refused (the error is sent) or deferred until the group state is
+  // loaded (it is handled again then).
+  bool admit_groupchat(Room& room, const xmpp::Element& stanza, const xmpp::Jid& from,
+                       const xmpp::Jid& to);
+  // membership_changed: affiliations or members-only changed; members the room no longer
+  // allows get a service Remove proposal.
+  void membership_changed(Room& room);
+  // forget: the room is gone; drop its cached state.
+  void forget(const std::string& room);
+  // deliver_welcomes: sends every Welcome still in the store's outbox (after a reconnect or
+  // restart; commits call it too).
+  void deliver_welcomes();
+
+  // --- introspection (tests, metrics) ---
+  std::optional<std::uint64_t> epoch_of(const std::string& room) const;
+  std::size_t cached_rooms() const { return rooms_.size(); }
+  const ServiceIdentity& identity() const { return identity_; }
+
+ private:
+  struct Entry {
+    std::optional<RoomGroup> group;  // nullopt: the room has no group
+    std::list<std::string>::iterator lru;
+  };
+
+  Entry* find(const std::string& room);
+  void install(const std::string& room, std::optional<RoomGroup> group);
+  // ensure_loaded: true when the state is known now; otherwise loads it (room await) and runs
+  // `then` afterwards, or, if loading failed, answers `stanza` (when given) with an error and
+  // runs `on_fail`.
+  bool ensure_loaded(Room& room, const xmpp::Element* stanza, std::function<void()> then,
+                     std::function<void()> on_fail = {});
+
+  void on_create(Room& room, const xmpp::Element& iq, const xmpp::Element& q,
+                 const std::string& sender);
+  void on_group_info(Room& room, const xmpp::Element& iq, const std::string& sender);
+  void on_commit(Room& room, const xmpp::Element& iq, const xmpp::Element& q,
+                 const std::string& sender);
+  void on_commits(Room& room, const xmpp::Element& iq, const xmpp::Element& q,
+                  const std::string& sender);
+  void answer_stale(Room& room, const xmpp::Element& iq, std::uint64_t epoch,
+                    const mls::Bytes& hash, std::uint64_t current);
+  void propose_removes(Room& room);
+  void reconcile(Room& room);
+
+  void reply_error(const xmpp::Element& stanza, const xmpp::StanzaError& e);
+  void store_error(const xmpp::Element& stanza, const std::string& what, std::error_code ec);
+  void log(std::string_view level, const std::string& line) const;
+
+  DsConfig config_;
+  DsEnv env_;
+  ServiceIdentity identity_;
+  KeyPackageDirectory directory_;
+  std::map<std::string, Entry, std::less<>> rooms_;
+  std::list<std::string> lru_;  // most recently used first
+  bool welcomes_running_ = false;
+  bool welcomes_again_ = false;
+  std::map<std::string, bool, std::less<>> reconciling_;  // room -> run again when done
+};
+
+}  // namespace conclave::component::ds

@@ -1,0 +1,38 @@
+#pragma once
+// DsConfig and DsEnv: the delivery service's settings ([mls] in the configuration file,
+// docs/configuration.md) and what it needs from the process around it.
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "component/blocking_runner.h"
+#include "component/stanza_sender.h"
+#include "component/stanza_util.h"
+#include "component/store/mls_store.h"
+
+namespace conclave::component::ds {
+
+struct DsConfig {
+  std::size_t max_key_packages = 100;  // mls.max_key_packages: one-time packages per owner
+  std::uint64_t epoch_window = 3;      // mls.epoch_window: epochs an application message may lag
+  std::size_t group_cache = 1000;      // mls.group_cache: rooms whose group state stays in memory
+  // mls.key_package_uploads_per_minute / mls.claims_per_minute: token buckets per bare JID
+  // (bursts of twice the rate); 0 turns a limit off. Claims are limited per claimer and per
+  // claimed JID, so many claimers cannot drain one user's packages either.
+  double uploads_per_minute = 10;
+  double claims_per_minute = 60;
+};
+
+struct DsEnv {
+  std::string domain;  // the service's JID
+  StanzaSender* out = nullptr;
+  BlockingRunner* runner = nullptr;
+  MlsStore* store = nullptr;
+  std::function<TimePoint()> now;
+  std::function<std::string()> new_id;  // unique stanza ids
+  std::function<void(std::string_view level, const std::string& line)> log;
+};
+
+}  // namespace conclave::component::ds

@@ -1,0 +1,49 @@
+#include "component/ds/ds_error.h"
+
+#include "component/ds/mls_ns.h"
+
+namespace conclave::component::ds {
+
+using xmpp::Element;
+using xmpp::ErrorType;
+using xmpp::StanzaCondition;
+using xmpp::StanzaError;
+
+tl::unexpected<StanzaError> refuse(StanzaCondition c, std::string text) {
+  return tl::unexpected(StanzaError::of(c, std::move(text)));
+}
+
+StanzaError invalid_key_package(std::string reason) {
+  return StanzaError::of(StanzaCondition::bad_request, std::move(reason))
+      .with(Element("invalid-key-package", std::string(kMlsNs)));
+}
+
+StanzaError invalid_commit(std::string reason) {
+  Element app("invalid-commit", std::string(kMlsNs));
+  app.set_text(reason);
+  return StanzaError::of(StanzaCondition::bad_request, std::move(reason)).with(std::move(app));
+}
+
+StanzaError commit_wrong_epoch(std::uint64_t current) {
+  Element app("wrong-epoch", std::string(kMlsNs));
+  app.set_attr("current", std::to_string(current));
+  StanzaError e{StanzaCondition::conflict, ErrorType::cancel, "", std::nullopt};
+  return e.with(std::move(app));
+}
+
+StanzaError message_wrong_epoch(std::uint64_t current) {
+  Element app("wrong-epoch", std::string(kMlsNs));
+  app.set_attr("current", std::to_string(current));
+  StanzaError e{StanzaCondition::not_acceptable, ErrorType::modify, "", std::nullopt};
+  return e.with(std::move(app));
+}
+
+StanzaError missing_proposals() {
+  return StanzaError::of(StanzaCondition::not_acceptable,
+                         "The commit must include every pending service proposal")
+      .with(Element("missing-proposals", std::string(kMlsNs)));
+}
+
+std::string reason_of(std::error_code ec) { return ec.message(); }
+
+}  // namespace conclave::component::ds
