@@ -1,5 +1,6 @@
 // Room messages: groupchat reflection with stanza-id and occupant-id (XEP-0045 §7.4, XEP-0359,
 // XEP-0421), subject (§8.1), private messages (§7.5), invitations (§7.8), history (§7.2.15).
+#include "component/ds/delivery_service.h"
 #include "component/muc_ns.h"
 #include "component/occupant_id.h"
 #include "component/room.h"
@@ -99,6 +100,7 @@ void Room::on_groupchat(const Pending& p, Occupant& o) {
     send_error(p.stanza, StanzaCondition::forbidden, "You have no voice in this room");
     return;
   }
+  if (env_.mls != nullptr && !env_.mls->admit_groupchat(*this, p.stanza, p.from, p.to)) return;
   const bool has_body = p.stanza.child("body", kComponentNs) != nullptr;
   const Element* subject = p.stanza.child("subject", kComponentNs);
   const bool subject_change = subject != nullptr && !has_body;
