@@ -151,5 +151,22 @@ TEST_F(PgStoreTest, ArchivePagingMatchesRsmSemantics) {
   EXPECT_TRUE(archive_->recent("r@mls", 10)->empty());
 }
 
+TEST_F(PgStoreTest, GroupCommitStoresABatchInOrderAllOrNothing) {
+  ASSERT_TRUE(rooms_->create(room("r@mls", true)));
+  std::vector<ArchivedMessage> batch;
+  for (int i = 0; i < 600; ++i) batch.push_back(msg("r@mls", i));  // more than one INSERT
+  ASSERT_TRUE(archive_->append_batch(batch));
+  auto stored = archive_->recent("r@mls", 1000);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(*stored, batch);
+  // A duplicate stanza id in the last row: the whole batch is rolled back.
+  std::vector<ArchivedMessage> bad = {msg("r@mls", 600), msg("r@mls", 601), msg("r@mls", 0)};
+  EXPECT_FALSE(archive_->append_batch(bad));
+  EXPECT_EQ(archive_->recent("r@mls", 1000)->size(), 600u);
+  EXPECT_EQ(archive_->append_batch({msg("nope@mls", 700)}).error(),
+            make_error_code(StoreErrc::not_found));
+  EXPECT_TRUE(archive_->append_batch({}));
+}
+
 }  // namespace
 }  // namespace conclave::component

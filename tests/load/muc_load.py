@@ -321,7 +321,17 @@ async def main_async(args, w):
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(w.register, users))
     runs = [await throughput(args, w, users, i) for i in range(args.runs)]
+    if runs:
+        report_medians(args, runs)
+    if args.rooms > 0:
+        # A fresh process: RSS deltas after the throughput phase would mostly be allocator reuse.
+        w.proc.terminate()
+        w.proc.wait(10)
+        start_conclave(w)
+        await memory(args, w, users)
 
+
+def report_medians(args, runs):
     def med(f):
         return statistics.median(f(r) for r in runs)
 
@@ -333,12 +343,6 @@ async def main_async(args, w):
                  med(lambda r: r[name]["p99"]), fmt_cpu(cpu)))
     print("  conclave / prosody relay rate: %.2f (runs: %s)"
           % (med(lambda r: r["ratio"]), " ".join("%.2f" % r["ratio"] for r in runs)), flush=True)
-    if args.rooms > 0:
-        # A fresh process: RSS deltas after the throughput phase would mostly be allocator reuse.
-        w.proc.terminate()
-        w.proc.wait(10)
-        start_conclave(w)
-        await memory(args, w, users)
 
 
 def quiet_prosody(rundir):
@@ -380,7 +384,7 @@ def main():
     ap.add_argument("--senders", type=int, default=10)
     ap.add_argument("--window", type=int, default=4)
     ap.add_argument("--seconds", type=float, default=10)
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--runs", type=int, default=3, help="throughput runs; 0: memory only")
     ap.add_argument("--rooms", type=int, default=100,
                     help="rooms of N occupants (and of 1) for the memory figures; 0: skip")
     ap.add_argument("--prosody-debug-log", action="store_true",
