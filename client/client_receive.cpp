@@ -208,12 +208,14 @@ void Client::handle_encrypted(Room& r, const Element& m, mls::ByteView data, boo
   }
   auto leaf = now->group->tree().leaf_node(app->sender);
   const std::string identity = leaf ? identity_of(*leaf) : std::string();
-  // docs/protocol.md §8: the sender leaf must belong to the occupant who sent the message. The
-  // real JID comes with the message (MAM, non-anonymous rooms) or from the occupant's presence.
-  std::string real = muc_item_jid(m);
-  if (real.empty()) {
-    auto it = now->occupants.find(nick);
-    if (it != now->occupants.end()) real = it->second;
+  // docs/protocol.md §8: the sender leaf must belong to the occupant who sent the message. Live,
+  // the real JID comes from the occupant's presence only (a sender could put a muc#user item in
+  // its own message); in the archive the room adds it to the forwarded message.
+  std::string real;
+  if (from_archive) {
+    real = muc_item_jid(m);
+  } else if (auto it = now->occupants.find(nick); it != now->occupants.end()) {
+    real = it->second;
   }
   (void)save(*now);  // the consumed generation
   if (!real.empty() && real != identity) {

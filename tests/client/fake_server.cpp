@@ -424,6 +424,11 @@ void FakeServer::handle_message(FakeTransport& from, const Element& m) {
   Element out = m;
   out.set_attr("from", room + "/" + (spoof_nick.empty() ? nick : spoof_nick));
   out.remove_attr("to");
+  if (!forge_item.empty()) {
+    out.add_child("x", std::string(ns::kMucUser))
+        .add_child("item", std::string(ns::kMucUser))
+        .set_attr("jid", forge_item);
+  }
   broadcast(r, room, out);
 }
 

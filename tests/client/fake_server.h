@@ -50,6 +50,7 @@ class FakeServer {
 
   // Knobs for tests.
   std::string spoof_nick;  // reflect groupchat messages as sent by this occupant nick
+  std::string forge_item;  // put <x muc#user><item jid=…/></x> into reflected messages
 
   struct StoredKeyPackage {
     mls::Bytes message;

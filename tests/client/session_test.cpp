@@ -232,6 +232,20 @@ TEST_F(SessionTest, SenderLeafMustMatchOccupant) {
   EXPECT_NE(errors[0].detail.find("sender mismatch"), std::string::npos);
 }
 
+TEST_F(SessionTest, ForgedMucItemInLiveMessageIsNotTrusted) {
+  Account carol(server, "carol@localhost");
+  ASSERT_EQ(alice->invite(room, "carol@localhost"), 2u);
+  carol.pump();
+  bob.pump();
+  // Shown as alice's, with a muc#user item naming bob: only presence counts for live messages.
+  server.spoof_nick = "alice";
+  server.forge_item = "bob@localhost";
+  ASSERT_TRUE(bob->send(room, "I am alice"));
+  auto events = carol.pump();
+  EXPECT_TRUE(of_type(events, "message").empty());
+  EXPECT_EQ(of_type(events, "error").size(), 1u);
+}
+
 TEST_F(SessionTest, FingerprintsAgree) {
   auto fa = alice->fingerprints(room);
   auto fb = bob->fingerprints(room);
