@@ -1,7 +1,10 @@
 // The client's MLS session logic, several clients against the in-memory FakeServer.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <sstream>
 
 #include "client/client.h"
 #include "client/script.h"
@@ -302,6 +305,45 @@ TEST_F(SessionTest, ScriptRequestsDriveTheClient) {
                         *parse_request(R"({"op":"fingerprints","room":"room1@mls.localhost"})"));
   EXPECT_EQ(fp["members"].size(), 2u);
   EXPECT_EQ(fp["own"], bob->own_fingerprint());
+}
+
+// run_script over a pipe: one answer line per request (garbage included), events before the
+// answer they belong to, stop at "quit" even with more input behind it.
+TEST(Session, ScriptModeAnswersEveryLine) {
+  FakeServer server;
+  Account alice(server, "alice@localhost");
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const std::string input =
+      "{\"op\":\"create\",\"room\":\"room1@mls.localhost\",\"id\":\"a\"}\n"
+      "\n"
+      "not json\n"
+      "{\"op\":\"send\",\"room\":\"room1@mls.localhost\",\"text\":\"hi\"}\n"
+      "{\"op\":\"invite\",\"room\":\"room1@mls.localhost\",\"jid\":\"x@localhost\"}\n"
+      "{\"op\":\"quit\"}\n"
+      "{\"op\":\"whoami\"}\n";
+  ASSERT_EQ(::write(fds[1], input.data(), input.size()), static_cast<ssize_t>(input.size()));
+  ::close(fds[1]);
+  std::FILE* out = std::tmpfile();
+  ASSERT_NE(out, nullptr);
+  EXPECT_EQ(run_script(*alice.client, fds[0], out), 0);
+  ::close(fds[0]);
+  std::rewind(out);
+  std::vector<nlohmann::json> lines;
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, out) != nullptr) lines.push_back(nlohmann::json::parse(buf));
+  std::fclose(out);
+  ASSERT_EQ(lines.size(), 6u);
+  EXPECT_EQ(lines[0]["event"], "created");
+  EXPECT_EQ(lines[0]["epoch"], 0);
+  EXPECT_EQ(lines[1]["ok"], true);
+  EXPECT_EQ(lines[1]["id"], "a");
+  EXPECT_EQ(lines[2]["error"], "invalid_request");
+  EXPECT_EQ(lines[3]["op"], "send");
+  EXPECT_EQ(lines[3]["ok"], true);
+  EXPECT_EQ(lines[4]["op"], "invite");
+  EXPECT_EQ(lines[4]["condition"], "item-not-found");
+  EXPECT_EQ(lines[5]["op"], "quit");
 }
 
 TEST(Session, WelcomeWaitsInOfflineStorage) {
