@@ -78,6 +78,29 @@ std::optional<Config> parse_config(std::string_view text, std::string& error) {
           return bad("admins: not a bare JID: " + std::string(item));
         c.admins.insert(j->bare_string());
       }
+    } else if (key == "muc.create_rooms") {
+      if (v == "anyone") {
+        c.create_rooms = CreatePolicy::anyone;
+      } else if (v == "local") {
+        c.create_rooms = CreatePolicy::local;
+      } else if (v == "admins") {
+        c.create_rooms = CreatePolicy::admins;
+      } else {
+        return bad("create_rooms: anyone, local or admins");
+      }
+    } else if (key == "muc.local_domains") {
+      std::string_view rest = v;
+      while (!rest.empty()) {
+        const auto comma = rest.find(',');
+        const std::string_view item = trim(rest.substr(0, comma));
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+        if (item.empty()) continue;
+        auto j = xmpp::Jid::parse(item);
+        if (!j || !j->node().empty() || !j->resource().empty()) {
+          return bad("local_domains: not a domain: " + std::string(item));
+        }
+        c.local_domains.insert(j->domain());
+      }
     } else if (key == "limits.max_occupants") {
       if (!number<std::size_t>(v, c.max_occupants, 1, 1'000'000)) return bad("max_occupants");
     } else if (key == "limits.max_history") {
@@ -112,6 +135,21 @@ std::optional<Config> parse_config(std::string_view text, std::string& error) {
     return std::nullopt;
   }
   return c;
+}
+
+bool may_create_room(const Config& c, std::string_view user_domain) {
+  switch (c.create_rooms) {
+    case CreatePolicy::anyone:
+      return true;
+    case CreatePolicy::admins:
+      return false;
+    case CreatePolicy::local: {
+      if (!c.local_domains.empty()) return c.local_domains.count(std::string(user_domain)) != 0;
+      const auto dot = c.domain.find('.');
+      return dot != std::string::npos && user_domain == std::string_view(c.domain).substr(dot + 1);
+    }
+  }
+  return false;
 }
 
 std::optional<Config> load_config(const std::string& path, std::string& error) {

@@ -13,6 +13,9 @@
 
 namespace conclave::component {
 
+// Who may create a room by joining it (muc.create_rooms).
+enum class CreatePolicy { anyone, local, admins };
+
 struct Config {
   // [component]
   std::string domain;  // required
@@ -26,6 +29,11 @@ struct Config {
   std::size_t database_pool = 4;
   // [service]
   std::set<std::string> admins;  // bare JIDs
+  // [muc]
+  CreatePolicy create_rooms = CreatePolicy::anyone;
+  // Domains whose users count as local for create_rooms = local; when empty, the domain the
+  // component is a subdomain of (mls.example.org -> example.org).
+  std::set<std::string> local_domains;
   // [limits]
   std::size_t max_occupants = 1000;
   std::size_t max_history = 50;
@@ -41,5 +49,9 @@ struct Config {
 // cannot silently fall back to a default.
 std::optional<Config> parse_config(std::string_view text, std::string& error);
 std::optional<Config> load_config(const std::string& path, std::string& error);
+
+// may_create_room: the muc.create_rooms policy for this bare user JID (service admins are
+// checked by the caller: they may always create).
+bool may_create_room(const Config& c, std::string_view user_domain);
 
 }  // namespace conclave::component

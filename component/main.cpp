@@ -126,6 +126,9 @@ int serve(const Config& config, Logger& logger) {
   env.mam_max_page = config.mam_max_page;
   env.log = [&](std::string_view level, const std::string& line) { logger.log(level, line); };
   MucService service({config.domain, config.name}, std::move(env));
+  env.may_create = [&config](const xmpp::Jid& user) {
+    return may_create_room(config, user.domain());
+  };
   auto loaded = service.load();  // before the I/O loop starts: nothing waits on it yet
   if (!loaded) {
     logger.log(LogLevel::error, "loading rooms: " + loaded.error().message());

@@ -23,5 +23,16 @@ inline constexpr std::string_view kForward = "urn:xmpp:forward:0";           // 
 inline constexpr std::string_view kDelay = "urn:xmpp:delay";                 // XEP-0203
 inline constexpr std::string_view kConference = "jabber:x:conference";       // XEP-0249
 inline constexpr std::string_view kPing = "urn:xmpp:ping";                   // XEP-0199
+inline constexpr std::string_view kRegister = "jabber:iq:register";          // XEP-0077
+inline constexpr std::string_view kMucRegister = "http://jabber.org/protocol/muc#register";
+inline constexpr std::string_view kMucRequest = "http://jabber.org/protocol/muc#request";
+// XEP-0425 0.3.0 (moderate:1 with XEP-0424 retract:1) and the 0.2.1 form clients still send
+// (moderate:0 inside XEP-0422 apply-to, retract:0).
+inline constexpr std::string_view kModerate = "urn:xmpp:message-moderate:1";
+inline constexpr std::string_view kRetract = "urn:xmpp:message-retract:1";
+inline constexpr std::string_view kModerate0 = "urn:xmpp:message-moderate:0";
+inline constexpr std::string_view kRetract0 = "urn:xmpp:message-retract:0";
+inline constexpr std::string_view kFasten = "urn:xmpp:fasten:0";
+inline constexpr std::string_view kHints = "urn:xmpp:hints";  // XEP-0334
 
 }  // namespace conclave::component::ns

@@ -51,6 +51,9 @@ struct RoomEnv {
   std::size_t max_history = 50;           // upper bound of a room's muc#maxhistoryfetch
   std::size_t max_occupants = 1000;       // per room, when the room sets no lower limit
   std::size_t mam_max_page = 100;         // largest MAM page served
+  // Room-creation policy (docs/configuration.md, muc.create_rooms): may this bare user JID
+  // create a room by joining it? Unset: anyone may.
+  std::function<bool(const xmpp::Jid& user)> may_create;
   // The room is gone (destroyed, or temporary and empty): the service forgets it.
   std::function<void(const std::string& room)> room_gone;
   // One log line: level ("debug", "info", "warn", "error") and text (never a message body).
@@ -165,6 +168,14 @@ class Room : public std::enable_shared_from_this<Room> {
   void apply_affiliation(const AffChange& change, const std::string& actor_nick);
   void on_mam(const Pending& p, const xmpp::Element& query);
   void on_mam_form(const Pending& p);
+  // Registration and reserved nicknames (room_register.cpp): XEP-0045 §7.10, §7.11.
+  void on_register(const Pending& p, const xmpp::Element& query);
+  void on_reserved_nick(const Pending& p);
+  // Voice requests (room_voice.cpp): §7.13 and §8.6. True if the message was one.
+  bool on_request_form(const Pending& p);
+  void set_role(Occupant& o, Role role);
+  // Moderated message retraction (room_moderation.cpp): XEP-0425.
+  void on_moderate(const Pending& p, const xmpp::Element& query);
 
   // Helpers.
   Occupant* by_session(const xmpp::Jid& full);

@@ -30,7 +30,10 @@ void Room::on_iq(const Pending& p) {
     return;
   }
   if (env_.mls != nullptr && env_.mls->intercept_iq(*this, p.stanza, p.from, p.to)) return;
-  if (type == "get" && q.is("query", xmpp::ns::kDiscoInfo)) {
+  if (type == "get" && q.is("query", xmpp::ns::kDiscoInfo) &&
+      q.attr_or("node") == "x-roomuser-item") {
+    on_reserved_nick(p);
+  } else if (type == "get" && q.is("query", xmpp::ns::kDiscoInfo)) {
     on_disco_info(p);
   } else if (type == "get" && q.is("query", xmpp::ns::kDiscoItems)) {
     // Occupant lists are not published through disco (§6.5 allows an empty answer).
@@ -45,6 +48,10 @@ void Room::on_iq(const Pending& p) {
     on_mam(p, q);
   } else if (type == "get" && q.is("query", ns::kMam)) {
     on_mam_form(p);
+  } else if (q.is("query", ns::kRegister)) {
+    on_register(p, q);
+  } else if (type == "set" && (q.is("moderate", ns::kModerate) || q.is("apply-to", ns::kFasten))) {
+    on_moderate(p, q);
   } else if (type == "get" && q.is("ping", ns::kPing)) {
     send(xmpp::iq_result(p.stanza));
   } else {
@@ -108,7 +115,8 @@ void Room::on_disco_info(const Pending& p) {
         std::string_view(config_.moderated ? "muc_moderated" : "muc_unmoderated"),
         std::string_view(config_.password_protected ? "muc_passwordprotected" : "muc_unsecured"),
         std::string_view(config_.public_room ? "muc_public" : "muc_hidden"), ns::kStableId,
-        ns::kSelfPingOpt, ns::kMam, ns::kMamExtended, ns::kOccupantId, xmpp::ns::kDiscoInfo}) {
+        ns::kSelfPingOpt, ns::kMam, ns::kMamExtended, ns::kOccupantId, xmpp::ns::kDiscoInfo,
+        ns::kRegister, ns::kModerate, ns::kModerate0}) {
     info.add_feature(f);
   }
   xmpp::DataForm form;

@@ -140,6 +140,14 @@ void Room::on_join(const Pending& p) {
   const bool creating = !created_in_store_;
 
   if (creating) {
+    if (env_.may_create && !env_.may_create(p.from.bare()) &&
+        env_.service_admins.count(bare) == 0) {
+      // The service's creation policy (muc.create_rooms): the room does not come into being.
+      send_error(p.stanza, StanzaCondition::not_allowed, "You may not create rooms here");
+      gone_ = true;
+      if (env_.room_gone) env_.room_gone(jid_.bare_string());
+      return;
+    }
     // The first presence creates the room; its sender becomes the owner (§10.1.1).
     affiliations_[bare] = {bare, "owner", "", ""};
     RoomRecord rec = record();

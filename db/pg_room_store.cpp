@@ -118,4 +118,23 @@ component::Status PgRoomStore::destroy(const std::string& room) {
   });
 }
 
+component::Result<std::string> PgRoomStore::tombstone_message(const std::string& room,
+                                                              const std::string& stanza_id,
+                                                              const Tombstoner& make) {
+  return pool_.run<std::string>([&](pqxx::connection_base& c) -> Result<std::string> {
+    pqxx::work tx(c);
+    // FOR UPDATE: two moderators retracting the same message serialize here.
+    auto r = tx.exec_params(
+        "SELECT id, stanza FROM room_archive WHERE room = $1 AND stanza_id = $2 FOR UPDATE", room,
+        stanza_id);
+    if (r.empty()) return component::fail(StoreErrc::not_found);
+    auto replaced = make(r[0][1].as<std::string>());
+    if (!replaced) return component::fail(StoreErrc::conflict);
+    tx.exec_params0("UPDATE room_archive SET stanza = $2 WHERE id = $1", r[0][0].as<long long>(),
+                    *replaced);
+    tx.commit();
+    return *replaced;
+  });
+}
+
 }  // namespace conclave::db

@@ -1,7 +1,7 @@
 #pragma once
-// PgRoomStore: component::RoomStore on PostgreSQL (tables rooms, room_affiliations of
-// schema/0001_initial.sql). Every call blocks on a pooled connection: call it from a database
-// thread only (component/blocking_runner.h).
+// PgRoomStore: component::RoomStore on PostgreSQL (tables rooms, room_affiliations and,
+// for moderation, room_archive of schema/0001_initial.sql). Every call blocks on a pooled
+// connection: call it from a database thread only (component/blocking_runner.h).
 #include "component/store/room_store.h"
 #include "db/connection_pool.h"
 
@@ -19,6 +19,9 @@ class PgRoomStore : public component::RoomStore {
   component::Status set_affiliations(
       const std::string& room, const std::vector<component::AffiliationRecord>& changes) override;
   component::Status destroy(const std::string& room) override;
+  component::Result<std::string> tombstone_message(const std::string& room,
+                                                   const std::string& stanza_id,
+                                                   const Tombstoner& make) override;
 
  private:
   ConnectionPool& pool_;

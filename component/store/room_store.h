@@ -3,7 +3,9 @@
 // (docs/style.md P2: declared here, implemented in db/pg_room_store.cpp and by an in-memory fake
 // in tests/component/). Every call blocks: the component calls it from a database thread only,
 // never from the XMPP I/O thread (component/blocking_runner.h).
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,6 +52,18 @@ class RoomStore {
                                   const std::vector<AffiliationRecord>& changes) = 0;
   // destroy: deletes the room, its affiliations and its archive. Not an error if absent.
   virtual Status destroy(const std::string& room) = 0;
+
+  // Moderation of the room's archive (XEP-0425: a moderator retracts a message). The room owns
+  // its archive rows, so the edit lives beside the room rather than in the append-only
+  // ArchiveStore.
+  using Tombstoner = std::function<std::optional<std::string>(const std::string& stanza)>;
+  // tombstone_message: in one transaction, reads the archived stanza `stanza_id` of `room`,
+  // passes it to `make` and stores what `make` returns in its place (same id, time and sender);
+  // returns the new stanza. Errors: not_found if no such archived message; conflict if `make`
+  // declines (returns nullopt), which changes nothing.
+  virtual Result<std::string> tombstone_message(const std::string& room,
+                                                const std::string& stanza_id,
+                                                const Tombstoner& make) = 0;
 };
 
 }  // namespace conclave::component

@@ -67,11 +67,26 @@ class FakeRoomStore : public RoomStore {
     rows.erase(room);
     return {};
   }
+  Result<std::string> tombstone_message(const std::string& room, const std::string& stanza_id,
+                                        const Tombstoner& make) override {
+    if (auto s = maybe_fail(); !s) return fail(s.error());
+    if (archive_rows == nullptr) return fail(StoreErrc::not_found);
+    for (ArchivedMessage& m : *archive_rows) {
+      if (m.room != room || m.stanza_id != stanza_id) continue;
+      auto replaced = make(m.stanza);
+      if (!replaced) return fail(StoreErrc::conflict);
+      m.stanza = *replaced;
+      return *replaced;
+    }
+    return fail(StoreErrc::not_found);
+  }
+
+  std::vector<ArchivedMessage>* archive_rows = nullptr;  // the FakeArchiveStore's, once built
 };
 
 class FakeArchiveStore : public ArchiveStore {
  public:
-  explicit FakeArchiveStore(FakeRoomStore& rooms) : rooms_(rooms) {}
+  explicit FakeArchiveStore(FakeRoomStore& rooms) : rooms_(rooms) { rooms.archive_rows = &rows; }
   std::vector<ArchivedMessage> rows;  // archive order
   bool fail_next = false;
 

@@ -58,6 +58,7 @@ class World:
         with open(self.conf, "w") as f:
             f.write("[component]\ndomain = %s\nsecret = %s\n[server]\nhost = 127.0.0.1\nport = %d\n"
                     "[database]\nurl = %s\n[log]\nlevel = debug\n" % (SERVICE, self.secret, self.component, url))
+            f.write(EXTRA_CONF.get(self.scenario, ""))
         subprocess.run([self.binary, "migrate", "--config", self.conf], check=True)
 
     def register(self, user):
@@ -420,6 +421,143 @@ async def scenario_reserved_moderated(w):
     del m1
 
 
+REGISTER = "jabber:iq:register"
+MUC_REQUEST = "http://jabber.org/protocol/muc#request"
+
+
+async def scenario_register_nick(w):
+    """XEP-0045 §7.10 registration: form, membership, reserved nick (conflict for others),
+    §7.11 disco of the reserved nick."""
+    alice, bob, carol = await w.client("alice"), await w.client("bob"), await w.client("carol")
+    room = w.room("reg")
+    await create_instant(alice, room, "Alice", {"muc#roomconfig_persistentroom": "1"})
+    form = await bob.iq(room, "get", "<query xmlns='%s'/>" % REGISTER)
+    check(form.get("type") == "result", "registration form: %s" % error_condition(form))
+    fvars = {f.get("var") for f in form.iter("{jabber:x:data}field")}
+    check("muc#register_roomnick" in fvars, "form asks for the nick: %s" % fvars)
+    r = await bob.iq(room, "set", "<query xmlns='%s'><x xmlns='jabber:x:data' type='submit'>"
+                     "<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#register</value></field>"
+                     "<field var='muc#register_roomnick'><value>Bobby</value></field></x></query>" % REGISTER)
+    check(r.get("type") == "result", "registration accepted: %s" % error_condition(r))
+    again = await bob.iq(room, "get", "<query xmlns='%s'/>" % REGISTER)
+    check(again.find("{%s}query/{%s}registered" % (REGISTER, REGISTER)) is not None and
+          again.findtext("{%s}query/{%s}username" % (REGISTER, REGISTER)) == "Bobby", "registered, username")
+    nick = await bob.iq(room, "get", "<query xmlns='http://jabber.org/protocol/disco#info' node='x-roomuser-item'/>")
+    ident = nick.find("{http://jabber.org/protocol/disco#info}query/{http://jabber.org/protocol/disco#info}identity")
+    check(ident is not None and ident.get("name") == "Bobby", "reserved nick through disco")
+    none = await carol.iq(room, "get", "<query xmlns='http://jabber.org/protocol/disco#info' node='x-roomuser-item'/>")
+    check(none.get("type") == "result" and
+          none.find("{http://jabber.org/protocol/disco#info}query/{http://jabber.org/protocol/disco#info}identity") is None,
+          "no reserved nick: empty disco")
+    lst = await alice.iq(room, "get", "<query xmlns='http://jabber.org/protocol/muc#admin'><item affiliation='member'/></query>")
+    items = [i for i in lst.iter("{http://jabber.org/protocol/muc#admin}item") if i.get("jid") == "bob@localhost"]
+    check(items and items[0].get("nick") == "Bobby", "registered user is a member with the nick")
+    seq = await carol.join_sequence(room + "/Bobby")
+    check(error_condition(seq[-1]) == "conflict", "reserved nick: conflict for another user")
+    seq = await bob.join_sequence(room + "/Bobby")
+    me = [s for s in seq if 110 in codes(s)]
+    check(me and me[0].find(MUC_USER + "x/" + MUC_USER + "item").get("affiliation") == "member",
+          "the registrant joins with the reserved nick as a member")
+
+
+async def scenario_voice_request(w):
+    """XEP-0045 §7.13/§8.6: a visitor requests voice, the moderator approves, the visitor speaks;
+    then §8.4 revoke."""
+    alice, bob = await w.client("alice"), await w.client("bob")
+    room = w.room("voice")
+    await create_instant(alice, room, "Alice", {"muc#roomconfig_moderatedroom": "1"})
+    seq = await bob.join_sequence(room + "/Bob")
+    me = [s for s in seq if 110 in codes(s)][0]
+    check(me.find(MUC_USER + "x/" + MUC_USER + "item").get("role") == "visitor", "visitor")
+    await alice.wait_for(is_presence_from(room + "/Bob"), "Bob's arrival")
+    bob.raw("<message to='%s' id='vr1'><x xmlns='jabber:x:data' type='submit'>"
+            "<field var='FORM_TYPE'><value>%s</value></field>"
+            "<field var='muc#role' type='list-single'><value>participant</value></field></x></message>"
+            % (room, MUC_REQUEST))
+    req = await alice.wait_for(lambda s: s.tag == C + "message" and s.find("{jabber:x:data}x") is not None,
+                               "approval form")
+    fields = {f.get("var"): f.findtext("{jabber:x:data}value") for f in req.iter("{jabber:x:data}field")}
+    check(fields.get("FORM_TYPE") == MUC_REQUEST and fields.get("muc#roomnick") == "Bob", "approval form: %s" % fields)
+    alice.raw("<message to='%s' id='va1'><x xmlns='jabber:x:data' type='submit'>"
+              "<field var='FORM_TYPE'><value>%s</value></field>"
+              "<field var='muc#role'><value>participant</value></field>"
+              "<field var='muc#jid'><value>%s</value></field>"
+              "<field var='muc#roomnick'><value>Bob</value></field>"
+              "<field var='muc#request_allow'><value>true</value></field></x></message>"
+              % (room, MUC_REQUEST, fields.get("muc#jid")))
+    p = await bob.wait_for(lambda s: is_presence_from(room + "/Bob")(s) and 110 in codes(s), "voice granted")
+    check(p.find(MUC_USER + "x/" + MUC_USER + "item").get("role") == "participant", "participant after approval")
+    await say(bob, room, "thanks")
+    await expect_groupchat(alice, room, "Bob", "thanks")
+    r = await alice.iq(room, "set", "<query xmlns='http://jabber.org/protocol/muc#admin'>"
+                       "<item nick='Bob' role='visitor'/></query>")
+    check(r.get("type") == "result", "voice revoked")
+    p = await bob.wait_for(lambda s: is_presence_from(room + "/Bob")(s) and 110 in codes(s) and
+                           s.find(MUC_USER + "x/" + MUC_USER + "item").get("role") == "visitor", "voice revoked")
+    bob.raw("<message type='groupchat' to='%s' id='v2'><body>again?</body></message>" % room)
+    e = await bob.wait_for(lambda s: s.get("id") == "v2" and s.get("type") == "error", "voice error")
+    check(error_condition(e) == "forbidden", "visitor again: forbidden")
+
+
+async def scenario_moderation(w):
+    """XEP-0425: a moderator retracts a message by stanza-id; occupants get the retraction; MAM
+    holds a tombstone."""
+    alice, bob = await w.client("alice"), await w.client("bob")
+    room = w.room("retract")
+    await create_instant(alice, room, "Alice")
+    await bob.join_sequence(room + "/Bob")
+    await say(bob, room, "spam spam")
+    m = await expect_groupchat(alice, room, "Bob", "spam spam")
+    await expect_groupchat(bob, room, "Bob", "spam spam")
+    sid = m.find("{urn:xmpp:sid:0}stanza-id").get("id")
+    r = await bob.iq(room, "set", "<moderate xmlns='urn:xmpp:message-moderate:1' id='%s'>"
+                     "<retract xmlns='urn:xmpp:message-retract:1'/></moderate>" % sid)
+    check(error_condition(r) == "forbidden", "a participant may not moderate: %s" % error_condition(r))
+    r = await alice.iq(room, "set", "<moderate xmlns='urn:xmpp:message-moderate:1' id='%s'>"
+                       "<retract xmlns='urn:xmpp:message-retract:1'/><reason>off topic</reason></moderate>" % sid)
+    check(r.get("type") == "result", "retraction accepted: %s" % error_condition(r))
+    n = await bob.wait_for(lambda s: s.tag == C + "message" and
+                           s.find("{urn:xmpp:message-retract:1}retract") is not None, "retraction")
+    rt = n.find("{urn:xmpp:message-retract:1}retract")
+    check(rt.get("id") == sid, "retraction names the stanza-id")
+    check(rt.find("{urn:xmpp:message-moderate:1}moderated").get("by") == room + "/Alice", "moderated by Alice")
+    check(rt.findtext("{urn:xmpp:message-moderate:1}reason") == "off topic", "reason")
+    qid = new_id("q")
+    r = await bob.iq(room, "set", "<query xmlns='urn:xmpp:mam:2' queryid='%s'/>" % qid)
+    check(r.get("type") == "result", "MAM query")
+    results = bob.take_all(lambda s: s.tag == C + "message" and s.find("{urn:xmpp:mam:2}result") is not None)
+    fwd = [s.find("{urn:xmpp:mam:2}result") for s in results]
+    mine = [x for x in fwd if x.get("id") == sid]
+    check(len(mine) == 1, "tombstone still in MAM under its id")
+    inner = mine[0].find("{urn:xmpp:forward:0}forwarded/" + C + "message")
+    check(inner.find(C + "body") is None, "tombstone has no body")
+    check(inner.find("{urn:xmpp:message-retract:1}retracted") is not None, "tombstone <retracted/>")
+    check(any(x.find("{urn:xmpp:forward:0}forwarded/" + C + "message/{urn:xmpp:message-retract:1}retract")
+              is not None for x in fwd), "the retraction is archived too")
+    r = await alice.iq(room, "set", "<moderate xmlns='urn:xmpp:message-moderate:1' id='nope'>"
+                       "<retract xmlns='urn:xmpp:message-retract:1'/></moderate>")
+    check(error_condition(r) == "item-not-found", "unknown id: item-not-found")
+
+
+async def scenario_create_policy(w):
+    """muc.create_rooms = admins: others get not-allowed on a first join, an admin creates, and
+    then others may join the existing room."""
+    alice, bob = await w.client("alice"), await w.client("bob")
+    room = w.room("policy")
+    seq = await bob.join_sequence(room + "/Bob")
+    check(error_condition(seq[-1]) == "not-allowed", "creation refused: %s" % error_condition(seq[-1]))
+    info = await bob.iq(room, "get", "<query xmlns='http://jabber.org/protocol/disco#info'/>")
+    check(error_condition(info) == "item-not-found", "no room was created")
+    await create_instant(alice, room, "Alice")
+    seq = await bob.join_sequence(room + "/Bob")
+    check(any(110 in codes(s) for s in seq), "joining an existing room is not creating it")
+
+
+EXTRA_CONF = {
+    "create_policy": "[service]\nadmins = alice@localhost\n[muc]\ncreate_rooms = admins\n",
+}
+
+
 SCENARIOS = {
     "basic": scenario_basic,
     "members_only": scenario_members_only,
@@ -428,6 +566,10 @@ SCENARIOS = {
     "destroy": scenario_destroy,
     "persistence": scenario_persistence,
     "reserved_moderated": scenario_reserved_moderated,
+    "register_nick": scenario_register_nick,
+    "voice_request": scenario_voice_request,
+    "moderation": scenario_moderation,
+    "create_policy": scenario_create_policy,
 }
 
 
