@@ -162,10 +162,12 @@ class Group {
   // pending updates, resumption PSKs, confirmation tag and the stateful options. The bytes hold
   // secrets: store them as secret as the keys themselves.
   Result<Bytes> serialize() const;
-  // restore rebuilds a Group from serialize()'s bytes; the cipher suite comes from the stored
-  // id; encrypt_handshake is state (restored), `options.rng` and `options.now` come from the
-  // caller. Errors: Errc::invalid_value
-  // or a decode error for bytes that are not a complete, consistent state.
+  // restore rebuilds a Group from serialize()'s bytes (format: mls/group/group_state.h); the
+  // cipher suite comes from the stored id; encrypt_handshake is state (restored), `options.rng`
+  // and `options.now` come from the caller. Errors for bytes that are not a complete,
+  // consistent state: Errc::invalid_value (magic, version, checksum, field checks), decode
+  // errors, Errc::unsupported_cipher_suite, Errc::tree_hash_mismatch,
+  // Errc::bad_confirmation_tag, Errc::invalid_key.
   static Result<Group> restore(ByteView state, GroupOptions options = {});
 
   // --- state ---------------------------------------------------------------------------------
