@@ -1,0 +1,158 @@
+#pragma once
+// A room service with the MLS delivery service enabled, over the fake stores, plus helpers that
+// build real MLS inputs with the mls library (Group::create, make_key_package, commit).
+#include <gtest/gtest.h>
+
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "component/ds/base64.h"
+#include "component/ds/delivery_service.h"
+#include "component/ds/mls_ns.h"
+#include "fake_mls_store.h"
+#include "fakes.h"
+#include "mls/group/extensions.h"
+#include "mls/group/group.h"
+
+namespace conclave::component::testing {
+
+inline const mls::CipherSuite& suite1() { return **mls::CipherSuite::get(std::uint16_t{1}); }
+
+inline mls::Credential credential(const std::string& identity) {
+  mls::Credential c;
+  c.value = mls::BasicCredential{mls::Bytes(identity.begin(), identity.end())};
+  return c;
+}
+
+inline mls::KeyPackageBundle bundle(const std::string& identity,
+                                    const mls::CipherSuite& suite = suite1(),
+                                    mls::Lifetime lifetime = {0, ~std::uint64_t{0}}) {
+  auto keys = suite.generate_signature_key_pair();
+  auto b = mls::make_key_package(suite, credential(identity), std::move(keys.private_key),
+                                 mls::system_rng(), lifetime);
+  EXPECT_TRUE(b.has_value());
+  return std::move(*b);
+}
+
+inline std::string b64(const mls::Bytes& b) { return ds::base64_encode(b); }
+
+template <class T>
+std::string b64_message(T value) {
+  mls::MlsMessage m;
+  m.message = std::move(value);
+  return b64(mls::encode(m));
+}
+
+inline std::string mls_error(const xmpp::Element& reply, const std::string& name) {
+  const xmpp::Element* e = reply.child("error", xmpp::ns::kComponent);
+  if (e == nullptr) return "";
+  const xmpp::Element* app = e->child(name, "urn:xmpp:mls:0");
+  return app == nullptr ? "" : (app->text().empty() ? "present" : app->text());
+}
+
+class DsTest : public ServiceTest {
+ protected:
+  FakeMlsStore mls_store;
+  ds::DsConfig ds_config;
+  std::unique_ptr<ds::DeliveryService> ds;
+
+  static constexpr const char* kAlice = "alice@example.org/phone";
+  static constexpr const char* kBob = "bob@example.org/laptop";
+  static constexpr const char* kCarol = "carol@example.org/pc";
+
+  void SetUp() override { rebuild(); }
+
+  // rebuild: a fresh delivery service (empty cache) and room service over the same stores.
+  void rebuild() {
+    ds::DsEnv denv;
+    denv.domain = kService;
+    denv.out = &out;
+    denv.runner = &runner;
+    denv.store = &mls_store;
+    denv.now = [this] { return TimePoint(std::chrono::milliseconds(clock_ms)); };
+    denv.new_id = [this] { return "id" + std::to_string(++ids); };
+    denv.log = [](std::string_view level, const std::string& line) {
+      if (level != "info") std::cerr << "[ds " << level << "] " << line << "\n";
+    };
+    auto identity = ds::ServiceIdentity::load_or_create(mls_store, kService);
+    ASSERT_TRUE(identity.has_value());
+    ds = std::make_unique<ds::DeliveryService>(ds_config, std::move(denv), std::move(*identity));
+    RoomEnv env;
+    env.out = &out;
+    env.runner = &runner;
+    env.rooms = &room_store;
+    env.archive = &archive;
+    env.mls = ds.get();
+    env.now = [this] { return TimePoint(std::chrono::milliseconds(clock_ms)); };
+    env.new_id = [this] { return "id" + std::to_string(++ids); };
+    env.new_salt = [this] { return "salt" + std::to_string(++ids); };
+    env.max_history = 50;
+    env.mam_max_page = 100;
+    env.room_gone = [this](const std::string& r) { ds->forget(r); };
+    service = std::make_unique<MucService>(ServiceInfo{kService, "Test rooms"}, std::move(env));
+    ASSERT_TRUE(service->load().has_value());
+  }
+
+  mls::Extension external_senders() const {
+    std::vector<mls::ExternalSenderEntry> list{ds->identity().entry()};
+    return mls::Extension{mls::kExtExternalSenders, mls::encode(list)};
+  }
+
+  // new_group: `who`'s one-member group, with the service as external sender.
+  mls::Group new_group(const std::string& who, const std::string& group_id = "g1",
+                       bool list_service = true) {
+    auto b = bundle(who);
+    std::vector<mls::Extension> ext;
+    if (list_service) ext.push_back(external_senders());
+    auto g = mls::Group::create(suite1(), mls::Bytes(group_id.begin(), group_id.end()), b,
+                                std::move(ext));
+    EXPECT_TRUE(g.has_value());
+    return std::move(*g);
+  }
+
+  xmpp::Element create_iq(const std::string& from, const mls::Group& g) {
+    auto gi = g.group_info(false);
+    EXPECT_TRUE(gi.has_value());
+    return iq(from, room("r"), "set",
+              "<create xmlns='urn:xmpp:mls:0'><group-info>" + b64_message(*gi) +
+                  "</group-info><ratchet-tree>" + b64(g.tree().encode()) +
+                  "</ratchet-tree></create>");
+  }
+
+  // commit_xml: the <commit/> payload for `out`.
+  static std::string commit_xml(const mls::CommitOutput& c) {
+    std::string x =
+        "<commit xmlns='urn:xmpp:mls:0'><message>" + b64(mls::encode(c.message)) + "</message>";
+    if (c.welcome) x += "<welcome>" + b64_message(*c.welcome) + "</welcome>";
+    x += "<group-info>" + b64_message(c.group_info) + "</group-info></commit>";
+    return x;
+  }
+
+  mls::CommitOutput commit_adding(mls::Group& g, const std::vector<mls::KeyPackage>& kps) {
+    mls::CommitOptions o;
+    for (const auto& kp : kps) o.proposals.push_back(mls::Proposal{mls::Add{kp}});
+    auto c = g.commit(std::move(o));
+    EXPECT_TRUE(c.has_value()) << (c ? "" : c.error().message());
+    return std::move(*c);
+  }
+
+  std::uint64_t stored_epoch() {
+    auto g = mls_store.load_group(room("r"));
+    return g && *g ? (*g)->epoch : ~std::uint64_t{0};
+  }
+
+  // A room r (owner alice, joined) with alice's group created in it.
+  mls::Group room_with_group(const std::map<std::string, std::string>& config = {}) {
+    create("r", config);
+    take();
+    mls::Group g = new_group("alice@example.org");
+    auto reply = create_iq(kAlice, g);
+    EXPECT_EQ(reply.attr_or("type"), "result");
+    return g;
+  }
+};
+
+}  // namespace conclave::component::testing

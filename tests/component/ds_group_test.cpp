@@ -1,0 +1,385 @@
+// A room's group (docs/protocol.md §5-§7): create (CR-*), commits (CM-*), fan-out, Welcomes
+// after durability, service Remove proposals, catch-up, and reload from the store.
+#include <gtest/gtest.h>
+
+#include "component/ds/commit_check.h"
+#include "ds_fixture.h"
+
+namespace conclave::component::testing {
+namespace {
+
+using Stanzas = std::vector<xmpp::Element>;
+
+const xmpp::Element* find_child(const Stanzas& all, const std::string& name,
+                                const std::string& to = "") {
+  for (const auto& s : all) {
+    if (!to.empty() && s.attr_or("to") != to) continue;
+    if (const auto* c = s.child(name, "urn:xmpp:mls:0")) return c;
+  }
+  return nullptr;
+}
+
+std::size_t count_child(const Stanzas& all, const std::string& name) {
+  std::size_t n = 0;
+  for (const auto& s : all) n += s.child(name, "urn:xmpp:mls:0") != nullptr ? 1 : 0;
+  return n;
+}
+
+class GroupTest : public DsTest {
+ protected:
+  xmpp::Element commit(const std::string& from, const mls::CommitOutput& c) {
+    return iq(from, room("r"), "set", commit_xml(c));
+  }
+  std::string accepted_epoch(const xmpp::Element& r) {
+    const auto* a = r.child("accepted", "urn:xmpp:mls:0");
+    return a == nullptr ? "error:" + error_condition(r) : std::string(a->attr_or("epoch"));
+  }
+};
+
+// --- create ---------------------------------------------------------------------------------
+
+TEST_F(GroupTest, OwnerCreatesTheGroupAndDiscoShowsTheEpoch) {
+  create("r");
+  mls::Group g = new_group("alice@example.org");
+  auto r = create_iq(kAlice, g);
+  EXPECT_EQ(accepted_epoch(r), "0");
+  EXPECT_EQ(stored_epoch(), 0u);
+  auto info =
+      iq(kAlice, room("r"), "get", "<query xmlns='http://jabber.org/protocol/disco#info'/>");
+  const std::string xml = xmpp::to_string(info);
+  EXPECT_NE(xml.find("urn:xmpp:mls:0"), std::string::npos);
+  EXPECT_NE(xml.find("{urn:xmpp:mls:0}epoch"), std::string::npos);
+}
+
+TEST_F(GroupTest, CreateByAParticipantIsForbidden) {
+  create("r");
+  join(kBob, room("r") + "/Bob");
+  auto r = create_iq(kBob, new_group("bob@example.org"));
+  EXPECT_EQ(error_condition(r), "forbidden");
+  EXPECT_EQ(stored_epoch(), ~std::uint64_t{0});
+}
+
+TEST_F(GroupTest, CreateForSomeoneElseIsForbidden) {
+  create("r");
+  auto r = create_iq(kAlice, new_group("mallory@example.org"));
+  EXPECT_EQ(error_condition(r), "forbidden");
+  EXPECT_EQ(stored_epoch(), ~std::uint64_t{0});
+}
+
+TEST_F(GroupTest, CreateWithoutTheServiceAsExternalSenderIsRefused) {
+  create("r");
+  auto r = create_iq(kAlice, new_group("alice@example.org", "g1", false));
+  EXPECT_EQ(error_condition(r), "bad-request");
+  EXPECT_NE(mls_error(r, "invalid-commit"), "");
+  EXPECT_EQ(stored_epoch(), ~std::uint64_t{0});
+}
+
+TEST_F(GroupTest, CreateWithAForgedGroupInfoSignatureIsRefused) {
+  create("r");
+  mls::Group g = new_group("alice@example.org");
+  auto gi = g.group_info(false);
+  gi->signature[3] ^= 1;
+  auto r =
+      iq(kAlice, room("r"), "set",
+         "<create xmlns='urn:xmpp:mls:0'><group-info>" + b64_message(*gi) +
+             "</group-info><ratchet-tree>" + b64(g.tree().encode()) + "</ratchet-tree></create>");
+  EXPECT_EQ(error_condition(r), "bad-request");
+  EXPECT_EQ(stored_epoch(), ~std::uint64_t{0});
+}
+
+TEST_F(GroupTest, SecondCreateIsConflict) {
+  room_with_group();
+  auto r = create_iq(kAlice, new_group("alice@example.org", "g2"));
+  EXPECT_EQ(error_condition(r), "conflict");
+  EXPECT_EQ(stored_epoch(), 0u);
+}
+
+// --- commits --------------------------------------------------------------------------------
+
+TEST_F(GroupTest, CommitIsAcceptedFannedOutArchivedAndWelcomed) {
+  mls::Group g = room_with_group();
+  join(kBob, room("r") + "/Bob");
+  auto bob = bundle("bob@example.org");
+  auto c = commit_adding(g, {bob.key_package});
+  send("<iq type='set' id='q' from='" + std::string(kAlice) + "' to='" + room("r") + "'>" +
+       commit_xml(c) + "</iq>");
+  Stanzas sent = take();
+  // Fan-out to both occupants, the result, then the Welcome to bob's bare JID.
+  const auto* to_bob = find_child(sent, "commit", kBob);
+  ASSERT_NE(to_bob, nullptr);
+  EXPECT_EQ(to_bob->attr_or("epoch"), "0");
+  EXPECT_NE(find_child(sent, "commit", kAlice), nullptr);
+  const auto* w = find_child(sent, "welcome", "bob@example.org");
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w->attr_or("epoch"), "1");
+  std::size_t result_at = 0, welcome_at = 0;
+  for (std::size_t i = 0; i < sent.size(); ++i) {
+    if (sent[i].name() == "iq" && sent[i].attr_or("type") == "result") result_at = i;
+    if (sent[i].child("welcome", "urn:xmpp:mls:0") != nullptr) welcome_at = i;
+  }
+  EXPECT_LT(result_at, welcome_at);
+  EXPECT_EQ(stored_epoch(), 1u);
+  ASSERT_EQ(archive.rows.size(), 1u);  // the commit is in the room's MAM archive
+  EXPECT_NE(archive.rows[0].stanza.find("<commit"), std::string::npos);
+  EXPECT_TRUE(mls_store.unsent_welcomes(10)->empty());  // marked sent
+  EXPECT_EQ(ds->epoch_of(room("r")), 1u);
+  // The joiner can use the Welcome.
+  auto welcome = mls::decode<mls::MlsMessage>(*ds::base64_decode(w->text()));
+  ASSERT_TRUE(welcome.has_value());
+  auto joined = mls::Group::join(suite1(), std::get<mls::Welcome>(welcome->message),
+                                 bob.key_package, std::move(bob.secrets), std::nullopt);
+  EXPECT_TRUE(joined.has_value());
+}
+
+TEST_F(GroupTest, WelcomeOnlyAfterTheCommitIsDurable) {
+  mls::Group g = room_with_group();
+  auto c = commit_adding(g, {bundle("bob@example.org").key_package});
+  runner.hold = true;
+  send("<iq type='set' id='q' from='" + std::string(kAlice) + "' to='" + room("r") + "'>" +
+       commit_xml(c) + "</iq>");
+  EXPECT_EQ(count_child(take(), "welcome"), 0u);  // accept_commit has not run yet
+  EXPECT_EQ(stored_epoch(), 0u);
+  runner.release();
+  runner.release();  // the outbox read and the mark-sent step
+  EXPECT_EQ(stored_epoch(), 1u);
+  EXPECT_EQ(count_child(take(), "welcome"), 1u);
+}
+
+TEST_F(GroupTest, StoreFailureAnswersWaitAndChangesNothing) {
+  mls::Group g = room_with_group();
+  auto c = commit_adding(g, {bundle("bob@example.org").key_package});
+  mls_store.fail_next(std::make_error_code(std::errc::io_error));
+  auto r = commit(kAlice, c);
+  EXPECT_EQ(error_condition(r), "internal-server-error");
+  EXPECT_EQ(stored_epoch(), 0u);
+  EXPECT_EQ(ds->epoch_of(room("r")), 0u);
+  EXPECT_EQ(count_child(take(), "welcome"), 0u);
+  EXPECT_EQ(accepted_epoch(commit(kAlice, c)), "1");  // the same commit, retried
+}
+
+TEST_F(GroupTest, StaleCommitGetsWrongEpochWithTheCurrentOne) {
+  mls::Group g = room_with_group();
+  auto first = commit_adding(g, {bundle("bob@example.org").key_package});
+  auto rival = commit_adding(g, {bundle("carol@example.org").key_package});
+  ASSERT_EQ(accepted_epoch(commit(kAlice, first)), "1");
+  auto r = commit(kAlice, rival);
+  EXPECT_EQ(error_condition(r), "conflict");
+  const auto* e = r.child("error", xmpp::ns::kComponent)->child("wrong-epoch", "urn:xmpp:mls:0");
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->attr_or("current"), "1");
+  EXPECT_EQ(stored_epoch(), 1u);
+}
+
+TEST_F(GroupTest, ReplayedCommitGetsTheOriginalAnswerOnce) {
+  mls::Group g = room_with_group();
+  join(kBob, room("r") + "/Bob");
+  auto c = commit_adding(g, {bundle("bob@example.org").key_package});
+  ASSERT_EQ(accepted_epoch(commit(kAlice, c)), "1");
+  send("<iq type='set' id='q' from='" + std::string(kAlice) + "' to='" + room("r") + "'>" +
+       commit_xml(c) + "</iq>");
+  Stanzas again = take();
+  ASSERT_EQ(again.size(), 1u);  // the answer only: no second fan-out, no second Welcome
+  EXPECT_EQ(accepted_epoch(again[0]), "1");
+  EXPECT_EQ(stored_epoch(), 1u);
+  EXPECT_EQ(archive.rows.size(), 1u);
+}
+
+TEST_F(GroupTest, MalformedCommitIsBadRequest) {
+  room_with_group();
+  for (const std::string& payload :
+       {std::string("<commit xmlns='urn:xmpp:mls:0'><message>!!</message></commit>"),
+        std::string("<commit xmlns='urn:xmpp:mls:0'><message>AAEC</message></commit>"),
+        std::string("<commit xmlns='urn:xmpp:mls:0'/>")}) {
+    auto r = iq(kAlice, room("r"), "set", payload);
+    EXPECT_EQ(error_condition(r), "bad-request") << payload;
+    EXPECT_NE(mls_error(r, "invalid-commit"), "") << payload;
+  }
+  EXPECT_EQ(stored_epoch(), 0u);
+}
+
+TEST_F(GroupTest, BadSignatureIsInvalidCommit) {
+  mls::Group g = room_with_group();
+  auto c = commit_adding(g, {bundle("bob@example.org").key_package});
+  std::get<mls::PublicMessage>(c.message.message).auth.signature[5] ^= 1;
+  auto r = commit(kAlice, c);
+  EXPECT_EQ(error_condition(r), "bad-request");
+  EXPECT_NE(mls_error(r, "invalid-commit"), "");
+  EXPECT_EQ(stored_epoch(), 0u);
+  EXPECT_EQ(ds->epoch_of(room("r")), 0u);
+}
+
+TEST_F(GroupTest, CommitSentByAnotherJidIsForbidden) {
+  mls::Group g = room_with_group();
+  join(kBob, room("r") + "/Bob");
+  auto c = commit_adding(g, {bundle("carol@example.org").key_package});
+  EXPECT_EQ(error_condition(commit(kBob, c)), "forbidden");  // alice's leaf, bob's stanza
+  EXPECT_EQ(stored_epoch(), 0u);
+}
+
+TEST_F(GroupTest, CommitFromAnOutcastIsForbidden) {
+  mls::Group g = room_with_group();
+  iq(kAlice, room("r"), "set",
+     "<query xmlns='http://jabber.org/protocol/muc#admin'><item affiliation='outcast' "
+     "jid='mallory@example.org'/></query>");
+  mls::Group mallory = new_group("mallory@example.org", "g9");
+  auto c = commit_adding(mallory, {});
+  EXPECT_EQ(error_condition(commit("mallory@example.org/x", c)), "forbidden");
+  EXPECT_EQ(stored_epoch(), 0u);
+}
+
+TEST_F(GroupTest, AddingAnOutcastIsForbidden) {
+  mls::Group g = room_with_group();
+  iq(kAlice, room("r"), "set",
+     "<query xmlns='http://jabber.org/protocol/muc#admin'><item affiliation='outcast' "
+     "jid='mallory@example.org'/></query>");
+  auto c = commit_adding(g, {bundle("mallory@example.org").key_package});
+  EXPECT_EQ(error_condition(commit(kAlice, c)), "forbidden");
+  EXPECT_EQ(stored_epoch(), 0u);
+}
+
+TEST_F(GroupTest, MembersOnlyRoomAddsMembersOnly) {
+  create("r", {{"muc#roomconfig_membersonly", "1"}});
+  mls::Group g = new_group("alice@example.org");
+  ASSERT_EQ(accepted_epoch(create_iq(kAlice, g)), "0");
+  auto c = commit_adding(g, {bundle("bob@example.org").key_package});
+  EXPECT_EQ(error_condition(commit(kAlice, c)), "forbidden");
+  iq(kAlice, room("r"), "set",
+     "<query xmlns='http://jabber.org/protocol/muc#admin'><item affiliation='member' "
+     "jid='bob@example.org'/></query>");
+  EXPECT_EQ(accepted_epoch(commit(kAlice, c)), "1");
+}
+
+TEST_F(GroupTest, CommitWithoutWelcomeOrGroupInfoIsRefused) {
+  mls::Group g = room_with_group();
+  auto c = commit_adding(g, {bundle("bob@example.org").key_package});
+  const std::string msg = "<message>" + b64(mls::encode(c.message)) + "</message>";
+  auto no_welcome = iq(kAlice, room("r"), "set",
+                       "<commit xmlns='urn:xmpp:mls:0'>" + msg + "<group-info>" +
+                           b64_message(c.group_info) + "</group-info></commit>");
+  EXPECT_EQ(error_condition(no_welcome), "bad-request");
+  auto no_gi = iq(kAlice, room("r"), "set",
+                  "<commit xmlns='urn:xmpp:mls:0'>" + msg + "<welcome>" + b64_message(*c.welcome) +
+                      "</welcome></commit>");
+  EXPECT_EQ(error_condition(no_gi), "bad-request");
+  EXPECT_EQ(stored_epoch(), 0u);
+}
+
+TEST_F(GroupTest, MemberMayNotRemoveTheOwnerButMayLeave) {
+  mls::Group g = room_with_group();
+  join(kBob, room("r") + "/Bob");
+  auto bob = bundle("bob@example.org");
+  mls::CommitOptions o;
+  o.proposals.push_back(mls::Proposal{mls::Add{bob.key_package}});
+  o.ratchet_tree_in_welcome = true;
+  auto c = g.commit(std::move(o));
+  ASSERT_TRUE(c.has_value());
+  ASSERT_EQ(accepted_epoch(commit(kAlice, *c)), "1");
+  g = std::move(c->staged).merge();
+  auto bg = mls::Group::join(suite1(), *c->welcome, bob.key_package, std::move(bob.secrets),
+                             std::nullopt);
+  ASSERT_TRUE(bg.has_value());
+  // bob (participant, no affiliation) removes alice (owner): forbidden.
+  mls::CommitOptions kick;
+  kick.proposals.push_back(mls::Proposal{mls::Remove{g.own_leaf().value}});
+  auto k = bg->commit(std::move(kick));
+  ASSERT_TRUE(k.has_value());
+  EXPECT_EQ(error_condition(commit(kBob, *k)), "forbidden");
+  EXPECT_EQ(stored_epoch(), 1u);
+  // alice (owner, moderator) removes bob: allowed.
+  mls::CommitOptions rm;
+  rm.proposals.push_back(mls::Proposal{mls::Remove{bg->own_leaf().value}});
+  auto r = g.commit(std::move(rm));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(accepted_epoch(commit(kAlice, *r)), "2");
+}
+
+TEST_F(GroupTest, BanProposesARemoveThatTheNextCommitMustInclude) {
+  mls::Group g = room_with_group();
+  join(kBob, room("r") + "/Bob");
+  auto bob = bundle("bob@example.org");
+  auto c = commit_adding(g, {bob.key_package});
+  ASSERT_EQ(accepted_epoch(commit(kAlice, c)), "1");
+  g = std::move(c.staged).merge();
+  take();
+  send("<iq type='set' id='ban' from='" + std::string(kAlice) + "' to='" + room("r") +
+       "'><query xmlns='http://jabber.org/protocol/muc#admin'><item affiliation='outcast' "
+       "jid='bob@example.org'/></query></iq>");
+  Stanzas sent = take();
+  // The proposal went to the remaining occupant (alice), archived, and is pending.
+  const auto* p = find_child(sent, "proposal", kAlice);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->attr_or("epoch"), "1");
+  ASSERT_EQ(mls_store.pending_proposals(room("r"))->size(), 1u);
+  EXPECT_NE(archive.rows.back().stanza.find("<proposal"), std::string::npos);
+  // A commit that leaves it out: missing-proposals.
+  auto without = commit_adding(g, {});
+  auto r = commit(kAlice, without);
+  EXPECT_EQ(error_condition(r), "not-acceptable");
+  EXPECT_EQ(mls_error(r, "missing-proposals"), "present");
+  EXPECT_EQ(stored_epoch(), 1u);
+  // The member takes the proposal and commits it by reference.
+  auto proposal = mls::decode<mls::MlsMessage>(*ds::base64_decode(p->text()));
+  ASSERT_TRUE(proposal.has_value());
+  ASSERT_TRUE(g.handle_proposal(*proposal).has_value());
+  auto with = g.commit();
+  ASSERT_TRUE(with.has_value());
+  EXPECT_EQ(accepted_epoch(commit(kAlice, *with)), "2");
+  EXPECT_TRUE(mls_store.pending_proposals(room("r"))->empty());
+}
+
+TEST_F(GroupTest, GroupInfoAndCommitsSinceServeCatchUp) {
+  mls::Group g = room_with_group();
+  auto c = commit_adding(g, {bundle("bob@example.org").key_package});
+  ASSERT_EQ(accepted_epoch(commit(kAlice, c)), "1");
+  auto gi = iq(kBob, room("r"), "get", "<group-info xmlns='urn:xmpp:mls:0'/>");
+  const auto* answer = gi.child("group-info", "urn:xmpp:mls:0");
+  ASSERT_NE(answer, nullptr);
+  EXPECT_EQ(answer->attr_or("epoch"), "1");
+  EXPECT_EQ(answer->child_text("group-info", "urn:xmpp:mls:0"), b64_message(c.group_info));
+  auto tree = mls::PublicTree::decode(
+      suite1(), *ds::base64_decode(answer->child_text("ratchet-tree", "urn:xmpp:mls:0")));
+  ASSERT_TRUE(tree.has_value());
+  EXPECT_EQ(tree->root_hash(), c.group_info.group_context.tree_hash);
+  auto commits = iq(kBob, room("r"), "get", "<commits xmlns='urn:xmpp:mls:0' since='0'/>");
+  const auto* list = commits.child("commits", "urn:xmpp:mls:0");
+  ASSERT_NE(list, nullptr);
+  ASSERT_EQ(list->children_named("commit", "urn:xmpp:mls:0").size(), 1u);
+  EXPECT_EQ(list->child("commit", "urn:xmpp:mls:0")->text(), b64(mls::encode(c.message)));
+  EXPECT_EQ(
+      error_condition(iq(kBob, room("r"), "get", "<commits xmlns='urn:xmpp:mls:0' since='x'/>")),
+      "bad-request");
+}
+
+TEST_F(GroupTest, NoGroupMeansItemNotFound) {
+  create("r");
+  EXPECT_EQ(error_condition(iq(kAlice, room("r"), "get", "<group-info xmlns='urn:xmpp:mls:0'/>")),
+            "item-not-found");
+}
+
+TEST_F(GroupTest, EvictedGroupIsRebuiltFromTheStore) {
+  mls::Group g = room_with_group({{"muc#roomconfig_persistentroom", "1"}});
+  auto c1 = commit_adding(g, {bundle("bob@example.org").key_package});
+  ASSERT_EQ(accepted_epoch(commit(kAlice, c1)), "1");
+  g = std::move(c1.staged).merge();
+  ds->forget(room("r"));  // as the LRU bound would
+  EXPECT_EQ(ds->epoch_of(room("r")), std::nullopt);
+  auto c2 = commit_adding(g, {bundle("carol@example.org").key_package});
+  EXPECT_EQ(accepted_epoch(commit(kAlice, c2)), "2");
+  g = std::move(c2.staged).merge();
+  rebuild();  // a restart: new service, new delivery service, same stores
+  auto c3 = commit_adding(g, {bundle("dave@example.org").key_package});
+  EXPECT_EQ(accepted_epoch(commit(kAlice, c3)), "3");
+}
+
+TEST_F(GroupTest, CacheIsBounded) {
+  ds_config.group_cache = 1;
+  rebuild();
+  create("r");
+  create("s");
+  iq(kAlice, room("r"), "get", "<group-info xmlns='urn:xmpp:mls:0'/>");
+  iq(kAlice, room("s"), "get", "<group-info xmlns='urn:xmpp:mls:0'/>");
+  EXPECT_EQ(ds->cached_rooms(), 1u);
+}
+
+}  // namespace
+}  // namespace conclave::component::testing

@@ -1,0 +1,191 @@
+// Key package directory (docs/protocol.md §3-§4): upload checks (KP-1..KP-6), all-or-nothing,
+// limits, claims, rate limits, and the external-sender IQ.
+#include <gtest/gtest.h>
+
+#include "component/ds/key_package_check.h"
+#include "ds_fixture.h"
+
+namespace conclave::component::testing {
+namespace {
+
+class KeyPackageTest : public DsTest {
+ protected:
+  static std::string kp_b64(const mls::KeyPackageBundle& b) { return b64_message(b.key_package); }
+
+  xmpp::Element upload(const std::vector<std::string>& items, const std::string& from = kBob,
+                       const std::string& last_resort = "") {
+    std::string x = "<key-packages xmlns='urn:xmpp:mls:0'>";
+    for (const auto& i : items) x += "<key-package>" + i + "</key-package>";
+    if (!last_resort.empty()) {
+      x += "<key-package last-resort='true'>" + last_resort + "</key-package>";
+    }
+    return iq(from, kService, "set", x + "</key-packages>");
+  }
+  std::string count(const std::string& from = kBob) {
+    auto r = iq(from, kService, "get", "<key-packages xmlns='urn:xmpp:mls:0'/>");
+    const auto* k = r.child("key-packages", "urn:xmpp:mls:0");
+    return k == nullptr
+               ? "error"
+               : std::string(k->attr_or("count")) + "/" + std::string(k->attr_or("last-resort"));
+  }
+  xmpp::Element claim(const std::string& jid, const std::string& from = kAlice) {
+    return iq(from, kService, "get", "<claim xmlns='urn:xmpp:mls:0' jid='" + jid + "'/>");
+  }
+};
+
+TEST_F(KeyPackageTest, UploadCountAndClaim) {
+  auto a = bundle("bob@example.org"), b = bundle("bob@example.org");
+  auto lr = bundle("bob@example.org");
+  auto r = upload({kp_b64(a), kp_b64(b)}, kBob, kp_b64(lr));
+  ASSERT_EQ(r.attr_or("type"), "result");
+  EXPECT_EQ(r.child("key-packages", "urn:xmpp:mls:0")->attr_or("stored"), "3");
+  EXPECT_EQ(count(), "2/true");
+  auto c1 = claim("bob@example.org");
+  auto c2 = claim("bob@example.org");
+  auto c3 = claim("bob@example.org");
+  ASSERT_EQ(c1.attr_or("type"), "result");
+  const std::string k1 = c1.child("key-package", "urn:xmpp:mls:0")->text();
+  const std::string k2 = c2.child("key-package", "urn:xmpp:mls:0")->text();
+  const std::string k3 = c3.child("key-package", "urn:xmpp:mls:0")->text();
+  EXPECT_EQ(k1, kp_b64(a));  // oldest first, each one-time package once
+  EXPECT_EQ(k2, kp_b64(b));
+  EXPECT_EQ(k3, kp_b64(lr));  // then the last-resort one, which is kept
+  EXPECT_EQ(count(), "0/true");
+  EXPECT_EQ(claim("bob@example.org").child("key-package", "urn:xmpp:mls:0")->text(), kp_b64(lr));
+}
+
+TEST_F(KeyPackageTest, ClaimWithNothingLeftIsItemNotFound) {
+  EXPECT_EQ(error_condition(claim("nobody@example.org")), "item-not-found");
+  EXPECT_EQ(error_condition(claim("not a jid@@")), "jid-malformed");
+}
+
+TEST_F(KeyPackageTest, ForeignIdentityRefusedAndNothingStored) {
+  auto good = bundle("bob@example.org"), foreign = bundle("alice@example.org");
+  auto r = upload({kp_b64(good), kp_b64(foreign)});
+  EXPECT_EQ(error_condition(r), "bad-request");
+  EXPECT_EQ(mls_error(r, "invalid-key-package"), "present");
+  EXPECT_EQ(count(), "0/false");  // all or nothing
+}
+
+TEST_F(KeyPackageTest, IdentityMustBeTheNormalisedBareJid) {
+  auto upper = bundle("Bob@example.org");  // the service normalises the sender to bob@
+  EXPECT_EQ(error_condition(upload({kp_b64(upper)})), "bad-request");
+  EXPECT_EQ(count(), "0/false");
+}
+
+TEST_F(KeyPackageTest, MalformedPayloadsRefused) {
+  auto good = bundle("bob@example.org");
+  mls::MlsMessage m;
+  m.message = good.key_package;
+  mls::Bytes trailing = mls::encode(m);
+  trailing.push_back(0);
+  for (const std::string& bad :
+       {std::string("not base64!"), std::string(""), b64(trailing), b64_message(mls::Welcome{})}) {
+    auto r = upload({bad});
+    EXPECT_EQ(error_condition(r), "bad-request") << bad;
+    EXPECT_EQ(mls_error(r, "invalid-key-package"), "present") << bad;
+  }
+  EXPECT_EQ(count(), "0/false");
+}
+
+TEST_F(KeyPackageTest, BadSignatureRefused) {
+  auto b = bundle("bob@example.org");
+  b.key_package.signature[0] ^= 1;
+  EXPECT_EQ(error_condition(upload({kp_b64(b)})), "bad-request");
+  EXPECT_EQ(count(), "0/false");
+}
+
+TEST_F(KeyPackageTest, ExpiredLifetimeRefused) {
+  // The fixture's clock is 1.7e9 s; this package expired at 1e9 s (its leaf signature covers it).
+  auto b = bundle("bob@example.org", suite1(), {0, 1'000'000'000});
+  EXPECT_EQ(error_condition(upload({kp_b64(b)})), "bad-request");
+  EXPECT_EQ(count(), "0/false");
+}
+
+TEST_F(KeyPackageTest, OtherCipherSuiteNotImplemented) {
+  auto b = bundle("bob@example.org", **mls::CipherSuite::get(std::uint16_t{2}));
+  EXPECT_EQ(error_condition(upload({kp_b64(b)})), "feature-not-implemented");
+  EXPECT_EQ(count(), "0/false");
+}
+
+TEST_F(KeyPackageTest, TwoLastResortPackagesRefused) {
+  auto a = bundle("bob@example.org"), b = bundle("bob@example.org");
+  auto r = iq(kBob, kService, "set",
+              "<key-packages xmlns='urn:xmpp:mls:0'><key-package last-resort='true'>" + kp_b64(a) +
+                  "</key-package><key-package last-resort='true'>" + kp_b64(b) +
+                  "</key-package></key-packages>");
+  EXPECT_EQ(error_condition(r), "bad-request");
+  EXPECT_EQ(count(), "0/false");
+}
+
+TEST_F(KeyPackageTest, LimitPerOwnerIsResourceConstraint) {
+  ds_config.max_key_packages = 2;
+  rebuild();
+  auto a = bundle("bob@example.org"), b = bundle("bob@example.org"), c = bundle("bob@example.org");
+  ASSERT_EQ(upload({kp_b64(a), kp_b64(b)}).attr_or("type"), "result");
+  EXPECT_EQ(error_condition(upload({kp_b64(c)})), "resource-constraint");
+  EXPECT_EQ(count(), "2/false");
+}
+
+TEST_F(KeyPackageTest, DuplicateUploadIsConflict) {
+  auto a = bundle("bob@example.org");
+  ASSERT_EQ(upload({kp_b64(a)}).attr_or("type"), "result");
+  EXPECT_EQ(error_condition(upload({kp_b64(a)})), "conflict");
+  EXPECT_EQ(count(), "1/false");
+}
+
+TEST_F(KeyPackageTest, UploadFloodIsRateLimited) {
+  ds_config.uploads_per_minute = 1;  // burst of 2
+  rebuild();
+  ASSERT_EQ(upload({kp_b64(bundle("bob@example.org"))}).attr_or("type"), "result");
+  ASSERT_EQ(upload({kp_b64(bundle("bob@example.org"))}).attr_or("type"), "result");
+  EXPECT_EQ(error_condition(upload({kp_b64(bundle("bob@example.org"))})), "policy-violation");
+  EXPECT_EQ(count(), "2/false");
+  // Another user is not affected; and a minute later bob may upload again.
+  EXPECT_EQ(upload({kp_b64(bundle("carol@example.org"))}, kCarol).attr_or("type"), "result");
+  clock_ms += 60'000;
+  EXPECT_EQ(upload({kp_b64(bundle("bob@example.org"))}).attr_or("type"), "result");
+}
+
+TEST_F(KeyPackageTest, ClaimFloodIsRateLimitedPerClaimerAndPerTarget) {
+  ds_config.claims_per_minute = 1;  // burst of 2
+  rebuild();
+  for (int i = 0; i < 4; ++i) upload({kp_b64(bundle("bob@example.org"))});
+  EXPECT_EQ(claim("bob@example.org", kAlice).attr_or("type"), "result");
+  EXPECT_EQ(claim("bob@example.org", kAlice).attr_or("type"), "result");
+  EXPECT_EQ(error_condition(claim("bob@example.org", kAlice)), "policy-violation");
+  // A second claimer may not drain bob either: bob's own bucket is empty now.
+  EXPECT_EQ(error_condition(claim("bob@example.org", kCarol)), "policy-violation");
+  EXPECT_EQ(count(), "2/false");
+}
+
+TEST_F(KeyPackageTest, ExternalSenderIqAnswersTheServiceEntry) {
+  auto r = iq(kAlice, kService, "get", "<external-sender xmlns='urn:xmpp:mls:0'/>");
+  ASSERT_EQ(r.attr_or("type"), "result");
+  auto bytes = ds::base64_decode(r.child("external-sender", "urn:xmpp:mls:0")->text());
+  ASSERT_TRUE(bytes.has_value());
+  auto entry = mls::decode<mls::ExternalSenderEntry>(*bytes);
+  ASSERT_TRUE(entry.has_value());
+  EXPECT_EQ(*entry, ds->identity().entry());
+  const auto& basic = std::get<mls::BasicCredential>(entry->credential.value);
+  EXPECT_EQ(std::string(basic.identity.begin(), basic.identity.end()), kService);
+}
+
+TEST_F(KeyPackageTest, ExternalSenderKeyPersistsAcrossRestarts) {
+  const mls::ExternalSenderEntry before = ds->identity().entry();
+  rebuild();
+  EXPECT_EQ(ds->identity().entry(), before);
+}
+
+TEST_F(KeyPackageTest, ServiceDiscoAdvertisesTheFeature) {
+  auto r = iq(kAlice, kService, "get", "<query xmlns='http://jabber.org/protocol/disco#info'/>");
+  bool found = false;
+  for (const auto* f : r.child("query", "http://jabber.org/protocol/disco#info")
+                           ->children_named("feature", "http://jabber.org/protocol/disco#info")) {
+    found = found || f->attr_or("var") == "urn:xmpp:mls:0";
+  }
+  EXPECT_TRUE(found);
+}
+
+}  // namespace
+}  // namespace conclave::component::testing
