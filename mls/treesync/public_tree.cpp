@@ -75,7 +75,7 @@ PublicTree& PublicTree::operator=(const PublicTree& o) {
 
 PublicTree::ChunkPtr PublicTree::new_chunk() const {
   auto c = std::make_shared<Chunk>();
-  c->hashes.resize(std::size_t{kChunk / 2} * suite_->hash_size());
+  c->hashes.resize(std::size_t{kChunk / 4} * suite_->hash_size());
   return c;
 }
 
@@ -310,16 +310,19 @@ Bytes PublicTree::leaf_hash(NodeIndex x) const {
   return suite_->hash(w.bytes());
 }
 
-ByteView PublicTree::parent_hash_cached(NodeIndex x) const {
+Bytes PublicTree::parent_tree_hash(NodeIndex x) const {
   // struct { optional<ParentNode> parent_node; opaque left_hash<V>; opaque right_hash<V>; }
-  // ParentNodeHashInput; only parents are cached: a leaf hash is one hash of the stored
-  // encoding, and a path update needs at most two of them.
-  // The cache of a shared chunk may be filled here: see the invariant on chunks_.
+  // ParentNodeHashInput. Cached from level 2 up; the cache of a shared chunk may be filled
+  // here: see the invariant on chunks_.
   const std::size_t nh = suite_->hash_size();
   Chunk& chunk = *chunks_[x.value >> kChunkBits];
-  const std::uint32_t hslot = slot(x) >> 1;
+  const bool cached = level(x) >= 2;
+  const std::uint32_t hslot = slot(x) >> 2;
   const std::size_t at = std::size_t{hslot} * nh;
-  if (chunk.hash_valid[hslot]) return ByteView(chunk.hashes).subspan(at, nh);
+  if (cached && chunk.hash_valid[hslot]) {
+    return Bytes(chunk.hashes.begin() + static_cast<std::ptrdiff_t>(at),
+                 chunk.hashes.begin() + static_cast<std::ptrdiff_t>(at + nh));
+  }
   const ByteView enc = chunk.nodes[slot(x)].view();
   Writer w(enc.size() + 2 * nh + 8);
   w.write_uint(kParentType);
@@ -331,22 +334,20 @@ ByteView PublicTree::parent_hash_cached(NodeIndex x) const {
   }
   for (NodeIndex c : {*left(x), *right(x)}) {
     w.write_varint(nh);
-    if (is_leaf(c)) {
-      w.write_raw(leaf_hash(c));
-    } else {
-      w.write_raw(parent_hash_cached(c));
-    }
+    w.write_raw(is_leaf(c) ? leaf_hash(c) : parent_tree_hash(c));
   }
-  const Bytes h = suite_->hash(w.bytes());
-  std::memcpy(chunk.hashes.data() + at, h.data(), nh);
-  chunk.hash_valid[hslot] = 1;
-  return ByteView(chunk.hashes).subspan(at, nh);
+  Bytes h = suite_->hash(w.bytes());
+  if (cached) {
+    std::memcpy(chunk.hashes.data() + at, h.data(), nh);
+    chunk.hash_valid[hslot] = 1;
+  }
+  return h;
 }
 
 Bytes PublicTree::tree_hash(NodeIndex x) const {
   if (x.value >= width_) return {};
   if (is_leaf(x)) return leaf_hash(x);
-  return to_bytes(parent_hash_cached(x));
+  return parent_tree_hash(x);
 }
 
 Bytes PublicTree::original_tree_hash(NodeIndex s, std::span<const LeafIndex> removed) const {
@@ -413,8 +414,8 @@ void PublicTree::resize(LeafCount n) {
     if ((width & (kChunk - 1)) != 0) {
       Chunk& last = writable(NodeIndex{width - 1});
       for (std::uint32_t k = width & (kChunk - 1); k < kChunk; ++k) {
-        last.counts[k] = Counts{};
-        if ((k & 1) != 0) last.hash_valid[k >> 1] = 0;
+        if ((k & 1) != 0) last.counts[k >> 1] = Counts{};
+        if ((k & 3) == 3) last.hash_valid[k >> 2] = 0;
       }
     }
   } else {
@@ -426,7 +427,7 @@ void PublicTree::resize(LeafCount n) {
     // Extension (§7.7): the old tree becomes the left subtree of a new blank root; the new root
     // sits at index old_width and covers what the old root covered.
     const Counts c = counts(mls::root(leaf_count_));
-    writable(new_root).counts[slot(new_root)] = c;
+    writable(new_root).counts[slot(new_root) >> 1] = c;
   }
   width_ = width;
   leaf_count_ = n;
@@ -456,7 +457,7 @@ void PublicTree::invalidate(NodeIndex x) {
   // their chunks to be this tree's own.
   std::optional<NodeIndex> cur = is_leaf(x) ? parent(x, leaf_count_) : x;
   for (; cur; cur = parent(*cur, leaf_count_)) {
-    writable(*cur).hash_valid[slot(*cur) >> 1] = 0;
+    if (level(*cur) >= 2) writable(*cur).hash_valid[slot(*cur) >> 2] = 0;
   }
 }
 
@@ -490,8 +491,8 @@ void PublicTree::set_node(NodeIndex x, const Bytes& encoding) {
   invalidate(x);
   if (!was_blank) return;
   const std::uint32_t leaf = is_leaf(x) ? 1 : 0;
-  for (std::optional<NodeIndex> cur = x; cur; cur = parent(*cur, leaf_count_)) {
-    Counts& k = writable(*cur).counts[slot(*cur)];
+  for (auto cur = is_leaf(x) ? parent(x, leaf_count_) : x; cur; cur = parent(*cur, leaf_count_)) {
+    Counts& k = writable(*cur).counts[slot(*cur) >> 1];
     k.nonblank += 1;
     k.leaves += leaf;
   }
@@ -506,8 +507,8 @@ void PublicTree::blank_node(NodeIndex x) {
   mark_changed(x);
   invalidate(x);
   const std::uint32_t leaf = is_leaf(x) ? 1 : 0;
-  for (std::optional<NodeIndex> cur = x; cur; cur = parent(*cur, leaf_count_)) {
-    Counts& k = writable(*cur).counts[slot(*cur)];
+  for (auto cur = is_leaf(x) ? parent(x, leaf_count_) : x; cur; cur = parent(*cur, leaf_count_)) {
+    Counts& k = writable(*cur).counts[slot(*cur) >> 1];
     k.nonblank -= 1;
     k.leaves -= leaf;
   }

@@ -185,10 +185,12 @@ class PublicTree {
   };
   struct Chunk {
     std::array<SharedBytes, kChunk> nodes;  // null = blank; entries at or beyond width blank
-    std::array<Counts, kChunk> counts;
-    // Tree hash cache of the chunk's parent nodes: Nh bytes at slot (x % kChunk) / 2, valid
-    // when hash_valid[slot].
-    std::array<std::uint8_t, kChunk / 2> hash_valid{};
+    // Counts of the chunk's parent nodes at (x % kChunk) / 2 (a leaf's follow from its node).
+    std::array<Counts, kChunk / 2> counts;
+    // Tree hash cache of the chunk's parents of level 2 and up (x % 4 == 3): Nh bytes at slot
+    // (x % kChunk) / 4, valid when hash_valid[slot]. Level-1 hashes (half of all parents) are
+    // recomputed from their two leaves when needed: 3 hashes, for half the cache's memory.
+    std::array<std::uint8_t, kChunk / 4> hash_valid{};
     Bytes hashes;
   };
   using ChunkPtr = std::shared_ptr<Chunk>;
@@ -196,8 +198,12 @@ class PublicTree {
   const SharedBytes& node(NodeIndex x) const {
     return chunks_[x.value >> kChunkBits]->nodes[slot(x)];
   }
-  const Counts& counts(NodeIndex x) const {
-    return chunks_[x.value >> kChunkBits]->counts[slot(x)];
+  Counts counts(NodeIndex x) const {
+    if (is_leaf(x)) {
+      const std::uint32_t occupied = node(x).empty() ? 0 : 1;
+      return {occupied, occupied};
+    }
+    return chunks_[x.value >> kChunkBits]->counts[slot(x) >> 1];
   }
   static std::uint32_t slot(NodeIndex x) { return x.value & (kChunk - 1); }
   // writable returns x's chunk, copied first if another tree (or the snapshot) shares it.
@@ -221,7 +227,7 @@ class PublicTree {
   void apply_path(LeafIndex sender, std::span<const NodeIndex> fdp, std::span<const Bytes> keys,
                   std::span<const Bytes> parent_hashes);
   Bytes leaf_hash(NodeIndex x) const;
-  ByteView parent_hash_cached(NodeIndex x) const;
+  Bytes parent_tree_hash(NodeIndex x) const;
 
   const CipherSuite* suite_;
   LeafCount leaf_count_;
