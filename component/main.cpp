@@ -13,12 +13,14 @@
 
 #include "component/blocking_runner.h"
 #include "component/config.h"
+#include "component/ds/delivery_service.h"
 #include "component/log.h"
 #include "component/muc_service.h"
 #include "component/occupant_id.h"
 #include "db/database.h"
 #include "db/migrations.h"
 #include "db/pg_archive_store.h"
+#include "db/pg_mls_store.h"
 #include "db/pg_room_store.h"
 #include "xmpp/component_connection.h"
 
@@ -45,8 +47,6 @@ class ExecutorRunner : public BlockingRunner {
       (*t)();
     }
   }
-
-  void defer(std::function<void()> next) override { boost::asio::post(io_, std::move(next)); }
 
   // wait_idle: after the I/O loop stopped, waits (bounded) for store calls still running, so
   // none outlives the stores or the io_context it posts to. True if all finished.
@@ -109,16 +109,35 @@ int serve(const Config& config, Logger& logger) {
   db::Database database(std::move(pool_options));
   db::PgRoomStore room_store(database.pool());
   db::PgArchiveStore archive_store(database.pool());
+  db::PgMlsStore mls_store(database.pool());
 
   boost::asio::io_context io;
   ExecutorRunner runner(database.executor(), io);
   ConnectionSender sender;
+
+  // The MLS delivery service (docs/protocol.md); its external-sender key lives in the store.
+  auto identity = ds::ServiceIdentity::load_or_create(mls_store, config.domain);
+  if (!identity) {
+    logger.log(LogLevel::error, "loading the external-sender key: " + identity.error().message());
+    return 1;
+  }
+  ds::DsEnv ds_env;
+  ds_env.domain = config.domain;
+  ds_env.out = &sender;
+  ds_env.runner = &runner;
+  ds_env.store = &mls_store;
+  ds_env.now = [] { return std::chrono::system_clock::now(); };
+  ds_env.new_id = [] { return random_token(12); };
+  ds_env.log = [&](std::string_view level, const std::string& line) { logger.log(level, line); };
+  ds::DeliveryService delivery(config.mls, std::move(ds_env), std::move(*identity));
 
   RoomEnv env;
   env.out = &sender;
   env.runner = &runner;
   env.rooms = &room_store;
   env.archive = &archive_store;
+  env.mls = &delivery;
+  env.room_gone = [&delivery](const std::string& room) { delivery.forget(room); };
   env.now = [] { return std::chrono::system_clock::now(); };
   env.new_id = [] { return random_token(12); };
   env.new_salt = [] { return random_token(16); };
@@ -148,6 +167,7 @@ int serve(const Config& config, Logger& logger) {
   xmpp::ComponentEvents events;
   events.stanza = [&](xmpp::Element s) { service.dispatch(std::move(s)); };
   events.online = [&] {
+    delivery.deliver_welcomes();  // what an outage or a crash left in the outbox
     logger.log(LogLevel::info, "connected to " + config.server_host + ":" +
                                    std::to_string(config.server_port) + " as " + config.domain);
   };
