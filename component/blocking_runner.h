@@ -15,6 +15,10 @@ class BlockingRunner {
   virtual ~BlockingRunner() = default;
   // run: `blocking` on a worker thread, then `then` on the I/O thread. Both always run, in order.
   virtual void run(std::function<void()> blocking, std::function<void()> then) = 0;
+  // defer: `next` on the I/O thread after the handler running now returns (so after the rest
+  // of the stanzas read with the current one have been queued). Lets a room wait one turn of
+  // the loop before starting a group commit. The default runs it at once.
+  virtual void defer(std::function<void()> next) { next(); }
 };
 
 // run_blocking: `work`'s value handed to `done` on the I/O thread.

@@ -48,6 +48,8 @@ class ExecutorRunner : public BlockingRunner {
     }
   }
 
+  void defer(std::function<void()> next) override { boost::asio::post(io_, std::move(next)); }
+
   // wait_idle: after the I/O loop stopped, waits (bounded) for store calls still running, so
   // none outlives the stores or the io_context it posts to. True if all finished.
   bool wait_idle(std::chrono::milliseconds limit) {

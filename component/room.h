@@ -147,7 +147,7 @@ class Room : public std::enable_shared_from_this<Room> {
 
   // Messages (room_message.cpp).
   void on_message(const Pending& p);
-  void on_groupchat(const Pending& p, Occupant& o);
+  void on_groupchat(const Pending& p, Occupant& o, bool deferred = false);  // room_message.cpp
   void on_private_message(const Pending& p, Occupant& sender);
   void on_invite(const Pending& p, const xmpp::Element& invite);
   void on_decline(const Pending& p, const xmpp::Element& decline);

@@ -96,12 +96,16 @@ void Room::on_message(const Pending& p) {
   send_error(p.stanza, StanzaCondition::bad_request);
 }
 
-void Room::on_groupchat(const Pending& p, Occupant& o) {
+void Room::on_groupchat(const Pending& p, Occupant& o, bool deferred) {
   if (o.role < Role::participant) {
     send_error(p.stanza, StanzaCondition::forbidden, "You have no voice in this room");
     return;
   }
-  if (env_.mls != nullptr && !env_.mls->admit_groupchat(*this, p.stanza, p.from, p.to)) return;
+  // (A deferred call was admitted on its first pass.)
+  if (!deferred && env_.mls != nullptr &&
+      !env_.mls->admit_groupchat(*this, p.stanza, p.from, p.to)) {
+    return;
+  }
   const bool has_body = p.stanza.child("body", kComponentNs) != nullptr;
   const Element* subject = p.stanza.child("subject", kComponentNs);
   const bool subject_change = subject != nullptr && !has_body;
@@ -123,6 +127,20 @@ void Room::on_groupchat(const Pending& p, Occupant& o) {
     return;
   }
 
+  if (!subject_change && !deferred && queue_.empty()) {
+    // Nothing queued behind this message yet: wait one turn of the I/O loop, so the messages
+    // read from the server together with it join its write (the room stays busy meanwhile).
+    busy_ = true;
+    auto self = shared_from_this();
+    env_.runner->defer([self, p] {
+      self->busy_ = false;
+      if (Occupant* sender = self->by_session(p.from); sender != nullptr && !self->gone_) {
+        self->on_groupchat(p, *sender, true);
+      }
+      self->drain();
+    });
+    return;
+  }
   // Archive first, reflect after (docs/configuration.md "Durability"): what occupants see, and
   // what the sender takes as acknowledged, is already in the archive; a crash in between loses
   // only a message nobody saw, which the sender's client will show as unconfirmed.
@@ -202,6 +220,11 @@ void Room::on_groupchat(const Pending& p, Occupant& o) {
     if (sender == nullptr || sender->role < Role::participant) break;
     Pending taken = std::move(queue_.front());
     queue_.pop_front();
+    // As on_groupchat would: a message the delivery service refuses or holds is its own.
+    if (env_.mls != nullptr &&
+        !env_.mls->admit_groupchat(*this, taken.stanza, taken.from, taken.to)) {
+      continue;
+    }
     Element m = as_reflected(taken.stanza, *sender);
     stage(std::move(taken.stanza), std::move(m), *sender);
   }

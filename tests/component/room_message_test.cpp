@@ -149,6 +149,49 @@ TEST_F(MessageTest, MessagesQueuedDuringAWriteAreGroupCommittedThenReflectedInOr
   EXPECT_EQ(service->room(room("r"))->history_size(), 4u);
 }
 
+// An InlineRunner whose defer() waits until run_deferred(), like the I/O loop's next turn.
+class DeferringRunner : public InlineRunner {
+ public:
+  std::vector<std::function<void()>> deferred;
+  void defer(std::function<void()> next) override { deferred.push_back(std::move(next)); }
+  void run_deferred() {
+    auto d = std::move(deferred);
+    deferred.clear();
+    for (auto& f : d) f();
+  }
+};
+
+TEST_F(MessageTest, AFirstMessageWaitsOneLoopTurnSoMessagesReadWithItShareItsWrite) {
+  DeferringRunner deferring;
+  RoomEnv env;
+  env.out = &out;
+  env.runner = &deferring;
+  env.rooms = &room_store;
+  env.archive = &archive;
+  env.now = [this] { return TimePoint(std::chrono::milliseconds(clock_ms)); };
+  env.new_id = [this] { return "id" + std::to_string(++ids); };
+  env.new_salt = [this] { return "salt" + std::to_string(++ids); };
+  service = std::make_unique<MucService>(ServiceInfo{kService, "Test rooms"}, std::move(env));
+  create("d");
+  join(kBob, room("d") + "/Bob");
+  deferring.run_deferred();
+  take();
+  deferring.hold = true;
+  auto say_in_d = [&](const std::string& from, const std::string& id) {
+    send("<message type='groupchat' id='" + id + "' from='" + from + "' to='" + room("d") +
+         "'><body>x</body></message>");
+  };
+  say_in_d(kBob, "a");
+  say_in_d(kAlice, "b");                // read with "a": queued behind it
+  EXPECT_TRUE(deferring.held.empty());  // no write started yet
+  EXPECT_TRUE(take().empty());
+  deferring.run_deferred();
+  ASSERT_EQ(deferring.held.size(), 1u);  // one write for both
+  run_one_held(deferring);
+  EXPECT_EQ(archive.rows.size(), 2u);
+  EXPECT_EQ(ids_of(take()), (std::vector<std::string>{"a", "b", "a", "b"}));
+}
+
 TEST_F(MessageTest, AFailedGroupCommitAnswersEverySenderAndReflectsNothing) {
   runner.hold = true;
   say(kBob, "one", "a");
