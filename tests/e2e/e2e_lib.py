@@ -17,6 +17,7 @@ import base64
 import codecs
 import itertools
 import json
+import re
 import os
 import secrets
 import shutil
@@ -211,7 +212,8 @@ class StanzaProxy:
 
 
 def is_commit_iq(text):
-    return text.startswith("<iq") and "<commit" in text and MLS in text
+    """A <commit/> IQ (docs/protocol.md §6.7), not the <commits since=…/> catch-up query."""
+    return text.startswith("<iq") and re.search(r"<commit[\s/>]", text) is not None and MLS in text
 
 
 # ---------------------------------------------------------------------------------------------

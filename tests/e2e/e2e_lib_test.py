@@ -88,6 +88,8 @@ class StanzaTest(unittest.TestCase):
               "<message>AAA=</message><group-info>BBB=</group-info></commit></iq>")
         self.assertTrue(is_commit_iq(iq))
         self.assertFalse(is_commit_iq("<message><commit xmlns='urn:xmpp:mls:0'/></message>"))
+        self.assertFalse(is_commit_iq(
+            "<iq type='get'><commits xmlns='urn:xmpp:mls:0' since='2'/></iq>"))
         self.assertEqual(parse_commit_iq(iq), {"message": "AAA=", "welcome": None, "group_info": "BBB="})
 
     def test_leaks(self):
