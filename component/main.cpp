@@ -147,11 +147,11 @@ int serve(const Config& config, Logger& logger) {
   env.max_history = config.max_history;
   env.max_occupants = config.max_occupants;
   env.mam_max_page = config.mam_max_page;
-  env.log = [&](std::string_view level, const std::string& line) { logger.log(level, line); };
-  MucService service({config.domain, config.name}, std::move(env));
   env.may_create = [&config](const xmpp::Jid& user) {
     return may_create_room(config, user.domain());
   };
+  env.log = [&](std::string_view level, const std::string& line) { logger.log(level, line); };
+  MucService service({config.domain, config.name}, std::move(env));
   auto loaded = service.load();  // before the I/O loop starts: nothing waits on it yet
   if (!loaded) {
     logger.log(LogLevel::error, "loading rooms: " + loaded.error().message());
