@@ -16,15 +16,15 @@ KeyIndex::Shard& KeyIndex::writable(std::size_t s) {
 }
 
 void KeyIndex::add(std::uint64_t digest, std::uint32_t ref) {
-  writable(shard_of(digest)).push_back({tag_of(digest), ref});
+  writable(shard_of(digest)).push_back(entry(digest, ref));
   ++size_;
 }
 
 void KeyIndex::remove(std::uint64_t digest, std::uint32_t ref) {
   const std::size_t s = shard_of(digest);
   if (shards_.empty() || !shards_[s]) return;
-  const std::uint32_t tag = tag_of(digest);
-  const auto match = [&](const Entry& e) { return e.tag == tag && e.ref == ref; };
+  const std::uint16_t tag = tag_of(digest);
+  const auto match = [&](const Entry& e) { return e.tag == tag && e.ref() == ref; };
   if (std::none_of(shards_[s]->begin(), shards_[s]->end(), match)) return;
   Shard& shard = writable(s);
   const auto it = std::find_if(shard.begin(), shard.end(), match);
@@ -37,9 +37,15 @@ void KeyIndex::candidates(std::uint64_t digest, std::vector<std::uint32_t>& out)
   if (shards_.empty()) return;
   const std::shared_ptr<Shard>& p = shards_[shard_of(digest)];
   if (!p) return;
-  const std::uint32_t tag = tag_of(digest);
+  const std::uint16_t tag = tag_of(digest);
   for (const Entry& e : *p) {
-    if (e.tag == tag) out.push_back(e.ref);
+    if (e.tag == tag) out.push_back(e.ref());
+  }
+}
+
+void KeyIndex::shrink_to_fit() {
+  for (auto& p : shards_) {
+    if (p && p.use_count() == 1) p->shrink_to_fit();
   }
 }
 

@@ -17,7 +17,7 @@ namespace conclave::mls {
 
 class KeyIndex {
  public:
-  static constexpr std::size_t kShards = 1024;
+  static constexpr std::size_t kShards = 512;
 
   void add(std::uint64_t digest, std::uint32_t ref);
   // remove drops one entry (digest, ref); no-op when absent.
@@ -25,17 +25,30 @@ class KeyIndex {
   // candidates appends to `out` the references stored under `digest`.
   void candidates(std::uint64_t digest, std::vector<std::uint32_t>& out) const;
   std::size_t size() const { return size_; }
+  // shrink_to_fit drops the spare capacity of the shards this index owns alone (after a bulk
+  // build, where doubling growth leaves about a quarter of the entries' memory unused).
+  void shrink_to_fit();
   std::size_t memory_bytes() const;
 
  private:
+  // 6 bytes, 2-byte aligned: the reference in two halves so the vector packs them without
+  // padding. The 16-bit tag only filters: a false candidate costs the caller one key compare,
+  // and a reference is stored at most once, so remove() never drops the wrong entry.
   struct Entry {
-    std::uint32_t tag;  // the digest's high half; the low bits chose the shard
-    std::uint32_t ref;
+    std::uint16_t tag;  // the digest's top 16 bits; its low bits chose the shard
+    std::uint16_t ref_low;
+    std::uint16_t ref_high;
+    std::uint32_t ref() const { return (std::uint32_t{ref_high} << 16) | ref_low; }
   };
+  static_assert(sizeof(Entry) == 6);
   using Shard = std::vector<Entry>;
   static std::size_t shard_of(std::uint64_t digest) { return digest & (kShards - 1); }
-  static std::uint32_t tag_of(std::uint64_t digest) {
-    return static_cast<std::uint32_t>(digest >> 32);
+  static std::uint16_t tag_of(std::uint64_t digest) {
+    return static_cast<std::uint16_t>(digest >> 48);
+  }
+  static Entry entry(std::uint64_t digest, std::uint32_t ref) {
+    return {tag_of(digest), static_cast<std::uint16_t>(ref & 0xffff),
+            static_cast<std::uint16_t>(ref >> 16)};
   }
   Shard& writable(std::size_t s);
 

@@ -100,6 +100,7 @@ Result<PublicTree> PublicTree::from_nodes(const CipherSuite& suite, const Ratche
     tree.set_node(x, std::visit([](const auto& v) { return mls::encode(v); }, nodes[i]->value));
   }
   (void)tree.take_changes();
+  tree.keys_.shrink_to_fit();
   return tree;
 }
 
@@ -654,7 +655,13 @@ std::vector<NodeIndex> PublicTree::dirty() const {
 
 TreeChanges PublicTree::take_changes() {
   TreeChanges out{dirty(), leaf_count_};
-  written_.clear();
+  // A bulk build (from_nodes) writes every node: give that buffer back rather than keep it for
+  // the few nodes a commit writes.
+  if (written_.capacity() > kChunk) {
+    std::vector<NodeIndex>().swap(written_);
+  } else {
+    written_.clear();
+  }
   written_compacted_ = 0;
   snapshot_.assign(chunks_.begin(), chunks_.end());
   snapshot_width_ = width_;
