@@ -271,20 +271,28 @@ int run_commits(const Args& a, Session& s, const mls::CipherSuite& suite) {
     const auto wait = std::max<Clock::duration>(
         Clock::duration::zero(),
         std::min<Clock::duration>(due - Clock::now(), std::chrono::milliseconds(5)));
-    auto got = must(s.t->poll(std::chrono::duration_cast<std::chrono::milliseconds>(wait)), "poll");
-    if (!got || got->name() != "iq") continue;
-    auto it = in_flight.find(std::string(got->attr_or("id")));
-    if (it == in_flight.end()) continue;
-    RoomLoad& r = rooms[it->second];
-    in_flight.erase(it);
-    if (cc::mls_payload(*got, "accepted")) {
-      latency_ms.push_back(
-          std::chrono::duration<double, std::milli>(Clock::now() - r.sent).count());
-      r.group.emplace(std::move(r.pending->staged).merge());
-    } else {
-      ++refused;
+    // Everything already read is handled before the next commit is built: otherwise, once
+    // behind, the loop built one commit per stanza read and the answers queued up unread (each
+    // commit also brings its fan-out), which measured the generator's backlog, not the service.
+    auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(wait);
+    for (;;) {
+      auto got = must(s.t->poll(timeout), "poll");
+      timeout = std::chrono::milliseconds(0);
+      if (!got) break;
+      if (got->name() != "iq") continue;
+      auto it = in_flight.find(std::string(got->attr_or("id")));
+      if (it == in_flight.end()) continue;
+      RoomLoad& r = rooms[it->second];
+      in_flight.erase(it);
+      if (cc::mls_payload(*got, "accepted")) {
+        latency_ms.push_back(
+            std::chrono::duration<double, std::milli>(Clock::now() - r.sent).count());
+        r.group.emplace(std::move(r.pending->staged).merge());
+      } else {
+        ++refused;
+      }
+      r.pending.reset();
     }
-    r.pending.reset();
   }
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
   std::printf(
@@ -325,6 +333,10 @@ int run_add(const Args& a, Session& s, const mls::CipherSuite& suite) {
   auto kp_el = must(cc::mls_payload(claim, "key-package"), "claim");
   auto kp_msg = must(mls::decode<mls::MlsMessage>(must(cc::mls_bytes(*kp_el), "kp bytes")), "kp");
   mls::CommitOptions o;
+  // A 1,000-leaf ratchet tree in the Welcome makes the commit IQ larger than Prosody's c2s
+  // stanza limit (256 KiB: "XML stanza is too big"); the joiner fetches the tree from the
+  // service instead (docs/protocol.md §6.6).
+  o.ratchet_tree_in_welcome = false;
   o.proposals.push_back(mls::Proposal{mls::Add{std::get<mls::KeyPackage>(kp_msg.message)}});
   auto out = must(g.commit(std::move(o)), "add commit");
   const auto t_built = Clock::now();
