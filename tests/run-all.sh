@@ -86,7 +86,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 # Labels of tests that need the throwaway servers of tests/harness/ (a ctest label regex).
 SERVER_LABELS='integration|fault|e2e|federation|admin'
-FUZZ_TARGETS='codec_fuzz mls_message_fuzz xml_stream_fuzz'
+FUZZ_TARGETS=conclave_fuzz_targets # every conclave_add_fuzz_target (tests/fuzz/CMakeLists.txt)
 
 main() {
   local t0
