@@ -145,6 +145,35 @@ TEST_F(GroupTest, WelcomeOnlyAfterTheCommitIsDurable) {
   EXPECT_EQ(count_child(take(), "welcome"), 1u);
 }
 
+TEST_F(GroupTest, AnswerDoesNotWaitForTheArchiveWhichPrecedesTheNextStanza) {
+  mls::Group g = room_with_group();
+  auto c = commit_adding(g, {bundle("bob@example.org").key_package});
+  runner.hold = true;
+  send("<iq type='set' id='q' from='" + std::string(kAlice) + "' to='" + room("r") + "'>" +
+       commit_xml(c) + "</iq>");
+  ASSERT_EQ(runner.held.size(), 1u);  // accept_commit
+  auto accept = std::move(runner.held.front());
+  runner.held.clear();
+  accept.first();
+  accept.second();  // the answer goes out; the archive write is queued, still held
+  Stanzas sent = take();
+  bool answered = false;
+  for (const auto& s : sent) answered |= s.name() == "iq" && s.attr_or("type") == "result";
+  EXPECT_TRUE(answered);
+  EXPECT_TRUE(archive.rows.empty());
+  ASSERT_EQ(runner.held.size(), 1u);
+  // The room is still busy: a second commit waits until the archive write is done.
+  send("<iq type='set' id='q2' from='" + std::string(kAlice) + "' to='" + room("r") + "'>" +
+       commit_xml(c) + "</iq>");
+  EXPECT_EQ(runner.held.size(), 1u);
+  EXPECT_TRUE(take().empty());
+  runner.release();
+  runner.release();
+  ASSERT_FALSE(archive.rows.empty());
+  EXPECT_NE(archive.rows[0].stanza.find("<commit"), std::string::npos);
+  EXPECT_EQ(archive.rows.size(), 1u);  // the re-sent commit is a duplicate: not archived again
+}
+
 TEST_F(GroupTest, StoreFailureAnswersWaitAndChangesNothing) {
   mls::Group g = room_with_group();
   auto c = commit_adding(g, {bundle("bob@example.org").key_package});
