@@ -43,7 +43,7 @@ struct RoomEnv {
   BlockingRunner* runner = nullptr;
   RoomStore* rooms = nullptr;
   ArchiveStore* archive = nullptr;
-  ds::DeliveryService* mls = nullptr;  // the MLS delivery service (component/ds/), if enabled
+  ds::DeliveryService* mls = nullptr;     // the MLS delivery service (component/ds/), if enabled
   std::function<TimePoint()> now;         // injectable clock
   std::function<std::string()> new_id;    // XEP-0359 stanza ids and iq ids; unique
   std::function<std::string()> new_salt;  // occupant-id salt of a new room
