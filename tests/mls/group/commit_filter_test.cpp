@@ -12,35 +12,9 @@ using testing::new_member;
 using testing::SeededRng;
 using testing::suite1;
 
-Bytes str(std::string_view s) { return Bytes(s.begin(), s.end()); }
+using Room = testing::ThreeMembers;
 
-struct Room {
-  KeyPackageBundle bob_kp;
-  Group alice;
-  Group bob;
-  Group carol;
-};
-
-Room three_members(SeededRng& rng) {
-  GroupOptions opts;
-  opts.rng = &rng;
-  auto a_kp = new_member(suite1(), "alice", rng);
-  auto b_kp = new_member(suite1(), "bob", rng);
-  auto c_kp = new_member(suite1(), "carol", rng);
-  auto alice = Group::create(suite1(), str("filter"), a_kp, {}, opts);
-  EXPECT_TRUE(alice);
-  CommitOptions co;
-  co.proposals.push_back(Proposal{Add{b_kp.key_package}});
-  co.proposals.push_back(Proposal{Add{c_kp.key_package}});
-  auto out = alice->commit(std::move(co));
-  EXPECT_TRUE(out) << out.error().message();
-  auto bob = Group::join(suite1(), *out->welcome, b_kp.key_package, b_kp.clone().secrets,
-                         std::nullopt, {}, opts);
-  auto carol = Group::join(suite1(), *out->welcome, c_kp.key_package, c_kp.clone().secrets,
-                           std::nullopt, {}, opts);
-  EXPECT_TRUE(bob && carol);
-  return Room{std::move(b_kp), std::move(out->staged).merge(), std::move(*bob), std::move(*carol)};
-}
+Room three_members(SeededRng& rng) { return testing::three_members(rng, "filter"); }
 
 // A second KeyPackage for bob's identity and signature key: its Add duplicates a member.
 KeyPackageBundle duplicate_of_bob(const Room& room, Rng& rng) {

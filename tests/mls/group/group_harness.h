@@ -7,6 +7,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mls/group/group.h"
@@ -39,6 +40,37 @@ inline KeyPackageBundle new_member(const CipherSuite& suite, const std::string& 
   auto kp = make_key_package(suite, cred, std::move(sig.private_key), rng);
   EXPECT_TRUE(kp) << kp.error().message();
   return std::move(*kp);
+}
+
+// A group of three made by alice in one commit that adds bob and carol, who join from its
+// Welcome; bob's KeyPackageBundle is kept for tests that reuse his keys.
+struct ThreeMembers {
+  Group alice;
+  Group bob;
+  Group carol;
+  KeyPackageBundle bob_kp;
+};
+
+inline ThreeMembers three_members(SeededRng& rng, std::string_view group_id,
+                                  GroupOptions opts = {}) {
+  opts.rng = &rng;
+  auto a_kp = new_member(suite1(), "alice", rng);
+  auto b_kp = new_member(suite1(), "bob", rng);
+  auto c_kp = new_member(suite1(), "carol", rng);
+  auto alice = Group::create(suite1(), Bytes(group_id.begin(), group_id.end()), a_kp, {}, opts);
+  EXPECT_TRUE(alice);
+  CommitOptions co;
+  co.proposals.push_back(Proposal{Add{b_kp.key_package}});
+  co.proposals.push_back(Proposal{Add{c_kp.key_package}});
+  auto out = alice->commit(std::move(co));
+  EXPECT_TRUE(out) << out.error().message();
+  auto bob = Group::join(suite1(), *out->welcome, b_kp.key_package, b_kp.clone().secrets,
+                         std::nullopt, {}, opts);
+  auto carol = Group::join(suite1(), *out->welcome, c_kp.key_package, c_kp.clone().secrets,
+                           std::nullopt, {}, opts);
+  EXPECT_TRUE(bob && carol);
+  return ThreeMembers{std::move(out->staged).merge(), std::move(*bob), std::move(*carol),
+                      std::move(b_kp)};
 }
 
 }  // namespace conclave::mls::testing

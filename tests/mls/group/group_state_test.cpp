@@ -29,23 +29,8 @@ struct Trio {
 };
 
 Trio three_members(SeededRng& rng, GroupOptions opts = {}) {
-  opts.rng = &rng;
-  auto a_kp = new_member(suite1(), "alice", rng);
-  auto b_kp = new_member(suite1(), "bob", rng);
-  auto c_kp = new_member(suite1(), "carol", rng);
-  auto alice = Group::create(suite1(), str("state-group"), a_kp, {}, opts);
-  EXPECT_TRUE(alice);
-  CommitOptions co;
-  co.proposals.push_back(Proposal{Add{b_kp.key_package}});
-  co.proposals.push_back(Proposal{Add{c_kp.key_package}});
-  auto out = alice->commit(std::move(co));
-  EXPECT_TRUE(out) << out.error().message();
-  auto bob = Group::join(suite1(), *out->welcome, b_kp.key_package, b_kp.clone().secrets,
-                         std::nullopt, {}, opts);
-  auto carol = Group::join(suite1(), *out->welcome, c_kp.key_package, c_kp.clone().secrets,
-                           std::nullopt, {}, opts);
-  EXPECT_TRUE(bob && carol);
-  return Trio{std::move(out->staged).merge(), std::move(*bob), std::move(*carol)};
+  auto m = testing::three_members(rng, "state-group", std::move(opts));
+  return Trio{std::move(m.alice), std::move(m.bob), std::move(m.carol)};
 }
 
 Group round_trip(const Group& g, Rng& rng) {
