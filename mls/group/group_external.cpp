@@ -3,6 +3,7 @@
 #include "mls/framing/public_message_protect.h"
 #include "mls/group/extensions.h"
 #include "mls/group/group.h"
+#include "mls/group/group_info_tree.h"
 #include "mls/group/welcome_crypto.h"
 #include "mls/schedule/transcript_hash.h"
 #include "mls/treesync/tree_validation.h"
@@ -23,22 +24,8 @@ Result<std::pair<MlsMessage, StagedCommit>> Group::join_external(
   auto external_pub = decode<ExternalPub>(ext_pub->extension_data);
   if (!external_pub) return fail(external_pub.error());
 
-  Result<PublicTree> tree = fail(Errc::invalid_value);
-  if (const Extension* e = find_extension(gi.extensions, kExtRatchetTree)) {
-    tree = PublicTree::decode(suite, e->extension_data);
-  } else if (tree_in) {
-    tree = PublicTree::from_nodes(suite, *tree_in);
-  }
+  auto tree = verified_group_info_tree(suite, gi, tree_in, options.now);
   if (!tree) return fail(tree.error());
-  const LeafIndex signer_leaf{gi.signer};
-  if (!contains(tree->leaf_count(), signer_leaf) || tree->blank(signer_leaf)) {
-    return fail(Errc::invalid_sender);
-  }
-  if (!verify_group_info(suite, gi, leaf_signature_key(*tree, signer_leaf))) {
-    return fail(Errc::bad_signature);
-  }
-  const LeafValidationContext lctx{gc.group_id, gc.extensions, options.now};
-  if (auto st = validate_tree(*tree, lctx, ByteView(gc.tree_hash)); !st) return fail(st.error());
 
   Rng& rng = options.rng != nullptr ? *options.rng : system_rng();
   // §8.3: kem_output, context = SetupBaseS(external_pub, ""); init_secret = context.export(...)

@@ -2,6 +2,7 @@
 
 #include "mls/framing/message_epoch.h"
 #include "mls/group/extensions.h"
+#include "mls/group/group_info_tree.h"
 #include "mls/group/welcome_crypto.h"
 #include "mls/schedule/transcript_hash.h"
 #include "mls/treesync/tree_validation.h"
@@ -23,22 +24,8 @@ Result<PublicGroup> PublicGroup::from_group_info(const CipherSuite& suite, const
       gc.cipher_suite != static_cast<std::uint16_t>(suite.id())) {
     return fail(Errc::invalid_value);
   }
-  Result<PublicTree> tree = fail(Errc::invalid_value);
-  if (const Extension* e = find_extension(gi.extensions, kExtRatchetTree)) {
-    tree = PublicTree::decode(suite, e->extension_data);
-  } else if (tree_in) {
-    tree = PublicTree::from_nodes(suite, *tree_in);
-  }
+  auto tree = verified_group_info_tree(suite, gi, tree_in, now);
   if (!tree) return fail(tree.error());
-  const LeafIndex signer{gi.signer};
-  if (!contains(tree->leaf_count(), signer) || tree->blank(signer)) {
-    return fail(Errc::invalid_sender);
-  }
-  if (!verify_group_info(suite, gi, leaf_signature_key(*tree, signer))) {
-    return fail(Errc::bad_signature);
-  }
-  const LeafValidationContext lctx{gc.group_id, gc.extensions, now};
-  if (auto s = validate_tree(*tree, lctx, ByteView(gc.tree_hash)); !s) return fail(s.error());
   Bytes interim =
       interim_transcript_hash(suite, gc.confirmed_transcript_hash,
                               encode_interim_transcript_hash_input(gi.confirmation_tag));
