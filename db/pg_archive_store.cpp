@@ -4,6 +4,8 @@
 #include <limits>
 #include <pqxx/pqxx>
 
+#include "db/archive_row.h"
+
 namespace conclave::db {
 
 using component::ArchivedMessage;
@@ -14,11 +16,7 @@ using component::TimePoint;
 
 namespace {
 
-// Times cross the SQL boundary as milliseconds since the epoch (timestamptz keeps microseconds,
-// XEP-0082 stamps carry milliseconds).
-std::int64_t to_ms(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
+std::int64_t to_ms(TimePoint t) { return to_epoch_ms(t); }
 TimePoint from_ms(std::int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
 
 constexpr std::int64_t kNoStart = 0;              // 1970: before any archived message
@@ -63,11 +61,7 @@ component::Status PgArchiveStore::append(const ArchivedMessage& m) {
     pqxx::work tx(c);
     auto exists = tx.exec_params("SELECT 1 FROM rooms WHERE jid = $1 FOR SHARE", m.room);
     if (exists.empty()) return fail(make_error_code(StoreErrc::not_found));
-    tx.exec_params0(
-        "INSERT INTO room_archive (room, stanza_id, ts, from_nick, occupant_id, from_jid, stanza) "
-        "VALUES ($1, $2, to_timestamp($3::bigint / 1000.0), $4, NULLIF($5, ''), NULLIF($6, ''), "
-        "$7)",
-        m.room, m.stanza_id, to_ms(m.ts), m.from_nick, m.occupant_id, m.from_jid, m.stanza);
+    insert_archive_row(tx, m);
     tx.commit();  // durable before the room reflects the message
     return {};
   });
