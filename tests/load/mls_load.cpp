@@ -1,17 +1,20 @@
 // conclave-mls-load: load generator for the MLS delivery service (docs/benchmarks.md, MLS section).
 //
 //   conclave-mls-load commits --jid J --password P --server HOST:PORT [--service DOMAIN]
-//       [--rooms 100] [--members 100] [--rate 100] [--seconds 30] [--prefix load]
+//       [--rooms 100] [--members 100] [--rate 100] [--seconds 30] [--prefix load] [--fill 1]
 //   conclave-mls-load add --jid J --password P --server HOST:PORT [--service DOMAIN]
-//       --joiner JID --joiner-password P [--members 1000] [--batch 50] [--prefix big]
+//       --joiner JID --joiner-password P [--members 1000] [--batch 50] [--prefix big] [--fill 1]
 //
+// Setup (both modes, make_group): Adds, then, unless --fill 0, one UpdatePath commit from a leaf
+// in each subtree on leaf 0's copath, so that the measured commits of leaf 0 are those of a room
+// whose members have committed (a filled copath), not the blank-tree worst case.
 // `commits`: one account creates --rooms rooms, each with a group of --members leaves (itself
 // plus members whose keys only this process holds: they never connect, so fan-out goes to one
 // occupant per room), then sends UpdatePath commits open-loop at --rate per second in total,
 // round-robin over the rooms with at most one commit in flight per room (the next one needs the
 // merged epoch). It reports accepted commits per second and the IQ -> answer latency (p50, p99,
 // max) measured from sending the commit IQ to reading its answer; building a commit happens
-// before the clock starts.
+// before the clock starts and is reported apart (build_p50_ms, build_mean_ms).
 // `add`: builds a group of --members - 1 leaves in one room (Adds in batches of --batch), then
 // measures adding one real account (--joiner, a conclave::client::Client in this process that
 // publishes key packages): claim, commit with Welcome, <accepted/>, and the joiner's `joined`.
@@ -56,6 +59,7 @@ struct Args {
   std::size_t batch = 50;
   double rate = 100;
   double seconds = 30;
+  bool fill = true;  // fill leaf 0's copath during setup (make_group)
 };
 
 [[noreturn]] void die(const std::string& what) {
@@ -103,6 +107,9 @@ bool parse(int argc, char** argv, Args& a) {
       a.rate = std::atof(v.c_str());
     } else if (k == "--seconds") {
       a.seconds = std::atof(v.c_str());
+    } else if (k == "--fill") {
+      if (v != "0" && v != "1") return false;
+      a.fill = v == "1";
     } else {
       return false;
     }
@@ -183,10 +190,30 @@ struct Session {
   }
 };
 
-// make_group creates `room`'s group with `members - 1` added leaves (batches of `batch`).
+// copath_leaves: one leaf in each subtree on leaf 0's copath (RFC 9420 §4.1: leaves 1, 2, 4,
+// 8, ... below `members`). A commit from each of them sets the copath node of its subtree, so
+// leaf 0's later UpdatePaths encrypt to one node per level instead of to every other leaf.
+std::vector<std::uint32_t> copath_leaves(std::size_t members) {
+  std::vector<std::uint32_t> out;
+  for (std::size_t l = 1; l < members; l *= 2) out.push_back(static_cast<std::uint32_t>(l));
+  return out;
+}
+
+// apply merges a commit sent by another member into `g`.
+void apply(mls::Group& g, const mls::MlsMessage& commit, const std::string& what) {
+  g = std::move(must(g.stage_commit(commit), what)).merge();
+}
+
+// make_group creates `room`'s group with `members - 1` added leaves (batches of `batch`). With
+// `fill`, the leaves copath_leaves() names are owned by `owner` too (the service lets a JID own
+// several leaves: its identity rule, component/ds/commit_check.cpp CM-4, only asks that the
+// committing leaf name the XMPP sender), this process joins them from their Welcome, and each
+// commits one UpdatePath after the Adds: without that, every parent node stays blank and each
+// UpdatePath of leaf 0 costs one HPKE encryption per leaf (~9 ms at 100 leaves, ~85 ms at 1,000;
+// docs/benchmarks.md), which on a small machine measures the generator instead of the service.
 mls::Group make_group(Session& s, const mls::CipherSuite& suite, const std::string& owner,
                       const std::string& room, std::size_t members, std::size_t batch,
-                      const std::vector<mls::Extension>& exts, const std::string& tag) {
+                      const std::vector<mls::Extension>& exts, const std::string& tag, bool fill) {
   s.enter(room);
   mls::Bytes gid(16);
   mls::system_rng().fill(gid);
@@ -194,17 +221,43 @@ mls::Group make_group(Session& s, const mls::CipherSuite& suite, const std::stri
   auto gi = must(g.group_info(false), "group info");
   auto reply = s.request(cc::create_request(room, wrap(gi), g.tree().encode()), "create " + room);
   Session::check_accepted(reply, "create " + room);
+  const std::vector<std::uint32_t> fillers =
+      fill ? copath_leaves(members) : std::vector<std::uint32_t>{};
+  std::map<std::uint32_t, mls::Group> filler_groups;
   for (std::size_t added = 1; added < members;) {
     mls::CommitOptions o;
-    o.ratchet_tree_in_welcome = false;  // the added leaves never join
+    o.ratchet_tree_in_welcome = false;  // the added leaves never join, or get the tree below
+    std::map<std::uint32_t, mls::KeyPackageBundle> joining;
+    // Adds fill the leftmost blank leaves in order (RFC 9420 §12.1.1) and this tree has none,
+    // so the n-th Add lands on leaf `added`.
     for (; added < members && o.proposals.size() < batch; ++added) {
+      const auto leaf = static_cast<std::uint32_t>(added);
+      const bool mine = std::find(fillers.begin(), fillers.end(), leaf) != fillers.end();
       const std::string jid =
-          tag + "-m" + std::to_string(added) + "@" + owner.substr(owner.find('@') + 1);
-      o.proposals.push_back(mls::Proposal{mls::Add{bundle_for(suite, jid).key_package}});
+          mine ? owner
+               : tag + "-m" + std::to_string(added) + "@" + owner.substr(owner.find('@') + 1);
+      auto b = bundle_for(suite, jid);
+      o.proposals.push_back(mls::Proposal{mls::Add{b.key_package}});
+      if (mine) joining.emplace(leaf, std::move(b));
     }
     auto out = must(g.commit(std::move(o)), "add commit");
     s.commit_sync(room, out, "adds to " + room);
+    for (auto& [leaf, fg] : filler_groups) apply(fg, out.message, "filler applies adds");
     g = std::move(out.staged).merge();
+    for (auto& [leaf, b] : joining) {
+      filler_groups.emplace(leaf, must(mls::Group::join(suite, *out.welcome, b.key_package,
+                                                        b.clone().secrets, g.tree().to_nodes()),
+                                       "filler join"));
+    }
+  }
+  for (auto& [leaf, fg] : filler_groups) {
+    auto out = must(fg.commit(mls::CommitOptions{}), "filler commit");
+    s.commit_sync(room, out, "filler commit in " + room);
+    for (auto& [other, og] : filler_groups) {
+      if (other != leaf) apply(og, out.message, "filler applies commit");
+    }
+    apply(g, out.message, "owner applies filler commit");
+    fg = std::move(out.staged).merge();
   }
   return g;
 }
@@ -214,6 +267,12 @@ double percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
   const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
   return v[std::min(i, v.size() - 1)];
+}
+
+double mean(const std::vector<double>& v) {
+  double sum = 0;
+  for (double x : v) sum += x;
+  return v.empty() ? 0 : sum / static_cast<double>(v.size());
 }
 
 std::vector<mls::Extension> external_senders(Session& s) {
@@ -239,13 +298,18 @@ int run_commits(const Args& a, Session& s, const mls::CipherSuite& suite) {
   for (std::size_t i = 0; i < a.rooms; ++i) {
     rooms[i].jid = a.prefix + std::to_string(i) + "@" + s.service;
     rooms[i].group = make_group(s, suite, owner, rooms[i].jid, a.members, a.batch, exts,
-                                a.prefix + std::to_string(i));
+                                a.prefix + std::to_string(i), a.fill);
   }
   std::fprintf(stderr, "setup: %zu rooms of %zu members in %.1f s\n", a.rooms, a.members,
                std::chrono::duration<double>(Clock::now() - setup0).count());
+  // The setup's fan-out and Welcomes were queued unread; they would be read inside the clock.
+  std::size_t drained = 0;
+  while (must(s.t->poll(std::chrono::milliseconds(200)), "drain")) ++drained;
+  std::fprintf(stderr, "setup: %zu queued stanzas drained\n", drained);
 
   std::map<std::string, std::size_t> in_flight;  // IQ id -> room
   std::vector<double> latency_ms;
+  std::vector<double> build_ms;  // Group::commit + encoding, outside the latency clock
   std::size_t refused = 0, skipped = 0, next = 0;
   const auto interval = std::chrono::duration<double>(1.0 / a.rate);
   const auto start = Clock::now();
@@ -259,10 +323,12 @@ int run_commits(const Args& a, Session& s, const mls::CipherSuite& suite) {
       if (r.pending) {
         ++skipped;  // its previous commit is still unanswered
       } else {
+        const auto b0 = Clock::now();
         r.pending = must(r.group->commit(mls::CommitOptions{}), "update commit");
         const mls::Bytes c = mls::encode(r.pending->message);
         const mls::Bytes gi = wrap(r.pending->group_info);
         Element iq = cc::commit_request(r.jid, c, std::nullopt, gi);
+        build_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - b0).count());
         r.sent = Clock::now();
         r.iq_id = s.t->send(std::move(iq));
         in_flight[r.iq_id] = static_cast<std::size_t>(&r - rooms.data());
@@ -298,10 +364,12 @@ int run_commits(const Args& a, Session& s, const mls::CipherSuite& suite) {
   std::printf(
       "{\"rooms\":%zu,\"members\":%zu,\"target_rate\":%.1f,\"seconds\":%.2f,\"accepted\":%zu,"
       "\"accepted_per_s\":%.1f,\"refused\":%zu,\"skipped_slots\":%zu,\"p50_ms\":%.2f,"
-      "\"p99_ms\":%.2f,\"max_ms\":%.2f}\n",
+      "\"p99_ms\":%.2f,\"max_ms\":%.2f,\"copath_filled\":%s,\"build_p50_ms\":%.2f,"
+      "\"build_p99_ms\":%.2f,\"build_mean_ms\":%.2f}\n",
       a.rooms, a.members, a.rate, secs, latency_ms.size(),
       static_cast<double>(latency_ms.size()) / secs, refused, skipped, percentile(latency_ms, 0.5),
-      percentile(latency_ms, 0.99), percentile(latency_ms, 1.0));
+      percentile(latency_ms, 0.99), percentile(latency_ms, 1.0), a.fill ? "true" : "false",
+      percentile(build_ms, 0.5), percentile(build_ms, 0.99), mean(build_ms));
   return refused == 0 ? 0 : 1;
 }
 
@@ -310,7 +378,7 @@ int run_add(const Args& a, Session& s, const mls::CipherSuite& suite) {
   const auto exts = external_senders(s);
   const std::string room = a.prefix + "@" + s.service;
   const auto setup0 = Clock::now();
-  auto g = make_group(s, suite, owner, room, a.members - 1, a.batch, exts, a.prefix);
+  auto g = make_group(s, suite, owner, room, a.members - 1, a.batch, exts, a.prefix, a.fill);
   std::fprintf(stderr, "setup: %zu members in %.1f s\n", a.members - 1,
                std::chrono::duration<double>(Clock::now() - setup0).count());
 
@@ -357,9 +425,9 @@ int run_add(const Args& a, Session& s, const mls::CipherSuite& suite) {
   };
   std::printf(
       "{\"members_before\":%zu,\"commit_built_ms\":%.1f,\"accepted_ms\":%.1f,"
-      "\"joined_ms\":%.1f,\"welcome_bytes\":%zu}\n",
+      "\"joined_ms\":%.1f,\"welcome_bytes\":%zu,\"copath_filled\":%s}\n",
       a.members - 1, ms(t_built), ms(t_accepted), ms(*t_joined),
-      out.welcome ? wrap(*out.welcome).size() : std::size_t{0});
+      out.welcome ? wrap(*out.welcome).size() : std::size_t{0}, a.fill ? "true" : "false");
   jt->disconnect();
   return 0;
 }
@@ -372,7 +440,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: conclave-mls-load commits|add --jid J --password P --server HOST:PORT "
                  "[--service D] [--rooms N] [--members N] [--batch N] [--rate R] [--seconds S] "
-                 "[--prefix P] [--joiner JID --joiner-password P]\n");
+                 "[--prefix P] [--fill 0|1] [--joiner JID --joiner-password P]\n");
     return 2;
   }
   const mls::CipherSuite& suite = *must(mls::CipherSuite::get(kSuite), "suite");

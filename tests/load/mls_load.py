@@ -5,10 +5,11 @@ conclave attached to the harness's Prosody or ejabberd (docs/benchmarks.md, MLS 
   CONCLAVE_TEST_SERVERS=prosody tests/harness/with-servers.sh /usr/bin/python3 \\
       tests/load/mls_load.py --conclave build-rel/component/conclave \\
       --tool build-rel/tests/e2e/conclave-mls-load [--server prosody] \\
-      [--rooms 100 --members 100 --rate 100 --seconds 30] [--big 1000]
+      [--rooms 100 --members 100 --rate 100 --seconds 30] [--big 1000] [--fill 0|1]
 
 Prints the generator's JSON lines: the commit run, then the add-one-member run (--big 0 skips
-it). Not a test: nothing is asserted beyond the tool's own exit status.
+it). --fill 0 keeps the rooms' parent nodes blank (every measured UpdatePath then encrypts to
+every other leaf: the generator's cost before the copath filling). Not a test: nothing is asserted beyond the tool's own exit status.
 """
 import argparse
 import os
@@ -30,6 +31,7 @@ def main():
     p.add_argument("--rate", type=float, default=100)
     p.add_argument("--seconds", type=float, default=30)
     p.add_argument("--big", type=int, default=1000)
+    p.add_argument("--fill", choices=["0", "1"], default="1")
     a = p.parse_args()
     w = E2EWorld(a.conclave, a.tool, a.server, "load")
     w.setup()
@@ -39,7 +41,7 @@ def main():
         for u in ("loadgen", "joiner"):
             w.register(u)
         common = ["--jid", "loadgen@localhost", "--password", PASSWORD,
-                  "--server", "127.0.0.1:%d" % w.c2s]
+                  "--server", "127.0.0.1:%d" % w.c2s, "--fill", a.fill]
         if a.rooms > 0:
             rc |= subprocess.run([a.tool, "commits", *common, "--rooms", str(a.rooms),
                                   "--members", str(a.members), "--rate", str(a.rate),
