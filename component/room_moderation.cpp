@@ -124,22 +124,22 @@ void Room::on_moderate(const Pending& p, const Element& q) {
   row.stanza = xmpp::to_string(with_namespace(notice, kComponentNs, ns::kClient));
 
   RoomStore* rooms = env_.rooms;
-  ArchiveStore* archive = env_.archive;
-  // Stage (the tombstone is computed from the stored row, inside the store's transaction),
-  // persist, then tell the occupants (docs/style.md P9).
+  // Stage (the tombstone is computed from the stored row, inside the store's transaction, which
+  // also archives the notice), persist, then tell the occupants (docs/style.md P9).
   auto missing = std::make_shared<bool>(false);
   await_store(
-      [rooms, archive, room, m, row, missing]() -> Status {
-        auto replaced = rooms->tombstone_message(room, m.stanza_id, [&m](const std::string& xml) {
+      [rooms, room, m, row, missing]() -> Status {
+        auto tombstoner = [&m](const std::string& xml) {
           auto original = parse_stanza_xml(xml);
           if (!original) return std::optional<std::string>();
           return std::optional<std::string>(xmpp::to_string(tombstone(*original, m)));
-        });
+        };
+        auto replaced = rooms->tombstone_message(room, m.stanza_id, tombstoner, row);
         if (!replaced) {
           *missing = replaced.error() == make_error_code(StoreErrc::not_found);
           return fail(replaced.error());
         }
-        return archive->append(row);
+        return {};
       },
       [this, p, notice, m, missing](Status s) {
         if (!s) {

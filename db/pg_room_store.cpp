@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "component/store/settings_codec.h"
+#include "db/archive_row.h"
 
 namespace conclave::db {
 
@@ -118,11 +119,16 @@ component::Status PgRoomStore::destroy(const std::string& room) {
   });
 }
 
-component::Result<std::string> PgRoomStore::tombstone_message(const std::string& room,
-                                                              const std::string& stanza_id,
-                                                              const Tombstoner& make) {
+component::Result<std::string> PgRoomStore::tombstone_message(
+    const std::string& room, const std::string& stanza_id, const Tombstoner& make,
+    const component::ArchivedMessage& notice) {
   return pool_.run<std::string>([&](pqxx::connection_base& c) -> Result<std::string> {
     pqxx::work tx(c);
+    // The room first, FOR SHARE as every archive append holds it (a concurrent destroy waits;
+    // taking it after the archive row would invert destroy's lock order).
+    if (tx.exec_params("SELECT 1 FROM rooms WHERE jid = $1 FOR SHARE", room).empty()) {
+      return component::fail(StoreErrc::not_found);
+    }
     // FOR UPDATE: two moderators retracting the same message serialize here.
     auto r = tx.exec_params(
         "SELECT id, stanza FROM room_archive WHERE room = $1 AND stanza_id = $2 FOR UPDATE", room,
@@ -132,6 +138,11 @@ component::Result<std::string> PgRoomStore::tombstone_message(const std::string&
     if (!replaced) return component::fail(StoreErrc::conflict);
     tx.exec_params0("UPDATE room_archive SET stanza = $2 WHERE id = $1", r[0][0].as<long long>(),
                     *replaced);
+    try {
+      insert_archive_row(tx, notice);
+    } catch (const pqxx::unique_violation&) {
+      return component::fail(StoreErrc::conflict);  // the transaction rolls back: no tombstone
+    }
     tx.commit();
     return *replaced;
   });

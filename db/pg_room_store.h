@@ -19,9 +19,9 @@ class PgRoomStore : public component::RoomStore {
   component::Status set_affiliations(
       const std::string& room, const std::vector<component::AffiliationRecord>& changes) override;
   component::Status destroy(const std::string& room) override;
-  component::Result<std::string> tombstone_message(const std::string& room,
-                                                   const std::string& stanza_id,
-                                                   const Tombstoner& make) override;
+  component::Result<std::string> tombstone_message(
+      const std::string& room, const std::string& stanza_id, const Tombstoner& make,
+      const component::ArchivedMessage& notice) override;
 
  private:
   ConnectionPool& pool_;

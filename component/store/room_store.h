@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "component/store/archive_store.h"
 #include "component/store/result.h"
 
 namespace conclave::component {
@@ -58,12 +59,16 @@ class RoomStore {
   // ArchiveStore.
   using Tombstoner = std::function<std::optional<std::string>(const std::string& stanza)>;
   // tombstone_message: in one transaction, reads the archived stanza `stanza_id` of `room`,
-  // passes it to `make` and stores what `make` returns in its place (same id, time and sender);
-  // returns the new stanza. Errors: not_found if no such archived message; conflict if `make`
-  // declines (returns nullopt), which changes nothing.
+  // passes it to `make`, stores what `make` returns in its place (same id, time and sender) and
+  // appends `notice` (the retraction the room announces) to the archive; returns the new
+  // stanza. One transaction, so the archive never holds a tombstone without its notice or the
+  // reverse (a client catching up through MAM sees both or neither). Errors: not_found if no
+  // such archived message; conflict if `make` declines (returns nullopt) or the notice's
+  // stanza id is taken; either way nothing changes.
   virtual Result<std::string> tombstone_message(const std::string& room,
                                                 const std::string& stanza_id,
-                                                const Tombstoner& make) = 0;
+                                                const Tombstoner& make,
+                                                const ArchivedMessage& notice) = 0;
 };
 
 }  // namespace conclave::component

@@ -68,14 +68,21 @@ class FakeRoomStore : public RoomStore {
     return {};
   }
   Result<std::string> tombstone_message(const std::string& room, const std::string& stanza_id,
-                                        const Tombstoner& make) override {
+                                        const Tombstoner& make,
+                                        const ArchivedMessage& notice) override {
     if (auto s = maybe_fail(); !s) return fail(s.error());
     if (archive_rows == nullptr) return fail(StoreErrc::not_found);
     for (ArchivedMessage& m : *archive_rows) {
       if (m.room != room || m.stanza_id != stanza_id) continue;
       auto replaced = make(m.stanza);
       if (!replaced) return fail(StoreErrc::conflict);
+      for (const ArchivedMessage& other : *archive_rows) {
+        if (other.room == room && other.stanza_id == notice.stanza_id) {
+          return fail(StoreErrc::conflict);
+        }
+      }
       m.stanza = *replaced;
+      archive_rows->push_back(notice);  // invalidates `m`: done with it
       return *replaced;
     }
     return fail(StoreErrc::not_found);

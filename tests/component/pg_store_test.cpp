@@ -168,5 +168,41 @@ TEST_F(PgStoreTest, GroupCommitStoresABatchInOrderAllOrNothing) {
   EXPECT_TRUE(archive_->append_batch({}));
 }
 
+TEST_F(PgStoreTest, TombstoneAndItsNoticeCommitTogether) {
+  ASSERT_TRUE(rooms_->create(room("r@mls", true)));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(archive_->append(msg("r@mls", i)));
+  auto blank = [](const std::string&) {
+    return std::optional<std::string>("<message xmlns='jabber:client'><retracted/></message>");
+  };
+  // The notice's stanza id is taken: the INSERT fails, and the tombstone, already UPDATEd in
+  // the same transaction, is rolled back with it.
+  auto clash = rooms_->tombstone_message("r@mls", "sid1", blank, msg("r@mls", 2));
+  ASSERT_FALSE(clash);
+  EXPECT_EQ(clash.error(), make_error_code(StoreErrc::conflict));
+  auto rows = archive_->recent("r@mls", 10);
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 3u);
+  EXPECT_EQ((*rows)[1], msg("r@mls", 1));
+
+  // A declined tombstone and an unknown id change nothing either.
+  auto decline = [](const std::string&) { return std::optional<std::string>(); };
+  EXPECT_EQ(rooms_->tombstone_message("r@mls", "sid1", decline, msg("r@mls", 3)).error(),
+            make_error_code(StoreErrc::conflict));
+  EXPECT_EQ(rooms_->tombstone_message("r@mls", "nope", blank, msg("r@mls", 3)).error(),
+            make_error_code(StoreErrc::not_found));
+  EXPECT_EQ(rooms_->tombstone_message("nope@mls", "sid1", blank, msg("nope@mls", 3)).error(),
+            make_error_code(StoreErrc::not_found));
+  EXPECT_EQ(archive_->recent("r@mls", 10)->size(), 3u);
+
+  // Success: the row keeps its id and place, and the notice follows it in the archive.
+  auto done = rooms_->tombstone_message("r@mls", "sid1", blank, msg("r@mls", 3));
+  ASSERT_TRUE(done);
+  rows = archive_->recent("r@mls", 10);
+  ASSERT_EQ(rows->size(), 4u);
+  EXPECT_EQ((*rows)[1].stanza_id, "sid1");
+  EXPECT_EQ((*rows)[1].stanza, *done);
+  EXPECT_EQ((*rows)[3], msg("r@mls", 3));
+}
+
 }  // namespace
 }  // namespace conclave::component

@@ -176,5 +176,17 @@ TEST_F(ModerationTest, StoreFailureIsReportedAndNothingIsBroadcast) {
   EXPECT_NE(archived(bad_id)->stanza.find("buy potions"), std::string::npos);
 }
 
+TEST_F(ModerationTest, TombstoneNeverLandsWithoutItsNotice) {
+  // The archive's own append path fails: the notice must not depend on it, or the tombstone
+  // would be stored while the retraction MAM clients need to see is not.
+  const std::size_t before = archive.rows.size();
+  archive.fail_next = true;
+  auto r = iq(kAlice, room("r"), "set", moderate_v1(bad_id));
+  const bool tombstoned = archived(bad_id)->stanza.find("buy potions") == std::string::npos;
+  const bool noticed = archive.rows.size() == before + 1;
+  EXPECT_EQ(tombstoned, noticed);
+  EXPECT_EQ(r.attr_or("type") == "result", tombstoned);
+}
+
 }  // namespace
 }  // namespace conclave::component::testing
