@@ -41,8 +41,9 @@ struct Config {
   std::size_t mam_max_page = 100;
   std::size_t max_stanza_bytes = 256 * 1024;
   std::size_t max_queued = 10'000;
+  std::chrono::seconds voice_request_interval{60};
   // [mls] (docs/configuration.md): epoch_window, max_key_packages, group_cache,
-  // key_package_uploads_per_minute, claims_per_minute
+  // key_package_uploads_per_minute, claims_per_minute, room_requests_per_minute
   ds::DsConfig mls;
   // [log]
   std::string log_level = "info";

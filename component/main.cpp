@@ -147,6 +147,7 @@ int serve(const Config& config, Logger& logger) {
   env.max_history = config.max_history;
   env.max_occupants = config.max_occupants;
   env.mam_max_page = config.mam_max_page;
+  env.voice_request_interval = config.voice_request_interval;
   env.may_create = [&config](const xmpp::Jid& user) {
     return may_create_room(config, user.domain());
   };

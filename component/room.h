@@ -51,6 +51,9 @@ struct RoomEnv {
   std::size_t max_history = 50;           // upper bound of a room's muc#maxhistoryfetch
   std::size_t max_occupants = 1000;       // per room, when the room sets no lower limit
   std::size_t mam_max_page = 100;         // largest MAM page served
+  // Least time between two voice requests of one occupant: each request is a form sent to every
+  // moderator, so an unlimited visitor could flood them (XEP-0045 §7.13 leaves the rate open).
+  std::chrono::seconds voice_request_interval{60};
   // Room-creation policy (docs/configuration.md, muc.create_rooms): may this bare user JID
   // create a room by joining it? Unset: anyone may.
   std::function<bool(const xmpp::Jid& user)> may_create;
@@ -67,6 +70,7 @@ struct Occupant {
   Role role = Role::participant;
   std::string occupant_id;  // XEP-0421, computed once on entry (an HMAC per stanza would add up)
   std::vector<xmpp::Element> presence_extra;  // <show/>, <status/>, <c/>... of the last presence
+  std::optional<TimePoint> voice_requested;   // when this occupant last asked for voice
 };
 
 class Room : public std::enable_shared_from_this<Room> {

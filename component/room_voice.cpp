@@ -45,6 +45,19 @@ bool Room::on_request_form(const Pending& p) {
       send_error(p.stanza, StanzaCondition::not_acceptable, "You have voice already");
       return true;
     }
+    const TimePoint now = env_.now();
+    if (sender->voice_requested && now - *sender->voice_requested < env_.voice_request_interval) {
+      // RFC 6120 §8.3.3.12: a local policy, worth retrying later (type wait).
+      auto reply = xmpp::error_reply(
+          p.stanza,
+          xmpp::StanzaError{StanzaCondition::policy_violation, xmpp::ErrorType::wait,
+                            "Voice was requested recently; the moderators have been asked",
+                            std::nullopt});
+      if (reply) send(std::move(*reply));
+      log("info", "voice request in " + jid_.bare_string() + " refused: too soon after the last");
+      return true;
+    }
+    sender->voice_requested = now;
     // §8.6: the approval form, to each moderator (moderators may see real JIDs).
     xmpp::DataForm approval;
     approval.type = xmpp::FormType::form;

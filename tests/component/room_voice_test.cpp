@@ -67,6 +67,29 @@ TEST_F(VoiceTest, VisitorRequestReachesModeratorsAsAnApprovalForm) {
   EXPECT_EQ(role_of("Bob"), Role::visitor);  // a request alone changes nothing
 }
 
+TEST_F(VoiceTest, RepeatedRequestsAreLimitedPerOccupant) {
+  // RoomEnv's default interval, 60 s (limits.voice_request_interval).
+  message(kBob, voice_request());
+  ASSERT_EQ(sent_to(take(), kAlice).size(), 1u);
+  clock_ms += 59'000;
+  message(kBob, voice_request(), "again");
+  auto all = take();
+  EXPECT_TRUE(sent_to(all, kAlice).empty()) << "the moderators were asked again";
+  auto to_bob = sent_to(all, kBob);
+  ASSERT_EQ(to_bob.size(), 1u);
+  EXPECT_EQ(error_condition(to_bob[0]), "policy-violation");
+  EXPECT_EQ(xmpp::parse_stanza_error(to_bob[0])->type, xmpp::ErrorType::wait);
+  // Another visitor has its own allowance.
+  join(kCarol, room("r") + "/Carol");
+  take();
+  message(kCarol, voice_request());
+  EXPECT_EQ(sent_to(take(), kAlice).size(), 1u);
+  // Once the interval has passed, Bob may ask again.
+  clock_ms += 1'000;
+  message(kBob, voice_request(), "later");
+  EXPECT_EQ(sent_to(take(), kAlice).size(), 1u);
+}
+
 TEST_F(VoiceTest, ApprovalGrantsParticipantAndEveryoneSeesIt) {
   message(kBob, voice_request());
   take();
