@@ -1,6 +1,7 @@
-// Integration: ComponentConnection against a real ejabberd 23.01 started from a throwaway
-// directory by tests/harness/ejabberd.sh (an ejabberd_service listener), and a real client
-// (slixmpp) talking to the component. The twin of component_prosody_test.cpp.
+// Integration: ComponentConnection against a real Prosody 0.12 and a real ejabberd 23.01, each
+// started from a throwaway directory by its tests/harness script (ejabberd through an
+// ejabberd_service listener), and a real client (slixmpp) talking to the component. One fixture
+// runs the same tests against both servers; only how a server goes down differs.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "xmpp/component_connection.h"
@@ -22,7 +24,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const std::string kHarness = CONCLAVE_SOURCE_DIR "/tests/harness/ejabberd.sh";
 const std::string kProbe = CONCLAVE_SOURCE_DIR "/tests/xmpp/disco_probe.py";
 constexpr std::string_view kFeature = "urn:conclave:test:integration";
 
@@ -82,16 +83,37 @@ struct Recorder {
   }
 };
 
-class EjabberdComponent : public ::testing::Test {
+// What differs between the servers.
+struct Server {
+  std::string name;
+  std::string harness;     // tests/harness script: start/stop/register
+  std::string env_prefix;  // of the ports `start` prints
+  std::string take_down;   // harness command that brings the server down under the component
+  std::chrono::seconds reconnect_limit;
+};
+
+const Server kProsody{"prosody", CONCLAVE_SOURCE_DIR "/tests/harness/prosody.sh",
+                      "CONCLAVE_TEST_PROSODY", "kill", 20s};
+// ejabberd's harness has no `kill` (an Erlang node is stopped through ejabberdctl); it also
+// takes longer to come back.
+const Server kEjabberd{"ejabberd", CONCLAVE_SOURCE_DIR "/tests/harness/ejabberd.sh",
+                       "CONCLAVE_TEST_EJABBERD", "stop", 60s};
+
+// For test names and failure messages (instead of gtest's byte dump).
+void PrintTo(const Server& s, std::ostream* os) { *os << s.name; }
+
+class ComponentServer : public ::testing::TestWithParam<Server> {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/conclave-ejabberd-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    run_ = tmpl;
+    std::string tmpl_s = "/tmp/conclave-" + GetParam().name + "-XXXXXX";
+    std::vector<char> tmpl(tmpl_s.begin(), tmpl_s.end());
+    tmpl.push_back('\0');
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    run_ = tmpl.data();
     start_server("");
     ASSERT_NE(component_, 0);
     int status = 0;
-    run_capture(kHarness + " register " + run_ + " alice password", &status);
+    run_capture(harness() + " register " + run_ + " alice password", &status);
     ASSERT_EQ(status, 0);
   }
 
@@ -100,18 +122,20 @@ class EjabberdComponent : public ::testing::Test {
     stop_io();
     if (!run_.empty()) {
       int status = 0;
-      run_capture(kHarness + " stop " + run_, &status);
+      run_capture(harness() + " stop " + run_, &status);
       std::filesystem::remove_all(run_);
     }
   }
 
+  const std::string& harness() const { return GetParam().harness; }
+
   // start_server: `ports` empty picks free ports; "C2S COMPONENT" restarts on the same ones.
   void start_server(const std::string& ports) {
     int status = 0;
-    const std::string env = run_capture(kHarness + " start " + run_ + " " + ports, &status);
+    const std::string env = run_capture(harness() + " start " + run_ + " " + ports, &status);
     ASSERT_EQ(status, 0) << env;
-    c2s_ = value_after(env, "CONCLAVE_TEST_EJABBERD_C2S");
-    component_ = value_after(env, "CONCLAVE_TEST_EJABBERD_COMPONENT");
+    c2s_ = value_after(env, GetParam().env_prefix + "_C2S");
+    component_ = value_after(env, GetParam().env_prefix + "_COMPONENT");
   }
 
   ComponentConfig config(std::string secret = "secret") const {
@@ -145,7 +169,7 @@ class EjabberdComponent : public ::testing::Test {
   std::unique_ptr<ComponentConnection> conn_;
 };
 
-TEST_F(EjabberdComponent, HandshakeAndDiscoFromARealClient) {
+TEST_P(ComponentServer, HandshakeAndDiscoFromARealClient) {
   Recorder rec;
   DiscoResponder disco;
   DiscoInfo info;
@@ -169,7 +193,7 @@ TEST_F(EjabberdComponent, HandshakeAndDiscoFromARealClient) {
   EXPECT_EQ(rec.offline, 0);
 }
 
-TEST_F(EjabberdComponent, WrongSecretIsReported) {
+TEST_P(ComponentServer, WrongSecretIsReported) {
   Recorder rec;
   conn_ = std::make_unique<ComponentConnection>(io_, config("not-the-secret"), rec.events());
   conn_->start();
@@ -178,12 +202,11 @@ TEST_F(EjabberdComponent, WrongSecretIsReported) {
   std::lock_guard lock(rec.m);
   EXPECT_EQ(rec.online, 0);
   EXPECT_EQ(rec.downs[0].first, Errc::handshake_failed);
-  // ejabberd closes with a stream error that carries no text (docs/environment.md §3).
   ASSERT_TRUE(rec.downs[0].second.has_value());
   EXPECT_EQ(rec.downs[0].second->condition, StreamCondition::not_authorized);
 }
 
-TEST_F(EjabberdComponent, ReconnectsAfterServerRestartAndFlushesQueue) {
+TEST_P(ComponentServer, ReconnectsAfterServerGoesDownAndFlushesQueue) {
   Recorder rec;
   conn_ = std::make_unique<ComponentConnection>(io_, config(), rec.events());
   conn_->start();
@@ -192,9 +215,9 @@ TEST_F(EjabberdComponent, ReconnectsAfterServerRestartAndFlushesQueue) {
 
   int status = 0;
   const std::string ports = std::to_string(c2s_) + " " + std::to_string(component_);
-  run_capture(kHarness + " stop " + run_, &status);
+  run_capture(harness() + " " + GetParam().take_down + " " + run_, &status);
   ASSERT_EQ(status, 0);
-  ASSERT_TRUE(rec.wait_for([&] { return rec.offline >= 1; })) << "shutdown not noticed";
+  ASSERT_TRUE(rec.wait_for([&] { return rec.offline >= 1; })) << "server going down not noticed";
 
   // Sent while the server is down: must wait in the queue and go out after the reconnect.
   for (int i = 0; i < 3; ++i) {
@@ -202,9 +225,11 @@ TEST_F(EjabberdComponent, ReconnectsAfterServerRestartAndFlushesQueue) {
     iq.add_child("query", std::string(ns::kDiscoInfo));
     conn_->send(std::move(iq));
   }
+  std::this_thread::sleep_for(300ms);  // a few failed reconnect attempts
   start_server(ports);
 
-  ASSERT_TRUE(rec.wait_for([&] { return rec.online == 2; }, 60s)) << "no reconnect";
+  ASSERT_TRUE(rec.wait_for([&] { return rec.online == 2; }, GetParam().reconnect_limit))
+      << "no reconnect";
   ASSERT_TRUE(rec.wait_for([&] { return rec.stanzas.size() >= 3; })) << "queued stanzas lost";
   std::lock_guard lock(rec.m);
   for (int i = 0; i < 3; ++i) {
@@ -212,6 +237,33 @@ TEST_F(EjabberdComponent, ReconnectsAfterServerRestartAndFlushesQueue) {
     EXPECT_EQ(type_of(rec.stanzas[static_cast<std::size_t>(i)]), "result");
   }
 }
+
+// Prosody refuses a second stream for a component name that is already connected. ejabberd
+// 23.01 does not (its ejabberd_service keeps the second stream open beside the first; tried
+// with this test), so there is nothing to assert for it.
+class ProsodyOnly : public ComponentServer {};
+
+TEST_P(ProsodyOnly, SecondConnectionForTheSameNameIsRefused) {
+  Recorder first;
+  Recorder second;
+  conn_ = std::make_unique<ComponentConnection>(io_, config(), first.events());
+  ComponentConnection other(io_, config(), second.events());
+  conn_->start();
+  run_io();
+  ASSERT_TRUE(first.wait_for([&] { return first.online == 1; }));
+  other.start();
+  ASSERT_TRUE(second.wait_for([&] { return second.offline >= 1; }));
+  other.stop();
+  std::lock_guard lock(second.m);
+  ASSERT_TRUE(second.downs[0].second.has_value());
+  EXPECT_EQ(second.downs[0].second->condition, StreamCondition::conflict);
+}
+
+std::string server_name(const ::testing::TestParamInfo<Server>& info) { return info.param.name; }
+
+INSTANTIATE_TEST_SUITE_P(Servers, ComponentServer, ::testing::Values(kProsody, kEjabberd),
+                         server_name);
+INSTANTIATE_TEST_SUITE_P(Servers, ProsodyOnly, ::testing::Values(kProsody), server_name);
 
 }  // namespace
 }  // namespace conclave::xmpp
