@@ -7,6 +7,8 @@ without slixmpp's MUC plugin guessing on its behalf.
 """
 import asyncio
 import itertools
+import os
+import sys
 import xml.etree.ElementTree as ET
 
 import slixmpp
@@ -43,6 +45,33 @@ def error_condition(stanza):
 
 class TestFailure(Exception):
     pass
+
+
+def scenario_main(doc, make_world, scenarios, run, nargs, failures=(TestFailure,)):
+    """The command line of every scenario script: `nargs` arguments, the second-to-last naming
+    the server and the last the scenario. Builds the world, runs the scenario, prints `ok` or
+    `FAIL` with the tail of Conclave's log (and the scenario's files, if they are kept), and
+    returns the exit status."""
+    args = sys.argv[1:]
+    if len(args) != nargs or args[-1] not in scenarios:
+        print(doc, file=sys.stderr)
+        return 2
+    server, scenario = args[-2], args[-1]
+    w = None
+    try:
+        w = make_world(*args)
+        asyncio.get_event_loop().run_until_complete(run(w))
+    except failures as e:
+        print("FAIL %s/%s: %s" % (server, scenario, e if isinstance(e, TestFailure) else repr(e)),
+              file=sys.stderr)
+        log = getattr(w, "log_path", None)
+        if log is not None and os.path.exists(log):
+            print("--- conclave log (tail) ---\n" + open(log).read()[-4000:], file=sys.stderr)
+        if getattr(w, "tmp", None) is not None and os.path.isdir(w.tmp):
+            print("--- scenario files: %s" % w.tmp, file=sys.stderr)
+        return 1
+    print("ok %s/%s" % (server, scenario))
+    return 0
 
 
 def check(cond, what):

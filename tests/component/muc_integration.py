@@ -16,7 +16,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from muc_client import (C, MUC_USER, Client, TestFailure, check, codes,  # noqa: E402
-                        error_condition, new_id)
+                        error_condition, new_id, scenario_main)
 
 SERVICE = "mls.localhost"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -584,20 +584,7 @@ async def run(w):
 
 
 def main():
-    if len(sys.argv) != 4 or sys.argv[3] not in SCENARIOS:
-        print(__doc__, file=sys.stderr)
-        return 2
-    w = None
-    try:
-        w = World(*sys.argv[1:4])
-        asyncio.get_event_loop().run_until_complete(run(w))
-    except TestFailure as e:
-        print("FAIL %s/%s: %s" % (sys.argv[2], sys.argv[3], e), file=sys.stderr)
-        if w is not None and os.path.exists(w.log_path):
-            print("--- conclave log (tail) ---\n" + open(w.log_path).read()[-4000:], file=sys.stderr)
-        return 1
-    print("ok %s/%s" % (sys.argv[2], sys.argv[3]))
-    return 0
+    return scenario_main(__doc__, World, SCENARIOS, run, nargs=3)
 
 
 if __name__ == "__main__":

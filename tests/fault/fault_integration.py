@@ -15,7 +15,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "component"))
-from muc_client import C, Client, TestFailure, check, codes, error_condition, new_id  # noqa: E402
+from muc_client import (C, Client, TestFailure, check, codes, error_condition, new_id,  # noqa: E402
+                        scenario_main)
 from muc_integration import (PASSWORD, SERVICE, World, create_instant, env,  # noqa: E402
                              expect_groupchat, fetch_mam, say)
 
@@ -389,20 +390,9 @@ async def run(w):
 
 
 def main():
-    if len(sys.argv) != 4 or sys.argv[3] not in SCENARIOS:
-        print(__doc__, file=sys.stderr)
-        return 2
-    w = None
-    try:
-        w = FaultWorld(*sys.argv[1:4])
-        asyncio.get_event_loop().run_until_complete(run(w))
-    except (TestFailure, subprocess.CalledProcessError, asyncio.TimeoutError) as e:
-        print("FAIL %s/%s: %r" % (sys.argv[2], sys.argv[3], e), file=sys.stderr)
-        if w is not None and os.path.exists(w.log_path):
-            print("--- conclave log (tail) ---\n" + open(w.log_path).read()[-4000:], file=sys.stderr)
-        return 1
-    print("ok %s/%s" % (sys.argv[2], sys.argv[3]))
-    return 0
+    return scenario_main(__doc__, FaultWorld, SCENARIOS, run, nargs=3,
+                         failures=(TestFailure, subprocess.CalledProcessError,
+                                   asyncio.TimeoutError))
 
 
 if __name__ == "__main__":
