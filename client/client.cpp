@@ -379,7 +379,8 @@ Result<std::uint64_t> Client::commit_change(Room& r, const BuildCommit& build,
   return fail(Errc::retries_exhausted);
 }
 
-Result<std::uint64_t> Client::invite(const std::string& room, const std::string& jid) {
+Result<std::uint64_t> Client::invite(const std::string& room, const std::string& jid,
+                                     std::optional<WelcomeTree> tree) {
   Room* r = find_room(room);
   if (r == nullptr || !r->group) return fail(Errc::no_group);
   auto reply = request(claim_request(options_.service, jid));
@@ -397,9 +398,14 @@ Result<std::uint64_t> Client::invite(const std::string& room, const std::string&
   if (identity_of(kp.leaf_node) != jid) return fail(Errc::bad_response);
   return commit_change(
       *r,
-      [&](const mls::Group&) -> Result<mls::CommitOptions> {
+      [&](const mls::Group& g) -> Result<mls::CommitOptions> {
         mls::CommitOptions o;
         o.proposals.push_back(mls::Proposal{mls::Add{kp}});
+        // A large tree makes the commit IQ exceed the servers' stanza limit (the stream is
+        // closed); the joiner then takes it from the service (client_receive.cpp).
+        const WelcomeTree mode = tree.value_or(options_.welcome_tree);
+        o.ratchet_tree_in_welcome =
+            tree_in_welcome(mode, mode == WelcomeTree::automatic ? g.tree().encode().size() : 0);
         return o;
       },
       "add " + jid);

@@ -23,6 +23,7 @@
 #include "client/errors.h"
 #include "client/protocol.h"
 #include "client/transport.h"
+#include "client/welcome_tree.h"
 #include "mls/group/group.h"
 
 namespace conclave::client {
@@ -34,7 +35,9 @@ struct ClientOptions {
   std::size_t key_package_low = 2;     // replenish below this many
   std::chrono::milliseconds timeout{15000};
   int max_commit_retries = 5;  // rounds of the commit race before giving up
-  mls::Rng* rng = nullptr;     // nullptr: the system CSPRNG
+  // invite: ratchet tree in the Welcome or fetched by the joiner (client/welcome_tree.h)
+  WelcomeTree welcome_tree = WelcomeTree::automatic;
+  mls::Rng* rng = nullptr;  // nullptr: the system CSPRNG
 };
 
 // Event: something that happened in a room (or to the account), for the UI or the script mode.
@@ -93,9 +96,11 @@ class Client {
   Status enter(const std::string& room);
   // create makes the room's group (§5 <create/>), entering the room first. Returns the epoch (0).
   Result<std::uint64_t> create(const std::string& room);
-  // invite claims a key package of `jid` and commits an Add with its Welcome. Returns the new
-  // epoch.
-  Result<std::uint64_t> invite(const std::string& room, const std::string& jid);
+  // invite claims a key package of `jid` and commits an Add with its Welcome, which carries the
+  // ratchet tree as `tree` (default: options.welcome_tree) decides for the tree before the Add;
+  // without it the joiner fetches the tree with <group-info/>. Returns the new epoch.
+  Result<std::uint64_t> invite(const std::string& room, const std::string& jid,
+                               std::optional<WelcomeTree> tree = std::nullopt);
   // remove commits the removal of every leaf of `jid`. Returns the new epoch.
   Result<std::uint64_t> remove(const std::string& room, const std::string& jid);
   // update commits a fresh UpdatePath (post-compromise security). Returns the new epoch.

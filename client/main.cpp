@@ -33,6 +33,10 @@ void usage() {
          "          fingerprints ROOM | publish [N] | count | listen [SECONDS]\n"
          "options:  --server HOST:PORT  --tls off|optional|required  --trust-tls\n"
          "          --service DOMAIN  --nick NICK  --timeout SECONDS  --debug\n"
+         "          --welcome-tree auto|always|never  (invite: ratchet tree in the Welcome;\n"
+         "          auto: while the encoded tree is at most "
+      << conclave::client::kWelcomeTreeLimit / 1024
+      << " KiB)\n"
          "          (the password may also come from $CONCLAVE_PASSWORD)\n";
 }
 
@@ -91,6 +95,11 @@ bool parse_args(int argc, char** argv, Args& a) {
       if (!value(a.client.service)) return false;
     } else if (arg == "--nick") {
       if (!value(a.client.nick)) return false;
+    } else if (arg == "--welcome-tree") {
+      if (!value(v)) return false;
+      const auto mode = conclave::client::parse_welcome_tree(v);
+      if (!mode) return false;
+      a.client.welcome_tree = *mode;
     } else if (arg == "--timeout") {
       if (!value(v)) return false;
       a.timeout_s = std::atoi(v.c_str());
@@ -173,10 +182,11 @@ int main(int argc, char** argv) {
   int status = 0;
   if (auto s = (*client)->start(); !s) {
     // Key packages could not be published; the session still works for existing rooms.
-    std::printf("%s\n", conclave::client::error_json({"start", "", "", "", 0, 0, {}}, s.error(),
-                                                     (*client)->last_error())
-                            .dump()
-                            .c_str());
+    ScriptRequest start;
+    start.op = "start";
+    std::printf(
+        "%s\n",
+        conclave::client::error_json(start, s.error(), (*client)->last_error()).dump().c_str());
   }
   std::printf("%s\n", nlohmann::json({{"event", "ready"},
                                       {"jid", (*client)->bare_jid()},

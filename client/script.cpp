@@ -96,6 +96,11 @@ Result<ScriptRequest> parse_request(std::string_view line) {
     return fail(Errc::invalid_request);
   }
   if (spec->text && j.find("text") == j.end()) return fail(Errc::invalid_request);
+  if (auto it = j.find("welcome_tree"); it != j.end()) {
+    if (r.op != "invite" || !it->is_string()) return fail(Errc::invalid_request);
+    r.welcome_tree = parse_welcome_tree(it->get<std::string>());
+    if (!r.welcome_tree) return fail(Errc::invalid_request);
+  }
   if (auto it = j.find("id"); it != j.end()) r.id = *it;
   return r;
 }
@@ -136,7 +141,7 @@ json error_json(const ScriptRequest& r, std::error_code e,
 json run_request(Client& c, const ScriptRequest& r) {
   const std::string& op = r.op;
   if (op == "create") return answer(c, r, c.create(r.room), "epoch");
-  if (op == "invite") return answer(c, r, c.invite(r.room, r.jid), "epoch");
+  if (op == "invite") return answer(c, r, c.invite(r.room, r.jid, r.welcome_tree), "epoch");
   if (op == "remove") return answer(c, r, c.remove(r.room, r.jid), "epoch");
   if (op == "update") return answer(c, r, c.update(r.room), "epoch");
   if (op == "leave") return answer(c, r, c.leave(r.room), "");

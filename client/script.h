@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "client/client.h"
+#include "client/welcome_tree.h"
 
 namespace conclave::client {
 
@@ -16,13 +17,15 @@ struct ScriptRequest {
   std::string room;
   std::string jid;
   std::string text;
-  std::size_t count = 0;  // publish: how many key packages
-  std::int64_t ms = 0;    // wait: how long to pump
-  nlohmann::json id;      // echoed back in the answer when present
+  std::size_t count = 0;                    // publish: how many key packages
+  std::int64_t ms = 0;                      // wait: how long to pump
+  nlohmann::json id;                        // echoed back in the answer when present
+  std::optional<WelcomeTree> welcome_tree;  // invite: "auto", "always" or "never"
 };
 
 // parse_request parses one line. Errc::invalid_request for anything but a JSON object with a
-// known "op" and the fields that op needs (string room/jid/text, non-negative count/ms).
+// known "op" and the fields that op needs (string room/jid/text, non-negative count/ms, and for
+// invite an optional welcome_tree of "auto", "always" or "never").
 Result<ScriptRequest> parse_request(std::string_view line);
 
 // event_json renders an event: {"event":type,"room":…,"epoch":…,…} (empty fields left out).

@@ -256,6 +256,7 @@ void FakeServer::handle_room_iq(FakeTransport& from, const Element& iq, const El
   }
   if (!r.pub) return error(from, iq, "item-not-found");
   if (q.is("group-info", ns::kMls)) {
+    ++group_info_queries;
     Element g("group-info", std::string(ns::kMls));
     g.set_attr("epoch", std::to_string(r.pub->epoch()));
     g.add_child(mls_el("group-info", r.group_info));

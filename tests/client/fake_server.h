@@ -51,6 +51,7 @@ class FakeServer {
   // Knobs for tests.
   std::string spoof_nick;  // reflect groupchat messages as sent by this occupant nick
   std::string forge_item;  // put <x muc#user><item jid=…/></x> into reflected messages
+  std::size_t group_info_queries = 0;  // <group-info/> IQs answered
 
   struct StoredKeyPackage {
     mls::Bytes message;

@@ -18,6 +18,10 @@ TEST(ScriptRequest, ParsesOps) {
   auto w = parse_request(R"({"op":"wait","ms":250})");
   ASSERT_TRUE(w);
   EXPECT_EQ(w->ms, 250);
+  EXPECT_EQ(inv->welcome_tree, std::nullopt);
+  auto never = parse_request(R"({"op":"invite","room":"r@x","jid":"b@x","welcome_tree":"never"})");
+  ASSERT_TRUE(never);
+  EXPECT_EQ(never->welcome_tree, WelcomeTree::never);
   auto empty_text = parse_request(R"({"op":"send","room":"r@x","text":""})");
   ASSERT_TRUE(empty_text);  // an empty message is still a message
 }
@@ -37,6 +41,9 @@ TEST(ScriptRequest, RejectsBadRequests) {
       R"({"op":"send","room":"r@x","text":1})",  // text not a string
       R"({"op":"wait","ms":-5})",                // negative
       R"({"op":"publish","count":"3"})",         // count not a number
+      R"({"op":"invite","room":"r@x","jid":"b@x","welcome_tree":"sometimes"})",  // unknown mode
+      R"({"op":"invite","room":"r@x","jid":"b@x","welcome_tree":false})",        // not a string
+      R"({"op":"send","room":"r@x","text":"t","welcome_tree":"never"})",         // not an invite
   };
   for (const char* line : bad) {
     auto r = parse_request(line);

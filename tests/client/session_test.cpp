@@ -122,6 +122,30 @@ TEST_F(SessionTest, StateSurvivesRestart) {
   expect_delivery(bob, alice, "reply after restart");
 }
 
+TEST_F(SessionTest, SmallTreeTravelsInTheWelcome) {
+  // The fixture's invite used the default (automatic): a two-leaf tree is far below the limit,
+  // so bob joined without asking the service for the tree.
+  EXPECT_EQ(server.group_info_queries, 0u);
+  Account carol(server, "carol@localhost");
+  ASSERT_EQ(alice->invite(room, "carol@localhost", WelcomeTree::always), 2u);
+  ASSERT_EQ(of_type(carol.pump(), "joined").size(), 1u);
+  EXPECT_EQ(server.group_info_queries, 0u);
+}
+
+TEST_F(SessionTest, WelcomeWithoutTreeJoinsWithTheServicesTree) {
+  Account carol(server, "carol@localhost");
+  ASSERT_EQ(alice->invite(room, "carol@localhost", WelcomeTree::never), 2u);
+  auto joined = of_type(carol.pump(), "joined");
+  ASSERT_EQ(joined.size(), 1u);
+  EXPECT_EQ(joined[0].epoch, 2u);
+  // docs/protocol.md §6.6: the joiner took the tree from <group-info/>.
+  EXPECT_EQ(server.group_info_queries, 1u);
+  bob.pump();
+  expect_delivery(alice, carol, "tree from the service");
+  bob.pump();  // alice's message reached bob too
+  expect_delivery(carol, bob, "carol to bob");
+}
+
 TEST_F(SessionTest, CatchUpFromArchiveAfterBeingOffline) {
   bob.go_offline();
   Account carol(server, "carol@localhost");
