@@ -183,6 +183,37 @@ async def scenario_external_join(w):
     await say(alice, room, [bob, dave], "a1")
 
 
+def group_info_queries(c):
+    """The <group-info/> queries (docs/protocol.md §6.6) client `c` sent, from its wire record."""
+    return [s for s in c.proxy.sent
+            if s.lstrip().startswith("<iq") and ("type='get'" in s or 'type="get"' in s)
+            and "<group-info" in s]
+
+
+async def scenario_welcome_no_tree(w):
+    """An invite whose Welcome leaves the ratchet tree out (welcome_tree "never", what the
+    reference client does for large rooms): the joiner fetches the tree with <group-info/> and
+    talks. A second invite with the tree in the Welcome is the control: no query."""
+    room = w.room("notree")
+    alice, bob, carol = [await w.script(n) for n in ("alice", "bob", "carol")]
+    await alice.ok("create", room=room)
+    a = await alice.ok("invite", room=room, jid=bob.jid, welcome_tree="never")
+    check(a["epoch"] == 1, "invite without tree answers epoch 1: %s" % a)
+    await bob.event(lambda e: e.get("event") == "joined" and e.get("room") == room,
+                    "bob joined from a Welcome without tree")
+    check(len(group_info_queries(bob)) == 1,
+          "bob fetched the tree once: %s" % group_info_queries(bob))
+    a = await alice.ok("invite", room=room, jid=carol.jid, welcome_tree="always")
+    check(a["epoch"] == 2, "invite with tree answers epoch 2: %s" % a)
+    await carol.event(lambda e: e.get("event") == "joined" and e.get("room") == room,
+                      "carol joined from a Welcome with the tree")
+    check(not group_info_queries(carol), "carol needed no <group-info/>: %s" % group_info_queries(carol))
+    await bob.event(lambda e: e.get("event") == "commit" and e.get("epoch") == 2, "bob at epoch 2")
+    await same_epoch([alice, bob, carol], room, 2)
+    await say(alice, room, [bob, carol], "a1")
+    await say(bob, room, [alice, carol], "b1")
+
+
 async def scenario_resync(w):
     """A member that lost its state (state directory wiped) resyncs by external commit that
     removes its old leaf."""
@@ -434,6 +465,7 @@ SCENARIOS = {
     "resync": scenario_resync,
     "fallback": scenario_fallback,
     "bad_input": scenario_bad_input,
+    "welcome_no_tree": scenario_welcome_no_tree,
     "no_plaintext": scenario_no_plaintext,
 }
 
