@@ -29,19 +29,6 @@ constexpr std::string_view kMaxHistory = "muc#maxhistoryfetch";
 std::string b(bool v) { return v ? "1" : "0"; }
 
 std::string_view to_string(Whois w) { return w == Whois::anyone ? "anyone" : "moderators"; }
-std::string_view to_string(PmPolicy p) {
-  switch (p) {
-    case PmPolicy::anyone:
-      return "anyone";
-    case PmPolicy::participants:
-      return "participants";
-    case PmPolicy::moderators:
-      return "moderators";
-    case PmPolicy::none:
-      return "none";
-  }
-  return "anyone";
-}
 std::optional<PmPolicy> pm_from(std::string_view s) {
   if (s == "anyone") return PmPolicy::anyone;
   if (s == "participants") return PmPolicy::participants;
@@ -79,6 +66,20 @@ FormField list_field(std::string_view var, std::string label, std::string value,
 }
 
 }  // namespace
+
+std::string_view to_string(PmPolicy p) {
+  switch (p) {
+    case PmPolicy::anyone:
+      return "anyone";
+    case PmPolicy::participants:
+      return "participants";
+    case PmPolicy::moderators:
+      return "moderators";
+    case PmPolicy::none:
+      return "none";
+  }
+  return "anyone";
+}
 
 DataForm config_form(const RoomConfig& c, std::size_t service_max_history) {
   DataForm f;

@@ -12,6 +12,8 @@ namespace conclave::component {
 
 enum class Whois { moderators, anyone };  // semi-anonymous / non-anonymous
 enum class PmPolicy { anyone, participants, moderators, none };
+// The muc#roomconfig_allowpm value of a policy.
+std::string_view to_string(PmPolicy p);
 
 struct RoomConfig {
   std::string name;

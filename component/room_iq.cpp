@@ -134,19 +134,7 @@ void Room::on_disco_info(const Pending& p) {
   form.add("muc#roomconfig_allowinvites", xmpp::FieldType::boolean, "Occupants may invite",
            {config_.allow_invites ? "1" : "0"});
   form.add("muc#roomconfig_allowpm", xmpp::FieldType::text_single, "Who may send private messages",
-           {[&] {
-             switch (config_.allow_pm) {
-               case PmPolicy::anyone:
-                 return "anyone";
-               case PmPolicy::participants:
-                 return "participants";
-               case PmPolicy::moderators:
-                 return "moderators";
-               case PmPolicy::none:
-                 return "none";
-             }
-             return "anyone";
-           }()});
+           {std::string(to_string(config_.allow_pm))});
   add("muc#maxhistoryfetch", "Messages replayed on join", std::to_string(config_.max_history));
   if (env_.mls != nullptr) env_.mls->describe_room(*this, info, form);
   info.extensions.push_back(std::move(form));
