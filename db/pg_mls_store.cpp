@@ -7,6 +7,8 @@
 #include <set>
 #include <utility>
 
+#include "db/archive_row.h"
+
 namespace conclave::db {
 
 using component::Blob;
@@ -387,7 +389,8 @@ component::Result<std::optional<MlsGroupRecord>> PgMlsStore::load_group(const st
 component::Result<CommitResult> PgMlsStore::accept_commit(
     const std::string& room, std::uint64_t expected_epoch, const MlsCommitRecord& commit,
     const std::vector<MlsNodeChange>& changed_nodes, std::uint32_t leaf_count) {
-  if (!valid_nodes(changed_nodes, leaf_count)) {
+  if (!valid_nodes(changed_nodes, leaf_count) ||
+      (commit.archived && commit.archived->room != room)) {
     return fail(std::make_error_code(std::errc::invalid_argument));
   }
   const std::int64_t epoch = as_bigint(expected_epoch);
@@ -442,6 +445,12 @@ component::Result<CommitResult> PgMlsStore::accept_commit(
                               .affected_rows();
     }
     out.rows_written += exec(tx, kProposalsClear, room).affected_rows();
+    if (commit.archived) {
+      // After the compare-and-set, which holds the room row until commit: the next epoch's
+      // commit cannot take an archive id before this one, so MAM keeps epoch order.
+      insert_archive_row(tx, *commit.archived);
+      ++out.rows_written;
+    }
     tx.commit();  // the answer (and any Welcome) goes out only after this
     return out;
   });

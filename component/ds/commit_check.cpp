@@ -145,8 +145,10 @@ DsResult<CheckedCommit> check_commit(const RoomGroup& group, const DecodedCommit
       return refuse(StanzaCondition::forbidden, "The sender may not remove this member");
     }
   }
-  // CM-7
+  // CM-7. An external commit cannot include proposals by reference (RFC 9420 §12.4.3.2), so
+  // it is exempt; the service proposes the Removes again in the new epoch (BR-5).
   for (const PendingProposal& p : group.pending) {
+    if (external) break;
     const bool included =
         std::any_of(body.proposals.begin(), body.proposals.end(), [&](const auto& por) {
           const auto* ref = std::get_if<mls::ProposalRef>(&por.value);

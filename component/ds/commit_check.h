@@ -13,14 +13,14 @@
 //   CM-5  every added leaf names a JID the room allows (BR-1). <forbidden/>
 //   CM-6  every removed leaf may be removed by the sender (BR-4); an external commit removes
 //         only the sender's own old leaf (resync). <forbidden/>
-//   CM-7  every pending service proposal is included by reference. <not-acceptable/> +
-//         <missing-proposals/>
+//   CM-7  every pending service proposal is included by reference (not by an external commit,
+//         which cannot: RFC 9420 §12.4.3.2). <not-acceptable/> + <missing-proposals/>
 //   CM-8  the new epoch still lists the service as external sender, and no ReInit. <forbidden/>
 //   CM-9  a Welcome exactly when the commit adds members, a valid MLSMessage Welcome of suite 1
 //         with a secret for every added KeyPackage. <bad-request/> + <invalid-commit/>
 //   CM-10 a GroupInfo of the new epoch: its GroupContext equals the staged one, signed by the
 //         committer's new leaf, with external_pub. <bad-request/> + <invalid-commit/>
-// Tests: tests/component/ds_commit_test.cpp.
+// Tests: tests/component/ds_group_test.cpp, ds_external_test.cpp (external join, resync).
 #include <optional>
 #include <string>
 #include <string_view>

@@ -64,7 +64,8 @@ DeliveryService::DeliveryService(DsConfig config, DsEnv env, ServiceIdentity ide
     : config_(config),
       env_(std::move(env)),
       identity_(std::move(identity)),
-      directory_(config_, env_, identity_) {}
+      directory_(config_, env_, identity_),
+      room_requests_(2 * config_.room_requests_per_minute, config_.room_requests_per_minute) {}
 
 // ---------------------------------------------------------------------------------------------
 // Hooks.
@@ -103,6 +104,9 @@ bool DeliveryService::intercept_iq(Room& room, const Element& stanza, const Jid&
   }
   if (!ours) return false;  // disco#info: the room answers, describe_room adds the epoch
   const std::string sender = from.bare_string();
+  // Counted here, once the state is loaded: a request that waited for the load comes back
+  // through this function and is counted on that pass only.
+  if (!admit_room_request(stanza, sender, room.jid().bare_string())) return true;
   if (!RoomLink::policy(room).may_be_in_group(sender)) {
     reply_error(stanza, StanzaError::of(StanzaCondition::forbidden, "The room does not allow you"));
     return true;
@@ -352,7 +356,7 @@ void DeliveryService::on_commit(Room& room, const Element& iq, const Element& q,
   }
   auto c = std::make_shared<CheckedCommit>(std::move(*checked));
 
-  // The fan-out stanza, archived in the same step as the commit is stored.
+  // The fan-out stanza, archived in the accept transaction (MlsCommitRecord::archived).
   const std::string sid = env_.new_id();
   Element fanout =
       xmpp::make_stanza("message", "groupchat", bare, "", "mls-commit-" + hex16(decoded->hash));
@@ -362,27 +366,29 @@ void DeliveryService::on_commit(Room& room, const Element& iq, const Element& q,
   fanout.add_child("stanza-id", std::string(ns::kStanzaId))
       .set_attr("id", sid)
       .set_attr("by", bare);
-  ArchivedMessage archived;
-  archived.room = bare;
-  archived.stanza_id = sid;
-  archived.ts = env_.now();
-  archived.from_jid = sender;
-  archived.stanza = xmpp::to_string(with_namespace(fanout, xmpp::ns::kComponent, ns::kClient));
+  if (RoomLink::env(room).archive != nullptr) {
+    ArchivedMessage& archived = c->record.archived.emplace();
+    archived.room = bare;
+    archived.stanza_id = sid;
+    archived.ts = env_.now();
+    archived.from_jid = sender;
+    archived.stanza = xmpp::to_string(with_namespace(fanout, xmpp::ns::kComponent, ns::kClient));
+  }
 
   struct Outcome {
     Result<CommitResult> result = fail(StoreErrc::not_found);
   };
   auto out = std::make_shared<Outcome>();
   MlsStore* store = env_.store;
-  ArchiveStore* archive = RoomLink::env(room).archive;
   const std::uint64_t epoch = decoded->epoch;
   RoomLink::await(
       room,
       [store, bare, epoch, c, out]() -> Status {
+        // One transaction: compare-and-set, log, nodes, Welcome rows and the archive row.
         out->result = store->accept_commit(bare, epoch, c->record, c->nodes, c->leaf_count);
         return {};
       },
-      [this, &room, iq, bare, c, out, fanout, archive, archived](Status) {
+      [this, &room, iq, bare, c, out, fanout](Status) {
         if (!out->result) {
           store_error(iq, "storing a commit in " + bare, out->result.error());
           return;
@@ -405,31 +411,13 @@ void DeliveryService::on_commit(Room& room, const Element& iq, const Element& q,
           now->group->pending.clear();
           now->group->recount();
         }
+        // Durable and archived: fan out, then answer (docs/protocol.md §6.7).
         RoomLink::reflect(room, fanout);
         env_.out->send(xmpp::iq_result(iq, std::move(answer)));
-        // The answer does not wait for the archive: the commit is durable and served by
-        // <commits/>. The archive write still runs before the room handles its next stanza, so
-        // accepted commits enter MAM in epoch order (docs/protocol.md); one round trip less
-        // on the committer's clock.
-        auto after = [this, &room, has_welcomes = !c->record.welcome_recipients.empty()] {
-          if (has_welcomes) deliver_welcomes();
-          // An external join or a commit racing a ban may leave members the room no longer
-          // allows: propose their removal in the new epoch.
-          reconcile(room);
-        };
-        if (archive == nullptr) {
-          after();
-          return;
-        }
-        RoomLink::await(
-            room, [archive, archived]() -> Status { return archive->append(archived); },
-            [this, bare, after](Status s) {
-              if (!s) {
-                // Only MAM misses it; <commits/> serves it.
-                log("error", "archiving a commit of " + bare + " failed: " + s.error().message());
-              }
-              after();
-            });
+        if (!c->record.welcome_recipients.empty()) deliver_welcomes();
+        // An external join or a commit racing a ban may leave members the room no longer
+        // allows: propose their removal in the new epoch.
+        reconcile(room);
       });
 }
 
@@ -628,6 +616,24 @@ void DeliveryService::deliver_welcomes() {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers.
+
+bool DeliveryService::admit_room_request(const Element& stanza, const std::string& sender,
+                                         const std::string& room) {
+  if (room_requests_.allow(sender, env_.now())) {
+    limited_.erase(sender);
+    return true;
+  }
+  // One line per burst of refusals, not one per refused stanza (a flood would flood the log).
+  constexpr std::size_t kMaxLimited = 10'000;
+  if (limited_.size() >= kMaxLimited) limited_.clear();
+  if (limited_.insert(sender).second) {
+    log("warn", "rate limit (mls.room_requests_per_minute): refusing urn:xmpp:mls:0 requests of " +
+                    sender + " (first refused: to " + room + ")");
+  }
+  reply_error(stanza, StanzaError{StanzaCondition::policy_violation, xmpp::ErrorType::wait,
+                                  "Too many requests; try again later", std::nullopt});
+  return false;
+}
 
 void DeliveryService::reply_error(const Element& stanza, const StanzaError& e) {
   if (auto r = xmpp::error_reply(stanza, e)) env_.out->send(std::move(*r));

@@ -17,10 +17,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 
 #include "component/ds/ds_env.h"
 #include "component/ds/group_state.h"
 #include "component/ds/key_package_directory.h"
+#include "component/ds/rate_limiter.h"
 #include "component/ds/service_identity.h"
 #include "xmpp/data_form.h"
 #include "xmpp/disco.h"
@@ -94,6 +96,10 @@ class DeliveryService {
   void propose_removes(Room& room);
   void reconcile(Room& room);
 
+  // admit_room_request: the per-JID rate limit on room IQs (mls.room_requests_per_minute);
+  // false after answering <policy-violation/> (wait).
+  bool admit_room_request(const xmpp::Element& stanza, const std::string& sender,
+                          const std::string& room);
   void reply_error(const xmpp::Element& stanza, const xmpp::StanzaError& e);
   void store_error(const xmpp::Element& stanza, const std::string& what, std::error_code ec);
   void log(std::string_view level, const std::string& line) const;
@@ -102,6 +108,8 @@ class DeliveryService {
   DsEnv env_;
   ServiceIdentity identity_;
   KeyPackageDirectory directory_;
+  RateLimiter room_requests_;
+  std::unordered_set<std::string> limited_;  // JIDs refused since their last admitted request
   std::map<std::string, Entry, std::less<>> rooms_;
   std::list<std::string> lru_;  // most recently used first
   bool welcomes_running_ = false;

@@ -23,6 +23,9 @@ struct DsConfig {
   // claimed JID, so many claimers cannot drain one user's packages either.
   double uploads_per_minute = 10;
   double claims_per_minute = 60;
+  // mls.room_requests_per_minute: urn:xmpp:mls:0 IQs to rooms (create, commit, group-info,
+  // commits) per bare JID, over all rooms; a token bucket like the above; 0 turns it off.
+  double room_requests_per_minute = 600;
 };
 
 struct DsEnv {

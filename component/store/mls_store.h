@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "component/store/archive_store.h"
 #include "component/store/result.h"
 
 namespace conclave::component {
@@ -89,6 +90,11 @@ struct MlsCommitRecord {
   Blob tree_hash;
   Blob group_context;
   Blob interim_transcript_hash;
+  // The commit's row in the room's MAM archive (the table the deployment's ArchiveStore reads;
+  // archived.room is the commit's room), written in the accept transaction, so an accepted
+  // commit is never missing from MAM and a refused or re-sent one never enters it. nullopt: the
+  // room keeps no archive.
+  std::optional<ArchivedMessage> archived;
 };
 
 enum class CommitOutcome {
@@ -102,9 +108,9 @@ struct CommitResult {
   CommitOutcome outcome = CommitOutcome::wrong_epoch;
   std::uint64_t epoch = 0;
   // Rows this call inserted, updated or deleted (0 unless accepted): the commit log row, the
-  // group row, each changed node row, nodes cut off by a shrinking tree, Welcome outbox rows
-  // and the cleared proposal rows. For measuring the cost of a commit (docs/architecture.md
-  // Scale: O(log N) per commit).
+  // group row, each changed node row, nodes cut off by a shrinking tree, Welcome outbox rows,
+  // the archive row and the cleared proposal rows. For measuring the cost of a commit
+  // (docs/architecture.md Scale: O(log N) per commit).
   std::size_t rows_written = 0;
 };
 
@@ -203,9 +209,12 @@ class MlsStore {
   // accept_commit: in one transaction, appends the commit at `expected_epoch` (the log's
   // primary key (room, epoch) allows one), moves the group row to expected_epoch + 1 only if it
   // is still at expected_epoch (compare-and-set), writes only `changed_nodes`, deletes nodes at
-  // or beyond 2 * leaf_count - 1, queues one Welcome per recipient and clears the pending
-  // proposals. Nothing is written unless the outcome is accepted. Errors: not_found if the
-  // room has no group; std::errc::invalid_argument as for create_group (checked first).
+  // or beyond 2 * leaf_count - 1, queues one Welcome per recipient, appends commit.archived to
+  // the room's archive (after every earlier row of the room: MAM keeps epoch order) and clears
+  // the pending proposals. Nothing is written unless the outcome is accepted; a duplicate
+  // writes no second archive row. Errors: not_found if the room has no group;
+  // std::errc::invalid_argument as for create_group, or when commit.archived names another
+  // room (checked first); any error of the archive write, which undoes the whole commit.
   virtual Result<CommitResult> accept_commit(const std::string& room, std::uint64_t expected_epoch,
                                              const MlsCommitRecord& commit,
                                              const std::vector<MlsNodeChange>& changed_nodes,

@@ -58,6 +58,7 @@ class DsTest : public ServiceTest {
   FakeMlsStore mls_store;
   ds::DsConfig ds_config;
   std::unique_ptr<ds::DeliveryService> ds;
+  std::vector<std::string> ds_log;  // "level: line", every line the delivery service logged
 
   static constexpr const char* kAlice = "alice@example.org/phone";
   static constexpr const char* kBob = "bob@example.org/laptop";
@@ -67,6 +68,7 @@ class DsTest : public ServiceTest {
 
   // rebuild: a fresh delivery service (empty cache) and room service over the same stores.
   void rebuild() {
+    mls_store.attach_archive(&archive);  // the accept transaction writes the commit's MAM row
     ds::DsEnv denv;
     denv.domain = kService;
     denv.out = &out;
@@ -74,8 +76,9 @@ class DsTest : public ServiceTest {
     denv.store = &mls_store;
     denv.now = [this] { return TimePoint(std::chrono::milliseconds(clock_ms)); };
     denv.new_id = [this] { return "id" + std::to_string(++ids); };
-    denv.log = [](std::string_view level, const std::string& line) {
+    denv.log = [this](std::string_view level, const std::string& line) {
       if (level != "info") std::cerr << "[ds " << level << "] " << line << "\n";
+      ds_log.push_back(std::string(level) + ": " + line);
     };
     auto identity = ds::ServiceIdentity::load_or_create(mls_store, kService);
     ASSERT_TRUE(identity.has_value());

@@ -30,6 +30,18 @@ class GroupTest : public DsTest {
   xmpp::Element commit(const std::string& from, const mls::CommitOutput& c) {
     return iq(from, room("r"), "set", commit_xml(c));
   }
+  // send_commit: everything the service sent for the commit IQ (id 'q'), the reply included.
+  Stanzas send_commit(const std::string& from, const mls::CommitOutput& c) {
+    send("<iq type='set' id='q' from='" + from + "' to='" + room("r") + "'>" + commit_xml(c) +
+         "</iq>");
+    return take();
+  }
+  static const xmpp::Element* reply_in(const Stanzas& all) {
+    for (const auto& s : all) {
+      if (s.name() == "iq" && s.attr_or("id") == "q") return &s;
+    }
+    return nullptr;
+  }
   std::string accepted_epoch(const xmpp::Element& r) {
     const auto* a = r.child("accepted", "urn:xmpp:mls:0");
     return a == nullptr ? "error:" + error_condition(r) : std::string(a->attr_or("epoch"));
@@ -145,33 +157,77 @@ TEST_F(GroupTest, WelcomeOnlyAfterTheCommitIsDurable) {
   EXPECT_EQ(count_child(take(), "welcome"), 1u);
 }
 
-TEST_F(GroupTest, AnswerDoesNotWaitForTheArchiveWhichPrecedesTheNextStanza) {
+TEST_F(GroupTest, ArchiveRowIsWrittenInTheAcceptTransactionAndTheAnswerFollowsIt) {
   mls::Group g = room_with_group();
-  auto c = commit_adding(g, {bundle("bob@example.org").key_package});
+  auto c = commit_adding(g, {});  // no Welcome: nothing else runs after the answer
   runner.hold = true;
   send("<iq type='set' id='q' from='" + std::string(kAlice) + "' to='" + room("r") + "'>" +
        commit_xml(c) + "</iq>");
-  ASSERT_EQ(runner.held.size(), 1u);  // accept_commit
+  ASSERT_EQ(runner.held.size(), 1u);  // the accept transaction, nothing else
   auto accept = std::move(runner.held.front());
   runner.held.clear();
-  accept.first();
-  accept.second();  // the answer goes out; the archive write is queued, still held
-  Stanzas sent = take();
-  bool answered = false;
-  for (const auto& s : sent) answered |= s.name() == "iq" && s.attr_or("type") == "result";
-  EXPECT_TRUE(answered);
-  EXPECT_TRUE(archive.rows.empty());
-  ASSERT_EQ(runner.held.size(), 1u);
-  // The room is still busy: a second commit waits until the archive write is done.
-  send("<iq type='set' id='q2' from='" + std::string(kAlice) + "' to='" + room("r") + "'>" +
-       commit_xml(c) + "</iq>");
-  EXPECT_EQ(runner.held.size(), 1u);
-  EXPECT_TRUE(take().empty());
-  runner.release();
-  runner.release();
-  ASSERT_FALSE(archive.rows.empty());
+  accept.first();  // the transaction: epoch, commit log and archive row together
+  EXPECT_EQ(stored_epoch(), 1u);
+  ASSERT_EQ(archive.rows.size(), 1u);
   EXPECT_NE(archive.rows[0].stanza.find("<commit"), std::string::npos);
-  EXPECT_EQ(archive.rows.size(), 1u);  // the re-sent commit is a duplicate: not archived again
+  EXPECT_TRUE(take().empty());  // not answered before the transaction is back
+  accept.second();
+  Stanzas sent = take();
+  const xmpp::Element* answer = nullptr;
+  std::string fanout_sid;
+  for (const auto& s : sent) {
+    if (s.name() == "iq" && s.attr_or("type") == "result") answer = &s;
+    if (const auto* id = s.child("stanza-id", "urn:xmpp:sid:0")) fanout_sid = id->attr_or("id");
+  }
+  ASSERT_NE(answer, nullptr);
+  EXPECT_EQ(accepted_epoch(*answer), "1");
+  EXPECT_EQ(fanout_sid, archive.rows[0].stanza_id);  // the MAM id occupants were given
+  EXPECT_NE(archive.rows[0].stanza.find(fanout_sid), std::string::npos);
+  EXPECT_TRUE(runner.held.empty());  // no second transaction for the archive
+  // A re-send gets the original answer and no second archive row.
+  runner.hold = false;
+  EXPECT_EQ(accepted_epoch(commit(kAlice, c)), "1");
+  EXPECT_EQ(archive.rows.size(), 1u);
+}
+
+TEST_F(GroupTest, FailedArchiveWriteUndoesTheCommit) {
+  mls::Group g = room_with_group();
+  join(kBob, room("r") + "/Bob");
+  auto c = commit_adding(g, {bundle("carol@example.org").key_package});
+  take();
+  archive.fail_next = true;  // inside the accept transaction
+  Stanzas sent = send_commit(kAlice, c);
+  ASSERT_NE(reply_in(sent), nullptr);
+  EXPECT_EQ(error_condition(*reply_in(sent)), "internal-server-error");
+  EXPECT_EQ(count_child(sent, "commit"), 0u);  // no fan-out
+  EXPECT_EQ(stored_epoch(), 0u);
+  EXPECT_EQ(ds->epoch_of(room("r")), 0u);
+  EXPECT_TRUE(archive.rows.empty());
+  EXPECT_TRUE(mls_store.unsent_welcomes(10)->empty());
+  EXPECT_TRUE(mls_store.commits_since(room("r"), 0, 10)->commits.empty());
+  EXPECT_EQ(accepted_epoch(commit(kAlice, c)), "1");  // the same commit, retried
+  EXPECT_EQ(archive.rows.size(), 1u);
+}
+
+TEST_F(GroupTest, CommitLosingTheRaceInTheStoreIsNotArchived) {
+  mls::Group g = room_with_group();
+  auto c = commit_adding(g, {});
+  // Another instance moves the group to epoch 1 behind this service's cached view.
+  MlsCommitRecord other;
+  other.commit_hash = {1, 2, 3};
+  other.mls_message = {4};
+  other.sender_jid = "alice@example.org";
+  ASSERT_EQ(mls_store.accept_commit(room("r"), 0, other, {}, 1)->outcome, CommitOutcome::accepted);
+  take();
+  Stanzas sent = send_commit(kAlice, c);
+  const xmpp::Element* r = reply_in(sent);
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(error_condition(*r), "conflict");
+  const auto* e = r->child("error", xmpp::ns::kComponent)->child("wrong-epoch", "urn:xmpp:mls:0");
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->attr_or("current"), "1");
+  EXPECT_TRUE(archive.rows.empty());
+  EXPECT_EQ(count_child(sent, "commit"), 0u);  // no fan-out
 }
 
 TEST_F(GroupTest, StoreFailureAnswersWaitAndChangesNothing) {
@@ -183,7 +239,9 @@ TEST_F(GroupTest, StoreFailureAnswersWaitAndChangesNothing) {
   EXPECT_EQ(stored_epoch(), 0u);
   EXPECT_EQ(ds->epoch_of(room("r")), 0u);
   EXPECT_EQ(count_child(take(), "welcome"), 0u);
+  EXPECT_TRUE(archive.rows.empty());
   EXPECT_EQ(accepted_epoch(commit(kAlice, c)), "1");  // the same commit, retried
+  EXPECT_EQ(archive.rows.size(), 1u);
 }
 
 TEST_F(GroupTest, StaleCommitGetsWrongEpochWithTheCurrentOne) {
@@ -408,6 +466,57 @@ TEST_F(GroupTest, CacheIsBounded) {
   iq(kAlice, room("r"), "get", "<group-info xmlns='urn:xmpp:mls:0'/>");
   iq(kAlice, room("s"), "get", "<group-info xmlns='urn:xmpp:mls:0'/>");
   EXPECT_EQ(ds->cached_rooms(), 1u);
+}
+
+// --- rate limit on room requests (BR-11) ------------------------------------------------------
+
+TEST_F(GroupTest, RoomRequestFloodIsRateLimitedPerJidAndChangesNothing) {
+  ds_config.room_requests_per_minute = 1;  // bursts of 2
+  rebuild();
+  mls::Group g = room_with_group();  // alice's first request; counted once although the room's
+                                     // state was loaded first and the IQ handled again
+  join(kBob, room("r") + "/Bob");
+  auto group_info = [&](const char* who) {
+    return iq(who, room("r"), "get", "<group-info xmlns='urn:xmpp:mls:0'/>");
+  };
+  EXPECT_EQ(group_info(kAlice).attr_or("type"), "result");  // the second
+  auto c = commit_adding(g, {});
+  auto r = commit(kAlice, c);
+  EXPECT_EQ(error_condition(r), "policy-violation");
+  EXPECT_EQ(r.child("error", xmpp::ns::kComponent)->attr_or("type"), "wait");
+  EXPECT_EQ(stored_epoch(), 0u);
+  EXPECT_EQ(ds->epoch_of(room("r")), 0u);
+  EXPECT_TRUE(archive.rows.empty());
+  EXPECT_TRUE(mls_store.commits_since(room("r"), 0, 10)->commits.empty());
+  EXPECT_EQ(error_condition(group_info(kAlice)), "policy-violation");
+  std::size_t lines = 0;
+  for (const auto& l : ds_log) {
+    lines += l.rfind("warn: ", 0) == 0 && l.find("room_requests_per_minute") != std::string::npos &&
+                     l.find("alice@example.org") != std::string::npos
+                 ? 1
+                 : 0;
+  }
+  EXPECT_EQ(lines, 1u);  // one line for the run of refusals
+  // Other JIDs have their own bucket; IQs of other namespaces are not counted.
+  EXPECT_EQ(group_info(kBob).attr_or("type"), "result");
+  auto info =
+      iq(kAlice, room("r"), "get", "<query xmlns='http://jabber.org/protocol/disco#info'/>");
+  EXPECT_EQ(info.attr_or("type"), "result");
+  // A minute refills one token.
+  clock_ms += 60'000;
+  EXPECT_EQ(accepted_epoch(commit(kAlice, c)), "1");
+  EXPECT_EQ(archive.rows.size(), 1u);
+}
+
+TEST_F(GroupTest, ZeroRoomRequestRateTurnsTheLimitOff) {
+  ds_config.room_requests_per_minute = 0;
+  rebuild();
+  room_with_group();
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_EQ(iq(kAlice, room("r"), "get", "<group-info xmlns='urn:xmpp:mls:0'/>").attr_or("type"),
+              "result")
+        << i;
+  }
 }
 
 }  // namespace

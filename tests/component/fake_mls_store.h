@@ -1,7 +1,9 @@
 #pragma once
 // FakeMlsStore: component::MlsStore in memory, with the PostgreSQL store's semantics (the same
 // behavioural tests run against both: tests/component/pg_mls_store_test.cpp). Thread-safe, so
-// concurrency tests can use it too. Unlike db::PgMlsStore it needs no room row.
+// concurrency tests can use it too. Unlike db::PgMlsStore it needs no room row. A commit's
+// archive row goes to the attached ArchiveStore (attach_archive), which stands for the archive
+// table PostgreSQL writes in the same transaction.
 #include <algorithm>
 #include <map>
 #include <mutex>
@@ -22,6 +24,13 @@ class FakeMlsStore : public MlsStore {
   void fail_next(std::error_code e) {
     std::lock_guard lock(mutex_);
     fail_next_ = e;
+  }
+
+  // attach_archive: where accept_commit appends MlsCommitRecord::archived. Without one, a
+  // commit that carries an archive row is refused (invalid_argument), so none is lost silently.
+  void attach_archive(ArchiveStore* archive) {
+    std::lock_guard lock(mutex_);
+    archive_ = archive;
   }
 
   Result<KeyPackageUpload> store_key_packages(const std::string& owner,
@@ -126,7 +135,8 @@ class FakeMlsStore : public MlsStore {
                                      std::uint32_t leaf_count) override {
     std::lock_guard lock(mutex_);
     if (auto e = take_failure()) return fail(*e);
-    if (!valid_changes(changed_nodes, leaf_count)) {
+    if (!valid_changes(changed_nodes, leaf_count) ||
+        (commit.archived && (commit.archived->room != room || archive_ == nullptr))) {
       return fail(std::make_error_code(std::errc::invalid_argument));
     }
     auto it = groups_.find(room);
@@ -141,6 +151,12 @@ class FakeMlsStore : public MlsStore {
       return CommitResult{CommitOutcome::wrong_epoch, g.epoch, 0};
     }
     CommitResult out{CommitOutcome::accepted, expected_epoch + 1, 2};  // log row + group row
+    // The archive row first: it is the only step that can fail from here on, so a failure
+    // leaves everything unchanged, as PostgreSQL's rollback would.
+    if (commit.archived) {
+      if (auto s = archive_->append(*commit.archived); !s) return fail(s.error());
+      ++out.rows_written;
+    }
     log[expected_epoch] = {expected_epoch, commit.commit_hash, commit.mls_message,
                            commit.sender_jid};
     g.epoch = expected_epoch + 1;
@@ -285,6 +301,7 @@ class FakeMlsStore : public MlsStore {
   std::vector<std::pair<std::string, MlsProposalRecord>> proposals_;
   std::vector<OutboxRow> welcomes_;
   std::optional<ExternalSenderKey> external_sender_;
+  ArchiveStore* archive_ = nullptr;
 };
 
 }  // namespace conclave::component::testing

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -25,6 +26,7 @@
 
 #include "db/connection_pool.h"
 #include "db/migrations.h"
+#include "db/pg_archive_store.h"
 #include "db/pg_mls_store.h"
 #include "db/pg_room_store.h"
 #include "tests/db/pg_test_env.h"
@@ -95,6 +97,46 @@ std::vector<MlsNode> full_tree(std::uint32_t members) {
   return nodes;
 }
 
+// with_archive: `c` carrying its MAM row (stanza id "sid-<tag>"), as the delivery service sends
+// it.
+MlsCommitRecord with_archive(MlsCommitRecord c, const std::string& room, const std::string& tag) {
+  ArchivedMessage& a = c.archived.emplace();
+  a.room = room;
+  a.stanza_id = "sid-" + tag;
+  a.ts = kNow;
+  a.from_jid = c.sender_jid;
+  a.stanza =
+      "<message type='groupchat'><commit xmlns='urn:xmpp:mls:0'>" + tag + "</commit></message>";
+  return c;
+}
+
+// ListArchive: the room archive the fake store appends to (PostgreSQL: room_archive, read back
+// through db::PgArchiveStore).
+class ListArchive : public ArchiveStore {
+ public:
+  Status append(const ArchivedMessage& m) override {
+    std::lock_guard lock(mutex_);
+    rows_.push_back(m);
+    return {};
+  }
+  Result<ArchivePage> query(const ArchiveQuery&) override {
+    return fail(std::make_error_code(std::errc::operation_not_supported));
+  }
+  Result<std::vector<ArchivedMessage>> recent(const std::string& room, std::size_t max) override {
+    std::lock_guard lock(mutex_);
+    std::vector<ArchivedMessage> out;
+    for (const auto& m : rows_) {
+      if (m.room == room) out.push_back(m);
+    }
+    if (out.size() > max) out.erase(out.begin(), out.end() - static_cast<std::ptrdiff_t>(max));
+    return out;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<ArchivedMessage> rows_;
+};
+
 std::uint32_t leaves_for(std::uint32_t members) {
   std::uint32_t n = 1;
   while (n < members) n *= 2;
@@ -105,7 +147,10 @@ class MlsStoreTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
     if (GetParam() == Backend::fake) {
-      store_ = std::make_unique<testing::FakeMlsStore>();
+      auto fake = std::make_unique<testing::FakeMlsStore>();
+      fake->attach_archive(&list_archive_);
+      archive_ = &list_archive_;
+      store_ = std::move(fake);
       return;
     }
 #ifdef CONCLAVE_MLS_STORE_PG
@@ -119,6 +164,8 @@ class MlsStoreTest : public ::testing::TestWithParam<Backend> {
     pool_ = std::make_unique<db::ConnectionPool>(db::PoolOptions{db_->conninfo(), 8});
     rooms_ = std::make_unique<db::PgRoomStore>(*pool_);
     store_ = std::make_unique<db::PgMlsStore>(*pool_);
+    pg_archive_ = std::make_unique<db::PgArchiveStore>(*pool_);
+    archive_ = pg_archive_.get();
 #else
     FAIL() << "PostgreSQL backend not built into this binary";
 #endif
@@ -126,6 +173,7 @@ class MlsStoreTest : public ::testing::TestWithParam<Backend> {
   void TearDown() override {
     store_.reset();
 #ifdef CONCLAVE_MLS_STORE_PG
+    pg_archive_.reset();
     rooms_.reset();
     pool_.reset();
     db_.reset();
@@ -156,12 +204,21 @@ class MlsStoreTest : public ::testing::TestWithParam<Backend> {
     EXPECT_TRUE(r) << r.error().message();
     return r.value_or(CommitResult{});
   }
+  // archived: the room's archive rows, in archive order.
+  std::vector<ArchivedMessage> archived(const std::string& room) {
+    auto rows = archive_->recent(room, 1000);
+    EXPECT_TRUE(rows) << rows.error().message();
+    return rows.value_or(std::vector<ArchivedMessage>{});
+  }
 
 #ifdef CONCLAVE_MLS_STORE_PG
   std::optional<db::testing::ScratchDatabase> db_;  // first: dropped after the pool closes
   std::unique_ptr<db::ConnectionPool> pool_;
   std::unique_ptr<db::PgRoomStore> rooms_;
+  std::unique_ptr<db::PgArchiveStore> pg_archive_;
 #endif
+  ListArchive list_archive_;
+  ArchiveStore* archive_ = nullptr;
   std::unique_ptr<MlsStore> store_;
 };
 
@@ -459,6 +516,65 @@ TEST_P(MlsStoreTest, AReSentCommitGetsTheOriginalAnswer) {
   EXPECT_EQ(page->commits.size(), 2u);
 }
 
+TEST_P(MlsStoreTest, AnAcceptedCommitWritesExactlyOneArchiveRowInEpochOrder) {
+  create(group("r@mls", 4, {{0, bytes("n0")}}));
+  CommitResult plain = accept("r@mls", 0, commit("c0"), {{0, bytes("x")}});
+  ASSERT_EQ(plain.outcome, CommitOutcome::accepted);
+  EXPECT_TRUE(archived("r@mls").empty());  // no archive row asked for, none written
+  CommitResult r = accept("r@mls", 1, with_archive(commit("c1"), "r@mls", "c1"), {{0, bytes("y")}});
+  ASSERT_EQ(r.outcome, CommitOutcome::accepted);
+  EXPECT_EQ(r.rows_written, plain.rows_written + 1);  // the archive row is counted
+  ASSERT_EQ(accept("r@mls", 2, with_archive(commit("c2"), "r@mls", "c2")).outcome,
+            CommitOutcome::accepted);
+  auto rows = archived("r@mls");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0], *with_archive(commit("c1"), "r@mls", "c1").archived);
+  EXPECT_EQ(rows[1].stanza_id, "sid-c2");  // MAM order is epoch order
+}
+
+TEST_P(MlsStoreTest, ACommitThatLosesTheCompareAndSetWritesNoArchiveRowAndNoNode) {
+  create(group("r@mls", 4, {{0, bytes("n0")}}));
+  ASSERT_EQ(
+      accept("r@mls", 0, with_archive(commit("won"), "r@mls", "won"), {{0, bytes("w")}}).outcome,
+      CommitOutcome::accepted);
+  CommitResult lost = accept("r@mls", 0, with_archive(commit("lost"), "r@mls", "lost"),
+                             {{0, bytes("l0")}, {2, bytes("l2")}});
+  EXPECT_EQ(lost.outcome, CommitOutcome::wrong_epoch);
+  EXPECT_EQ(lost.rows_written, 0u);
+  auto rows = archived("r@mls");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].stanza_id, "sid-won");
+  auto loaded = store_->load_group("r@mls");
+  ASSERT_TRUE(loaded && *loaded);
+  EXPECT_EQ((*loaded)->nodes, (std::vector<MlsNode>{{0, bytes("w")}}));
+}
+
+TEST_P(MlsStoreTest, AReSentCommitWritesNoSecondArchiveRow) {
+  create(group("r@mls", 4, {{0, bytes("n0")}}));
+  ASSERT_EQ(accept("r@mls", 0, with_archive(commit("c0"), "r@mls", "first")).outcome,
+            CommitOutcome::accepted);
+  // The service gives every IQ a new stanza id; the re-send's is never stored.
+  CommitResult again = accept("r@mls", 0, with_archive(commit("c0"), "r@mls", "again"));
+  EXPECT_EQ(again.outcome, CommitOutcome::duplicate);
+  EXPECT_EQ(again.epoch, 1u);
+  auto rows = archived("r@mls");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].stanza_id, "sid-first");
+}
+
+TEST_P(MlsStoreTest, AnArchiveRowOfAnotherRoomIsRefusedAndNothingIsWritten) {
+  create(group("r@mls", 4, {{0, bytes("n0")}}));
+  add_room("s@mls");
+  auto r = store_->accept_commit("r@mls", 0, with_archive(commit("c0"), "s@mls", "c0"), {}, 4);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), std::make_error_code(std::errc::invalid_argument));
+  EXPECT_TRUE(archived("r@mls").empty());
+  EXPECT_TRUE(archived("s@mls").empty());
+  auto loaded = store_->load_group("r@mls");
+  ASSERT_TRUE(loaded && *loaded);
+  EXPECT_EQ((*loaded)->epoch, 0u);
+}
+
 TEST_P(MlsStoreTest, AnUnknownRoomHasNoGroup) {
   auto r = store_->accept_commit("nowhere@mls", 0, commit("c0"), {}, 1);
   ASSERT_FALSE(r);
@@ -678,6 +794,36 @@ TEST_P(PgMlsStoreTest, AGroupNeedsItsRoomRowAndGoesWithIt) {
   EXPECT_EQ(count("SELECT (SELECT count(*) FROM mls_tree_nodes) + (SELECT count(*) FROM "
                   "mls_commits) + (SELECT count(*) FROM mls_welcome_outbox)"),
             0);
+}
+
+TEST_P(PgMlsStoreTest, TheArchiveRowCommitsInTheAcceptTransaction) {
+  create(group("r@mls", 4, {{0, bytes("n0")}}));
+  ASSERT_EQ(
+      accept("r@mls", 0, with_archive(commit("c0"), "r@mls", "c0"), {{0, bytes("x")}}).outcome,
+      CommitOutcome::accepted);
+  // xmin: the id of the transaction that wrote a row. One transaction wrote the commit log row,
+  // the moved group row, the changed node and the archive row.
+  EXPECT_EQ(count("SELECT count(DISTINCT x) FROM (SELECT xmin::text AS x FROM mls_commits UNION "
+                  "ALL SELECT xmin::text FROM rooms WHERE jid = 'r@mls' UNION ALL SELECT "
+                  "xmin::text FROM mls_tree_nodes UNION ALL SELECT xmin::text FROM room_archive "
+                  "WHERE stanza_id = 'sid-c0') t"),
+            1);
+  EXPECT_EQ(count("SELECT count(*) FROM room_archive"), 1);
+}
+
+TEST_P(PgMlsStoreTest, ADuplicateStanzaIdUndoesTheWholeCommit) {
+  create(group("r@mls", 4, {{0, bytes("n0")}}));
+  ASSERT_EQ(accept("r@mls", 0, with_archive(commit("c0"), "r@mls", "same")).outcome,
+            CommitOutcome::accepted);
+  auto r = store_->accept_commit("r@mls", 1, with_archive(commit("c1"), "r@mls", "same"),
+                                 {{0, bytes("y")}}, 4);
+  EXPECT_FALSE(r);  // room_archive_stanza_id: the archive write fails inside the transaction
+  auto loaded = store_->load_group("r@mls");
+  ASSERT_TRUE(loaded && *loaded);
+  EXPECT_EQ((*loaded)->epoch, 1u);
+  EXPECT_EQ((*loaded)->nodes, (std::vector<MlsNode>{{0, bytes("n0")}}));
+  EXPECT_EQ(count("SELECT count(*) FROM mls_commits"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM room_archive"), 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Pg, PgMlsStoreTest, ::testing::Values(Backend::pg));
