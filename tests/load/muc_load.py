@@ -43,6 +43,9 @@ class Conn:
         self.user, self.port = user, port
         self.buf = b""
         self.received = 0
+        self.reads = 0  # read() calls that returned data, while draining
+        self.nbytes = 0  # bytes read while draining
+        self.sample = None  # one received message, as the server wrote it
 
     async def until(self, needle, timeout=20):
         deadline = time.monotonic() + timeout
@@ -95,6 +98,8 @@ class Conn:
                 continue
             if not chunk:
                 return
+            self.reads += 1
+            self.nbytes += len(chunk)
             data = tail + chunk
             cut = data.rfind(b"</message>") + len(b"</message>")
             if cut < len(b"</message>"):
@@ -102,6 +107,9 @@ class Conn:
                 continue
             done, tail = data[:cut], data[cut:]
             self.received += done.count(b"</message>")
+            if self.sample is None and b"<body>lt " in done:
+                start = done.rfind(b"<message", 0, done.index(b"<body>lt "))
+                self.sample = done[start:done.index(b"</message>", start) + len(b"</message>")]
             if on_chunk:
                 on_chunk(done)
 
@@ -149,15 +157,20 @@ async def run_room(room, conns, args, cpu_pids):
     tasks = [asyncio.ensure_future(sender(i, c)) for i, c in enumerate(senders)]
     await asyncio.sleep(1.0)  # warm-up
     perf = None
-    if args.perf and cpu_pids.get("perf_target"):
-        perf = subprocess.Popen(["perf", "record", "-g", "-o", args.perf, "-p",
+    if cpu_pids.get("perf_target"):
+        perf = subprocess.Popen(["perf", "record", "-g", "-o", cpu_pids["perf_file"], "-p",
                                  str(cpu_pids["perf_target"]), "--", "sleep", str(args.seconds)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     cpu0 = cpu_seconds(cpu_pids)
     lat_start, rcv_start, t0 = len(latencies), observer.received, time.monotonic()
+    reads0 = sum(c.reads for c in conns)
+    bytes0, obs0 = observer.nbytes, observer.received
+    load0 = os.getloadavg()[0]
     await asyncio.sleep(args.seconds)
     lat = latencies[lat_start:]
     rcv, t1 = observer.received - rcv_start, time.monotonic()
+    reads = sum(c.reads for c in conns) - reads0
+    obs_bytes, obs_msgs = observer.nbytes - bytes0, observer.received - obs0
     cpu1 = cpu_seconds(cpu_pids)
     if perf:
         perf.wait()
@@ -174,7 +187,12 @@ async def run_room(room, conns, args, cpu_pids):
     cpu_per_k = {k: (cpu1[k] - cpu0[k]) * 1000 / rcv if rcv else float("nan") for k in cpu0}
     return {"rate": rcv / (t1 - t0), "deliveries": rcv * len(conns) / (t1 - t0),
             "p50": pct(0.50), "p99": pct(0.99), "n": len(lat),
-            "mean": statistics.mean(lat) * 1000 if lat else float("nan"), "cpu": cpu_per_k}
+            "mean": statistics.mean(lat) * 1000 if lat else float("nan"), "cpu": cpu_per_k,
+            # Per message delivered to one client: how many bytes the server wrote, and in how
+            # many reads (writes) the clients got them: 1/reads_per_msg = messages per write.
+            "bytes_per_msg": obs_bytes / obs_msgs if obs_msgs else float("nan"),
+            "msgs_per_read": rcv * len(conns) / reads if reads else float("nan"),
+            "load": load0, "sample": observer.sample}
 
 
 def proc_cpu(pid):
@@ -204,7 +222,7 @@ def cpu_seconds(pids):
     """CPU seconds so far of each process group: {name: seconds}."""
     out = {}
     for name, pid in pids.items():
-        if name == "perf_target" or not pid:
+        if name in ("perf_target", "perf_file") or not pid:
             continue
         if name == "postgres":  # the postmaster and its backends
             out[name] = proc_cpu(pid) + sum(proc_cpu(c) for c in children_of(pid))
@@ -258,19 +276,29 @@ async def throughput(args, w, users, run):
     results = {}
     for name, room in (("prosody mod_muc", "bench%s@conference.localhost" % tag),
                        ("conclave", "bench%s@mls.localhost" % tag)):
-        pids = {"prosody": pid_file(os.path.join(rundir, "prosody", "prosody.pid")),
+        prosody = pid_file(os.path.join(rundir, "prosody", "prosody.pid"))
+        pids = {"prosody": prosody,
                 "conclave": w.proc.pid,
                 "postgres": pid_file(os.path.join(rundir, "pg", "data", "postmaster.pid")),
                 "generator": os.getpid(),
-                "perf_target": w.proc.pid if name == "conclave" and run == 0 else 0}
+                "perf_target": 0}
+        if run == 0 and args.perf and name == "conclave":
+            pids.update(perf_target=w.proc.pid, perf_file=args.perf)
+        elif run == 0 and args.perf_prosody:  # one profile per phase: FILE.muc, FILE.conclave
+            pids.update(perf_target=prosody,
+                        perf_file="%s.%s" % (args.perf_prosody, name.split()[-1].replace("mod_", "")))
         conns = await connect_all(users, w.c2s)
         results[name] = await run_room(room, conns, args, pids)
         await close_all(conns)
         r = results[name]
         print("run %d %-16s %6.0f msg/s relayed %7.0f deliveries/s  p50 %7.1f ms  p99 %7.1f ms"
-              "  (%d samples)  CPU s per 1000 msgs: %s"
+              "  (%d samples)  CPU s per 1000 msgs: %s; %.0f bytes per copy, %.1f copies per "
+              "client read; load %.2f"
               % (run + 1, name, r["rate"], r["deliveries"], r["p50"], r["p99"], r["n"],
-                 fmt_cpu(r["cpu"])), flush=True)
+                 fmt_cpu(r["cpu"]), r["bytes_per_msg"], r["msgs_per_read"], r["load"]),
+              flush=True)
+        if run == 0 and r["sample"]:
+            print("  a copy as received: %s" % r["sample"].decode(errors="replace"), flush=True)
     results["ratio"] = results["conclave"]["rate"] / results["prosody mod_muc"]["rate"]
     print("run %d conclave / prosody relay rate: %.2f" % (run + 1, results["ratio"]), flush=True)
     return results
@@ -390,6 +418,9 @@ def main():
     ap.add_argument("--prosody-debug-log", action="store_true",
                     help="keep the harness's Prosody debug log (slows Prosody's routing)")
     ap.add_argument("--perf", help="perf record Conclave during the first run into this file")
+    ap.add_argument("--perf-prosody",
+                    help="perf record Prosody during the first run's two phases into FILE.muc "
+                         "and FILE.conclave")
     args = ap.parse_args()
     w = World(args.conclave, "prosody", "load")
     w.db = "bench_load"
