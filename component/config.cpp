@@ -123,11 +123,13 @@ std::optional<Config> parse_config(std::string_view text, std::string& error) {
       }
     } else if (key == "mls.group_cache") {
       if (!number<std::size_t>(v, c.mls.group_cache, 1, 1'000'000)) return bad("group_cache");
-    } else if (key == "mls.key_package_uploads_per_minute" || key == "mls.claims_per_minute") {
+    } else if (key == "mls.key_package_uploads_per_minute" || key == "mls.claims_per_minute" ||
+               key == "mls.room_requests_per_minute") {
       std::size_t n = 0;
       if (!number<std::size_t>(v, n, 0, 1'000'000)) return bad("rate: 0..1000000 (0: no limit)");
-      (key == "mls.claims_per_minute" ? c.mls.claims_per_minute : c.mls.uploads_per_minute) =
-          static_cast<double>(n);
+      (key == "mls.claims_per_minute"          ? c.mls.claims_per_minute
+       : key == "mls.room_requests_per_minute" ? c.mls.room_requests_per_minute
+                                               : c.mls.uploads_per_minute) = static_cast<double>(n);
     } else if (key == "log.level") {
       if (v != "debug" && v != "info" && v != "warn" && v != "error") {
         return bad("level: debug, info, warn or error");

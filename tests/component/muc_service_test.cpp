@@ -154,6 +154,13 @@ TEST(ConfigTest, DefaultsAndRequiredKeys) {
   EXPECT_EQ(c->server_port, 5347);
   EXPECT_EQ(c->max_history, 50u);
   EXPECT_EQ(c->log_level, "info");
+  EXPECT_EQ(c->mls.room_requests_per_minute, 600);
+  auto limited = parse_config(
+      "[component]\ndomain = mls.example.org\nsecret = s\n[database]\nurl = postgresql:///x\n"
+      "[mls]\nroom_requests_per_minute = 0\n",
+      err);
+  ASSERT_TRUE(limited) << err;
+  EXPECT_EQ(limited->mls.room_requests_per_minute, 0);
   EXPECT_FALSE(parse_config("[component]\ndomain = a.b\n[database]\nurl = x\n", err));
   EXPECT_NE(err.find("secret"), std::string::npos);
 }
