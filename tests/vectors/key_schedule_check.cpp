@@ -11,23 +11,12 @@
 
 namespace conclave::vectors {
 
-namespace {
-
-bool same(mls::ByteView a, mls::ByteView b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
-}
-
-}  // namespace
-
 void check_key_schedule(const nlohmann::json& file, Report& report) {
   for (const auto& tc : file) {
     const auto suite_id = tc.at("cipher_suite").get<std::uint16_t>();
-    const auto suite = mls::CipherSuite::get(suite_id);
-    if (!suite) {
-      report.fail("suite " + std::to_string(suite_id) + ": unsupported cipher suite");
-      continue;
-    }
-    const mls::CipherSuite& cs = **suite;
+    const mls::CipherSuite* suite = case_suite(tc, "suite " + std::to_string(suite_id), report);
+    if (suite == nullptr) continue;
+    const mls::CipherSuite& cs = *suite;
     const mls::Bytes group_id = hex_field(tc, "group_id");
     mls::InitSecret init(hex_field(tc, "initial_init_secret"));
 

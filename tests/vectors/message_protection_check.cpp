@@ -145,13 +145,10 @@ void check_message_protection(const nlohmann::json& file, Report& report) {
     const auto& tc = file[i];
     const std::string where = "case " + std::to_string(i) + " ";
     const auto suite_id = tc.at("cipher_suite").get<std::uint16_t>();
-    auto suite = mls::CipherSuite::get(suite_id);
-    if (!suite) {
-      report.fail(where + "unsupported cipher suite");
-      continue;
-    }
+    const mls::CipherSuite* suite = case_suite(tc, where, report);
+    if (suite == nullptr) continue;
     Case c;
-    c.suite = *suite;
+    c.suite = suite;
     c.context.cipher_suite = suite_id;
     c.context.group_id = hex_field(tc, "group_id");
     c.context.epoch = tc.at("epoch").get<std::uint64_t>();

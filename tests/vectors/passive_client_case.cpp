@@ -39,12 +39,9 @@ std::optional<PassiveClientCase> load_passive_client_case(const nlohmann::json& 
   PassiveClientCase c;
   const auto suite_id = tc.at("cipher_suite").get<std::uint16_t>();
   c.where = "case " + std::to_string(index) + " suite " + std::to_string(suite_id);
-  const auto suite = mls::CipherSuite::get(suite_id);
-  if (!suite) {
-    report.fail(c.where + ": unsupported cipher suite");
-    return std::nullopt;
-  }
-  c.suite = *suite;
+  const mls::CipherSuite* suite = case_suite(tc, c.where, report);
+  if (suite == nullptr) return std::nullopt;
+  c.suite = suite;
   auto kp_msg = mls::decode<mls::MlsMessage>(hex_field(tc, "key_package"));
   auto w_msg = mls::decode<mls::MlsMessage>(hex_field(tc, "welcome"));
   if (!kp_msg || !w_msg || kp_msg->wire_format() != mls::WireFormat::key_package ||

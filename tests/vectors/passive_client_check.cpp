@@ -11,12 +11,6 @@
 
 namespace conclave::vectors {
 
-namespace {
-
-bool same(mls::ByteView a, mls::ByteView b) { return std::ranges::equal(a, b); }
-
-}  // namespace
-
 void check_passive_client(const nlohmann::json& file, Report& report) {
   std::size_t index = 0;
   for (const auto& tc : file) {

@@ -19,8 +19,6 @@ namespace conclave::vectors {
 
 namespace {
 
-bool same(mls::ByteView a, mls::ByteView b) { return std::ranges::equal(a, b); }
-
 // The decrypted GroupInfo of the scenario's Welcome (what a joiner hands the service, or what
 // the committer publishes).
 mls::Result<mls::GroupInfo> welcome_group_info(const PassiveClientCase& c) {

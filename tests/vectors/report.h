@@ -7,6 +7,10 @@
 
 #include "mls/codec/bytes.h"
 
+namespace conclave::mls {
+class CipherSuite;
+}
+
 namespace conclave::vectors {
 
 class Report {
@@ -38,5 +42,14 @@ class Report {
 // hex_field reads a hex string member of a vector object; throws std::runtime_error naming the
 // field when absent or not hex (a malformed vector file is a failure, not a skip).
 mls::Bytes hex_field(const nlohmann::json& obj, const char* name);
+
+// case_suite: the cipher suite a vector case names (its "cipher_suite" member). Every suite in
+// the official vectors is one Conclave implements, so an unknown one is recorded as a failure
+// of the case (`where` says which) and nullptr returned.
+const mls::CipherSuite* case_suite(const nlohmann::json& tc, const std::string& where,
+                                   Report& report);
+
+// same: what was computed equals, byte for byte, what the vector says.
+bool same(mls::ByteView got, mls::ByteView expected);
 
 }  // namespace conclave::vectors

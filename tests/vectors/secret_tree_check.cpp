@@ -9,24 +9,13 @@
 
 namespace conclave::vectors {
 
-namespace {
-
-bool same(mls::ByteView a, mls::ByteView b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
-}
-
-}  // namespace
-
 void check_secret_tree(const nlohmann::json& file, Report& report) {
   for (const auto& tc : file) {
     const auto suite_id = tc.at("cipher_suite").get<std::uint16_t>();
     const std::string where = "suite " + std::to_string(suite_id);
-    const auto suite = mls::CipherSuite::get(suite_id);
-    if (!suite) {
-      report.fail(where + ": unsupported cipher suite");
-      continue;
-    }
-    const mls::CipherSuite& cs = **suite;
+    const mls::CipherSuite* suite = case_suite(tc, where, report);
+    if (suite == nullptr) continue;
+    const mls::CipherSuite& cs = *suite;
 
     const auto& sd = tc.at("sender_data");
     const mls::SenderDataSecret sender_data_secret(hex_field(sd, "sender_data_secret"));

@@ -14,12 +14,9 @@ void check_tree_validation(const nlohmann::json& file, Report& report) {
   std::size_t index = 0;
   for (const auto& tc : file) {
     const std::string at = "case " + std::to_string(index++) + ": ";
-    const auto suite = mls::CipherSuite::get(tc.at("cipher_suite").get<std::uint16_t>());
-    if (!suite) {
-      report.fail(at + "unsupported cipher suite");
-      continue;
-    }
-    auto tree = mls::PublicTree::decode(**suite, hex_field(tc, "tree"));
+    const mls::CipherSuite* suite = case_suite(tc, at, report);
+    if (suite == nullptr) continue;
+    auto tree = mls::PublicTree::decode(*suite, hex_field(tc, "tree"));
     if (!tree) {
       report.fail(at + "tree does not decode: " + tree.error().message());
       continue;

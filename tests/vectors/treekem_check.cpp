@@ -134,12 +134,9 @@ void check_treekem(const nlohmann::json& file, Report& report) {
   std::size_t index = 0;
   for (const auto& tc : file) {
     const std::string at = "case " + std::to_string(index++) + ": ";
-    const auto suite = mls::CipherSuite::get(tc.at("cipher_suite").get<std::uint16_t>());
-    if (!suite) {
-      report.fail(at + "unsupported cipher suite");
-      continue;
-    }
-    check_case(**suite, tc, at, report);
+    const mls::CipherSuite* suite = case_suite(tc, at, report);
+    if (suite == nullptr) continue;
+    check_case(*suite, tc, at, report);
   }
 }
 

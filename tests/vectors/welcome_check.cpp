@@ -15,12 +15,9 @@ void check_welcome(const nlohmann::json& file, Report& report) {
   for (const auto& tc : file) {
     const auto suite_id = tc.at("cipher_suite").get<std::uint16_t>();
     const std::string where = "suite " + std::to_string(suite_id);
-    const auto suite = mls::CipherSuite::get(suite_id);
-    if (!suite) {
-      report.fail(where + ": unsupported cipher suite");
-      continue;
-    }
-    const mls::CipherSuite& cs = **suite;
+    const mls::CipherSuite* suite = case_suite(tc, where, report);
+    if (suite == nullptr) continue;
+    const mls::CipherSuite& cs = *suite;
     const auto kp_msg = mls::decode<mls::MlsMessage>(hex_field(tc, "key_package"));
     const auto w_msg = mls::decode<mls::MlsMessage>(hex_field(tc, "welcome"));
     if (!kp_msg || !w_msg || kp_msg->wire_format() != mls::WireFormat::key_package ||
