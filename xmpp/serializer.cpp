@@ -2,59 +2,55 @@
 
 namespace conclave::xmpp {
 
-void append_escaped_text(std::string& out, std::string_view s) {
+namespace {
+
+// The entity standing for `c`, or nullptr where `c` stands as it is. Both contexts escape what
+// would start or end markup and '\r', which line-end handling would drop (XML 1.0 §2.11);
+// attribute values also escape the quotes and the whitespace that attribute-value
+// normalisation would fold into spaces (§3.3.3).
+const char* entity_for(char c, bool in_attribute) {
+  switch (c) {
+    case '&':
+      return "&amp;";
+    case '<':
+      return "&lt;";
+    case '>':
+      return "&gt;";
+    case '\r':
+      return "&#13;";
+    default:
+      break;
+  }
+  if (!in_attribute) return nullptr;
+  switch (c) {
+    case '"':
+      return "&quot;";
+    case '\'':
+      return "&apos;";
+    case '\t':
+      return "&#9;";
+    case '\n':
+      return "&#10;";
+    default:
+      return nullptr;
+  }
+}
+
+void append_escaped(std::string& out, std::string_view s, bool in_attribute) {
   for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '\r':
-        out += "&#13;";
-        break;
-      default:
-        out += c;
+    if (const char* entity = entity_for(c, in_attribute)) {
+      out += entity;
+    } else {
+      out += c;
     }
   }
 }
 
-void append_escaped_attr(std::string& out, std::string_view s) {
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      case '\t':
-        out += "&#9;";
-        break;
-      case '\n':
-        out += "&#10;";
-        break;
-      case '\r':
-        out += "&#13;";
-        break;
-      default:
-        out += c;
-    }
-  }
-}
+}  // namespace
+
+void append_escaped_text(std::string& out, std::string_view s) { append_escaped(out, s, false); }
+
+void append_escaped_attr(std::string& out, std::string_view s) { append_escaped(out, s, true); }
 
 namespace {
 
