@@ -105,6 +105,11 @@ std::optional<Config> parse_config(std::string_view text, std::string& error) {
       if (!number<std::size_t>(v, c.max_occupants, 1, 1'000'000)) return bad("max_occupants");
     } else if (key == "limits.max_history") {
       if (!number<std::size_t>(v, c.max_history, 0, 1000)) return bad("max_history: 0..1000");
+    } else if (key == "limits.voice_request_interval") {
+      std::size_t seconds = 0;
+      if (!number<std::size_t>(v, seconds, 0, 86'400))
+        return bad("voice_request_interval: 0..86400");
+      c.voice_request_interval = std::chrono::seconds(seconds);
     } else if (key == "limits.mam_max_page") {
       if (!number<std::size_t>(v, c.mam_max_page, 1, 1000)) return bad("mam_max_page: 1..1000");
     } else if (key == "limits.max_stanza_bytes") {

@@ -161,6 +161,14 @@ TEST(ConfigTest, DefaultsAndRequiredKeys) {
       err);
   ASSERT_TRUE(limited) << err;
   EXPECT_EQ(limited->mls.room_requests_per_minute, 0);
+  EXPECT_EQ(c->voice_request_interval, std::chrono::seconds(60));
+  auto voice = parse_config(
+      "[component]\ndomain = mls.example.org\nsecret = s\n[database]\nurl = postgresql:///x\n"
+      "[limits]\nvoice_request_interval = 300\n",
+      err);
+  ASSERT_TRUE(voice) << err;
+  EXPECT_EQ(voice->voice_request_interval, std::chrono::seconds(300));
+  EXPECT_FALSE(parse_config("[limits]\nvoice_request_interval = 86401\n", err));
   EXPECT_FALSE(parse_config("[component]\ndomain = a.b\n[database]\nurl = x\n", err));
   EXPECT_NE(err.find("secret"), std::string::npos);
 }
