@@ -3,6 +3,7 @@
 #include <charconv>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "xmpp/jid.h"
 
@@ -14,6 +15,18 @@ std::string_view trim(std::string_view s) {
   if (b == std::string_view::npos) return {};
   const auto e = s.find_last_not_of(" \t\r");
   return s.substr(b, e - b + 1);
+}
+
+// The items of a comma-separated value, trimmed; empty items (a trailing comma) are skipped.
+std::vector<std::string_view> comma_list(std::string_view v) {
+  std::vector<std::string_view> items;
+  while (!v.empty()) {
+    const auto comma = v.find(',');
+    const std::string_view item = trim(v.substr(0, comma));
+    v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
+    if (!item.empty()) items.push_back(item);
+  }
+  return items;
 }
 
 template <class N>
@@ -67,12 +80,7 @@ std::optional<Config> parse_config(std::string_view text, std::string& error) {
     } else if (key == "database.pool_size") {
       if (!number<std::size_t>(v, c.database_pool, 1, 64)) return bad("pool_size: 1..64");
     } else if (key == "service.admins") {
-      std::string_view rest = v;
-      while (!rest.empty()) {
-        const auto comma = rest.find(',');
-        const std::string_view item = trim(rest.substr(0, comma));
-        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-        if (item.empty()) continue;
+      for (const std::string_view item : comma_list(v)) {
         auto j = xmpp::Jid::parse(item);
         if (!j || !j->resource().empty())
           return bad("admins: not a bare JID: " + std::string(item));
@@ -89,12 +97,7 @@ std::optional<Config> parse_config(std::string_view text, std::string& error) {
         return bad("create_rooms: anyone, local or admins");
       }
     } else if (key == "muc.local_domains") {
-      std::string_view rest = v;
-      while (!rest.empty()) {
-        const auto comma = rest.find(',');
-        const std::string_view item = trim(rest.substr(0, comma));
-        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-        if (item.empty()) continue;
+      for (const std::string_view item : comma_list(v)) {
         auto j = xmpp::Jid::parse(item);
         if (!j || !j->node().empty() || !j->resource().empty()) {
           return bad("local_domains: not a domain: " + std::string(item));
