@@ -9,7 +9,9 @@ conclave attached to the harness's Prosody or ejabberd (docs/benchmarks.md, MLS 
 
 Prints the generator's JSON lines: the commit run, then the add-one-member run (--big 0 skips
 it). --fill 0 keeps the rooms' parent nodes blank (every measured UpdatePath then encrypts to
-every other leaf: the generator's cost before the copath filling). Not a test: nothing is asserted beyond the tool's own exit status.
+every other leaf: the generator's cost before the copath filling). The conclave it starts has
+mls.room_requests_per_minute = 0 (no limit; --room-requests-per-minute N sets it, "default"
+omits it for binaries older than the key). Not a test: nothing is asserted beyond the tool's own exit status.
 """
 import argparse
 import os
@@ -32,9 +34,16 @@ def main():
     p.add_argument("--seconds", type=float, default=30)
     p.add_argument("--big", type=int, default=1000)
     p.add_argument("--fill", choices=["0", "1"], default="1")
+    # The generator commits from one JID (100/s over all rooms), above the default per-JID limit
+    # on room IQs (mls.room_requests_per_minute = 600, docs/configuration.md). "default" leaves
+    # the key out, for conclave binaries older than the key.
+    p.add_argument("--room-requests-per-minute", default="0")
     a = p.parse_args()
     w = E2EWorld(a.conclave, a.tool, a.server, "load")
     w.setup()
+    if a.room_requests_per_minute != "default":
+        with open(w.conf, "a") as f:
+            f.write("[mls]\nroom_requests_per_minute = %d\n" % int(a.room_requests_per_minute))
     w.start_conclave()
     rc = 0
     try:
