@@ -190,7 +190,7 @@ struct Session {
   }
 };
 
-// copath_leaves: one leaf in each subtree on leaf 0's copath (RFC 9420 §4.1: leaves 1, 2, 4,
+// copath_leaves: one leaf in each subtree on leaf 0's copath (RFC 9420 §4.1.2: leaves 1, 2, 4,
 // 8, ... below `members`). A commit from each of them sets the copath node of its subtree, so
 // leaf 0's later UpdatePaths encrypt to one node per level instead of to every other leaf.
 std::vector<std::uint32_t> copath_leaves(std::size_t members) {
