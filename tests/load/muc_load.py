@@ -1,12 +1,15 @@
 #!/usr/bin/python3
-"""MUC load benchmark: one room of N occupants, the same generator against Prosody's own MUC
-(conference.localhost, mod_muc) and against Conclave (mls.localhost), in one run; then
-Conclave's memory per room and per occupant. A tool, not a test: see docs/benchmarks.md.
+"""MUC load benchmark: one room of N occupants, the same generator against the XMPP server's own
+MUC (conference.localhost: Prosody's mod_muc with muc_mam, or ejabberd's mod_muc with mod_mam)
+and against Conclave (mls.localhost) attached to that same server, in one run; then Conclave's
+memory per room and per occupant. A tool, not a test: see docs/benchmarks.md.
 
-usage (through the harness, which starts PostgreSQL and Prosody):
+usage (through the harness, which starts PostgreSQL and the XMPP server):
   CONCLAVE_TEST_SERVERS=prosody tests/harness/with-servers.sh \\
-      /usr/bin/python3 tests/load/muc_load.py build-NAME/component/conclave [--occupants 100] \\
-      [--senders 10] [--window 4] [--seconds 10] [--runs 3] [--rooms 100] [--perf FILE]
+      /usr/bin/python3 tests/load/muc_load.py build-NAME/component/conclave [--server prosody] \\
+      [--occupants 100] [--senders 10] [--window 4] [--seconds 10] [--runs 3] [--rooms 100] \\
+      [--perf FILE] [--perf-prosody FILE]
+  (--server ejabberd with CONCLAVE_TEST_SERVERS=ejabberd)
 
 The clients are raw asyncio sockets speaking c2s with SASL PLAIN without TLS (loopback only):
 slixmpp parses every stanza and would measure itself. Senders run closed-loop: each keeps
@@ -15,7 +18,7 @@ reads everything; one observer (not a sender) counts the messages it receives (t
 rate); each sender timestamps the reflection of its own messages (send -> reflected back to
 the sender: the latency, which with Conclave includes the archive write). Each run measures
 both servers; the medians over --runs runs are printed last, with the CPU time each process
-(Prosody, Conclave, PostgreSQL, this generator) spent per 1000 relayed messages.
+(the XMPP server, Conclave, PostgreSQL, this generator) spent per 1000 relayed messages.
 """
 import argparse
 import asyncio
@@ -252,7 +255,15 @@ def rss_kb(pid):
 
 async def connect_all(users, port):
     conns = [Conn(u, port) for u in users]
-    await asyncio.gather(*(c.login() for c in conns))
+    # A few at a time: ejabberd's listeners keep a backlog of 5 pending connections by default,
+    # and a SYN dropped beyond it is retried only after a second or more.
+    gate = asyncio.Semaphore(4)
+
+    async def login(c):
+        async with gate:
+            await c.login()
+
+    await asyncio.gather(*(login(c) for c in conns))
     return conns
 
 
@@ -274,10 +285,11 @@ async def throughput(args, w, users, run):
     tag = "%d%d" % (int(time.time()), run)
     rundir = w.rundir
     results = {}
-    for name, room in (("prosody mod_muc", "bench%s@conference.localhost" % tag),
+    own = args.server + " mod_muc"
+    for name, room in ((own, "bench%s@conference.localhost" % tag),
                        ("conclave", "bench%s@mls.localhost" % tag)):
-        prosody = pid_file(os.path.join(rundir, "prosody", "prosody.pid"))
-        pids = {"prosody": prosody,
+        server = server_pid(args.server, rundir)
+        pids = {args.server: server,
                 "conclave": w.proc.pid,
                 "postgres": pid_file(os.path.join(rundir, "pg", "data", "postmaster.pid")),
                 "generator": os.getpid(),
@@ -285,13 +297,13 @@ async def throughput(args, w, users, run):
         if run == 0 and args.perf and name == "conclave":
             pids.update(perf_target=w.proc.pid, perf_file=args.perf)
         elif run == 0 and args.perf_prosody:  # one profile per phase: FILE.muc, FILE.conclave
-            pids.update(perf_target=prosody,
+            pids.update(perf_target=server,
                         perf_file="%s.%s" % (args.perf_prosody, name.split()[-1].replace("mod_", "")))
         conns = await connect_all(users, w.c2s)
         results[name] = await run_room(room, conns, args, pids)
         await close_all(conns)
         r = results[name]
-        print("run %d %-16s %6.0f msg/s relayed %7.0f deliveries/s  p50 %7.1f ms  p99 %7.1f ms"
+        print("run %d %-17s %6.0f msg/s relayed %7.0f deliveries/s  p50 %7.1f ms  p99 %7.1f ms"
               "  (%d samples)  CPU s per 1000 msgs: %s; %.0f bytes per copy, %.1f copies per "
               "client read; load %.2f"
               % (run + 1, name, r["rate"], r["deliveries"], r["p50"], r["p99"], r["n"],
@@ -299,8 +311,8 @@ async def throughput(args, w, users, run):
               flush=True)
         if run == 0 and r["sample"]:
             print("  a copy as received: %s" % r["sample"].decode(errors="replace"), flush=True)
-    results["ratio"] = results["conclave"]["rate"] / results["prosody mod_muc"]["rate"]
-    print("run %d conclave / prosody relay rate: %.2f" % (run + 1, results["ratio"]), flush=True)
+    results["ratio"] = results["conclave"]["rate"] / results[own]["rate"]
+    print("run %d conclave / %s relay rate: %.2f" % (run + 1, own, results["ratio"]), flush=True)
     return results
 
 
@@ -364,13 +376,57 @@ def report_medians(args, runs):
         return statistics.median(f(r) for r in runs)
 
     print("median of %d runs:" % args.runs)
-    for name in ("prosody mod_muc", "conclave"):
+    for name in (args.server + " mod_muc", "conclave"):
         cpu = {k: med(lambda r, k=k: r[name]["cpu"][k]) for k in runs[0][name]["cpu"]}
-        print("  %-16s %6.0f msg/s relayed  p50 %7.1f ms  p99 %7.1f ms  CPU s per 1000 msgs: %s"
+        print("  %-17s %6.0f msg/s relayed  p50 %7.1f ms  p99 %7.1f ms  CPU s per 1000 msgs: %s"
               % (name, med(lambda r: r[name]["rate"]), med(lambda r: r[name]["p50"]),
                  med(lambda r: r[name]["p99"]), fmt_cpu(cpu)))
-    print("  conclave / prosody relay rate: %.2f (runs: %s)"
-          % (med(lambda r: r["ratio"]), " ".join("%.2f" % r["ratio"] for r in runs)), flush=True)
+    print("  conclave / %s mod_muc relay rate: %.2f (runs: %s)"
+          % (args.server, med(lambda r: r["ratio"]), " ".join("%.2f" % r["ratio"] for r in runs)), flush=True)
+
+
+def descendants(pid):
+    out, todo = [], [pid]
+    while todo:
+        kids = children_of(todo.pop())
+        out += kids
+        todo += kids
+    return out
+
+
+def server_pid(server, rundir):
+    """The process doing the XMPP server's work: Prosody's, or ejabberd's Erlang VM (beam.smp, a
+    descendant of the `ejabberdctl foreground` the harness started)."""
+    if server == "prosody":
+        return pid_file(os.path.join(rundir, "prosody", "prosody.pid"))
+    for pid in descendants(pid_file(os.path.join(rundir, "ejabberd", "foreground.pid"))):
+        try:
+            with open("/proc/%d/comm" % pid) as f:
+                if f.read().strip().startswith("beam"):
+                    return pid
+        except OSError:
+            pass
+    raise RuntimeError("no ejabberd VM under " + rundir)
+
+
+def ejabberd_mam(rundir):
+    """ejabberd's MUC archives only with mod_mam and a room's `mam` option: turn both on (as
+    Prosody's side runs muc_mam and Conclave archives every message) and reload the
+    configuration. The harness's template stays as it is for the tests."""
+    path = os.path.join(rundir, "ejabberd", "ejabberd.yml")
+    with open(path) as f:
+        conf = f.read()
+    old = "mod_muc: {host: conference.localhost, access_create: muc_create}"
+    if old not in conf:
+        raise RuntimeError("unexpected mod_muc line in " + path)
+    conf = conf.replace(old, "mod_muc: {host: conference.localhost, access_create: muc_create, "
+                             "default_room_options: {mam: true}}\n  mod_mam: {}")
+    with open(path, "w") as f:
+        f.write(conf)
+    d = os.path.join(rundir, "ejabberd")
+    subprocess.run(["ejabberdctl", "--config", path, "--ctl-config", os.path.join(d, "ejabberdctl.cfg"),
+                    "--logs", os.path.join(d, "logs"), "--spool", os.path.join(d, "spool"),
+                    "reload_config"], check=True, stdout=subprocess.DEVNULL)
 
 
 def quiet_prosody(rundir):
@@ -390,7 +446,7 @@ def quiet_prosody(rundir):
 
 
 def start_conclave(w):
-    """Starts Conclave and waits until it is attached to Prosody."""
+    """Starts Conclave and waits until it is attached to the XMPP server."""
     with open(w.log_path, "a") as log:
         w.proc = subprocess.Popen([w.binary, "run", "--config", w.conf], stderr=log, stdout=log)
     deadline = time.time() + 20
@@ -408,6 +464,7 @@ def start_conclave(w):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("conclave")
+    ap.add_argument("--server", choices=("prosody", "ejabberd"), default="prosody")
     ap.add_argument("--occupants", type=int, default=100)
     ap.add_argument("--senders", type=int, default=10)
     ap.add_argument("--window", type=int, default=4)
@@ -422,14 +479,16 @@ def main():
                     help="perf record Prosody during the first run's two phases into FILE.muc "
                          "and FILE.conclave")
     args = ap.parse_args()
-    w = World(args.conclave, "prosody", "load")
+    w = World(args.conclave, args.server, "load")
     w.db = "bench_load"
     w.setup()
     with open(w.conf) as f:
         conf = f.read().replace("level = debug", "level = info")
     with open(w.conf, "w") as f:
         f.write(conf)
-    if not args.prosody_debug_log:
+    if args.server == "ejabberd":
+        ejabberd_mam(w.rundir)
+    elif not args.prosody_debug_log:
         quiet_prosody(w.rundir)
     start_conclave(w)
     try:
