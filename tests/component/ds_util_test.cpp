@@ -1,35 +1,10 @@
-// Base64 as the protocol uses it, and the per-JID token buckets.
+// The per-JID token buckets.
 #include <gtest/gtest.h>
 
-#include "component/ds/base64.h"
 #include "component/ds/rate_limiter.h"
 
 namespace conclave::component::ds {
 namespace {
-
-std::vector<std::uint8_t> bytes(std::string_view s) { return {s.begin(), s.end()}; }
-
-TEST(DsBase64, Rfc4648Vectors) {
-  const std::pair<const char*, const char*> v[] = {{"", ""},
-                                                   {"f", "Zg=="},
-                                                   {"fo", "Zm8="},
-                                                   {"foo", "Zm9v"},
-                                                   {"foob", "Zm9vYg=="},
-                                                   {"fooba", "Zm9vYmE="},
-                                                   {"foobar", "Zm9vYmFy"}};
-  for (const auto& [plain, enc] : v) {
-    EXPECT_EQ(base64_encode(bytes(plain)), enc);
-    EXPECT_EQ(base64_decode(enc), bytes(plain));
-  }
-}
-
-TEST(DsBase64, NonCanonicalInputRefused) {
-  for (const char* bad : {"Zg", "Zg=", "Zh==", "Zm9=", "Z===", "Zm 9v", "Zm9v\nYmFy",
-                          "Zm9v====", "=Zm9", "Zm-v", "Zm_v"}) {
-    EXPECT_FALSE(base64_decode(bad).has_value()) << bad;
-  }
-  EXPECT_EQ(base64_decode("\n  Zm9v \n"), bytes("foo"));  // around the value only
-}
 
 TEST(DsRateLimiter, BurstThenRefill) {
   RateLimiter r(2, 60);  // 1 per second

@@ -1,10 +1,9 @@
-#include "client/base64.h"
+#include "mls/codec/base64.h"
 
 #include <array>
 #include <cstdint>
 
-namespace conclave::client {
-
+namespace conclave::mls {
 namespace {
 
 constexpr std::string_view kAlphabet =
@@ -20,11 +19,11 @@ constexpr std::array<std::int8_t, 256> make_table() {
 }
 constexpr std::array<std::int8_t, 256> kTable = make_table();
 
-bool is_xml_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool xml_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 }  // namespace
 
-std::string base64_encode(mls::ByteView data) {
+std::string base64_encode(ByteView data) {
   std::string out;
   out.reserve((data.size() + 2) / 3 * 4);
   std::size_t i = 0;
@@ -52,44 +51,34 @@ std::string base64_encode(mls::ByteView data) {
   return out;
 }
 
-std::optional<mls::Bytes> base64_decode(std::string_view text) {
-  std::string clean;
-  clean.reserve(text.size());
-  for (char c : text) {
-    if (!is_xml_space(c)) clean.push_back(c);
-  }
-  if (clean.size() % 4 != 0) return std::nullopt;
-  mls::Bytes out;
-  out.reserve(clean.size() / 4 * 3);
-  for (std::size_t i = 0; i < clean.size(); i += 4) {
-    const bool last = i + 4 == clean.size();
-    std::size_t pad = 0;
-    if (last) {
-      if (clean[i + 3] == '=') ++pad;
-      if (clean[i + 2] == '=') {
-        if (pad != 1) return std::nullopt;  // "x=y=" is not padding
-        ++pad;
-      }
-    }
+std::optional<Bytes> base64_decode(std::string_view text) {
+  while (!text.empty() && xml_space(text.front())) text.remove_prefix(1);
+  while (!text.empty() && xml_space(text.back())) text.remove_suffix(1);
+  if (text.size() % 4 != 0) return std::nullopt;
+  Bytes out;
+  out.reserve(text.size() / 4 * 3);
+  for (std::size_t i = 0; i < text.size(); i += 4) {
+    const bool last = i + 4 == text.size();
+    int pad = 0;
+    if (last && text[i + 3] == '=') pad = text[i + 2] == '=' ? 2 : 1;
     std::uint32_t v = 0;
     for (std::size_t k = 0; k < 4; ++k) {
-      const char c = clean[i + k];
-      std::int8_t d = 0;
-      if (k >= 4 - pad) {
-        d = 0;
-      } else {
-        d = kTable[static_cast<unsigned char>(c)];
-        if (d < 0) return std::nullopt;  // includes '=' in the middle
+      if (k >= 4 - static_cast<std::size_t>(pad)) {
+        v <<= 6;
+        continue;
       }
+      const std::int8_t d = kTable[static_cast<unsigned char>(text[i + k])];
+      if (d < 0) return std::nullopt;  // includes '=' anywhere but the end
       v = (v << 6) | static_cast<std::uint32_t>(d);
     }
     out.push_back(static_cast<std::uint8_t>(v >> 16));
     if (pad < 2) out.push_back(static_cast<std::uint8_t>(v >> 8));
     if (pad < 1) out.push_back(static_cast<std::uint8_t>(v));
-    // Non-zero bits under the padding would make two texts decode to the same bytes.
-    if ((pad == 1 && (v & 0xff) != 0) || (pad == 2 && (v & 0xffff) != 0)) return std::nullopt;
+    // Canonical form: the bits the padding hides must be zero (RFC 4648 §3.5).
+    if (pad == 1 && (v & 0xff) != 0) return std::nullopt;
+    if (pad == 2 && (v & 0xffff) != 0) return std::nullopt;
   }
   return out;
 }
 
-}  // namespace conclave::client
+}  // namespace conclave::mls

@@ -1,0 +1,23 @@
+#pragma once
+// Base64 (RFC 4648 §4: standard alphabet, padding required, no line breaks): the text form of
+// every MLS payload in urn:xmpp:mls:0 (docs/protocol.md §3), used by the delivery service and
+// the reference client alike so both sides apply one rule. It lives beside hex because it is a
+// byte encoding, not anything XMPP.
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "mls/codec/bytes.h"
+
+namespace conclave::mls {
+
+// base64_encode returns the padded encoding of `data`.
+std::string base64_encode(ByteView data);
+
+// base64_decode: nullopt for anything but canonical base64 (a character outside the alphabet,
+// whitespace inside the value, missing or extra padding, non-zero bits under the padding: RFC
+// 4648 §3.5, so one value has one text). XML whitespace around the whole value is tolerated,
+// since pretty-printed stanzas put it there.
+std::optional<Bytes> base64_decode(std::string_view text);
+
+}  // namespace conclave::mls

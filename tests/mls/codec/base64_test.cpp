@@ -1,0 +1,52 @@
+// Base64 as urn:xmpp:mls:0 uses it (docs/protocol.md §3): RFC 4648 vectors, every byte value,
+// and the canonical-form rule.
+#include "mls/codec/base64.h"
+
+#include <gtest/gtest.h>
+
+namespace conclave::mls {
+namespace {
+
+Bytes b(std::string_view s) { return Bytes(s.begin(), s.end()); }
+
+TEST(Base64, Rfc4648Vectors) {
+  // RFC 4648 §10
+  const std::pair<std::string_view, std::string_view> v[] = {
+      {"", ""},
+      {"f", "Zg=="},
+      {"fo", "Zm8="},
+      {"foo", "Zm9v"},
+      {"foob", "Zm9vYg=="},
+      {"fooba", "Zm9vYmE="},
+      {"foobar", "Zm9vYmFy"},
+  };
+  for (const auto& [plain, enc] : v) {
+    EXPECT_EQ(base64_encode(b(plain)), enc);
+    auto d = base64_decode(enc);
+    ASSERT_TRUE(d) << enc;
+    EXPECT_EQ(*d, b(plain));
+  }
+}
+
+TEST(Base64, AllByteValuesRoundTrip) {
+  Bytes all(256);
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<std::uint8_t>(i);
+  EXPECT_EQ(base64_decode(base64_encode(all)), all);
+}
+
+TEST(Base64, WhitespaceOnlyAroundTheValue) {
+  EXPECT_EQ(base64_decode("\n  Zm9v \n"), b("foo"));
+  EXPECT_EQ(base64_decode(" \t\r\n"), Bytes{});
+  EXPECT_FALSE(base64_decode("Zm 9v"));
+  EXPECT_FALSE(base64_decode("Zm9v\nYmFy"));  // no line breaks inside (docs/protocol.md §3)
+}
+
+TEST(Base64, NonCanonicalInputRefused) {
+  for (const char* bad : {"Zg", "Zg=", "Zm9", "Zh==", "Zm9=", "Z===", "Zg=a", "Zg==Zm9v",
+                          "Zm9v====", "=Zm9", "Zm9v!A==", "Zm-v", "Zm_v"}) {
+    EXPECT_FALSE(base64_decode(bad).has_value()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace conclave::mls
