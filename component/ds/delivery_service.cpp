@@ -1,6 +1,8 @@
 #include "component/ds/delivery_service.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 
 #include "component/ds/application_check.h"
 #include "component/ds/commit_check.h"
@@ -347,6 +349,7 @@ void DeliveryService::on_commit(Room& room, const Element& iq, const Element& q,
     }
     return;
   }
+  const auto t0 = std::chrono::steady_clock::now();
   std::string welcome_holder, gi_holder;
   CommitInput input{sender, child_text_view(q, "welcome", welcome_holder),
                     child_text_view(q, "group-info", gi_holder)};
@@ -378,18 +381,23 @@ void DeliveryService::on_commit(Room& room, const Element& iq, const Element& q,
 
   struct Outcome {
     Result<CommitResult> result = fail(StoreErrc::not_found);
+    // Timings for the debug line (what a commit's latency is made of): checked, stored, done.
+    std::chrono::steady_clock::time_point checked, store_begin, store_end;
   };
   auto out = std::make_shared<Outcome>();
+  out->checked = std::chrono::steady_clock::now();
   MlsStore* store = env_.store;
   const std::uint64_t epoch = decoded->epoch;
   RoomLink::await(
       room,
       [store, bare, epoch, c, out]() -> Status {
         // One transaction: compare-and-set, log, nodes, Welcome rows and the archive row.
+        out->store_begin = std::chrono::steady_clock::now();
         out->result = store->accept_commit(bare, epoch, c->record, c->nodes, c->leaf_count);
+        out->store_end = std::chrono::steady_clock::now();
         return {};
       },
-      [this, &room, iq, bare, c, out, fanout](Status) {
+      [this, &room, iq, bare, c, out, fanout, t0, epoch](Status) {
         if (!out->result) {
           store_error(iq, "storing a commit in " + bare, out->result.error());
           return;
@@ -416,6 +424,7 @@ void DeliveryService::on_commit(Room& room, const Element& iq, const Element& q,
         RoomLink::reflect(room, fanout);
         env_.out->send(xmpp::iq_result(iq, std::move(answer)));
         if (!c->record.welcome_recipients.empty()) deliver_welcomes();
+        log_commit_timing(bare, epoch, t0, out->checked, out->store_begin, out->store_end);
         // An external join or a commit racing a ban may leave members the room no longer
         // allows: propose their removal in the new epoch.
         reconcile(room);
@@ -645,6 +654,22 @@ void DeliveryService::store_error(const Element& stanza, const std::string& what
   log("error", what + " failed: " + ec.message());
   reply_error(stanza, StanzaError{StanzaCondition::internal_server_error, xmpp::ErrorType::wait,
                                   "The store is unavailable", std::nullopt});
+}
+
+void DeliveryService::log_commit_timing(const std::string& room, std::uint64_t epoch,
+                                        Clock::time_point received, Clock::time_point checked,
+                                        Clock::time_point store_begin,
+                                        Clock::time_point store_end) const {
+  if (!env_.log) return;
+  const auto ms = [](Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+  };
+  char line[160];
+  std::snprintf(line, sizeof line,
+                " epoch %llu: check %.2f ms, queued %.2f ms, store %.2f ms, answered at %.2f ms",
+                static_cast<unsigned long long>(epoch), ms(received, checked),
+                ms(checked, store_begin), ms(store_begin, store_end), ms(received, Clock::now()));
+  log("debug", "commit accepted in " + room + line);
 }
 
 void DeliveryService::log(std::string_view level, const std::string& line) const {

@@ -11,6 +11,7 @@
 //
 // Memory: the group state of at most DsConfig::group_cache rooms stays in memory (least
 // recently used first out); the store is the truth and an evicted room is reloaded from it.
+#include <chrono>
 #include <cstdint>
 #include <list>
 #include <map>
@@ -103,6 +104,11 @@ class DeliveryService {
   void reply_error(const xmpp::Element& stanza, const xmpp::StanzaError& e);
   void store_error(const xmpp::Element& stanza, const std::string& what, std::error_code ec);
   void log(std::string_view level, const std::string& line) const;
+  using Clock = std::chrono::steady_clock;
+  // log_commit_timing: at debug level, what an accepted commit's latency was made of.
+  void log_commit_timing(const std::string& room, std::uint64_t epoch, Clock::time_point received,
+                         Clock::time_point checked, Clock::time_point store_begin,
+                         Clock::time_point store_end) const;
 
   DsConfig config_;
   DsEnv env_;

@@ -15,6 +15,7 @@ omits it for binaries older than the key). Not a test: nothing is asserted beyon
 """
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 
@@ -38,6 +39,7 @@ def main():
     # on room IQs (mls.room_requests_per_minute = 600, docs/configuration.md). "default" leaves
     # the key out, for conclave binaries older than the key.
     p.add_argument("--room-requests-per-minute", default="0")
+    p.add_argument("--keep-log", help="copy conclave's log here before the harness removes it")
     a = p.parse_args()
     w = E2EWorld(a.conclave, a.tool, a.server, "load")
     w.setup()
@@ -64,7 +66,9 @@ def main():
         rc = 1
     finally:
         w.stop_conclave()
-    print("conclave log: %s" % w.log_path, file=sys.stderr)
+        if a.keep_log:
+            shutil.copyfile(w.log_path, a.keep_log)
+    print("conclave log: %s" % (a.keep_log or w.log_path), file=sys.stderr)
     return rc
 
 
