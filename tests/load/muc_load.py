@@ -326,13 +326,18 @@ async def join_room(conns, room, count):
 
 
 async def memory(args, w, users):
-    """RSS of a freshly started Conclave: idle, 1 room of N, --rooms rooms of N, then as many
-    rooms of 1 occupant."""
+    """RSS of a freshly started Conclave: idle, --rooms rooms of 1 occupant, 1 room of N, then
+    --rooms - 1 more rooms of N. The small rooms come first: measured after the big ones they
+    showed no growth at all (glibc reused what the big rooms' joins had freed)."""
     tag = str(int(time.time()))
     pid = w.proc.pid
     conns = await connect_all(users, w.c2s)
     await asyncio.sleep(1)
     base = rss_kb(pid)
+    for k in range(args.rooms):
+        await join_room(conns, "solo%d-%s@mls.localhost" % (k, tag), 1)
+    await asyncio.sleep(1)
+    solo = rss_kb(pid)
     await join_room(conns, "mem0-%s@mls.localhost" % tag, len(conns))
     await asyncio.sleep(1)
     one = rss_kb(pid)
@@ -340,17 +345,13 @@ async def memory(args, w, users):
         await join_room(conns, "mem%d-%s@mls.localhost" % (k, tag), len(conns))
     await asyncio.sleep(1)
     many = rss_kb(pid)
-    for k in range(args.rooms):
-        await join_room(conns, "solo%d-%s@mls.localhost" % (k, tag), 1)
-    await asyncio.sleep(1)
-    solo = rss_kb(pid)
     n = args.occupants
     per_full_room = (many - one) / (args.rooms - 1) if args.rooms > 1 else float("nan")
-    per_room = (solo - many) / args.rooms
+    per_room = (solo - base) / args.rooms
     per_occupant = (per_full_room - per_room) / (n - 1) if n > 1 else float("nan")
-    print("conclave RSS: idle %d KiB; 1 room x %d occupants %d KiB; %d rooms x %d occupants "
-          "%d KiB; + %d rooms x 1 occupant %d KiB"
-          % (base, n, one, args.rooms, n, many, args.rooms, solo))
+    print("conclave RSS: idle %d KiB; %d rooms x 1 occupant %d KiB; + 1 room x %d occupants "
+          "%d KiB; + %d more rooms x %d occupants %d KiB"
+          % (base, args.rooms, solo, n, one, args.rooms - 1, n, many))
     print("conclave memory: %.1f KiB per room of %d occupants, %.2f KiB per 1-occupant room, "
           "%.2f KiB per further occupant" % (per_full_room, n, per_room, per_occupant),
           flush=True)
