@@ -18,11 +18,11 @@ import xml.etree.ElementTree as ET
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from e2e_lib import (C, FALLBACK_BODY, MLS, E2EWorld, TestFailure, b64d, b64e,  # noqa: E402
+from e2e_lib import (C, FALLBACK_BODY, MLS, E2EWorld, b64d, b64e,  # noqa: E402
                      check, commit_payload, dump_databases, files_under, flip_signature_byte,
                      group_epoch, is_commit_iq, leaks, message_epoch, mls_error,
                      parse_commit_iq, with_epoch)
-from muc_client import error_condition, new_id  # noqa: E402
+from muc_client import error_condition, new_id, scenario_main  # noqa: E402
 
 SCENARIO_TIMEOUT = 240
 
@@ -485,22 +485,7 @@ async def run(w):
 
 
 def main():
-    if len(sys.argv) != 5 or sys.argv[4] not in SCENARIOS:
-        print(__doc__, file=sys.stderr)
-        return 2
-    w = None
-    try:
-        w = E2EWorld(*sys.argv[1:5])
-        asyncio.get_event_loop().run_until_complete(run(w))
-    except TestFailure as e:
-        print("FAIL %s/%s: %s" % (sys.argv[3], sys.argv[4], e), file=sys.stderr)
-        if w is not None and os.path.exists(w.log_path):
-            print("--- conclave log (tail) ---\n" + open(w.log_path).read()[-4000:], file=sys.stderr)
-        if w is not None:
-            print("--- scenario files: %s" % w.tmp, file=sys.stderr)
-        return 1
-    print("ok %s/%s" % (sys.argv[3], sys.argv[4]))
-    return 0
+    return scenario_main(__doc__, E2EWorld, SCENARIOS, run, nargs=4)
 
 
 if __name__ == "__main__":
