@@ -414,6 +414,43 @@ TEST_F(GroupTest, BanProposesARemoveThatTheNextCommitMustInclude) {
   EXPECT_TRUE(mls_store.pending_proposals(room("r"))->empty());
 }
 
+TEST_F(GroupTest, RevokedMembershipOfAMembersOnlyRoomProposesARemove) {
+  create("r", {{"muc#roomconfig_membersonly", "1"}});
+  mls::Group g = new_group("alice@example.org");
+  ASSERT_EQ(accepted_epoch(create_iq(kAlice, g)), "0");
+  const std::string member =
+      "<query xmlns='http://jabber.org/protocol/muc#admin'><item affiliation='member' "
+      "jid='bob@example.org'/></query>";
+  iq(kAlice, room("r"), "set", member);
+  auto c = commit_adding(g, {bundle("bob@example.org").key_package});
+  ASSERT_EQ(accepted_epoch(commit(kAlice, c)), "1");
+  g = std::move(c.staged).merge();
+  take();
+  // Another member's affiliation changing removes nobody.
+  iq(kAlice, room("r"), "set",
+     "<query xmlns='http://jabber.org/protocol/muc#admin'><item affiliation='member' "
+     "jid='carol@example.org'/></query>");
+  EXPECT_TRUE(mls_store.pending_proposals(room("r"))->empty());
+  // XEP-0045 §9.4: bob is no longer a member; his leaf must go.
+  send("<iq type='set' id='revoke' from='" + std::string(kAlice) + "' to='" + room("r") +
+       "'><query xmlns='http://jabber.org/protocol/muc#admin'><item affiliation='none' "
+       "jid='bob@example.org'/></query></iq>");
+  Stanzas sent = take();
+
+  const auto* p = find_child(sent, "proposal", kAlice);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->attr_or("epoch"), "1");
+  ASSERT_EQ(mls_store.pending_proposals(room("r"))->size(), 1u);
+  auto proposal = mls::decode<mls::MlsMessage>(*mls::base64_decode(p->text()));
+  ASSERT_TRUE(proposal.has_value());
+  ASSERT_TRUE(g.handle_proposal(*proposal).has_value());
+  auto with = g.commit();
+  ASSERT_TRUE(with.has_value());
+  EXPECT_EQ(accepted_epoch(commit(kAlice, *with)), "2");
+  g = std::move(with->staged).merge();
+  EXPECT_EQ(g.tree().non_blank_leaves().size(), 1u);  // alice alone
+}
+
 TEST_F(GroupTest, GroupInfoAndCommitsSinceServeCatchUp) {
   mls::Group g = room_with_group();
   auto c = commit_adding(g, {bundle("bob@example.org").key_package});

@@ -237,6 +237,57 @@ async def scenario_resync(w):
     await say(alice, room, [bob, carol], "reply")
 
 
+MUC_ADMIN = "http://jabber.org/protocol/muc#admin"
+MUC_OWNER = "http://jabber.org/protocol/muc#owner"
+
+
+async def removed_by_service(owner, others, room, epoch, gone, what):
+    """The service's Remove proposal (docs/protocol.md, service proposals) reaches `owner`, whose
+    next commit carries it; `others` follow; `gone` has no leaf any more. Returns the new epoch."""
+    await owner.event(lambda e: e.get("event") == "proposal" and e.get("room") == room
+                      and e.get("epoch") == epoch, "%s: the service's Remove reaches %s" % (what, owner.user))
+    a = await owner.ok("update", room=room)
+    epoch += 1
+    check(a["epoch"] == epoch, "%s: the commit carrying the Remove answers epoch %d: %s" % (what, epoch, a))
+    for c in others:
+        await c.event(lambda e: e.get("event") == "commit" and e.get("epoch") == epoch,
+                      "%s: %s applies the commit" % (what, c.user))
+    await same_epoch([owner] + others, room, epoch)
+    f = await owner.ok("fingerprints", room=room)
+    jids = [m["jid"] for m in f["members"]]
+    check(gone.jid not in jids and len(jids) == 1 + len(others), "%s: leaves after: %s" % (what, jids))
+    return epoch
+
+
+async def scenario_ban_remove(w):
+    """A ban (XEP-0045 §9.1), then a room turned members-only while a member is not on the member
+    list (§10.2): each time the service proposes the Remove as external sender, the owner's next
+    commit carries it, and the member removed sees none of the messages that follow."""
+    room = w.room("ban")
+    (alice, bob, carol), epoch = await group_of(w, room, ["alice", "bob", "carol"])
+    await say(carol, room, [alice, bob], "c1")
+    admin = await w.raw("alice")  # the owner's second resource, a plain client
+
+    r = await admin.iq(room, "set", "<query xmlns='%s'><item affiliation='outcast' jid='%s'/></query>"
+                       % (MUC_ADMIN, carol.jid))
+    check(r.get("type") == "result", "the owner bans carol: %s" % error_condition(r))
+    epoch = await removed_by_service(alice, [bob], room, epoch, carol, "ban")
+    after_ban = [await say(alice, room, [bob], "a-ban"), await say(bob, room, [alice], "b-ban")]
+
+    r = await admin.iq(room, "set", "<query xmlns='%s'><x xmlns='jabber:x:data' type='submit'>"
+                       "<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#roomconfig</value>"
+                       "</field><field var='muc#roomconfig_membersonly'><value>1</value></field>"
+                       "</x></query>" % MUC_OWNER)
+    check(r.get("type") == "result", "the room becomes members-only: %s" % error_condition(r))
+    epoch = await removed_by_service(alice, [], room, epoch, bob, "members-only")
+    after_close = [await say(alice, room, [], "a-closed")]
+
+    await asyncio.sleep(2)  # as long as the others had to see them
+    for c, later in ((carol, after_ban + after_close), (bob, after_close)):
+        got = c.seen(lambda e: e.get("event") == "message" and e.get("text") in later)
+        check(not got, "%s, removed, decrypted later messages: %s" % (c.user, got))
+
+
 async def scenario_fallback(w):
     """A plain XMPP client in the room sees only the fallback body, never the plaintext; its
     plain message is refused in a room with a group."""
@@ -466,6 +517,7 @@ SCENARIOS = {
     "fallback": scenario_fallback,
     "bad_input": scenario_bad_input,
     "welcome_no_tree": scenario_welcome_no_tree,
+    "ban_remove": scenario_ban_remove,
     "no_plaintext": scenario_no_plaintext,
 }
 
