@@ -198,8 +198,11 @@ struct StreamParser::Impl {
     // Debian's Expat 2.5 carries the 2.6 "reparse deferral" (CVE-2023-52425): an incomplete token
     // is re-parsed only once the buffer has grown enough, so a stanza could wait for the next
     // one to arrive, forever on a quiet stream. Streams need every complete token at once; the
-    // re-parse cost it guards against is bounded here by max_stanza_bytes.
+    // re-parse cost it guards against is bounded here by max_stanza_bytes. Builds of 2.5.0
+    // from before that update have neither the deferral nor the call (xmpp/CMakeLists.txt).
+#if defined(CONCLAVE_HAVE_EXPAT_REPARSE_DEFERRAL)
     XML_SetReparseDeferralEnabled(parser, XML_FALSE);
+#endif
     XML_SetUserData(parser, this);
     XML_SetElementHandler(parser, &on_start, &on_end);
     XML_SetCharacterDataHandler(parser, &on_text);
