@@ -2,6 +2,7 @@
 
 #include <exception>
 
+#include "component/admin_commands.h"
 #include "component/ds/delivery_service.h"
 #include "component/muc_ns.h"
 #include "xmpp/disco.h"
@@ -15,6 +16,8 @@ using xmpp::StanzaCondition;
 
 MucService::MucService(ServiceInfo info, RoomEnv env)
     : info_(std::move(info)), env_(std::move(env)) {
+  started_ = env_.now ? env_.now() : TimePoint::clock::now();
+  register_admin_commands(commands_, *this);
   auto previous = env_.room_gone;
   env_.room_gone = [this, previous](const std::string& room) {
     rooms_.erase(room);  // the room keeps itself alive until its current call returns
@@ -42,6 +45,15 @@ void MucService::shutdown() {
 const Room* MucService::room(const std::string& bare) const {
   auto it = rooms_.find(bare);
   return it == rooms_.end() ? nullptr : it->second.get();
+}
+
+std::shared_ptr<Room> MucService::find_room(const std::string& bare) const {
+  auto it = rooms_.find(bare);
+  return it == rooms_.end() ? nullptr : it->second;
+}
+
+void MucService::log(std::string_view level, const std::string& line) const {
+  if (env_.log) env_.log(level, line);
 }
 
 void MucService::dispatch(Element stanza) {
@@ -120,13 +132,18 @@ void MucService::on_service_stanza(const Element& stanza) {
     return;
   }
   if (env_.mls != nullptr && env_.mls->on_service_iq(stanza)) return;  // urn:xmpp:mls:0
+  // XEP-0050: the command list, each command's disco#info, and <command/> executions.
+  if (commands_.handle(stanza, [this](Element reply) { env_.out->send(std::move(reply)); })) {
+    return;
+  }
   const Element& q = *xmpp::iq_payload(stanza);
   const std::string_view type = xmpp::type_of(stanza);
   if (type == "get" && q.is("query", xmpp::ns::kDiscoInfo) && q.attr_or("node").empty()) {
     xmpp::DiscoInfo info;
     info.identities.push_back({"conference", "text", info_.name, ""});
-    for (std::string_view f : {ns::kMuc, xmpp::ns::kDiscoInfo, xmpp::ns::kDiscoItems, ns::kPing,
-                               ns::kStableId, ns::kSelfPingOpt, ns::kOccupantId}) {
+    for (std::string_view f :
+         {ns::kMuc, xmpp::ns::kDiscoInfo, xmpp::ns::kDiscoItems, ns::kPing, ns::kStableId,
+          ns::kSelfPingOpt, ns::kOccupantId, xmpp::ns::kCommands}) {
       info.add_feature(f);
     }
     if (env_.mls != nullptr) env_.mls->describe_service(info);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "component/room.h"
+#include "xmpp/adhoc.h"
 
 namespace conclave::component {
 
@@ -33,16 +34,24 @@ class MucService {
   // dispatch: one received stanza. Never throws.
   void dispatch(xmpp::Element stanza);
 
+  using RoomMap = std::map<std::string, std::shared_ptr<Room>, std::less<>>;
+
   std::size_t room_count() const { return rooms_.size(); }
   const Room* room(const std::string& bare) const;
+  std::shared_ptr<Room> find_room(const std::string& bare) const;
+  const RoomMap& rooms() const { return rooms_; }  // by bare JID
   RoomEnv& env() { return env_; }
+  TimePoint started() const { return started_; }
+  void log(std::string_view level, const std::string& line) const;
 
  private:
   void on_service_stanza(const xmpp::Element& stanza);
 
   ServiceInfo info_;
   RoomEnv env_;
-  std::map<std::string, std::shared_ptr<Room>, std::less<>> rooms_;
+  RoomMap rooms_;
+  TimePoint started_;
+  xmpp::CommandRegistry commands_;  // XEP-0050 on the service JID
 };
 
 }  // namespace conclave::component

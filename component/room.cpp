@@ -57,7 +57,7 @@ std::shared_ptr<Room> Room::from_record(RoomEnv& env, const RoomRecord& rec,
 }
 
 void Room::handle(Element stanza, Jid from, Jid to) {
-  queue_.push_back({std::move(stanza), std::move(from), std::move(to)});
+  queue_.push_back({std::move(stanza), std::move(from), std::move(to), {}});
   drain();
 }
 
@@ -68,6 +68,10 @@ void Room::drain() {
   while (!busy_ && !queue_.empty()) {
     Pending p = std::move(queue_.front());
     queue_.pop_front();
+    if (p.task) {
+      p.task();  // knows what to do when the room is gone
+      continue;
+    }
     if (gone_) {
       // Destroyed while this waited: answer as a service without this room would.
       if (xmpp::kind_of(p.stanza) != xmpp::StanzaKind::presence) {

@@ -89,6 +89,12 @@ class Room : public std::enable_shared_from_this<Room> {
   // (XEP-0045 §10.2.1 status 332), so clients rejoin once it is back. Memory only.
   void shutdown();
 
+  // destroy_room: deletes the room from the store, then tells every occupant (XEP-0045 §10.9,
+  // with the reason and alternate venue when given) and leaves the service. `done` runs once the
+  // store has answered, before the room is forgotten; on a store error nothing else happens.
+  // Queued behind the stanzas the room is processing.
+  void destroy_room(std::string reason, std::string alternate, std::function<void(Status)> done);
+
   const xmpp::Jid& jid() const { return jid_; }
   const RoomConfig& config() const { return config_; }
   bool locked() const { return locked_; }
@@ -105,6 +111,7 @@ class Room : public std::enable_shared_from_this<Room> {
     xmpp::Element stanza;
     xmpp::Jid from;
     xmpp::Jid to;
+    std::function<void()> task;  // set: a service action queued in order instead of a stanza
   };
   struct HistoryEntry {
     xmpp::Element message;  // as reflected, without `to`
@@ -167,6 +174,7 @@ class Room : public std::enable_shared_from_this<Room> {
   void on_owner(const Pending& p, const xmpp::Element& query);
   void on_config_submit(const Pending& p, const xmpp::DataForm& form);
   void on_destroy(const Pending& p, const xmpp::Element& destroy);
+  void destroy_store(std::string reason, std::string alternate, std::function<void(Status)> done);
   void on_admin_get(const Pending& p, const xmpp::Element& query);
   void on_admin_set(const Pending& p, const xmpp::Element& query);
   void apply_affiliation(const AffChange& change, const std::string& actor_nick);

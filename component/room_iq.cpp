@@ -226,19 +226,47 @@ void Room::on_config_submit(const Pending& p, const xmpp::DataForm& form) {
 }
 
 void Room::on_destroy(const Pending& p, const Element& destroy) {
+  const std::string* alt = destroy.attr("jid");
+  destroy_store(destroy.child_text("reason", ns::kMucOwner), alt ? *alt : std::string(),
+                [this, p](Status s) {
+                  if (!s) {
+                    send_error(p.stanza, StanzaCondition::internal_server_error);
+                    return;
+                  }
+                  send(xmpp::iq_result(p.stanza));
+                });
+}
+
+void Room::destroy_room(std::string reason, std::string alternate,
+                        std::function<void(Status)> done) {
+  auto self = shared_from_this();
+  Pending p;
+  p.task = [self, reason = std::move(reason), alternate = std::move(alternate),
+            done = std::move(done)]() mutable {
+    if (self->gone_) {
+      done(Status{});  // destroyed while this waited: the outcome asked for holds
+      return;
+    }
+    self->destroy_store(std::move(reason), std::move(alternate), std::move(done));
+  };
+  queue_.push_back(std::move(p));
+  drain();
+}
+
+void Room::destroy_store(std::string reason, std::string alternate,
+                         std::function<void(Status)> done) {
   const std::string room = jid_.bare_string();
   RoomStore* store = env_.rooms;
   await_store([store, room] { return store->destroy(room); },
-              [this, p, destroy, room](Status s) {
+              [this, reason, alternate, room, done](Status s) {
                 if (!s) {
                   log("error", "destroying " + room + " failed: " + s.error().message());
-                  send_error(p.stanza, StanzaCondition::internal_server_error);
+                  done(s);
                   return;
                 }
                 // §10.9: every occupant gets an unavailable presence carrying <destroy/>.
                 Element d("destroy", std::string(ns::kMucUser));
-                if (const std::string* alt = destroy.attr("jid")) d.set_attr("jid", *alt);
-                const std::string reason = destroy.child_text("reason", ns::kMucOwner);
+                if (!alternate.empty()) d.set_attr("jid", alternate);
                 if (!reason.empty())
                   d.add_child("reason", std::string(ns::kMucUser)).set_text(reason);
                 for (const auto& o : occupants_) {
@@ -249,7 +277,7 @@ void Room::on_destroy(const Pending& p, const Element& destroy) {
                 }
                 occupants_.clear();
                 gone_ = true;
-                send(xmpp::iq_result(p.stanza));
+                done(s);
                 log("info", "room destroyed: " + room);
                 if (env_.room_gone) env_.room_gone(room);
               });

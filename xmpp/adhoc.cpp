@@ -1,6 +1,7 @@
 #include "xmpp/adhoc.h"
 
 #include <algorithm>
+#include <memory>
 #include <random>
 
 #include "xmpp/disco.h"
@@ -95,6 +96,12 @@ CommandResponse CommandResponse::failed(StanzaError e) {
   return r;
 }
 
+CommandResponse CommandResponse::later() {
+  CommandResponse r;
+  r.deferred = true;
+  return r;
+}
+
 CommandRegistry::CommandRegistry(CommandRegistryConfig config) : config_(std::move(config)) {
   if (!config_.now) config_.now = [] { return std::chrono::steady_clock::now(); };
   if (!config_.new_session_id) {
@@ -131,13 +138,28 @@ bool CommandRegistry::may_run(const Command& c, const Jid& who) const {
   return !c.allowed || c.allowed(who);
 }
 
-std::optional<Element> CommandRegistry::handle(const Element& iq) {
-  if (kind_of(iq) != StanzaKind::iq) return std::nullopt;
+bool CommandRegistry::handle(const Element& iq, const CommandReply& reply) {
+  if (kind_of(iq) != StanzaKind::iq) return false;
   const Element* payload = iq_payload(iq);
-  if (payload == nullptr) return std::nullopt;
-  if (type_of(iq) == "get" && payload->name() == "query") return handle_disco(iq, *payload);
-  if (type_of(iq) == "set" && payload->is("command", ns::kCommands)) return execute(iq, *payload);
-  return std::nullopt;
+  if (payload == nullptr) return false;
+  if (type_of(iq) == "get" && payload->name() == "query") {
+    auto answer = handle_disco(iq, *payload);
+    if (!answer) return false;
+    reply(std::move(*answer));
+    return true;
+  }
+  if (type_of(iq) == "set" && payload->is("command", ns::kCommands)) {
+    if (auto answer = execute(iq, *payload, reply)) reply(std::move(*answer));
+    return true;
+  }
+  return false;
+}
+
+std::optional<Element> CommandRegistry::handle(const Element& iq) {
+  // Shared, so that a command deferring against the contract writes nowhere dangling.
+  auto answer = std::make_shared<std::optional<Element>>();
+  handle(iq, [answer](Element e) { *answer = std::move(e); });
+  return std::move(*answer);
 }
 
 std::optional<Element> CommandRegistry::handle_disco(const Element& iq, const Element& query) {
@@ -181,7 +203,29 @@ void CommandRegistry::expire(std::chrono::steady_clock::time_point now) {
   }
 }
 
-Element CommandRegistry::execute(const Element& iq, const Element& cmd) {
+namespace {
+
+// The answer to a command that finished: completed (with its notes and result form) or an
+// error. Shared by immediate and deferred outcomes; needs no session.
+Element finished_reply(const Element& iq, const std::string& node, const std::string& session_id,
+                       const CommandResponse& r) {
+  if (r.error) return error_reply(iq, *r.error).value_or(Element{});
+  Element reply_cmd("command", kCmdNs);
+  reply_cmd.set_attr("node", node).set_attr("sessionid", session_id);
+  reply_cmd.set_attr("status", std::string(to_string(r.status)));
+  for (const CommandNote& n : r.notes) {
+    reply_cmd.add_child("note", kCmdNs)
+        .set_attr("type", std::string(note_type(n.type)))
+        .set_text(n.text);
+  }
+  if (r.form) reply_cmd.add_child(r.form->to_element());
+  return iq_result(iq, std::move(reply_cmd));
+}
+
+}  // namespace
+
+std::optional<Element> CommandRegistry::execute(const Element& iq, const Element& cmd,
+                                                const CommandReply& reply) {
   const std::string node(cmd.attr_or("node"));
   const std::string* sid = cmd.attr("sessionid");
   CommandAction action = CommandAction::execute;
@@ -250,7 +294,18 @@ Element CommandRegistry::execute(const Element& iq, const Element& cmd) {
     return error_with(iq, StanzaCondition::bad_request, "bad-action");
   }
 
-  CommandContext ctx{*who, node, session_id, action, session.stage, std::nullopt, session.state};
+  CommandContext ctx{*who,          node,         session_id,    action,
+                     session.stage, std::nullopt, session.state, {}};
+  // The deferred answer owns a copy of the request; it is sent once, whenever it comes.
+  ctx.finish = [reply, iq, node, session_id,
+                sent = std::make_shared<bool>(false)](CommandResponse r) {
+    if (*sent) return;
+    *sent = true;
+    if (!r.error && r.status == CommandStatus::executing) {
+      r = CommandResponse::failed(StanzaError::of(StanzaCondition::internal_server_error));
+    }
+    reply(finished_reply(iq, node, session_id, r));
+  };
   if (action == CommandAction::prev) {
     if (session.stage == 0) return error_with(iq, StanzaCondition::bad_request, "bad-action");
     ctx.stage = session.stage - 1;
@@ -266,26 +321,30 @@ Element CommandRegistry::execute(const Element& iq, const Element& cmd) {
     sessions_.erase(session_id);
     return error_with(iq, StanzaCondition::internal_server_error);
   }
+  if (r.deferred) {
+    sessions_.erase(session_id);  // a deferred outcome ends the session
+    return std::nullopt;
+  }
   if (r.error) {
     if (fresh) sessions_.erase(session_id);
     return error_reply(iq, *r.error).value_or(Element{});
   }
 
-  if (r.status == CommandStatus::executing) {
-    if (action == CommandAction::prev) {
-      session.stage = ctx.stage;
-    } else if (!fresh) {
-      session.stage = ctx.stage + 1;
-    }
-    session.actions = r.actions;
-    session.default_action = r.default_action;
-    session.expires = now + config_.session_timeout;
-    Element& actions = reply_cmd.add_child("actions", kCmdNs);
-    actions.set_attr("execute", std::string(to_string(r.default_action)));
-    for (CommandAction a : r.actions) actions.add_child(std::string(to_string(a)), kCmdNs);
-  } else {
+  if (r.status != CommandStatus::executing) {
     sessions_.erase(session_id);
+    return finished_reply(iq, node, session_id, r);
   }
+  if (action == CommandAction::prev) {
+    session.stage = ctx.stage;
+  } else if (!fresh) {
+    session.stage = ctx.stage + 1;
+  }
+  session.actions = r.actions;
+  session.default_action = r.default_action;
+  session.expires = now + config_.session_timeout;
+  Element& actions = reply_cmd.add_child("actions", kCmdNs);
+  actions.set_attr("execute", std::string(to_string(r.default_action)));
+  for (CommandAction a : r.actions) actions.add_child(std::string(to_string(a)), kCmdNs);
   reply_cmd.set_attr("status", std::string(to_string(r.status)));
   for (const CommandNote& n : r.notes) {
     reply_cmd.add_child("note", kCmdNs)

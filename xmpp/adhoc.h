@@ -9,6 +9,10 @@
 // Handler contract: ctx.stage is the stage asked about. Without ctx.submitted (execute or prev),
 // render that stage. With ctx.submitted (next or complete), process the stage shown and answer
 // with the next stage's form (status executing) or the outcome (completed).
+//
+// A handler whose outcome needs blocking work (a store write) returns CommandResponse::later()
+// and calls ctx.finish once with the outcome when the work is done; the registry answers the
+// IQ then. A deferred outcome ends the session: it must be completed or an error.
 #include <chrono>
 #include <cstddef>
 #include <deque>
@@ -39,6 +43,8 @@ struct CommandNote {
   std::string text;
 };
 
+struct CommandResponse;
+
 struct CommandContext {
   Jid requester;  // full JID of whoever runs the command
   std::string node;
@@ -47,6 +53,9 @@ struct CommandContext {
   std::size_t stage = 0;
   std::optional<DataForm> submitted;
   std::map<std::string, std::string>& state;  // per-session scratch the handler may keep
+  // For a handler that returned CommandResponse::later(): call once with the outcome. It owns
+  // everything it needs (the registry and the session may be gone by then).
+  std::function<void(CommandResponse)> finish;
 };
 
 struct CommandResponse {
@@ -56,16 +65,19 @@ struct CommandResponse {
   std::vector<CommandAction> actions;  // offered while executing: prev, next, complete
   CommandAction default_action = CommandAction::next;
   std::optional<StanzaError> error;  // answer this request with an error; the session stays
+  bool deferred = false;             // the outcome comes later through ctx.finish
 
   static CommandResponse stage(DataForm form, std::vector<CommandAction> actions,
                                CommandAction default_action);
   static CommandResponse completed(std::vector<CommandNote> notes = {},
                                    std::optional<DataForm> result = std::nullopt);
   static CommandResponse failed(StanzaError e);
+  static CommandResponse later();
 };
 
 using CommandHandler = std::function<CommandResponse(CommandContext&)>;
 using CommandPermission = std::function<bool(const Jid& requester)>;
+using CommandReply = std::function<void(Element)>;
 
 struct Command {
   std::string node;
@@ -87,7 +99,11 @@ class CommandRegistry {
 
   void add(Command command);  // replaces a command with the same node
 
-  // The reply to a disco request about commands or a <command/> IQ; nullopt for anything else.
+  // handle: a disco request about commands or a <command/> IQ. Returns false for anything else.
+  // The answer goes to `reply`, at once or, for a deferred command, when it finishes.
+  bool handle(const Element& iq, const CommandReply& reply);
+  // The same for registries whose commands never defer: the answer, or nullopt when the
+  // stanza is not for the registry (or a command deferred).
   std::optional<Element> handle(const Element& iq);
 
   std::size_t session_count() const { return sessions_.size(); }
@@ -104,7 +120,8 @@ class CommandRegistry {
   };
 
   std::optional<Element> handle_disco(const Element& iq, const Element& query);
-  Element execute(const Element& iq, const Element& cmd);
+  // execute: nullopt when the handler deferred (its answer goes to `reply` later).
+  std::optional<Element> execute(const Element& iq, const Element& cmd, const CommandReply& reply);
   void expire(std::chrono::steady_clock::time_point now);
   const Command* find(std::string_view node) const;
   bool may_run(const Command& c, const Jid& who) const;

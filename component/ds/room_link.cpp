@@ -8,7 +8,7 @@ void RoomLink::await(Room& room, std::function<Status()> blocking,
 }
 
 void RoomLink::reprocess(Room& room, xmpp::Element stanza, xmpp::Jid from, xmpp::Jid to) {
-  room.process(Room::Pending{std::move(stanza), std::move(from), std::move(to)});
+  room.process(Room::Pending{std::move(stanza), std::move(from), std::move(to), {}});
 }
 
 void RoomLink::reflect(Room& room, const xmpp::Element& message) { room.reflect(message); }

@@ -64,6 +64,7 @@ class FakeRoomStore : public RoomStore {
     return {};
   }
   Status destroy(const std::string& room) override {
+    if (auto s = maybe_fail(); !s) return s;
     rows.erase(room);
     return {};
   }

@@ -210,5 +210,43 @@ TEST_F(AdhocTest, HandlerExceptionBecomesInternalServerError) {
   EXPECT_EQ(registry_.session_count(), 0u);
 }
 
+// A command whose outcome needs blocking work answers when ctx.finish is called, once, and
+// its session is over meanwhile.
+TEST_F(AdhocTest, DeferredOutcomeIsAnsweredWhenFinished) {
+  std::function<void(CommandResponse)> finish;
+  registry_.add(Command{"slow", "Slow", {}, [&finish](CommandContext& ctx) {
+                          finish = ctx.finish;
+                          return CommandResponse::later();
+                        }});
+  std::vector<Element> replies;
+  Element iq = make_iq("set", std::string(kAdmin), "mls.localhost", "d1");
+  iq.add_child("command", std::string(ns::kCommands)).set_attr("node", "slow");
+  ASSERT_TRUE(registry_.handle(iq, [&replies](Element e) { replies.push_back(std::move(e)); }));
+  EXPECT_TRUE(replies.empty());  // nothing before the work is done
+  EXPECT_EQ(registry_.session_count(), 0u);
+  ASSERT_TRUE(finish);
+  finish(CommandResponse::completed({{NoteType::info, "done"}}));
+  finish(CommandResponse::completed({{NoteType::info, "twice"}}));  // ignored
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].attr_or("id"), "d1");
+  EXPECT_EQ(replies[0].attr_or("type"), "result");
+  const Element& cmd = command_of(replies[0]);
+  EXPECT_EQ(cmd.attr_or("status"), "completed");
+  EXPECT_EQ(cmd.attr_or("node"), "slow");
+  EXPECT_EQ(cmd.child_text("note", ns::kCommands), "done");
+
+  // An error outcome is a stanza error; an outcome that claims to go on is a bug in the handler.
+  replies.clear();
+  iq.set_attr("id", "d2");
+  registry_.handle(iq, [&replies](Element e) { replies.push_back(std::move(e)); });
+  finish(CommandResponse::failed(StanzaError::of(StanzaCondition::item_not_found)));
+  iq.set_attr("id", "d3");
+  registry_.handle(iq, [&replies](Element e) { replies.push_back(std::move(e)); });
+  finish(CommandResponse::stage(DataForm{}, {CommandAction::next}, CommandAction::next));
+  ASSERT_EQ(replies.size(), 2u);
+  EXPECT_EQ(app_condition(replies[0]), "item-not-found");
+  EXPECT_EQ(app_condition(replies[1]), "internal-server-error");
+}
+
 }  // namespace
 }  // namespace conclave::xmpp
