@@ -553,8 +553,93 @@ async def scenario_create_policy(w):
     check(any(110 in codes(s) for s in seq), "joining an existing room is not creating it")
 
 
+CMDS = "http://jabber.org/protocol/commands"
+XDATA = "{jabber:x:data}"
+ADMIN_FORM = "urn:conclave:admin"
+
+
+def command_xml(node, sessionid=None, action=None, fields=None):
+    attrs = " node='%s'" % node
+    if sessionid:
+        attrs += " sessionid='%s'" % sessionid
+    if action:
+        attrs += " action='%s'" % action
+    form = ""
+    if fields is not None:
+        form = "<x xmlns='jabber:x:data' type='submit'>%s</x>" % "".join(
+            "<field var='%s'><value>%s</value></field>" % kv for kv in fields.items())
+    return "<command xmlns='%s'%s>%s</command>" % (CMDS, attrs, form)
+
+
+def form_values(reply):
+    """{var: [values]} of the data form in a command reply."""
+    x = reply.find("{%s}command/%sx" % (CMDS, XDATA))
+    check(x is not None, "a data form in the command reply")
+    return {f.get("var"): [v.text or "" for v in f.findall(XDATA + "value")]
+            for f in x.findall(XDATA + "field")}
+
+
+async def scenario_admin_commands(w):
+    """XEP-0050 on the service JID: only service.admins see and run the commands; list rooms and
+    statistics; destroy-room tells the occupants and the room stays gone after a restart."""
+    alice, bob = await w.client("alice"), await w.client("bob")
+    doomed, hidden = w.room("doomed"), w.room("hidden")
+    await create_instant(alice, doomed, "Alice", {"muc#roomconfig_persistentroom": "1"})
+    await create_instant(alice, hidden, "Alice", {"muc#roomconfig_persistentroom": "1",
+                                                  "muc#roomconfig_publicroom": "0"})
+    await bob.join_sequence(doomed + "/Bob")
+
+    listing = "<query xmlns='http://jabber.org/protocol/disco#items' node='%s'/>" % CMDS
+    r = await bob.iq(SERVICE, "get", listing)
+    check(r.get("type") == "result" and not r.findall(".//{http://jabber.org/protocol/disco#items}item"),
+          "a non-admin sees no commands")
+    r = await bob.iq(SERVICE, "set", command_xml(ADMIN_FORM + ":list-rooms"))
+    check(error_condition(r) == "forbidden", "a non-admin may not run one: %s" % error_condition(r))
+    r = await alice.iq(SERVICE, "get", listing)
+    nodes = sorted(i.get("node") for i in r.findall(".//{http://jabber.org/protocol/disco#items}item"))
+    check(nodes == sorted(ADMIN_FORM + ":" + n for n in ("list-rooms", "stats", "destroy-room")),
+          "the admin sees the three commands: %s" % nodes)
+
+    r = await alice.iq(SERVICE, "set", command_xml(ADMIN_FORM + ":list-rooms"))
+    check(r.find("{%s}command" % CMDS).get("status") == "completed", "list-rooms completes at once")
+    v = form_values(r)
+    check(sorted(v["rooms"]) == sorted([doomed, hidden]), "every room, the hidden one too: %s" % v["rooms"])
+    r = await alice.iq(SERVICE, "set", command_xml(ADMIN_FORM + ":stats"))
+    v = form_values(r)
+    check(v["rooms"] == ["2"] and v["persistent-rooms"] == ["2"] and v["occupants"] == ["3"],
+          "statistics: %s" % v)
+
+    r = await alice.iq(SERVICE, "set", command_xml(ADMIN_FORM + ":destroy-room"))
+    cmd = r.find("{%s}command" % CMDS)
+    check(cmd.get("status") == "executing", "destroy-room asks for the room first")
+    check("roomjid" in form_values(r), "the form has a roomjid field")
+    r = await alice.iq(SERVICE, "set", command_xml(
+        ADMIN_FORM + ":destroy-room", cmd.get("sessionid"), "complete",
+        {"FORM_TYPE": ADMIN_FORM, "roomjid": w.room("nope")}))
+    check(error_condition(r) == "item-not-found", "an unknown room: item-not-found")
+    r = await alice.iq(SERVICE, "set", command_xml(
+        ADMIN_FORM + ":destroy-room", cmd.get("sessionid"), "complete",
+        {"FORM_TYPE": ADMIN_FORM, "roomjid": doomed, "reason": "closed by the admins"}))
+    check(r.get("type") == "result" and r.find("{%s}command" % CMDS).get("status") == "completed",
+          "destroy-room completed: %s" % error_condition(r))
+    u = await bob.wait_for(lambda s: is_presence_from(doomed + "/Bob")(s) and s.get("type") == "unavailable",
+                           "destroyed")
+    d = u.find(MUC_USER + "x/" + MUC_USER + "destroy")
+    check(d is not None and d.findtext(MUC_USER + "reason") == "closed by the admins",
+          "the occupant is told why")
+
+    # The deletion reached PostgreSQL: after a restart only the other room comes back.
+    w.stop_conclave()
+    w.start_conclave()
+    info = await bob.iq(doomed, "get", "<query xmlns='http://jabber.org/protocol/disco#info'/>")
+    check(error_condition(info) == "item-not-found", "the destroyed room stays gone")
+    r = await alice.iq(SERVICE, "set", command_xml(ADMIN_FORM + ":list-rooms"))
+    check(form_values(r)["rooms"] == [hidden], "after a restart: %s" % form_values(r)["rooms"])
+
+
 EXTRA_CONF = {
     "create_policy": "[service]\nadmins = alice@localhost\n[muc]\ncreate_rooms = admins\n",
+    "admin_commands": "[service]\nadmins = alice@localhost\n",
 }
 
 
@@ -570,6 +655,7 @@ SCENARIOS = {
     "voice_request": scenario_voice_request,
     "moderation": scenario_moderation,
     "create_policy": scenario_create_policy,
+    "admin_commands": scenario_admin_commands,
 }
 
 
