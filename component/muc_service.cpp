@@ -66,8 +66,11 @@ void MucService::dispatch(Element stanza) {
       return;
     }
     if (to->domain() != info_.domain) {
+      // Misrouted: answer as the service. The swapped `from` would name another domain, and
+      // the XMPP server refuses a component stanza from a domain that is not the component's.
       if (auto r =
               xmpp::error_reply(stanza, xmpp::StanzaError::of(StanzaCondition::item_not_found))) {
+        r->set_attr("from", info_.domain);
         env_.out->send(std::move(*r));
       }
       return;

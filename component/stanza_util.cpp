@@ -1,5 +1,6 @@
 #include "component/stanza_util.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <variant>
@@ -54,48 +55,78 @@ std::string format_timestamp(TimePoint t) {
   return buf;
 }
 
+namespace {
+
+// The number in s[pos, pos + n) when those are all ASCII digits (sscanf would take signs and
+// spaces too).
+std::optional<int> digits_at(std::string_view s, std::size_t pos, std::size_t n) {
+  if (pos + n > s.size()) return std::nullopt;
+  int v = 0;
+  for (std::size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return std::nullopt;
+    v = v * 10 + (s[i] - '0');
+  }
+  return v;
+}
+
+}  // namespace
+
 std::optional<TimePoint> parse_timestamp(std::string_view s) {
-  // CCYY-MM-DDThh:mm:ss[.sss](Z|(+|-)hh:mm)
-  std::tm tm{};
-  int consumed = 0;
-  const std::string str(s);
-  if (std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6 ||
-      consumed != 19) {
+  // XEP-0082 §3.2 DateTime: CCYY-MM-DDThh:mm:ss[.sss](Z|(+|-)hh:mm), every field in range.
+  auto year = digits_at(s, 0, 4), mon = digits_at(s, 5, 2), day = digits_at(s, 8, 2);
+  auto hour = digits_at(s, 11, 2), min = digits_at(s, 14, 2), sec = digits_at(s, 17, 2);
+  if (!year || !mon || !day || !hour || !min || !sec || s[4] != '-' || s[7] != '-' ||
+      s[10] != 'T' || s[13] != ':' || s[16] != ':') {
     return std::nullopt;
   }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
+  if (*mon < 1 || *mon > 12 || *day < 1 || *day > 31 || *hour > 23 || *min > 59 || *sec > 60) {
+    return std::nullopt;
+  }
+  std::tm tm{};
+  tm.tm_year = *year - 1900;
+  tm.tm_mon = *mon - 1;
+  tm.tm_mday = *day;
+  tm.tm_hour = *hour;
+  tm.tm_min = *min;
+  tm.tm_sec = *sec;
   std::size_t i = 19;
   long millis = 0;
-  if (i < str.size() && str[i] == '.') {
+  if (i < s.size() && s[i] == '.') {
     ++i;
     int digits = 0;
-    while (i < str.size() && str[i] >= '0' && str[i] <= '9') {
-      if (digits < 3) millis = millis * 10 + (str[i] - '0');
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      if (digits < 3) millis = millis * 10 + (s[i] - '0');
       ++digits;
       ++i;
     }
     if (digits == 0) return std::nullopt;
     for (; digits < 3; ++digits) millis *= 10;
   }
-  long offset = 0;
-  if (i < str.size() && str[i] == 'Z') {
+  long long offset = 0;
+  if (i < s.size() && s[i] == 'Z') {
     ++i;
-  } else if (i < str.size() && (str[i] == '+' || str[i] == '-')) {
-    int hh = 0, mm = 0;
-    if (std::sscanf(str.c_str() + i + 1, "%2d:%2d", &hh, &mm) != 2 || str.size() != i + 6) {
-      return std::nullopt;
-    }
-    offset = (hh * 60 + mm) * 60 * (str[i] == '-' ? -1 : 1);
+  } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
+    auto hh = digits_at(s, i + 1, 2), mm = digits_at(s, i + 4, 2);
+    if (!hh || !mm || s[i + 3] != ':' || *hh > 23 || *mm > 59) return std::nullopt;
+    offset = (*hh * 60LL + *mm) * 60 * (s[i] == '-' ? -1 : 1);
     i += 6;
   } else {
     return std::nullopt;
   }
-  if (i != str.size()) return std::nullopt;
+  if (i != s.size()) return std::nullopt;
   const std::time_t t = timegm(&tm);
-  if (t == static_cast<std::time_t>(-1)) return std::nullopt;
-  return std::chrono::system_clock::from_time_t(t - offset) + std::chrono::milliseconds(millis);
+  if (t == static_cast<std::time_t>(-1) && *year != 1969) return std::nullopt;
+  // A TimePoint counts nanoseconds in 64 bits (years 1678 to 2261): a date beyond, such as a
+  // MAM filter "until 9999", means "as late (or early) as can be" and is clamped, never
+  // overflowed.
+  using std::chrono::seconds;
+  constexpr long long kMax =
+      std::chrono::duration_cast<seconds>(TimePoint::max().time_since_epoch()).count() - 1;
+  constexpr long long kMin =
+      std::chrono::duration_cast<seconds>(TimePoint::min().time_since_epoch()).count() + 1;
+  const long long secs = std::clamp(static_cast<long long>(t) - offset, kMin, kMax);
+  return TimePoint(std::chrono::duration_cast<TimePoint::duration>(seconds(secs))) +
+         std::chrono::milliseconds(millis);
 }
 
 }  // namespace conclave::component

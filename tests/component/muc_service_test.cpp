@@ -27,6 +27,15 @@ TEST_F(ServiceTest, ServiceDiscoInfoIsConferenceText) {
   EXPECT_TRUE(muc);
 }
 
+// A stanza for another domain is answered, but as the service: a component never speaks for a
+// domain that is not its own.
+TEST_F(ServiceTest, MisroutedStanzaIsAnsweredFromTheServiceDomain) {
+  auto r = iq(kAlice, "room@elsewhere.example.org", "get", "<ping xmlns='urn:xmpp:ping'/>");
+  EXPECT_EQ(error_condition(r), "item-not-found");
+  EXPECT_EQ(r.attr_or("from"), kService);
+  EXPECT_EQ(r.attr_or("to"), kAlice);
+}
+
 TEST_F(ServiceTest, DiscoItemsListsPublicUnlockedRoomsOnly) {
   create("open");
   create("hidden", {{"muc#roomconfig_publicroom", "0"}});
@@ -199,6 +208,31 @@ TEST(TimestampTest, RoundTripAndOffsets) {
   EXPECT_EQ(parse_timestamp("2023-11-14T23:13:20.123+01:00"), t);
   EXPECT_FALSE(parse_timestamp("2023-11-14 22:13:20Z"));
   EXPECT_FALSE(parse_timestamp("2023-11-14T22:13:20"));
+}
+
+// XEP-0082 fields are digits in range; sscanf-style signs and spaces are not digits.
+TEST(TimestampTest, RejectsFieldsOutOfRangeOrNotDigits) {
+  for (const char* bad : {"2023-13-14T22:13:20Z", "2023-00-14T22:13:20Z", "2023-11-32T22:13:20Z",
+                          "2023-11-14T24:13:20Z", "2023-11-14T22:60:20Z", "2023-11-14T22:13:61Z",
+                          "+023-11-14T22:13:20Z", "2023-+1-14T22:13:20Z", "2023-11-14T 2:13:20Z",
+                          "2023-11-14T22:13:20+24:00", "2023-11-14T22:13:20+01:60",
+                          "2023-11-14T22:13:20+1:00", "2023-11-14T22:13:20.Z", ""}) {
+    EXPECT_FALSE(parse_timestamp(bad)) << bad;
+  }
+}
+
+// Dates a TimePoint cannot hold (it counts nanoseconds: years 1678 to 2261) clamp instead of
+// overflowing (found by room_service_fuzz: a MAM start of 6965-08-07).
+TEST(TimestampTest, FarDatesClampToTheRepresentableRange) {
+  auto late = parse_timestamp("6965-08-07T00:00:00Z");
+  ASSERT_TRUE(late);
+  EXPECT_GT(*late, *parse_timestamp("2261-01-01T00:00:00Z"));
+  EXPECT_EQ(*late, *parse_timestamp("9999-12-31T23:59:59Z"));
+  auto early = parse_timestamp("0001-01-01T00:00:00Z");
+  ASSERT_TRUE(early);
+  EXPECT_LT(*early, *parse_timestamp("1679-01-01T00:00:00Z"));
+  EXPECT_EQ(parse_timestamp("1900-01-01T00:00:00Z")->time_since_epoch(),
+            std::chrono::seconds(-2208988800LL));
 }
 
 }  // namespace

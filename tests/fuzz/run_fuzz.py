@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Runs one libFuzzer target for ctest (label fuzz).
 
-Seeds a corpus from hex fields of the official RFC 9420 vectors, then runs the fuzzer for
+Seeds a corpus from hex fields of the official RFC 9420 vectors and from seed files kept in the
+tree (--seed-dir), then runs the fuzzer for
 CONCLAVE_FUZZ_SECONDS (default 60) seconds. The exit status is the fuzzer's: a crash, a leak, a
 sanitizer report or a timeout makes the test fail. Crash inputs land in <work-dir>/artifacts/.
 
@@ -68,6 +69,8 @@ def main():
     parser.add_argument("--work-dir", required=True)
     parser.add_argument("--vectors-dir", required=True, help="default when MLS_TEST_VECTORS is unset")
     parser.add_argument("--seeds", nargs="*", default=[], help="file.json:field-glob,field-glob")
+    parser.add_argument("--seed-dir", help="a folder of seed files, copied in as they are")
+    parser.add_argument("--dict", help="a libFuzzer dictionary (-dict=)")
     args = parser.parse_args()
 
     vectors_dir = os.environ.get("MLS_TEST_VECTORS") or args.vectors_dir
@@ -81,10 +84,21 @@ def main():
     os.makedirs(corpus_dir, exist_ok=True)
     os.makedirs(artifacts_dir, exist_ok=True)
     n = write_seeds(vectors_dir, args.seeds, seeds_dir)
+    if args.seed_dir:
+        names = sorted(os.listdir(args.seed_dir))
+        if not names:
+            sys.exit(f"run_fuzz: no seed files in {args.seed_dir}")
+        for name in names:
+            shutil.copy(os.path.join(args.seed_dir, name), os.path.join(seeds_dir, "dir-" + name))
+        n += len(names)
+        print(f"run_fuzz: {len(names)} seeds from {args.seed_dir}")
     print(f"run_fuzz: {n} distinct seeds, fuzzing {seconds}s", flush=True)
 
     cmd = [args.fuzzer, f"-max_total_time={seconds}", "-print_final_stats=1", "-timeout=30",
-           "-rss_limit_mb=2560", f"-artifact_prefix={artifacts_dir}/", corpus_dir, seeds_dir]
+           "-rss_limit_mb=2560", f"-artifact_prefix={artifacts_dir}/"]
+    if args.dict:
+        cmd.append(f"-dict={args.dict}")
+    cmd += [corpus_dir, seeds_dir]
     print("run_fuzz: " + " ".join(cmd), flush=True)
     status = subprocess.run(cmd, check=False).returncode
     if status < 0:
