@@ -205,13 +205,8 @@ void CommandRegistry::expire(std::chrono::steady_clock::time_point now) {
 
 namespace {
 
-// The answer to a command that finished: completed (with its notes and result form) or an
-// error. Shared by immediate and deferred outcomes; needs no session.
-Element finished_reply(const Element& iq, const std::string& node, const std::string& session_id,
-                       const CommandResponse& r) {
-  if (r.error) return error_reply(iq, *r.error).value_or(Element{});
-  Element reply_cmd("command", kCmdNs);
-  reply_cmd.set_attr("node", node).set_attr("sessionid", session_id);
+// The status, notes and form of a response, after any <actions/> as XEP-0050 orders them.
+void add_outcome(Element& reply_cmd, const CommandResponse& r) {
   reply_cmd.set_attr("status", std::string(to_string(r.status)));
   for (const CommandNote& n : r.notes) {
     reply_cmd.add_child("note", kCmdNs)
@@ -219,6 +214,16 @@ Element finished_reply(const Element& iq, const std::string& node, const std::st
         .set_text(n.text);
   }
   if (r.form) reply_cmd.add_child(r.form->to_element());
+}
+
+// The answer to a command that finished: completed (with its notes and result form) or an
+// error. Shared by immediate and deferred outcomes; needs no session.
+Element finished_reply(const Element& iq, const std::string& node, const std::string& session_id,
+                       const CommandResponse& r) {
+  if (r.error) return error_reply(iq, *r.error).value_or(Element{});
+  Element reply_cmd("command", kCmdNs);
+  reply_cmd.set_attr("node", node).set_attr("sessionid", session_id);
+  add_outcome(reply_cmd, r);
   return iq_result(iq, std::move(reply_cmd));
 }
 
@@ -345,13 +350,7 @@ std::optional<Element> CommandRegistry::execute(const Element& iq, const Element
   Element& actions = reply_cmd.add_child("actions", kCmdNs);
   actions.set_attr("execute", std::string(to_string(r.default_action)));
   for (CommandAction a : r.actions) actions.add_child(std::string(to_string(a)), kCmdNs);
-  reply_cmd.set_attr("status", std::string(to_string(r.status)));
-  for (const CommandNote& n : r.notes) {
-    reply_cmd.add_child("note", kCmdNs)
-        .set_attr("type", std::string(note_type(n.type)))
-        .set_text(n.text);
-  }
-  if (r.form) reply_cmd.add_child(r.form->to_element());
+  add_outcome(reply_cmd, r);
   return iq_result(iq, std::move(reply_cmd));
 }
 
