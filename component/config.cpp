@@ -129,6 +129,10 @@ std::optional<Config> parse_config(std::string_view text, std::string& error) {
       if (!number<std::size_t>(v, c.mls.max_key_packages, 1, 10'000)) {
         return bad("max_key_packages: 1..10000");
       }
+    } else if (key == "mls.max_tree_leaves") {
+      if (!number<std::uint32_t>(v, c.mls.max_tree_leaves, 2, 1u << 20)) {
+        return bad("max_tree_leaves: 2..1048576");
+      }
     } else if (key == "mls.group_cache") {
       if (!number<std::size_t>(v, c.mls.group_cache, 1, 1'000'000)) return bad("group_cache");
     } else if (key == "mls.key_package_uploads_per_minute" || key == "mls.claims_per_minute" ||

@@ -107,6 +107,10 @@ DsResult<CheckedCommit> check_commit(const RoomGroup& group, const DecodedCommit
   const std::string& sender = input.sender;
   const bool external = pm.content.sender.type() == mls::SenderType::new_member_commit;
 
+  // CM-11, first: what follows walks the new tree.
+  if (after.leaf_count().value() > input.max_tree_leaves) {
+    return refuse(tree_too_wide(input.max_tree_leaves));
+  }
   // CM-4
   if (!external && leaf_identity(before, report.committer) != sender) {
     return refuse(StanzaCondition::forbidden, "The committer's leaf is not the sender's");

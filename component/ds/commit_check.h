@@ -20,6 +20,7 @@
 //         with a secret for every added KeyPackage. <bad-request/> + <invalid-commit/>
 //   CM-10 a GroupInfo of the new epoch: its GroupContext equals the staged one, signed by the
 //         committer's new leaf, with external_pub. <bad-request/> + <invalid-commit/>
+//   CM-11 the new tree is at most max_tree_leaves wide (mls.max_tree_leaves). <policy-violation/>
 // Tests: tests/component/ds_group_test.cpp, ds_external_test.cpp (external join, resync).
 #include <optional>
 #include <string>
@@ -45,6 +46,7 @@ DsResult<DecodedCommit> decode_commit(std::string_view base64);
 
 struct CommitInput {
   std::string sender;                          // bare JID of the XMPP sender
+  std::uint32_t max_tree_leaves = 0;           // CM-11: the service's limit
   std::optional<std::string_view> welcome;     // base64, when sent
   std::optional<std::string_view> group_info;  // base64, when sent
 };

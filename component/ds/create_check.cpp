@@ -12,7 +12,7 @@ using xmpp::StanzaCondition;
 DsResult<CheckedCreate> check_create(const std::string& room, std::string_view gi_text,
                                      std::optional<std::string_view> tree_text,
                                      const std::string& sender, const ServiceIdentity& service,
-                                     std::uint64_t now_seconds) {
+                                     std::uint64_t now_seconds, std::uint32_t max_tree_leaves) {
   if (gi_text.size() > kMaxPayloadChars || (tree_text && tree_text->size() > kMaxPayloadChars)) {
     return refuse(invalid_commit("too large"));
   }
@@ -34,10 +34,16 @@ DsResult<CheckedCreate> check_create(const std::string& room, std::string_view g
     auto nodes = mls::decode<mls::RatchetTree>(*bytes);
     if (!nodes) return refuse(invalid_commit("ratchet tree: " + reason_of(nodes.error())));
     tree = std::move(*nodes);
+    // CR-6 before the whole-tree validation: a ratchet tree of N nodes is (N + 1) / 2 leaves
+    // wide once padded (RFC 9420 §12.4.3.3).
+    if ((tree->size() + 1) / 2 > max_tree_leaves) return refuse(tree_too_wide(max_tree_leaves));
   }
   const mls::CipherSuite& suite = **mls::CipherSuite::get(kSuite);
   auto view = mls::PublicGroup::from_group_info(suite, *gi, tree, now_seconds);  // CR-3
   if (!view) return refuse(invalid_commit(reason_of(view.error())));
+  if (view->tree().leaf_count().value() > max_tree_leaves) {  // CR-6, embedded tree
+    return refuse(tree_too_wide(max_tree_leaves));
+  }
   const auto leaves = view->tree().non_blank_leaves();  // CR-4
   if (leaves.size() != 1 || leaves.front().value != gi->signer) {
     return refuse(invalid_commit("a new group has exactly one member, its signer"));

@@ -8,6 +8,7 @@
 //         hash against the GroupContext, leaf lifetimes at `now`
 //   CR-4  exactly one member, whose identity is the sender's bare JID; it signed the GroupInfo
 //   CR-5  the GroupContext lists the service in external_senders; the GroupInfo has external_pub
+//   CR-6  the tree is at most max_tree_leaves wide (mls.max_tree_leaves). <policy-violation/>
 // Failures: <bad-request/> + <invalid-commit/> (CR-1..3, CR-5), <forbidden/> (CR-4),
 // <feature-not-implemented/> for another suite.
 #include <cstdint>
@@ -29,6 +30,6 @@ struct CheckedCreate {
 DsResult<CheckedCreate> check_create(const std::string& room, std::string_view group_info,
                                      std::optional<std::string_view> ratchet_tree,
                                      const std::string& sender, const ServiceIdentity& service,
-                                     std::uint64_t now_seconds);
+                                     std::uint64_t now_seconds, std::uint32_t max_tree_leaves);
 
 }  // namespace conclave::component::ds

@@ -241,7 +241,8 @@ void DeliveryService::on_create(Room& room, const Element& iq, const Element& q,
   }
   gi_text = gi->text_content();
   auto tree = child_text_view(q, "ratchet-tree", tree_holder);
-  auto checked = check_create(bare, gi_text, tree, sender, identity_, seconds_of(env_.now()));
+  auto checked = check_create(bare, gi_text, tree, sender, identity_, seconds_of(env_.now()),
+                              config_.max_tree_leaves);
   if (!checked) {
     reply_error(iq, checked.error());
     return;
@@ -351,7 +352,7 @@ void DeliveryService::on_commit(Room& room, const Element& iq, const Element& q,
   }
   const auto t0 = std::chrono::steady_clock::now();
   std::string welcome_holder, gi_holder;
-  CommitInput input{sender, child_text_view(q, "welcome", welcome_holder),
+  CommitInput input{sender, config_.max_tree_leaves, child_text_view(q, "welcome", welcome_holder),
                     child_text_view(q, "group-info", gi_holder)};
   auto checked = check_commit(*e->group, *decoded, input, RoomLink::policy(room), identity_);
   if (!checked) {

@@ -26,6 +26,10 @@ struct DsConfig {
   // mls.room_requests_per_minute: urn:xmpp:mls:0 IQs to rooms (create, commit, group-info,
   // commits) per bare JID, over all rooms; a token bucket like the above; 0 turns it off.
   double room_requests_per_minute = 600;
+  // mls.max_tree_leaves: the widest ratchet tree a room's group may have, in leaves (members
+  // take leaves; blank ones are reused, so the width is at most twice the most members the
+  // group ever had at once). It bounds the memory and the whole-tree work of one room.
+  std::uint32_t max_tree_leaves = 16384;
 };
 
 struct DsEnv {

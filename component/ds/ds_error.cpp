@@ -44,6 +44,12 @@ StanzaError missing_proposals() {
       .with(Element("missing-proposals", std::string(kMlsNs)));
 }
 
+xmpp::StanzaError tree_too_wide(std::uint32_t max_leaves) {
+  return xmpp::StanzaError::of(xmpp::StanzaCondition::policy_violation,
+                               "The group would be wider than this service allows (" +
+                                   std::to_string(max_leaves) + " leaves)");
+}
+
 std::string reason_of(std::error_code ec) { return ec.message(); }
 
 }  // namespace conclave::component::ds

@@ -30,6 +30,8 @@ xmpp::StanzaError commit_wrong_epoch(std::uint64_t current);
 xmpp::StanzaError message_wrong_epoch(std::uint64_t current);
 // A commit that leaves out a pending service proposal: <not-acceptable/> + <missing-proposals/>.
 xmpp::StanzaError missing_proposals();
+// A group wider than mls.max_tree_leaves (CR-6, CM-11): <policy-violation/> with the limit.
+xmpp::StanzaError tree_too_wide(std::uint32_t max_leaves);
 
 // reason_of: a short reason text for an MLS-layer error (its message; never secret data).
 std::string reason_of(std::error_code ec);

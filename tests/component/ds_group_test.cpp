@@ -336,6 +336,40 @@ TEST_F(GroupTest, MembersOnlyRoomAddsMembersOnly) {
   EXPECT_EQ(accepted_epoch(commit(kAlice, c)), "1");
 }
 
+// CM-11: a commit that would widen the tree past mls.max_tree_leaves is refused and changes
+// nothing; within the limit, adds go on (blank leaves are reused first).
+TEST_F(GroupTest, CommitWideningTheTreePastTheLimitIsPolicyViolation) {
+  ds_config.max_tree_leaves = 2;
+  rebuild();
+  mls::Group g = room_with_group();
+  auto add_bob = commit_adding(g, {bundle("bob@example.org").key_package});
+  ASSERT_EQ(accepted_epoch(commit(kAlice, add_bob)), "1");  // 2 leaves: at the limit
+  g = std::move(add_bob.staged).merge();
+  auto add_carol = commit_adding(g, {bundle("carol@example.org").key_package});
+  auto r = commit(kAlice, add_carol);
+  EXPECT_EQ(error_condition(r), "policy-violation");
+  EXPECT_NE(xmpp::parse_stanza_error(r)->text.find("2 leaves"), std::string::npos);
+  EXPECT_EQ(stored_epoch(), 1u);
+}
+
+// CR-6: the same limit on a new group's tree.
+TEST_F(GroupTest, CreateWiderThanTheLimitIsPolicyViolation) {
+  ds_config.max_tree_leaves = 0;  // below any tree (the configuration allows 2 at least)
+  rebuild();
+  create("r");
+  take();
+  mls::Group g = new_group("alice@example.org");
+  EXPECT_EQ(error_condition(create_iq(kAlice, g)), "policy-violation");
+  // The tree inside the GroupInfo (no <ratchet-tree/>) is held to the same limit.
+  auto gi = g.group_info(true);
+  ASSERT_TRUE(gi.has_value());
+  auto r = iq(
+      kAlice, room("r"), "set",
+      "<create xmlns='urn:xmpp:mls:0'><group-info>" + b64_message(*gi) + "</group-info></create>");
+  EXPECT_EQ(error_condition(r), "policy-violation");
+  EXPECT_EQ(stored_epoch(), ~std::uint64_t{0});
+}
+
 TEST_F(GroupTest, CommitWithoutWelcomeOrGroupInfoIsRefused) {
   mls::Group g = room_with_group();
   auto c = commit_adding(g, {bundle("bob@example.org").key_package});

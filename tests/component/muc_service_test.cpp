@@ -170,6 +170,15 @@ TEST(ConfigTest, DefaultsAndRequiredKeys) {
       err);
   ASSERT_TRUE(limited) << err;
   EXPECT_EQ(limited->mls.room_requests_per_minute, 0);
+  EXPECT_EQ(c->mls.max_tree_leaves, 16384u);
+  auto narrow = parse_config(
+      "[component]\ndomain = mls.example.org\nsecret = s\n[database]\nurl = postgresql:///x\n"
+      "[mls]\nmax_tree_leaves = 1024\n",
+      err);
+  ASSERT_TRUE(narrow) << err;
+  EXPECT_EQ(narrow->mls.max_tree_leaves, 1024u);
+  EXPECT_FALSE(parse_config("[mls]\nmax_tree_leaves = 1\n", err));
+  EXPECT_FALSE(parse_config("[mls]\nmax_tree_leaves = 1048577\n", err));
   EXPECT_EQ(c->voice_request_interval, std::chrono::seconds(60));
   auto voice = parse_config(
       "[component]\ndomain = mls.example.org\nsecret = s\n[database]\nurl = postgresql:///x\n"
