@@ -45,6 +45,7 @@ class World:
         self.tmp = tempfile.mkdtemp(prefix="conclave-it-")
         self.log_path = os.path.join(self.tmp, "conclave.log")
         self.db = "it_%s_%s" % (server, scenario)
+        self.extra_conf = EXTRA_CONF.get(scenario, "")  # appended to conclave.conf
 
     def psql(self, sql):
         subprocess.run(["psql", self.pg, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql], check=True)
@@ -58,7 +59,7 @@ class World:
         with open(self.conf, "w") as f:
             f.write("[component]\ndomain = %s\nsecret = %s\n[server]\nhost = 127.0.0.1\nport = %d\n"
                     "[database]\nurl = %s\n[log]\nlevel = debug\n" % (SERVICE, self.secret, self.component, url))
-            f.write(EXTRA_CONF.get(self.scenario, ""))
+            f.write(self.extra_conf)
         subprocess.run([self.binary, "migrate", "--config", self.conf], check=True)
 
     def register(self, user):

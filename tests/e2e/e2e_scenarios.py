@@ -288,6 +288,22 @@ async def scenario_ban_remove(w):
         check(not got, "%s, removed, decrypted later messages: %s" % (c.user, got))
 
 
+async def scenario_tree_limit(w):
+    """mls.max_tree_leaves = 2: the invite that would widen the tree to 4 leaves is refused with
+    policy-violation, the room's group stays at its epoch, and its members go on talking."""
+    room = w.room("narrow")
+    (alice, bob), epoch = await group_of(w, room, ["alice", "bob"])
+    carol = await w.script("carol")
+    a = await alice.request("invite", room=room, jid=carol.jid)
+    check(a.get("ok") is False and a.get("condition") == "policy-violation",
+          "the third member would widen the tree past 2 leaves: %s" % a)
+    watcher = await w.raw("watch")
+    check(await group_epoch(watcher, room) == epoch, "the room's group is still at epoch %d" % epoch)
+    await say(alice, room, [bob], "after-limit-a")
+    await say(bob, room, [alice], "after-limit-b")
+    await same_epoch([alice, bob], room, epoch)
+
+
 async def scenario_fallback(w):
     """A plain XMPP client in the room sees only the fallback body, never the plaintext; its
     plain message is refused in a room with a group."""
@@ -518,7 +534,13 @@ SCENARIOS = {
     "bad_input": scenario_bad_input,
     "welcome_no_tree": scenario_welcome_no_tree,
     "ban_remove": scenario_ban_remove,
+    "tree_limit": scenario_tree_limit,
     "no_plaintext": scenario_no_plaintext,
+}
+
+# conclave.conf additions of a scenario.
+EXTRA_CONF = {
+    "tree_limit": "[mls]\nmax_tree_leaves = 2\n",
 }
 
 
@@ -526,6 +548,7 @@ async def run(w):
     if w.scenario == "no_plaintext":
         await scenario_no_plaintext(w)
         return
+    w.extra_conf = EXTRA_CONF.get(w.scenario, "")
     w.setup()
     w.start_conclave()
     try:
