@@ -344,7 +344,7 @@ void DeliveryService::on_commit(Room& room, const Element& iq, const Element& q,
   const std::uint64_t current = e->group->epoch();
   if (decoded->epoch != current) {
     if (decoded->epoch < current) {
-      answer_stale(room, iq, decoded->epoch, decoded->hash, current);
+      answer_stale(room, iq, sender, decoded->epoch, decoded->hash, current);
     } else {
       reply_error(iq, commit_wrong_epoch(current));
     }
@@ -432,8 +432,9 @@ void DeliveryService::on_commit(Room& room, const Element& iq, const Element& q,
       });
 }
 
-void DeliveryService::answer_stale(Room& room, const Element& iq, std::uint64_t epoch,
-                                   const mls::Bytes& hash, std::uint64_t current) {
+void DeliveryService::answer_stale(Room& room, const Element& iq, const std::string& sender,
+                                   std::uint64_t epoch, const mls::Bytes& hash,
+                                   std::uint64_t current) {
   const std::string bare = room.jid().bare_string();
   auto page = std::make_shared<MlsCommitPage>();
   MlsStore* store = env_.store;
@@ -445,14 +446,20 @@ void DeliveryService::answer_stale(Room& room, const Element& iq, std::uint64_t 
         *page = std::move(*r);
         return {};
       },
-      [this, iq, bare, epoch, hash, current, page](Status s) {
+      [this, iq, sender, bare, epoch, hash, current, page](Status s) {
         if (!s) {
           store_error(iq, "reading the commits of " + bare, s.error());
           return;
         }
-        // docs/protocol.md: a byte-identical re-send gets the original answer.
+        // docs/protocol.md §6.7: a byte-identical re-send by its committer gets the original
+        // answer; anyone else replaying it does not own its sender leaf (CM-4).
         if (!page->commits.empty() && page->commits.front().epoch == epoch &&
             page->commits.front().commit_hash == hash) {
+          if (page->commits.front().sender_jid != sender) {
+            reply_error(iq, StanzaError::of(StanzaCondition::forbidden,
+                                            "The committer's leaf is not the sender's"));
+            return;
+          }
           Element answer("accepted", std::string(kMlsNs));
           answer.set_attr("epoch", std::to_string(epoch + 1));
           env_.out->send(xmpp::iq_result(iq, std::move(answer)));

@@ -92,8 +92,8 @@ class DeliveryService {
                  const std::string& sender);
   void on_commits(Room& room, const xmpp::Element& iq, const xmpp::Element& q,
                   const std::string& sender);
-  void answer_stale(Room& room, const xmpp::Element& iq, std::uint64_t epoch,
-                    const mls::Bytes& hash, std::uint64_t current);
+  void answer_stale(Room& room, const xmpp::Element& iq, const std::string& sender,
+                    std::uint64_t epoch, const mls::Bytes& hash, std::uint64_t current);
   void propose_removes(Room& room);
   void reconcile(Room& room);
 

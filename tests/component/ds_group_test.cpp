@@ -269,6 +269,15 @@ TEST_F(GroupTest, ReplayedCommitGetsTheOriginalAnswerOnce) {
   EXPECT_EQ(accepted_epoch(again[0]), "1");
   EXPECT_EQ(stored_epoch(), 1u);
   EXPECT_EQ(archive.rows.size(), 1u);
+  // Replayed by someone else (bob, the member it added), it is not bob's commit: forbidden,
+  // not "accepted" (found by room_service_fuzz).
+  send("<iq type='set' id='q' from='" + std::string(kBob) + "' to='" + room("r") + "'>" +
+       commit_xml(c) + "</iq>");
+  Stanzas replayed = take();
+  ASSERT_EQ(replayed.size(), 1u);
+  EXPECT_EQ(error_condition(replayed[0]), "forbidden");
+  EXPECT_EQ(stored_epoch(), 1u);
+  EXPECT_EQ(archive.rows.size(), 1u);
 }
 
 TEST_F(GroupTest, MalformedCommitIsBadRequest) {
