@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "component/config.h"
 #include "fakes.h"
 
@@ -151,6 +154,19 @@ TEST_F(ServiceTest, ShutdownTellsEveryOccupantWith332) {
     EXPECT_EQ(status_codes(p), (std::vector<int>{110, 332}));
   }
   EXPECT_TRUE(room_store.rows.at(room("r")).persistent);  // the room itself stays
+}
+
+// The example configuration local-stack.sh starts from stays valid as keys are added.
+TEST(ConfigTest, ShippedExampleParses) {
+  std::ifstream in(std::string(CONCLAVE_SOURCE_DIR) + "/deploy/conclave.conf");
+  ASSERT_TRUE(in.good());
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string err;
+  auto c = parse_config(text.str(), err);
+  ASSERT_TRUE(c) << err;
+  EXPECT_EQ(c->domain, "mls.localhost");
+  EXPECT_EQ(c->mls.max_tree_leaves, 16384u);
 }
 
 TEST(ConfigTest, DefaultsAndRequiredKeys) {
