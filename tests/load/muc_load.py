@@ -84,7 +84,9 @@ class Conn:
     async def join(self, room, nick, create=False):
         self.send("<presence to='%s/%s'><x xmlns='http://jabber.org/protocol/muc'>"
                   "<history maxstanzas='0'/></x></presence>" % (room, nick))
-        await self.until(b"code='110'" if b"code='110'" in self.buf else b"110")
+        # The whole status element: a bare "110" also turns up inside ids and occupant-ids of
+        # other rooms' presences, and waiting for it let joins run ahead of the server.
+        await self.until(b"code='110'")
         if create:
             self.send("<iq type='set' to='%s' id='cfg'><query xmlns='http://jabber.org/protocol/muc#owner'>"
                       "<x xmlns='jabber:x:data' type='submit'/></query></iq>" % room)
