@@ -1,5 +1,6 @@
 #include "component/admin_commands.h"
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <vector>

@@ -15,8 +15,7 @@ using xmpp::Jid;
 using xmpp::StanzaCondition;
 
 MucService::MucService(ServiceInfo info, RoomEnv env)
-    : info_(std::move(info)), env_(std::move(env)) {
-  started_ = env_.now ? env_.now() : TimePoint::clock::now();
+    : info_(std::move(info)), env_(std::move(env)), started_(env_.now()) {
   register_admin_commands(commands_, *this);
   auto previous = env_.room_gone;
   env_.room_gone = [this, previous](const std::string& room) {
@@ -42,10 +41,7 @@ void MucService::shutdown() {
   for (const auto& [bare, room] : rooms_) room->shutdown();
 }
 
-const Room* MucService::room(const std::string& bare) const {
-  auto it = rooms_.find(bare);
-  return it == rooms_.end() ? nullptr : it->second.get();
-}
+const Room* MucService::room(const std::string& bare) const { return find_room(bare).get(); }
 
 std::shared_ptr<Room> MucService::find_room(const std::string& bare) const {
   auto it = rooms_.find(bare);

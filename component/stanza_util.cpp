@@ -114,8 +114,10 @@ std::optional<TimePoint> parse_timestamp(std::string_view s) {
     return std::nullopt;
   }
   if (i != s.size()) return std::nullopt;
+  // Every field is in range and time_t has 64 bits, so timegm cannot fail here (its -1 is
+  // 1969-12-31T23:59:59, a valid answer).
+  static_assert(sizeof(std::time_t) >= 8);
   const std::time_t t = timegm(&tm);
-  if (t == static_cast<std::time_t>(-1) && *year != 1969) return std::nullopt;
   // A TimePoint counts nanoseconds in 64 bits (years 1678 to 2261): a date beyond, such as a
   // MAM filter "until 9999", means "as late (or early) as can be" and is clamped, never
   // overflowed.
