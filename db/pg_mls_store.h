@@ -1,7 +1,7 @@
 #pragma once
 // PgMlsStore: component::MlsStore on PostgreSQL (schema/0002_mls.sql: the group row is the
 // room's row in `rooms`, so a group needs its room row and goes with it). Every call blocks on a
-// pooled connection: call it from a database thread only (component/blocking_runner.h).
+// pooled connection: call it from a database thread only (component/core/blocking_runner.h).
 // Statements are prepared once per connection (by name, on first use).
 #include "component/store/mls_store.h"
 #include "db/connection_pool.h"

@@ -1,7 +1,7 @@
 #pragma once
 // PgRoomStore: component::RoomStore on PostgreSQL (tables rooms, room_affiliations and,
 // for moderation, room_archive of schema/0001_initial.sql). Every call blocks on a pooled
-// connection: call it from a database thread only (component/blocking_runner.h).
+// connection: call it from a database thread only (component/core/blocking_runner.h).
 #include "component/store/room_store.h"
 #include "db/connection_pool.h"
 

@@ -29,8 +29,8 @@
 
 #include "component/ds/ds_error.h"
 #include "component/ds/group_state.h"
-#include "component/ds/room_policy.h"
 #include "component/ds/service_identity.h"
+#include "component/rooms/room_policy.h"
 
 namespace conclave::component::ds {
 

@@ -9,8 +9,7 @@
 #include "component/ds/create_check.h"
 #include "component/ds/identity.h"
 #include "component/ds/mls_ns.h"
-#include "component/ds/room_link.h"
-#include "component/muc_ns.h"
+#include "component/rooms/namespaces.h"
 #include "mls/codec/base64.h"
 #include "xmpp/namespaces.h"
 #include "xmpp/serializer.h"
@@ -84,7 +83,7 @@ bool DeliveryService::on_service_iq(const Element& stanza) {
 
 void DeliveryService::describe_service(xmpp::DiscoInfo& info) const { info.add_feature(kMlsNs); }
 
-void DeliveryService::describe_room(const Room& room, xmpp::DiscoInfo& info,
+void DeliveryService::describe_room(const GroupHost& room, xmpp::DiscoInfo& info,
                                     xmpp::DataForm& form) const {
   info.add_feature(kMlsNs);
   auto it = rooms_.find(room.jid().bare_string());
@@ -93,7 +92,7 @@ void DeliveryService::describe_room(const Room& room, xmpp::DiscoInfo& info,
            {std::to_string(it->second.group->epoch())});
 }
 
-bool DeliveryService::intercept_iq(Room& room, const Element& stanza, const Jid& from,
+bool DeliveryService::intercept_iq(GroupHost& room, const Element& stanza, const Jid& from,
                                    const Jid& to) {
   if (!xmpp::is_iq_request(stanza)) return false;
   const Element& q = *xmpp::iq_payload(stanza);
@@ -101,7 +100,7 @@ bool DeliveryService::intercept_iq(Room& room, const Element& stanza, const Jid&
   const bool disco = q.is("query", xmpp::ns::kDiscoInfo);
   if (!ours && !disco) return false;
   if (!ensure_loaded(room, &stanza,
-                     [&room, stanza, from, to] { RoomLink::reprocess(room, stanza, from, to); })) {
+                     [&room, stanza, from, to] { room.reprocess(stanza, from, to); })) {
     return true;
   }
   if (!ours) return false;  // disco#info: the room answers, describe_room adds the epoch
@@ -109,7 +108,7 @@ bool DeliveryService::intercept_iq(Room& room, const Element& stanza, const Jid&
   // Counted here, once the state is loaded: a request that waited for the load comes back
   // through this function and is counted on that pass only.
   if (!admit_room_request(stanza, sender, room.jid().bare_string())) return true;
-  if (!RoomLink::policy(room).may_be_in_group(sender)) {
+  if (!room.policy().may_be_in_group(sender)) {
     reply_error(stanza, StanzaError::of(StanzaCondition::forbidden, "The room does not allow you"));
     return true;
   }
@@ -128,10 +127,10 @@ bool DeliveryService::intercept_iq(Room& room, const Element& stanza, const Jid&
   return true;
 }
 
-bool DeliveryService::admit_groupchat(Room& room, const Element& stanza, const Jid& from,
+bool DeliveryService::admit_groupchat(GroupHost& room, const Element& stanza, const Jid& from,
                                       const Jid& to) {
   if (!ensure_loaded(room, &stanza,
-                     [&room, stanza, from, to] { RoomLink::reprocess(room, stanza, from, to); })) {
+                     [&room, stanza, from, to] { room.reprocess(stanza, from, to); })) {
     return false;
   }
   const Entry* e = find(room.jid().bare_string());
@@ -144,7 +143,7 @@ bool DeliveryService::admit_groupchat(Room& room, const Element& stanza, const J
   return true;
 }
 
-void DeliveryService::membership_changed(Room& room) { reconcile(room); }
+void DeliveryService::membership_changed(GroupHost& room) { reconcile(room); }
 
 void DeliveryService::forget(const std::string& room) {
   auto it = rooms_.find(room);
@@ -179,30 +178,29 @@ void DeliveryService::install(const std::string& room, std::optional<RoomGroup> 
   rooms_.emplace(room, Entry{std::move(group), lru_.begin()});
 }
 
-bool DeliveryService::ensure_loaded(Room& room, const Element* stanza, std::function<void()> then,
-                                    std::function<void()> on_fail) {
+bool DeliveryService::ensure_loaded(GroupHost& room, const Element* stanza,
+                                    std::function<void()> then, std::function<void()> on_fail) {
   const std::string bare = room.jid().bare_string();
   if (find(bare) != nullptr) return true;
-  auto slot = std::make_shared<std::optional<RoomGroup>>();
   MlsStore* store = env_.store;
   std::optional<Element> request;
   if (stanza != nullptr) request = *stanza;
-  RoomLink::await(
-      room,
-      [store, bare, slot]() -> Status {
+  using Loaded = Result<std::optional<RoomGroup>>;  // nullopt: the room has no group
+  room.queue().await<Loaded>(
+      [store, bare]() -> Loaded {
         auto rec = store->load_group(bare);
         if (!rec) return fail(rec.error());
-        if (!*rec) return {};
+        if (!*rec) return std::optional<RoomGroup>();
         auto pending = store->pending_proposals(bare);
         if (!pending) return fail(pending.error());
         auto g = group_from_record(**rec, *pending);  // decoding off the I/O thread
         if (!g) return fail(g.error());
-        slot->emplace(std::move(*g));
-        return {};
+        return std::optional<RoomGroup>(std::move(*g));
       },
-      [this, bare, slot, request, then = std::move(then), on_fail = std::move(on_fail)](Status s) {
+      [this, bare, request, then = std::move(then), on_fail = std::move(on_fail)](Loaded s) {
         if (!s) {
-          log("error", "loading the MLS group of " + bare + " failed: " + s.error().message());
+          log(LogLevel::error,
+              "loading the MLS group of " + bare + " failed: " + s.error().message());
           if (request) {
             reply_error(*request,
                         StanzaError{StanzaCondition::internal_server_error, xmpp::ErrorType::wait,
@@ -211,7 +209,7 @@ bool DeliveryService::ensure_loaded(Room& room, const Element* stanza, std::func
           if (on_fail) on_fail();
           return;
         }
-        install(bare, std::move(*slot));
+        install(bare, std::move(*s));
         then();
       });
   return false;
@@ -220,9 +218,9 @@ bool DeliveryService::ensure_loaded(Room& room, const Element* stanza, std::func
 // ---------------------------------------------------------------------------------------------
 // Room IQs.
 
-void DeliveryService::on_create(Room& room, const Element& iq, const Element& q,
+void DeliveryService::on_create(GroupHost& room, const Element& iq, const Element& q,
                                 const std::string& sender) {
-  const RoomPolicy policy = RoomLink::policy(room);
+  const RoomPolicy policy = room.policy();
   if (policy.affiliation(sender) < Affiliation::admin) {
     reply_error(iq, StanzaError::of(StanzaCondition::forbidden,
                                     "Only the room's owners and admins create its group"));
@@ -249,8 +247,8 @@ void DeliveryService::on_create(Room& room, const Element& iq, const Element& q,
   }
   auto made = std::make_shared<CheckedCreate>(std::move(*checked));
   MlsStore* store = env_.store;
-  RoomLink::await(
-      room, [store, made] { return store->create_group(made->record); },
+  room.queue().await<Status>(
+      [store, made] { return store->create_group(made->record); },
       [this, iq, bare, made](Status s) {
         if (!s) {
           if (s.error() == make_error_code(StoreErrc::conflict)) {
@@ -266,11 +264,11 @@ void DeliveryService::on_create(Room& room, const Element& iq, const Element& q,
         Element answer("accepted", std::string(kMlsNs));
         answer.set_attr("epoch", "0");
         env_.out->send(xmpp::iq_result(iq, std::move(answer)));
-        log("info", "MLS group created in " + bare);
+        log(LogLevel::info, "MLS group created in " + bare);
       });
 }
 
-void DeliveryService::on_group_info(Room& room, const Element& iq, const std::string&) {
+void DeliveryService::on_group_info(GroupHost& room, const Element& iq, const std::string&) {
   const Entry* e = find(room.jid().bare_string());
   if (!e->group) {
     reply_error(iq, StanzaError::of(StanzaCondition::item_not_found, "The room has no group"));
@@ -285,7 +283,7 @@ void DeliveryService::on_group_info(Room& room, const Element& iq, const std::st
   env_.out->send(xmpp::iq_result(iq, std::move(answer)));
 }
 
-void DeliveryService::on_commits(Room& room, const Element& iq, const Element& q,
+void DeliveryService::on_commits(GroupHost& room, const Element& iq, const Element& q,
                                  const std::string&) {
   const std::string bare = room.jid().bare_string();
   if (!find(bare)->group) {
@@ -297,19 +295,14 @@ void DeliveryService::on_commits(Room& room, const Element& iq, const Element& q
     reply_error(iq, StanzaError::of(StanzaCondition::bad_request, "since: an epoch number"));
     return;
   }
-  auto page = std::make_shared<MlsCommitPage>();
   MlsStore* store = env_.store;
-  RoomLink::await(
-      room,
-      [store, bare, since = *since, page]() -> Status {
-        auto r = store->commits_since(bare, since, kMaxCommitsPerPage);
-        if (!r) return fail(r.error());
-        *page = std::move(*r);
-        return {};
+  room.queue().await<Result<MlsCommitPage>>(
+      [store, bare, since = *since] {
+        return store->commits_since(bare, since, kMaxCommitsPerPage);
       },
-      [this, iq, bare, page](Status s) {
-        if (!s) {
-          store_error(iq, "reading the commits of " + bare, s.error());
+      [this, iq, bare](Result<MlsCommitPage> page) {
+        if (!page) {
+          store_error(iq, "reading the commits of " + bare, page.error());
           return;
         }
         Element answer("commits", std::string(kMlsNs));
@@ -323,7 +316,7 @@ void DeliveryService::on_commits(Room& room, const Element& iq, const Element& q
       });
 }
 
-void DeliveryService::on_commit(Room& room, const Element& iq, const Element& q,
+void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Element& q,
                                 const std::string& sender) {
   const std::string bare = room.jid().bare_string();
   Entry* e = find(bare);
@@ -354,7 +347,7 @@ void DeliveryService::on_commit(Room& room, const Element& iq, const Element& q,
   std::string welcome_holder, gi_holder;
   CommitInput input{sender, config_.max_tree_leaves, child_text_view(q, "welcome", welcome_holder),
                     child_text_view(q, "group-info", gi_holder)};
-  auto checked = check_commit(*e->group, *decoded, input, RoomLink::policy(room), identity_);
+  auto checked = check_commit(*e->group, *decoded, input, room.policy(), identity_);
   if (!checked) {
     reply_error(iq, checked.error());
     return;
@@ -371,7 +364,7 @@ void DeliveryService::on_commit(Room& room, const Element& iq, const Element& q,
   fanout.add_child("stanza-id", std::string(ns::kStanzaId))
       .set_attr("id", sid)
       .set_attr("by", bare);
-  if (RoomLink::env(room).archive != nullptr) {
+  if (env_.archive != nullptr) {
     ArchivedMessage& archived = c->record.archived.emplace();
     archived.room = bare;
     archived.stanza_id = sid;
@@ -380,30 +373,29 @@ void DeliveryService::on_commit(Room& room, const Element& iq, const Element& q,
     archived.stanza = xmpp::to_string(with_namespace(fanout, xmpp::ns::kComponent, ns::kClient));
   }
 
-  struct Outcome {
+  struct Stored {
     Result<CommitResult> result = fail(StoreErrc::not_found);
-    // Timings for the debug line (what a commit's latency is made of): checked, stored, done.
-    std::chrono::steady_clock::time_point checked, store_begin, store_end;
+    // Timings for the debug line (what a commit's latency is made of): stored, done.
+    Clock::time_point store_begin, store_end;
   };
-  auto out = std::make_shared<Outcome>();
-  out->checked = std::chrono::steady_clock::now();
+  const Clock::time_point checked_at = Clock::now();
   MlsStore* store = env_.store;
   const std::uint64_t epoch = decoded->epoch;
-  RoomLink::await(
-      room,
-      [store, bare, epoch, c, out]() -> Status {
+  room.queue().await<Stored>(
+      [store, bare, epoch, c] {
         // One transaction: compare-and-set, log, nodes, Welcome rows and the archive row.
-        out->store_begin = std::chrono::steady_clock::now();
-        out->result = store->accept_commit(bare, epoch, c->record, c->nodes, c->leaf_count);
-        out->store_end = std::chrono::steady_clock::now();
-        return {};
+        Stored out;
+        out.store_begin = Clock::now();
+        out.result = store->accept_commit(bare, epoch, c->record, c->nodes, c->leaf_count);
+        out.store_end = Clock::now();
+        return out;
       },
-      [this, &room, iq, bare, c, out, fanout, t0, epoch](Status) {
-        if (!out->result) {
-          store_error(iq, "storing a commit in " + bare, out->result.error());
+      [this, &room, iq, bare, c, fanout, t0, checked_at, epoch](Stored out) {
+        if (!out.result) {
+          store_error(iq, "storing a commit in " + bare, out.result.error());
           return;
         }
-        const CommitResult& r = *out->result;
+        const CommitResult& r = *out.result;
         if (r.outcome == CommitOutcome::wrong_epoch) {
           forget(bare);  // another instance moved the group: reload from the store
           reply_error(iq, commit_wrong_epoch(r.epoch));
@@ -422,33 +414,26 @@ void DeliveryService::on_commit(Room& room, const Element& iq, const Element& q,
           now->group->recount();
         }
         // Durable and archived: fan out, then answer (docs/protocol.md §6.7).
-        RoomLink::reflect(room, fanout);
+        room.reflect(fanout);
         env_.out->send(xmpp::iq_result(iq, std::move(answer)));
         if (!c->record.welcome_recipients.empty()) deliver_welcomes();
-        log_commit_timing(bare, epoch, t0, out->checked, out->store_begin, out->store_end);
+        log_commit_timing(bare, epoch, t0, checked_at, out.store_begin, out.store_end);
         // An external join or a commit racing a ban may leave members the room no longer
         // allows: propose their removal in the new epoch.
         reconcile(room);
       });
 }
 
-void DeliveryService::answer_stale(Room& room, const Element& iq, const std::string& sender,
+void DeliveryService::answer_stale(GroupHost& room, const Element& iq, const std::string& sender,
                                    std::uint64_t epoch, const mls::Bytes& hash,
                                    std::uint64_t current) {
   const std::string bare = room.jid().bare_string();
-  auto page = std::make_shared<MlsCommitPage>();
   MlsStore* store = env_.store;
-  RoomLink::await(
-      room,
-      [store, bare, epoch, page]() -> Status {
-        auto r = store->commits_since(bare, epoch, 1);
-        if (!r) return fail(r.error());
-        *page = std::move(*r);
-        return {};
-      },
-      [this, iq, sender, bare, epoch, hash, current, page](Status s) {
-        if (!s) {
-          store_error(iq, "reading the commits of " + bare, s.error());
+  room.queue().await<Result<MlsCommitPage>>(
+      [store, bare, epoch] { return store->commits_since(bare, epoch, 1); },
+      [this, iq, sender, bare, epoch, hash, current](Result<MlsCommitPage> page) {
+        if (!page) {
+          store_error(iq, "reading the commits of " + bare, page.error());
           return;
         }
         // docs/protocol.md §6.7: a byte-identical re-send by its committer gets the original
@@ -472,7 +457,7 @@ void DeliveryService::answer_stale(Room& room, const Element& iq, const std::str
 // ---------------------------------------------------------------------------------------------
 // Service proposals.
 
-void DeliveryService::reconcile(Room& room) {
+void DeliveryService::reconcile(GroupHost& room) {
   const std::string bare = room.jid().bare_string();
   auto running = reconciling_.find(bare);
   if (running != reconciling_.end()) {
@@ -493,12 +478,12 @@ void DeliveryService::reconcile(Room& room) {
       [this, bare] { reconciling_.erase(bare); });
 }
 
-void DeliveryService::propose_removes(Room& room) {
+void DeliveryService::propose_removes(GroupHost& room) {
   const std::string bare = room.jid().bare_string();
   Entry* e = find(bare);
   if (e == nullptr || !e->group) return;
   RoomGroup& g = *e->group;
-  const RoomPolicy policy = RoomLink::policy(room);
+  const RoomPolicy policy = room.policy();
   std::vector<ServiceProposal> proposals;
   for (const mls::LeafIndex l : g.group.tree().non_blank_leaves()) {
     const auto id = leaf_identity(g.group.tree(), l);
@@ -508,13 +493,13 @@ void DeliveryService::propose_removes(Room& room) {
     if (pending) continue;
     auto p = identity_.propose_remove(g.group.context(), l);
     if (!p) {
-      log("warn", "cannot propose removals in " + bare + ": " + p.error().message());
+      log(LogLevel::warn, "cannot propose removals in " + bare + ": " + p.error().message());
       return;
     }
     // Validated into the view first: a proposal the view refuses is never published. If
     // storing fails below, the view is reloaded from the store.
     if (auto s = g.group.handle_proposal(p->message); !s) {
-      log("warn", "a service Remove in " + bare + " was refused: " + s.error().message());
+      log(LogLevel::warn, "a service Remove in " + bare + " was refused: " + s.error().message());
       continue;
     }
     proposals.push_back(std::move(*p));
@@ -541,45 +526,55 @@ void DeliveryService::propose_removes(Room& room) {
     archived.push_back(std::move(a));
     stanzas.push_back(std::move(m));
   }
-  struct Outcome {
+  // What the store kept: proposals stored before an error or a stale epoch stopped it.
+  struct Stored {
     std::size_t stored = 0;
     bool stale = false;
+    Status status;
   };
-  auto out = std::make_shared<Outcome>();
   MlsStore* store = env_.store;
-  ArchiveStore* archive = RoomLink::env(room).archive;
+  ArchiveStore* archive = env_.archive;
   reconciling_[bare] = false;
-  RoomLink::await(
-      room,
-      [store, archive, bare, epoch, shared, archived, out]() -> Status {
+  room.queue().await<Stored>(
+      [store, archive, bare, epoch, shared, archived] {
+        Stored out;
         for (std::size_t i = 0; i < shared->size(); ++i) {
           const ServiceProposal& p = (*shared)[i];
           auto r = store->add_proposal(bare, {epoch, p.ref, p.wire});
-          if (!r) return fail(r.error());
-          if (!r->stored) {
-            out->stale = true;
-            return {};
+          if (!r) {
+            out.status = fail(r.error());
+            return out;
           }
-          ++out->stored;
+          if (!r->stored) {
+            out.stale = true;
+            return out;
+          }
+          ++out.stored;
           if (archive != nullptr) {
-            if (auto s = archive->append(archived[i]); !s) return fail(s.error());
+            if (auto s = archive->append(archived[i]); !s) {
+              out.status = fail(s.error());
+              return out;
+            }
           }
         }
-        return {};
+        return out;
       },
-      [this, &room, bare, shared, stanzas, out](Status s) {
-        if (!s) log("error", "storing service proposals of " + bare + ": " + s.error().message());
+      [this, &room, bare, shared, stanzas](Stored out) {
+        const Status& s = out.status;
+        if (!s) {
+          log(LogLevel::error, "storing service proposals of " + bare + ": " + s.error().message());
+        }
         Entry* entry = find(bare);
-        for (std::size_t i = 0; i < out->stored; ++i) {
+        for (std::size_t i = 0; i < out.stored; ++i) {
           if (entry != nullptr && entry->group) {
             const ServiceProposal& p = (*shared)[i];
             entry->group->pending.push_back({p.ref, p.wire, p.removed});
           }
-          RoomLink::reflect(room, stanzas[i]);
+          room.reflect(stanzas[i]);
         }
         const bool again = reconciling_[bare];
         reconciling_.erase(bare);
-        if (!s || out->stale || out->stored < shared->size()) {
+        if (!s || out.stale || out.stored < shared->size()) {
           forget(bare);  // the view holds proposals the store does not: reload it
           return;
         }
@@ -601,7 +596,7 @@ void DeliveryService::deliver_welcomes() {
       *env_.runner, [store] { return store->unsent_welcomes(kWelcomeBatch); },
       [this, store](Result<std::vector<WelcomeDelivery>> r) {
         if (!r) {
-          log("error", "reading the Welcome outbox failed: " + r.error().message());
+          log(LogLevel::error, "reading the Welcome outbox failed: " + r.error().message());
           welcomes_running_ = false;
           return;
         }
@@ -645,8 +640,9 @@ bool DeliveryService::admit_room_request(const Element& stanza, const std::strin
   constexpr std::size_t kMaxLimited = 10'000;
   if (limited_.size() >= kMaxLimited) limited_.clear();
   if (limited_.insert(sender).second) {
-    log("warn", "rate limit (mls.room_requests_per_minute): refusing urn:xmpp:mls:0 requests of " +
-                    sender + " (first refused: to " + room + ")");
+    log(LogLevel::warn,
+        "rate limit (mls.room_requests_per_minute): refusing urn:xmpp:mls:0 requests of " + sender +
+            " (first refused: to " + room + ")");
   }
   reply_error(stanza, StanzaError{StanzaCondition::policy_violation, xmpp::ErrorType::wait,
                                   "Too many requests; try again later", std::nullopt});
@@ -659,7 +655,7 @@ void DeliveryService::reply_error(const Element& stanza, const StanzaError& e) {
 
 void DeliveryService::store_error(const Element& stanza, const std::string& what,
                                   std::error_code ec) {
-  log("error", what + " failed: " + ec.message());
+  log(LogLevel::error, what + " failed: " + ec.message());
   reply_error(stanza, StanzaError{StanzaCondition::internal_server_error, xmpp::ErrorType::wait,
                                   "The store is unavailable", std::nullopt});
 }
@@ -677,10 +673,10 @@ void DeliveryService::log_commit_timing(const std::string& room, std::uint64_t e
                 " epoch %llu: check %.2f ms, queued %.2f ms, store %.2f ms, answered at %.2f ms",
                 static_cast<unsigned long long>(epoch), ms(received, checked),
                 ms(checked, store_begin), ms(store_begin, store_end), ms(received, Clock::now()));
-  log("debug", "commit accepted in " + room + line);
+  log(LogLevel::debug, "commit accepted in " + room + line);
 }
 
-void DeliveryService::log(std::string_view level, const std::string& line) const {
+void DeliveryService::log(LogLevel level, const std::string& line) const {
   if (env_.log) env_.log(level, line);
 }
 

@@ -6,8 +6,11 @@
 // commit is durable, checks application messages' headers, and proposes Removes as the
 // group's external sender when the room stops allowing a member.
 //
-// Threading: I/O thread only. Room work runs inside the room's serial processing (RoomLink),
-// so a room's commits, proposals and messages are handled in one order.
+// It attaches to rooms as a RoomExtension and sees them only as GroupHosts (component/rooms/):
+// it never names a room kind, so MUC rooms and later MIX channels share it.
+//
+// Threading: I/O thread only. Room work runs inside the room's serial processing
+// (GroupHost::queue()), so a room's commits, proposals and messages are handled in one order.
 //
 // Memory: the group state of at most DsConfig::group_cache rooms stays in memory (least
 // recently used first out); the store is the truth and an evicted room is reloaded from it.
@@ -20,47 +23,47 @@
 #include <string>
 #include <unordered_set>
 
+#include "component/core/rate_limiter.h"
 #include "component/ds/ds_env.h"
 #include "component/ds/group_state.h"
 #include "component/ds/key_package_directory.h"
-#include "component/ds/rate_limiter.h"
 #include "component/ds/service_identity.h"
+#include "component/rooms/group_host.h"
+#include "component/rooms/room_extension.h"
 #include "xmpp/data_form.h"
 #include "xmpp/disco.h"
 #include "xmpp/element.h"
 #include "xmpp/jid.h"
 
-namespace conclave::component {
-class Room;
-}
-
 namespace conclave::component::ds {
 
-class DeliveryService {
+class DeliveryService : public RoomExtension {
  public:
   DeliveryService(DsConfig config, DsEnv env, ServiceIdentity identity);
   DeliveryService(const DeliveryService&) = delete;
   DeliveryService& operator=(const DeliveryService&) = delete;
 
-  // --- hooks of the room service (one line each in the MUC files) ---
+  // --- RoomExtension: the hooks rooms call (component/rooms/room_extension.h) ---
   // on_service_iq: an iq to the service domain; true when it was ours (urn:xmpp:mls:0).
-  bool on_service_iq(const xmpp::Element& stanza);
+  bool on_service_iq(const xmpp::Element& stanza) override;
   // describe_service / describe_room: disco#info additions (feature; the room's epoch).
-  void describe_service(xmpp::DiscoInfo& info) const;
-  void describe_room(const Room& room, xmpp::DiscoInfo& info, xmpp::DataForm& form) const;
+  void describe_service(xmpp::DiscoInfo& info) const override;
+  void describe_room(const GroupHost& room, xmpp::DiscoInfo& info,
+                     xmpp::DataForm& form) const override;
   // intercept_iq: an iq request to a room's bare JID. True when the service took it (an
   // urn:xmpp:mls:0 request, or a disco#info that waits for the group state to load).
-  bool intercept_iq(Room& room, const xmpp::Element& stanza, const xmpp::Jid& from,
-                    const xmpp::Jid& to);
+  bool intercept_iq(GroupHost& room, const xmpp::Element& stanza, const xmpp::Jid& from,
+                    const xmpp::Jid& to) override;
   // admit_groupchat: a groupchat message from an occupant with voice. False when the room
   // must not handle it now: refused (the error is sent) or deferred until the group state is
   // loaded (it is handled again then).
-  bool admit_groupchat(Room& room, const xmpp::Element& stanza, const xmpp::Jid& from,
-                       const xmpp::Jid& to);
+  bool admit_groupchat(GroupHost& room, const xmpp::Element& stanza, const xmpp::Jid& from,
+                       const xmpp::Jid& to) override;
   // membership_changed: affiliations or members-only changed; members the room no longer
   // allows get a service Remove proposal.
-  void membership_changed(Room& room);
-  // forget: the room is gone; drop its cached state.
+  void membership_changed(GroupHost& room) override;
+  // room_gone: the room is gone; drop its cached state (forget).
+  void room_gone(const std::string& room) override { forget(room); }
   void forget(const std::string& room);
   // deliver_welcomes: sends every Welcome still in the store's outbox (after a reconnect or
   // restart; commits call it too).
@@ -82,20 +85,20 @@ class DeliveryService {
   // ensure_loaded: true when the state is known now; otherwise loads it (room await) and runs
   // `then` afterwards, or, if loading failed, answers `stanza` (when given) with an error and
   // runs `on_fail`.
-  bool ensure_loaded(Room& room, const xmpp::Element* stanza, std::function<void()> then,
+  bool ensure_loaded(GroupHost& room, const xmpp::Element* stanza, std::function<void()> then,
                      std::function<void()> on_fail = {});
 
-  void on_create(Room& room, const xmpp::Element& iq, const xmpp::Element& q,
+  void on_create(GroupHost& room, const xmpp::Element& iq, const xmpp::Element& q,
                  const std::string& sender);
-  void on_group_info(Room& room, const xmpp::Element& iq, const std::string& sender);
-  void on_commit(Room& room, const xmpp::Element& iq, const xmpp::Element& q,
+  void on_group_info(GroupHost& room, const xmpp::Element& iq, const std::string& sender);
+  void on_commit(GroupHost& room, const xmpp::Element& iq, const xmpp::Element& q,
                  const std::string& sender);
-  void on_commits(Room& room, const xmpp::Element& iq, const xmpp::Element& q,
+  void on_commits(GroupHost& room, const xmpp::Element& iq, const xmpp::Element& q,
                   const std::string& sender);
-  void answer_stale(Room& room, const xmpp::Element& iq, const std::string& sender,
+  void answer_stale(GroupHost& room, const xmpp::Element& iq, const std::string& sender,
                     std::uint64_t epoch, const mls::Bytes& hash, std::uint64_t current);
-  void propose_removes(Room& room);
-  void reconcile(Room& room);
+  void propose_removes(GroupHost& room);
+  void reconcile(GroupHost& room);
 
   // admit_room_request: the per-JID rate limit on room IQs (mls.room_requests_per_minute);
   // false after answering <policy-violation/> (wait).
@@ -103,7 +106,7 @@ class DeliveryService {
                           const std::string& room);
   void reply_error(const xmpp::Element& stanza, const xmpp::StanzaError& e);
   void store_error(const xmpp::Element& stanza, const std::string& what, std::error_code ec);
-  void log(std::string_view level, const std::string& line) const;
+  void log(LogLevel level, const std::string& line) const;
   using Clock = std::chrono::steady_clock;
   // log_commit_timing: at debug level, what an accepted commit's latency was made of.
   void log_commit_timing(const std::string& room, std::uint64_t epoch, Clock::time_point received,

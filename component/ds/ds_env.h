@@ -1,15 +1,15 @@
 #pragma once
 // DsConfig and DsEnv: the delivery service's settings ([mls] in the configuration file,
-// docs/configuration.md) and what it needs from the process around it.
+// docs/configuration.md) and what it needs from the process around it: the shared Services
+// (component/core/services.h) and its stores.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
 
-#include "component/blocking_runner.h"
-#include "component/stanza_sender.h"
-#include "component/stanza_util.h"
+#include "component/core/services.h"
+#include "component/store/archive_store.h"
 #include "component/store/mls_store.h"
 
 namespace conclave::component::ds {
@@ -32,14 +32,12 @@ struct DsConfig {
   std::uint32_t max_tree_leaves = 16384;
 };
 
-struct DsEnv {
+struct DsEnv : Services {
   std::string domain;  // the service's JID
-  StanzaSender* out = nullptr;
-  BlockingRunner* runner = nullptr;
   MlsStore* store = nullptr;
-  std::function<TimePoint()> now;
-  std::function<std::string()> new_id;  // unique stanza ids
-  std::function<void(std::string_view level, const std::string& line)> log;
+  // The rooms' archive: commits and service proposals are archived with the room's messages
+  // (MAM). Null: not archived.
+  ArchiveStore* archive = nullptr;
 };
 
 }  // namespace conclave::component::ds

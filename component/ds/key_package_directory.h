@@ -2,8 +2,8 @@
 // KeyPackageDirectory: the service-domain IQs of docs/protocol.md §3-§4: <external-sender/>,
 // key package upload, count and claim. Store calls run on the database executor through the
 // BlockingRunner; the answer goes out from the I/O thread.
+#include "component/core/rate_limiter.h"
 #include "component/ds/ds_env.h"
-#include "component/ds/rate_limiter.h"
 #include "component/ds/service_identity.h"
 #include "xmpp/element.h"
 #include "xmpp/jid.h"

@@ -4,7 +4,7 @@
 // with one commit per epoch, pending service proposals, the Welcome outbox and the service's
 // external-sender key. Declared here (docs/style.md P2), implemented by db/pg_mls_store.cpp and by
 // an in-memory fake in tests/component/fake_mls_store.h. Every call blocks: call it from a
-// database thread, never from the XMPP I/O thread (component/blocking_runner.h).
+// database thread, never from the XMPP I/O thread (component/core/blocking_runner.h).
 //
 // Byte strings are opaque here: the store never parses MLS structures. Times are passed in by
 // the caller (docs/style.md P10), so expiry does not depend on the database clock.

@@ -2,7 +2,7 @@
 // RoomStore: rooms, their configuration and their affiliations, as the component needs them
 // (docs/style.md P2: declared here, implemented in db/pg_room_store.cpp and by an in-memory fake
 // in tests/component/). Every call blocks: the component calls it from a database thread only,
-// never from the XMPP I/O thread (component/blocking_runner.h).
+// never from the XMPP I/O thread (component/core/blocking_runner.h).
 #include <functional>
 #include <map>
 #include <optional>
@@ -28,7 +28,7 @@ struct RoomRecord {
   std::string jid;  // bare room JID, normalised
   bool persistent = false;
   // Everything else the room keeps (muc#roomconfig values, subject, occupant-id salt), by name.
-  // Values are strings; the room layer owns their meaning (component/room_config.h).
+  // Values are strings; the room layer owns their meaning (component/muc/room_config.h).
   std::map<std::string, std::string> settings;
   std::vector<AffiliationRecord> affiliations;
   bool operator==(const RoomRecord&) const = default;

@@ -1,10 +1,10 @@
-// The admins' ad-hoc commands on the service JID (component/admin_commands.h): who sees and may
-// run them, what list-rooms and stats report, and destroy-room's durability and errors.
-#include "component/admin_commands.h"
+// The admins' ad-hoc commands on the service JID (component/admin/admin_commands.h): who sees and
+// may run them, what list-rooms and stats report, and destroy-room's durability and errors.
+#include "component/admin/admin_commands.h"
 
 #include <gtest/gtest.h>
 
-#include "component/muc_service.h"
+#include "component/muc/muc_service.h"
 #include "fakes.h"
 
 namespace conclave::component::testing {
@@ -17,7 +17,10 @@ constexpr const char* kCmdNs = "http://jabber.org/protocol/commands";
 
 class AdminCommandsTest : public ServiceTest {
  protected:
-  void SetUp() override { service = make_service({"root@example.org"}); }
+  void SetUp() override {
+    service = make_service({"root@example.org"});
+    register_admin_commands(service->commands(), *service, nullptr);  // as app/main.cpp does
+  }
 
   // execute: a <command/> IQ from `who` (action and sessionid optional, form fields as
   // var -> value); returns the reply.

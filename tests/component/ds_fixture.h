@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "component/admin/admin_commands.h"
 #include "component/ds/delivery_service.h"
 #include "component/ds/mls_ns.h"
 #include "fake_mls_store.h"
@@ -76,9 +77,11 @@ class DsTest : public ServiceTest {
     denv.store = &mls_store;
     denv.now = [this] { return TimePoint(std::chrono::milliseconds(clock_ms)); };
     denv.new_id = [this] { return "id" + std::to_string(++ids); };
-    denv.log = [this](std::string_view level, const std::string& line) {
-      if (level != "info") std::cerr << "[ds " << level << "] " << line << "\n";
-      ds_log.push_back(std::string(level) + ": " + line);
+    denv.archive = &archive;
+    denv.log = [this](LogLevel level, const std::string& line) {
+      const std::string name(log_level_name(level));
+      if (level != LogLevel::info) std::cerr << "[ds " << name << "] " << line << "\n";
+      ds_log.push_back(name + ": " + line);
     };
     auto identity = ds::ServiceIdentity::load_or_create(mls_store, kService);
     ASSERT_TRUE(identity.has_value());
@@ -88,14 +91,14 @@ class DsTest : public ServiceTest {
     env.runner = &runner;
     env.rooms = &room_store;
     env.archive = &archive;
-    env.mls = ds.get();
+    env.extensions = {ds.get()};
     env.now = [this] { return TimePoint(std::chrono::milliseconds(clock_ms)); };
     env.new_id = [this] { return "id" + std::to_string(++ids); };
     env.new_salt = [this] { return "salt" + std::to_string(++ids); };
     env.max_history = 50;
     env.mam_max_page = 100;
-    env.room_gone = [this](const std::string& r) { ds->forget(r); };
     service = std::make_unique<MucService>(ServiceInfo{kService, "Test rooms"}, std::move(env));
+    register_admin_commands(service->commands(), *service, ds.get());
     ASSERT_TRUE(service->load().has_value());
   }
 

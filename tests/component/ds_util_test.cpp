@@ -1,7 +1,7 @@
 // The per-JID token buckets.
 #include <gtest/gtest.h>
 
-#include "component/ds/rate_limiter.h"
+#include "component/core/rate_limiter.h"
 
 namespace conclave::component::ds {
 namespace {

@@ -11,8 +11,8 @@
 #include <utility>
 #include <vector>
 
-#include "component/blocking_runner.h"
-#include "component/stanza_sender.h"
+#include "component/core/blocking_runner.h"
+#include "component/core/stanza_sender.h"
 #include "component/store/archive_store.h"
 #include "component/store/room_store.h"
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "component/muc_service.h"
-#include "component/stanza_util.h"
+#include "component/core/stanza_util.h"
+#include "component/muc/muc_service.h"
 #include "fake_stores.h"
 #include "xmpp/jid.h"
 #include "xmpp/namespaces.h"

@@ -1,13 +1,13 @@
 // The service: routing, disco, unknown rooms, and persistence across a restart (reload from
 // the stores).
-#include "component/muc_service.h"
+#include "component/muc/muc_service.h"
 
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <sstream>
 
-#include "component/config.h"
+#include "component/app/config.h"
 #include "fakes.h"
 
 namespace conclave::component::testing {

@@ -1,7 +1,7 @@
 // Affiliations, roles, kick, ban, owner configuration and destruction (XEP-0045 §8-§10).
 #include <gtest/gtest.h>
 
-#include "component/room.h"
+#include "component/muc/room.h"
 #include "fakes.h"
 
 namespace conclave::component::testing {

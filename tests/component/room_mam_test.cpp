@@ -1,7 +1,7 @@
 // MAM on the room JID with RSM paging (XEP-0313, XEP-0059), against the fake archive.
 #include <gtest/gtest.h>
 
-#include "component/room.h"
+#include "component/muc/room.h"
 #include "fakes.h"
 
 namespace conclave::component::testing {

@@ -2,8 +2,8 @@
 // history limits (XEP-0045 §7.4-§7.8, XEP-0359, XEP-0421), against fakes.
 #include <gtest/gtest.h>
 
-#include "component/occupant_id.h"
-#include "component/room.h"
+#include "component/muc/room.h"
+#include "component/rooms/occupant_id.h"
 #include "fakes.h"
 
 namespace conclave::component::testing {

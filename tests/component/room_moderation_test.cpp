@@ -2,7 +2,7 @@
 // history, permissions.
 #include <gtest/gtest.h>
 
-#include "component/room.h"
+#include "component/muc/room.h"
 #include "fakes.h"
 
 namespace conclave::component::testing {

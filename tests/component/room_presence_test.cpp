@@ -1,7 +1,7 @@
 // Join, nick change, leave and their status codes (XEP-0045 §7.2-§7.14), against fakes.
 #include <gtest/gtest.h>
 
-#include "component/room.h"
+#include "component/muc/room.h"
 #include "fakes.h"
 
 namespace conclave::component::testing {

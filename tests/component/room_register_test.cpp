@@ -2,8 +2,8 @@
 // policy (muc.create_rooms).
 #include <gtest/gtest.h>
 
-#include "component/config.h"
-#include "component/room.h"
+#include "component/app/config.h"
+#include "component/muc/room.h"
 #include "fakes.h"
 
 namespace conclave::component::testing {

@@ -2,7 +2,7 @@
 // grants and revocations of §8.3-§8.5.
 #include <gtest/gtest.h>
 
-#include "component/room.h"
+#include "component/muc/room.h"
 #include "fakes.h"
 
 namespace conclave::component::testing {

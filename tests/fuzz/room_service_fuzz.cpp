@@ -1,4 +1,4 @@
-// libFuzzer target: the whole room service (component/muc_service.h with the MLS delivery
+// libFuzzer target: the whole room service (component/muc/muc_service.h with the MLS delivery
 // service and the admins' ad-hoc commands) on hostile stanzas, over the in-memory fakes of
 // tests/component/fake_stores.h.
 //
@@ -31,10 +31,11 @@
 #include <variant>
 #include <vector>
 
+#include "component/admin/admin_commands.h"
+#include "component/core/stanza_util.h"
 #include "component/ds/delivery_service.h"
 #include "component/ds/service_identity.h"
-#include "component/muc_service.h"
-#include "component/stanza_util.h"
+#include "component/muc/muc_service.h"
 #include "mls/codec/base64.h"
 #include "mls/group/extensions.h"
 #include "mls/group/group.h"
@@ -195,6 +196,7 @@ struct World {
     denv.store = &mls;
     denv.now = now;
     denv.new_id = [this] { return "id" + std::to_string(++ids); };
+    denv.archive = &archive;
     auto identity = component::ds::ServiceIdentity::from_key(mls_fixture().service_key.view(),
                                                              std::string(kService));
     check(identity.has_value());
@@ -205,14 +207,14 @@ struct World {
     env.runner = &runner;
     env.rooms = &rooms;
     env.archive = &archive;
-    env.mls = ds.get();
+    env.extensions = {ds.get()};
     env.now = now;
     env.new_id = [this] { return "id" + std::to_string(++ids); };
     env.new_salt = [this] { return "salt" + std::to_string(++ids); };
     env.service_admins = {"alice@example.org"};
-    env.room_gone = [this](const std::string& r) { ds->forget(r); };
     service = std::make_unique<component::MucService>(
         component::ServiceInfo{std::string(kService), "Fuzz rooms"}, std::move(env));
+    component::register_admin_commands(service->commands(), *service, ds.get());
   }
 
   // feed: parses `content` as stream content and dispatches each stanza; false once the

@@ -1,0 +1,211 @@
+// conclave: the component executable. The only file that names concrete types (docs/style.md
+// P2): the XEP-0114 connection, the PostgreSQL stores and the database executor.
+//
+//   conclave [run] --config FILE     serve (applies pending migrations first)
+//   conclave migrate --config FILE   apply the schema migrations and exit
+#include <atomic>
+#include <csignal>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "component/admin/admin_commands.h"
+#include "component/app/config.h"
+#include "component/app/executor_runner.h"
+#include "component/core/log.h"
+#include "component/core/services.h"
+#include "component/ds/delivery_service.h"
+#include "component/muc/muc_service.h"
+#include "component/rooms/occupant_id.h"
+#include "db/database.h"
+#include "db/migrations.h"
+#include "db/pg_archive_store.h"
+#include "db/pg_mls_store.h"
+#include "db/pg_room_store.h"
+#include "xmpp/component_connection.h"
+
+namespace conclave::component {
+namespace {
+
+class ConnectionSender : public StanzaSender {
+ public:
+  void send(xmpp::Element stanza) override {
+    if (connection != nullptr) connection->send(std::move(stanza));
+  }
+  void send_to_each(std::vector<xmpp::Element> stanzas, std::vector<std::string> to) override {
+    if (connection != nullptr) connection->send_to_each(std::move(stanzas), std::move(to));
+  }
+  xmpp::ComponentConnection* connection = nullptr;
+};
+
+int usage() {
+  std::cerr << "usage: conclave [run] --config FILE\n"
+               "       conclave migrate --config FILE\n";
+  return 2;
+}
+
+bool apply_migrations(const Config& config, Logger& logger) {
+  auto migrations = db::default_migrations();
+  if (!migrations) {
+    logger.log(LogLevel::error, "loading migrations: " + migrations.error().message());
+    return false;
+  }
+  auto report = db::migrate(config.database_url, *migrations,
+                            [&](std::string_view line) { logger.log(LogLevel::info, line); });
+  if (!report) {
+    logger.log(LogLevel::error, "migrating the database: " + report.error().message());
+    return false;
+  }
+  logger.log(LogLevel::info, "database schema at version " +
+                                 std::to_string(report->current_version) + " (" +
+                                 std::to_string(report->applied.size()) + " applied)");
+  return true;
+}
+
+int serve(const Config& config, Logger& logger) {
+  if (!apply_migrations(config, logger)) return 1;
+  db::PoolOptions pool_options;
+  pool_options.conninfo = config.database_url;
+  pool_options.size = config.database_pool;
+  pool_options.log = [&](std::string_view line) { logger.log(LogLevel::warn, line); };
+  db::Database database(std::move(pool_options));
+  db::PgRoomStore room_store(database.pool());
+  db::PgArchiveStore archive_store(database.pool());
+  db::PgMlsStore mls_store(database.pool());
+
+  boost::asio::io_context io;
+  ExecutorRunner runner(database.executor(), io);
+  ConnectionSender sender;
+
+  // The MLS delivery service (docs/protocol.md); its external-sender key lives in the store.
+  auto identity = ds::ServiceIdentity::load_or_create(mls_store, config.domain);
+  if (!identity) {
+    logger.log(LogLevel::error, "loading the external-sender key: " + identity.error().message());
+    return 1;
+  }
+  // One set of services (sender, runner, clock, ids, log) for every part.
+  Services services;
+  services.out = &sender;
+  services.runner = &runner;
+  services.now = [] { return std::chrono::system_clock::now(); };
+  services.new_id = [] { return random_token(12); };
+  services.log = [&](LogLevel level, const std::string& line) { logger.log(level, line); };
+
+  ds::DsEnv ds_env;
+  static_cast<Services&>(ds_env) = services;
+  ds_env.domain = config.domain;
+  ds_env.store = &mls_store;
+  ds_env.archive = &archive_store;
+  ds::DeliveryService delivery(config.mls, std::move(ds_env), std::move(*identity));
+
+  RoomEnv env;
+  static_cast<Services&>(env) = services;
+  env.rooms = &room_store;
+  env.archive = &archive_store;
+  env.extensions = {&delivery};  // the MLS delivery service hooks into every room
+  env.new_salt = [] { return random_token(16); };
+  env.service_admins = config.admins;
+  env.max_history = config.max_history;
+  env.max_occupants = config.max_occupants;
+  env.mam_max_page = config.mam_max_page;
+  env.voice_request_interval = config.voice_request_interval;
+  env.may_create = [&config](const xmpp::Jid& user) {
+    return may_create_room(config, user.domain());
+  };
+  MucService service({config.domain, config.name}, std::move(env));
+  register_admin_commands(service.commands(), service, &delivery);
+  auto loaded = service.load();  // before the I/O loop starts: nothing waits on it yet
+  if (!loaded) {
+    logger.log(LogLevel::error, "loading rooms: " + loaded.error().message());
+    return 1;
+  }
+  logger.log(LogLevel::info, "loaded " + std::to_string(*loaded) + " persistent rooms");
+
+  xmpp::ComponentConfig cc;
+  cc.host = config.server_host;
+  cc.port = config.server_port;
+  cc.domain = config.domain;
+  cc.secret = config.secret;
+  cc.max_queued = config.max_queued;
+  cc.limits.max_stanza_bytes = config.max_stanza_bytes;
+  xmpp::ComponentEvents events;
+  events.stanza = [&](xmpp::Element s) { service.dispatch(std::move(s)); };
+  events.online = [&] {
+    delivery.deliver_welcomes();  // what an outage or a crash left in the outbox
+    logger.log(LogLevel::info, "connected to " + config.server_host + ":" +
+                                   std::to_string(config.server_port) + " as " + config.domain);
+  };
+  events.offline = [&](std::error_code why, std::optional<xmpp::StreamError>) {
+    logger.log(LogLevel::warn, "connection down: " + why.message() + "; reconnecting");
+  };
+  events.undeliverable = [&](xmpp::Element, std::error_code why) {
+    logger.log(LogLevel::warn, "stanza dropped: " + why.message());
+  };
+  xmpp::ComponentConnection connection(io, cc, std::move(events));
+  sender.connection = &connection;
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  boost::asio::steady_timer grace(io);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    logger.log(LogLevel::info, std::string("signal ") + std::to_string(sig) + ": shutting down");
+    // Occupants learn first (status 332), then the stream closes, then the loop ends; each
+    // step gets a short grace period for its stanzas to be written. The executor finishes
+    // queued store work before the stores go (ExecutorRunner::wait_idle).
+    service.shutdown();
+    grace.expires_after(std::chrono::milliseconds(300));
+    grace.async_wait([&](const boost::system::error_code&) {
+      connection.stop();
+      grace.expires_after(std::chrono::milliseconds(300));
+      grace.async_wait([&](const boost::system::error_code&) { io.stop(); });
+    });
+  });
+  connection.start();
+  io.run();
+  sender.connection = nullptr;
+  if (!runner.wait_idle(std::chrono::seconds(10))) {
+    logger.log(LogLevel::error, "database work still running after 10 s; exiting anyway");
+    std::_Exit(1);  // destroying the stores under running work would be worse
+  }
+  logger.log(LogLevel::info, "stopped");
+  return 0;
+}
+
+int main_impl(int argc, char** argv) {
+  std::string command = "run";
+  std::string config_path;
+  int i = 1;
+  if (i < argc && argv[i][0] != '-') command = argv[i++];
+  for (; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+      config_path = argv[++i];
+    } else {
+      return usage();
+    }
+  }
+  if (config_path.empty() || (command != "run" && command != "migrate")) return usage();
+  std::string error;
+  auto config = load_config(config_path, error);
+  if (!config) {
+    std::cerr << "conclave: " << error << "\n";
+    return 2;
+  }
+  Logger logger(log_level_from(config->log_level));
+  if (command == "migrate") return apply_migrations(*config, logger) ? 0 : 1;
+  return serve(*config, logger);
+}
+
+}  // namespace
+}  // namespace conclave::component
+
+int main(int argc, char** argv) {
+  // Start-up failures are exceptions at most here (docs/style.md P6); report and exit.
+  try {
+    return conclave::component::main_impl(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "conclave: fatal: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,25 @@
+#pragma once
+// Logger: leveled log lines on stderr, safe from any thread. Callers never pass secrets or
+// message bodies (docs/configuration.md, Logging).
+#include <mutex>
+#include <string>
+#include <string_view>
+
+namespace conclave::component {
+
+enum class LogLevel { debug, info, warn, error };
+LogLevel log_level_from(std::string_view s);      // unknown: info
+std::string_view log_level_name(LogLevel level);  // "debug", "info", "warn", "error"
+
+class Logger {
+ public:
+  explicit Logger(LogLevel min) : min_(min) {}
+  void log(LogLevel level, std::string_view line);
+  void log(std::string_view level, std::string_view line) { log(log_level_from(level), line); }
+
+ private:
+  LogLevel min_;
+  std::mutex mutex_;
+};
+
+}  // namespace conclave::component

@@ -1,0 +1,366 @@
+// Room presence: join (XEP-0045 §7.2), nick change (§7.6), presence updates (§7.7), leave
+// (§7.14), and the presence stanzas themselves.
+#include <openssl/crypto.h>
+
+#include <algorithm>
+
+#include "component/muc/room.h"
+#include "component/rooms/namespaces.h"
+#include "xmpp/namespaces.h"
+#include "xmpp/serializer.h"
+
+namespace conclave::component {
+
+using xmpp::Element;
+using xmpp::Jid;
+using xmpp::StanzaCondition;
+
+namespace {
+
+constexpr std::string_view kComponentNs = xmpp::ns::kComponent;
+
+void add_status(Element& x, int code) {
+  x.add_child("status", std::string(ns::kMucUser)).set_attr("code", std::to_string(code));
+}
+
+// The parts of a client's presence that other occupants see: everything but the MUC join
+// element and ids only the room may assign (XEP-0421 §4: strip client-sent occupant-ids).
+// The room password is a secret: compare without a timing signal (docs/style.md P11).
+bool secret_equal(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::vector<Element> presence_extra_of(const Element& presence) {
+  std::vector<Element> out;
+  for (const Element& c : presence.children()) {
+    if (c.ns() == ns::kMuc || c.ns() == ns::kMucUser || c.ns() == ns::kOccupantId) continue;
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+Element Room::occupant_presence(const Occupant& o, const Occupant* receiver,
+                                const std::vector<int>& codes, bool self, bool unavailable) const {
+  Element p =
+      xmpp::make_stanza("presence", unavailable ? "unavailable" : "", occupant_jid(o.nick), "", "");
+  if (!unavailable) {
+    for (const Element& c : o.presence_extra) p.add_child(c);
+  }
+  Element& x = p.add_child("x", std::string(ns::kMucUser));
+  Element& item = x.add_child("item", std::string(ns::kMucUser));
+  const Affiliation aff = affiliation_of(o.bare.bare_string());
+  item.set_attr("affiliation", std::string(to_string(aff)));
+  item.set_attr("role", std::string(unavailable ? "none" : to_string(o.role)));
+  if ((self || can_see_jids(receiver)) && !o.sessions.empty()) {
+    item.set_attr("jid", o.sessions.front().full());
+  }
+  for (int c : codes) add_status(x, c);
+  p.add_child("occupant-id", std::string(ns::kOccupantId)).set_attr("id", o.occupant_id);
+  return p;
+}
+
+void Room::broadcast_presence(const Occupant& o, const std::vector<int>& codes, bool unavailable,
+                              const std::vector<int>& self_codes,
+                              const std::optional<Element>& extra) {
+  for (const auto& r : occupants_) {
+    const bool self = r.get() == &o;
+    Element p = occupant_presence(o, r.get(), self ? self_codes : codes, self, unavailable);
+    if (extra) p.child("x", ns::kMucUser)->add_child(*extra);
+    send_to_sessions(*r, p);
+  }
+}
+
+void Room::on_presence(const Pending& p) {
+  const std::string_view type = xmpp::type_of(p.stanza);
+  const std::string& nick = p.to.resource();
+  Occupant* o = by_session(p.from);
+
+  if (type == "error") {
+    // A presence bounced by the occupant's server: the session is gone (XEP-0045 §7.14; Prosody
+    // does the same). Remove it as a kick with status 333.
+    if (o != nullptr) {
+      std::erase(o->sessions, p.from);
+      if (o->sessions.empty()) remove_occupant(o->nick, {307, 333});
+    }
+    return;
+  }
+  if (nick.empty()) {
+    // Presence to the bare room JID: a join needs a nickname (§7.2.1).
+    if (type != "unavailable") send_error(p.stanza, StanzaCondition::jid_malformed);
+    return;
+  }
+  if (type == "unavailable") {
+    if (o != nullptr) on_leave(p, *o);
+    return;
+  }
+  if (!type.empty()) return;  // subscriptions and probes mean nothing to a room
+  if (o == nullptr) {
+    if (p.stanza.child("x", ns::kMuc) == nullptr) {
+      kick_non_occupant(p);
+      return;
+    }
+    on_join(p);
+    return;
+  }
+  if (o->nick != nick) {
+    on_nick_change(p, *o, nick);
+    return;
+  }
+  if (p.stanza.child("x", ns::kMuc) != nullptr) {
+    // A join from a session that is already in: answer as a full join (§7.2; clients do this
+    // after a stream resumption they are unsure of).
+    o->presence_extra = presence_extra_of(p.stanza);
+    send_join_sequence(*o, p.from, p.stanza, {110});
+    return;
+  }
+  // A presence update (§7.7): broadcast the new status.
+  o->presence_extra = presence_extra_of(p.stanza);
+  broadcast_presence(*o, {}, false, {110});
+}
+
+void Room::kick_non_occupant(const Pending& p) {
+  // XEP-0045 §7.2.1: a presence without the MUC element from someone not in the room (e.g. after
+  // the service restarted) gets an unavailable presence with 110, 307 and 333 so that the client
+  // rejoins.
+  Element u = xmpp::make_stanza("presence", "unavailable", p.to.full(), p.from.full(), "");
+  Element& x = u.add_child("x", std::string(ns::kMucUser));
+  x.add_child("item", std::string(ns::kMucUser))
+      .set_attr("affiliation", "none")
+      .set_attr("role", "none");
+  for (int c : {110, 307, 333}) add_status(x, c);
+  send(std::move(u));
+}
+
+void Room::on_join(const Pending& p) {
+  const std::string& nick = p.to.resource();
+  const std::string bare = p.from.bare_string();
+  const Affiliation aff = affiliation_of(bare);
+  const bool creating = !created_in_store_;
+
+  if (creating) {
+    if (env_.may_create && !env_.may_create(p.from.bare()) &&
+        env_.service_admins.count(bare) == 0) {
+      // The service's creation policy (muc.create_rooms): the room does not come into being.
+      send_error(p.stanza, StanzaCondition::not_allowed, "You may not create rooms here");
+      gone_ = true;
+      if (env_.room_gone) env_.room_gone(jid_.bare_string());
+      return;
+    }
+    // The first presence creates the room; its sender becomes the owner (§10.1.1).
+    affiliations_[bare] = {bare, "owner", "", ""};
+    RoomRecord rec = record();
+    RoomStore* store = env_.rooms;
+    await<Status>([store, rec] { return store->create(rec); },
+                  [this, p](Status s) {
+                    if (!s) {
+                      log(LogLevel::error, "creating room " + jid_.bare_string() +
+                                               " failed: " + s.error().message());
+                      send_error(p.stanza, StanzaCondition::internal_server_error);
+                      gone_ = true;
+                      if (env_.room_gone) env_.room_gone(jid_.bare_string());
+                      return;
+                    }
+                    created_in_store_ = true;
+                    log(LogLevel::info, "room created: " + jid_.bare_string());
+                    finish_join(p, true);
+                  });
+    return;
+  }
+  if (locked_ && aff != Affiliation::owner) {
+    // §10.1.1: nobody else enters a locked room, as if it did not exist.
+    send_error(p.stanza, StanzaCondition::item_not_found, "The room is locked");
+    return;
+  }
+  if (aff == Affiliation::outcast) {
+    send_error(p.stanza, StanzaCondition::forbidden, "You are banned from this room");
+    return;
+  }
+  if (config_.members_only && aff < Affiliation::member) {
+    send_error(p.stanza, StanzaCondition::registration_required, "The room is members-only");
+    return;
+  }
+  if (config_.password_protected && aff != Affiliation::owner) {
+    const Element* x = p.stanza.child("x", ns::kMuc);
+    if (x == nullptr || !secret_equal(x->child_text("password", ns::kMuc), config_.password)) {
+      send_error(p.stanza, StanzaCondition::not_authorized, "A password is required");
+      return;
+    }
+  }
+  if (Occupant* other = by_nick(nick); other != nullptr && other->bare.bare_string() != bare) {
+    send_error(p.stanza, StanzaCondition::conflict, "That nickname is in use");
+    return;
+  }
+  for (const auto& [jid, a] : affiliations_) {
+    if (!a.nick.empty() && a.nick == nick && jid != bare) {
+      send_error(p.stanza, StanzaCondition::conflict, "That nickname is registered");
+      return;
+    }
+  }
+  const std::size_t limit =
+      config_.max_users == 0 ? env_.max_occupants : std::min(config_.max_users, env_.max_occupants);
+  if (by_nick(nick) == nullptr && occupants_.size() >= limit && aff < Affiliation::admin) {
+    send_error(p.stanza, StanzaCondition::service_unavailable, "The room is full");
+    return;
+  }
+  finish_join(p, false);
+}
+
+void Room::finish_join(const Pending& p, bool created) {
+  const std::string& nick = p.to.resource();
+  const Affiliation aff = affiliation_of(p.from.bare_string());
+  Occupant* o = by_nick(nick);
+  const bool new_occupant = o == nullptr;
+  if (new_occupant) {
+    auto occ = std::make_unique<Occupant>();
+    occ->nick = nick;
+    occ->bare = p.from.bare();
+    occ->role = default_role(aff, config_.moderated);
+    occ->occupant_id = occupant_id_of(occ->bare);
+    o = occ.get();
+    occupants_.push_back(std::move(occ));
+  }
+  // Another session of the same user under the same nick joins the existing occupant.
+  o->sessions.push_back(p.from);
+  o->presence_extra = presence_extra_of(p.stanza);
+
+  std::vector<int> codes{110};
+  if (config_.non_anonymous()) codes.push_back(100);
+  if (created) codes.push_back(201);
+  codes.push_back(170);  // §10.2.1: the room is logged (MAM)
+  if (new_occupant) {
+    // Others learn of the newcomer before the newcomer's own roster completes; their view of the
+    // room is consistent either way, since this runs in one step.
+    for (const auto& r : occupants_) {
+      if (r.get() == o) continue;
+      send_to_sessions(*r, occupant_presence(*o, r.get(), {}, false, false));
+    }
+  }
+  send_join_sequence(*o, p.from, p.stanza, std::move(codes));
+  log(LogLevel::debug,
+      "join " + jid_.bare_string() + " (" + std::to_string(occupants_.size()) + " occupants)");
+}
+
+void Room::send_join_sequence(const Occupant& self, const Jid& session, const Element& presence,
+                              std::vector<int> codes) {
+  // §7.2.3 order: every other occupant, then self-presence with 110 (which tells the client the
+  // list is complete), then history, then the subject.
+  for (const auto& r : occupants_) {
+    if (r.get() == &self) continue;
+    Element p = occupant_presence(*r, &self, {}, false, false);
+    p.set_attr("to", session.full());
+    send(std::move(p));
+  }
+  Element me = occupant_presence(self, &self, codes, true, false);
+  me.set_attr("to", session.full());
+  send(std::move(me));
+  // Other sessions of the same occupant see the presence too (no 110 there? They are `self`
+  // as well: they receive it with 110, as XEP-0045 §7.2.3 multi-session services do).
+  for (const Jid& s : self.sessions) {
+    if (s == session) continue;
+    Element again = occupant_presence(self, &self, {110}, true, false);
+    again.set_attr("to", s.full());
+    send(std::move(again));
+  }
+  send_history(session, presence.child("x", ns::kMuc) == nullptr
+                            ? nullptr
+                            : presence.child("x", ns::kMuc)->child("history", ns::kMuc));
+  send_subject(session);
+}
+
+void Room::on_leave(const Pending& p, Occupant& o) {
+  std::erase(o.sessions, p.from);
+  const Element* st = p.stanza.child("status", kComponentNs);
+  // The leaving session gets its own unavailable presence with 110.
+  Element self = occupant_presence(o, &o, {110}, true, true);
+  if (st != nullptr) self.add_child(*st);
+  self.set_attr("to", p.from.full());
+  send(std::move(self));
+  if (!o.sessions.empty()) return;  // other sessions stay: the occupant is still here
+  for (const auto& r : occupants_) {
+    if (r.get() == &o) continue;
+    Element u = occupant_presence(o, r.get(), {}, false, true);
+    if (st != nullptr) u.add_child(*st);
+    send_to_sessions(*r, u);
+  }
+  std::erase_if(occupants_, [&](const auto& x) { return x.get() == &o; });
+  maybe_vanish();
+}
+
+void Room::remove_occupant(const std::string& nick, std::vector<int> codes,
+                           const std::string& reason) {
+  Occupant* o = by_nick(nick);
+  if (o == nullptr) return;
+  std::optional<Element> reason_el;
+  for (const auto& r : occupants_) {
+    const bool self = r.get() == o;
+    std::vector<int> c = codes;
+    if (self) c.insert(c.begin(), 110);
+    Element u = occupant_presence(*o, r.get(), c, self, true);
+    if (!reason.empty()) {
+      Element* item = u.child("x", ns::kMucUser)->child("item", ns::kMucUser);
+      item->add_child("reason", std::string(ns::kMucUser)).set_text(reason);
+    }
+    send_to_sessions(*r, u);
+  }
+  std::erase_if(occupants_, [&](const auto& x) { return x.get() == o; });
+  maybe_vanish();
+}
+
+void Room::shutdown() {
+  for (const auto& o : occupants_) {
+    Element u = occupant_presence(*o, o.get(), {110, 332}, true, true);
+    send_to_sessions(*o, u);
+  }
+  occupants_.clear();  // a persistent room stays in the store; nothing else changes there
+}
+
+void Room::maybe_vanish() {
+  if (!occupants_.empty() || config_.persistent || gone_) return;
+  // §10.1.3 (temporary rooms): destroyed when the last occupant leaves; so is its archive.
+  gone_ = true;
+  const std::string room = jid_.bare_string();
+  RoomStore* store = env_.rooms;
+  await<Status>([store, room] { return store->destroy(room); },
+                [this, room](Status s) {
+                  if (!s)
+                    log(LogLevel::warn,
+                        "dropping temporary room " + room + ": " + s.error().message());
+                  log(LogLevel::info, "temporary room ended: " + room);
+                  if (env_.room_gone) env_.room_gone(room);
+                });
+}
+
+void Room::on_nick_change(const Pending& p, Occupant& o, const std::string& new_nick) {
+  const std::string bare = o.bare.bare_string();
+  if (Occupant* other = by_nick(new_nick); other != nullptr) {
+    send_error(p.stanza, StanzaCondition::conflict, "That nickname is in use");
+    return;
+  }
+  for (const auto& [jid, a] : affiliations_) {
+    if (!a.nick.empty() && a.nick == new_nick && jid != bare) {
+      send_error(p.stanza, StanzaCondition::conflict, "That nickname is registered");
+      return;
+    }
+  }
+  if (o.sessions.size() > 1) {
+    // One session renaming a shared occupant would split it; refuse rather than guess.
+    send_error(p.stanza, StanzaCondition::not_acceptable, "Leave with the other sessions first");
+    return;
+  }
+  // §7.6.3: unavailable with 303 and the new nick, then available under the new nick.
+  for (const auto& r : occupants_) {
+    const bool self = r.get() == &o;
+    std::vector<int> codes{303};
+    if (self) codes.insert(codes.begin(), 110);
+    Element u = occupant_presence(o, r.get(), codes, self, true);
+    u.child("x", ns::kMucUser)->child("item", ns::kMucUser)->set_attr("nick", new_nick);
+    send_to_sessions(*r, u);
+  }
+  o.nick = new_nick;
+  o.presence_extra = presence_extra_of(p.stanza);
+  broadcast_presence(o, {}, false, {110});
+}
+
+}  // namespace conclave::component

@@ -1,0 +1,29 @@
+#pragma once
+// GroupHost: what the delivery service (and later federation) needs from a room that carries an
+// MLS group, whatever its kind: a MUC room (muc::Room) today, a MIX channel next. Implemented by
+// the room kinds; ds/ sees rooms only through it, so it never names muc/.
+//
+// Threading: I/O thread only, inside the host's serial processing (queue()).
+#include "component/core/serial_queue.h"
+#include "component/rooms/room_policy.h"
+#include "xmpp/element.h"
+#include "xmpp/jid.h"
+
+namespace conclave::component {
+
+class GroupHost {
+ public:
+  virtual ~GroupHost() = default;
+  virtual const xmpp::Jid& jid() const = 0;
+  // policy: the room's membership rules, read when called (never stored: it reads the room).
+  virtual RoomPolicy policy() const = 0;
+  // queue: the room's serial queue; an extension's store round trip goes through its await, so
+  // the room handles no other stanza in between.
+  virtual SerialQueue& queue() = 0;
+  // reflect: sends `message` to every occupant session (a groupchat fan-out).
+  virtual void reflect(const xmpp::Element& message) = 0;
+  // reprocess: handles `stanza` again from the start (e.g. after the group state was loaded).
+  virtual void reprocess(xmpp::Element stanza, xmpp::Jid from, xmpp::Jid to) = 0;
+};
+
+}  // namespace conclave::component
