@@ -15,7 +15,6 @@ class Logger {
  public:
   explicit Logger(LogLevel min) : min_(min) {}
   void log(LogLevel level, std::string_view line);
-  void log(std::string_view level, std::string_view line) { log(log_level_from(level), line); }
 
  private:
   LogLevel min_;

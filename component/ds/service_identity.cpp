@@ -8,7 +8,7 @@ namespace conclave::component::ds {
 
 namespace {
 
-const mls::CipherSuite& suite() {
+const mls::CipherSuite& service_suite() {
   return **mls::CipherSuite::get(kSuite);  // suite 1 is always built in
 }
 
@@ -16,7 +16,7 @@ const mls::CipherSuite& suite() {
 
 Result<ServiceIdentity> ServiceIdentity::from_key(mls::ByteView private_key,
                                                   const std::string& domain) {
-  auto key = suite().signing_key(private_key);
+  auto key = service_suite().signing_key(private_key);
   if (!key) return fail(key.error());
   mls::ExternalSenderEntry entry;
   entry.signature_key = key->public_key();
@@ -26,7 +26,7 @@ Result<ServiceIdentity> ServiceIdentity::from_key(mls::ByteView private_key,
 
 Result<ServiceIdentity> ServiceIdentity::load_or_create(MlsStore& store,
                                                         const std::string& domain) {
-  mls::KeyPair fresh = suite().generate_signature_key_pair();
+  mls::KeyPair fresh = service_suite().generate_signature_key_pair();
   ExternalSenderKey candidate;
   const auto v = fresh.private_key.view();
   candidate.private_key.assign(v.begin(), v.end());
@@ -63,11 +63,11 @@ Result<ServiceProposal> ServiceIdentity::propose_remove(const mls::GroupContext&
   content.epoch = context.epoch;
   content.sender.value = mls::ExternalSender{*index};
   content.content.value = mls::Proposal{mls::Remove{leaf.value}};
-  const mls::MessageEpoch epoch(suite(), context);
+  const mls::MessageEpoch epoch(service_suite(), context);
   auto ac = mls::sign_content(epoch, mls::WireFormat::public_message, std::move(content), key_);
   if (!ac) return fail(ac.error());
   ServiceProposal out;
-  out.ref = mls::proposal_ref(suite(), *ac);
+  out.ref = mls::proposal_ref(service_suite(), *ac);
   out.message.message = mls::PublicMessage{std::move(ac->content), std::move(ac->auth), {}};
   out.wire = mls::encode(out.message);
   out.removed = leaf;

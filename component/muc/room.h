@@ -33,9 +33,13 @@
 #include "xmpp/data_form.h"
 #include "xmpp/element.h"
 #include "xmpp/jid.h"
+#include "xmpp/namespaces.h"
 #include "xmpp/stanza.h"
 
 namespace conclave::component {
+
+// Stanzas from the component stream are in jabber:component:accept (XEP-0114).
+inline constexpr std::string_view kComponentNs = xmpp::ns::kComponent;
 
 // What a room needs from the service around it, beyond the shared Services (sender, runner,
 // clock, ids, log). Outlives every room.

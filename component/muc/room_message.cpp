@@ -14,8 +14,6 @@ using xmpp::StanzaCondition;
 
 namespace {
 
-constexpr std::string_view kComponentNs = xmpp::ns::kComponent;
-
 // A group commit's bound: one transaction, one multi-row INSERT (db/pg_archive_store.cpp).
 constexpr std::size_t kMaxGroupCommit = 256;
 

@@ -20,8 +20,6 @@ using xmpp::StanzaCondition;
 
 namespace {
 
-constexpr std::string_view kComponentNs = xmpp::ns::kComponent;
-
 struct Moderation {
   std::string stanza_id;
   std::string reason;

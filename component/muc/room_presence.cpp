@@ -17,8 +17,6 @@ using xmpp::StanzaCondition;
 
 namespace {
 
-constexpr std::string_view kComponentNs = xmpp::ns::kComponent;
-
 void add_status(Element& x, int code) {
   x.add_child("status", std::string(ns::kMucUser)).set_attr("code", std::to_string(code));
 }

@@ -1,5 +1,6 @@
 #pragma once
 // Byte strings and views used across the MLS layer (docs/style.md P8).
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <string_view>
@@ -19,5 +20,8 @@ inline ByteView as_bytes(std::string_view s) {
 
 // to_bytes copies `v` into an owning byte string.
 inline Bytes to_bytes(ByteView v) { return Bytes(v.begin(), v.end()); }
+
+// same: equal contents, for public data (not constant-time: never for tags or secrets).
+inline bool same(ByteView a, ByteView b) { return std::ranges::equal(a, b); }
 
 }  // namespace conclave::mls

@@ -5,6 +5,7 @@
 #include <openssl/crypto.h>
 
 #include "mls/crypto/cipher_suite.h"
+#include "mls/crypto/detail/labels.h"
 
 namespace conclave::mls {
 namespace crypto_detail {
@@ -56,7 +57,7 @@ Result<Secret> hpke_export(const CipherSuite::Impl& s, ByteView shared_secret, B
   return out;
 }
 
-constexpr std::string_view kMlsLabelPrefix = "MLS 1.0 ";  // RFC 9420 §5.1.3
+using detail::kMlsLabelPrefix;  // RFC 9420 §5.1.3
 
 // struct { opaque label<V> = "MLS 1.0 " + Label; opaque context<V>; } EncryptContext;
 Bytes encrypt_context(std::string_view label, ByteView context) {

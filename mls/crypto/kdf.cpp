@@ -7,13 +7,14 @@
 #include <stdexcept>
 
 #include "mls/crypto/cipher_suite.h"
+#include "mls/crypto/detail/labels.h"
 #include "mls/crypto/detail/suite_impl.h"
 
 namespace conclave::mls {
 namespace {
 
-constexpr std::string_view kMlsLabelPrefix = "MLS 1.0 ";  // RFC 9420 §8
-constexpr std::string_view kHpkeVersion = "HPKE-v1";      // RFC 9180 §4
+using detail::kMlsLabelPrefix;                        // RFC 9420 §8
+constexpr std::string_view kHpkeVersion = "HPKE-v1";  // RFC 9180 §4
 
 }  // namespace
 

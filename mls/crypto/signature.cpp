@@ -5,13 +5,14 @@
 #include <algorithm>
 
 #include "mls/crypto/cipher_suite.h"
+#include "mls/crypto/detail/labels.h"
 #include "mls/crypto/detail/pkey.h"
 #include "mls/crypto/detail/suite_impl.h"
 
 namespace conclave::mls {
 namespace {
 
-constexpr std::string_view kMlsLabelPrefix = "MLS 1.0 ";  // RFC 9420 §5.1.2
+using detail::kMlsLabelPrefix;  // RFC 9420 §5.1.2
 
 // struct { opaque label<V> = "MLS 1.0 " + Label; opaque content<V>; } SignContent;
 Bytes sign_content(std::string_view label, ByteView content) {

@@ -10,8 +10,6 @@ namespace conclave::mls {
 
 namespace {
 
-bool same(ByteView a, ByteView b) { return std::ranges::equal(a, b); }
-
 // any_key_in_tree: does any of `keys` appear as the encryption key of a non-blank node other
 // than leaf `skip`? O(1) per key through the tree's key index (§7.3: keys unique in the tree).
 bool any_key_in_tree(const PublicTree& tree, std::span<const ByteView> keys, LeafIndex skip) {

@@ -58,8 +58,6 @@ Result<Body> decode_state(const std::array<std::uint8_t, 4>& magic, ByteView sta
   return decode<Body>(covered.subspan(header));
 }
 
-bool same(ByteView a, ByteView b) { return std::ranges::equal(a, b); }
-
 Secret copy_secret(ByteView v) { return Secret(v); }
 
 // hpke_key_matches: `private_key` parses and its public key is `public_key`.

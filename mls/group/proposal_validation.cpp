@@ -9,8 +9,6 @@ namespace conclave::mls {
 
 namespace {
 
-bool same(ByteView a, ByteView b) { return std::ranges::equal(a, b); }
-
 template <class T>
 bool listed(const std::vector<T>& v, T x) {
   return std::find(v.begin(), v.end(), x) != v.end();

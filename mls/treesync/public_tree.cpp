@@ -32,8 +32,6 @@ bool in_range(LeafRange r, LeafIndex l) {
 // Signature-key entries of the key index are tagged so they never match encryption-key entries.
 constexpr std::uint32_t kSignatureRef = std::uint32_t{1} << 31;
 
-bool same(ByteView a, ByteView b) { return std::equal(a.begin(), a.end(), b.begin(), b.end()); }
-
 // read_opaque reads one opaque<V> field of a stored encoding as a view.
 ByteView read_opaque(Reader& r) {
   Reader body;

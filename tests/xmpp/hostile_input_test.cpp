@@ -6,7 +6,7 @@
 namespace conclave::xmpp {
 namespace {
 
-constexpr std::string_view kHeader =
+constexpr std::string_view kHostileHeader =
     "<stream:stream xmlns='jabber:component:accept' "
     "xmlns:stream='http://etherx.jabber.org/streams' id='s1'>";
 constexpr std::size_t kMemoryBound = 4 * 256 * 1024 + 256 * 1024;
@@ -40,29 +40,29 @@ TEST(HostileInput, BillionLaughs) {
       "<!ENTITY lol1 '&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;'>"
       "<!ENTITY lol2 '&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;'>"
       "<!ENTITY lol3 '&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;'>]>";
-  input += std::string(kHeader) + "<message><body>&lol3;</body></message>";
+  input += std::string(kHostileHeader) + "<message><body>&lol3;</body></message>";
   EXPECT_EQ(condition_after(input), StreamCondition::restricted_xml);
 }
 
 TEST(HostileInput, ExternalEntity) {
   EXPECT_EQ(condition_after("<!DOCTYPE s [<!ENTITY xxe SYSTEM 'file:///etc/passwd'>]>" +
-                            std::string(kHeader) + "<message><body>&xxe;</body></message>"),
+                            std::string(kHostileHeader) + "<message><body>&xxe;</body></message>"),
             StreamCondition::restricted_xml);
 }
 
 TEST(HostileInput, Doctype) {
-  EXPECT_EQ(condition_after("<!DOCTYPE stream:stream>" + std::string(kHeader)),
+  EXPECT_EQ(condition_after("<!DOCTYPE stream:stream>" + std::string(kHostileHeader)),
             StreamCondition::restricted_xml);
 }
 
 TEST(HostileInput, UndefinedEntityReference) {
-  EXPECT_EQ(condition_after(std::string(kHeader) + "<message><body>&nbsp;</body></message>"),
+  EXPECT_EQ(condition_after(std::string(kHostileHeader) + "<message><body>&nbsp;</body></message>"),
             StreamCondition::restricted_xml);
 }
 
 TEST(HostileInput, PredefinedAndCharacterReferencesAreFine) {
   StreamParser p;
-  auto events = p.feed(std::string(kHeader) +
+  auto events = p.feed(std::string(kHostileHeader) +
                        "<message><body>&lt;&gt;&amp;&quot;&apos;&#65;&#x42;</body></message>");
   EXPECT_FALSE(failure_of(events));
   ASSERT_EQ(events.size(), 2u);
@@ -72,24 +72,25 @@ TEST(HostileInput, PredefinedAndCharacterReferencesAreFine) {
 }
 
 TEST(HostileInput, ProcessingInstruction) {
-  EXPECT_EQ(condition_after(std::string(kHeader) + "<?evil data?>"),
+  EXPECT_EQ(condition_after(std::string(kHostileHeader) + "<?evil data?>"),
             StreamCondition::restricted_xml);
 }
 
 TEST(HostileInput, Comment) {
-  EXPECT_EQ(condition_after(std::string(kHeader) + "<message><!-- hi --></message>"),
+  EXPECT_EQ(condition_after(std::string(kHostileHeader) + "<message><!-- hi --></message>"),
             StreamCondition::restricted_xml);
 }
 
 TEST(HostileInput, HugeStanzaInOneToken) {
   // One attribute value that never ends: Expat would buffer it all without the byte limit.
-  std::string input = std::string(kHeader) + "<message a='" + std::string(2 * 1024 * 1024, 'x');
+  std::string input =
+      std::string(kHostileHeader) + "<message a='" + std::string(2 * 1024 * 1024, 'x');
   EXPECT_EQ(condition_after(input), StreamCondition::policy_violation);
 }
 
 TEST(HostileInput, HugeStanzaOfText) {
-  std::string input =
-      std::string(kHeader) + "<message><body>" + std::string(300 * 1024, 'x') + "</body></message>";
+  std::string input = std::string(kHostileHeader) + "<message><body>" +
+                      std::string(300 * 1024, 'x') + "</body></message>";
   EXPECT_EQ(condition_after(input), StreamCondition::policy_violation);
 }
 
@@ -97,7 +98,7 @@ TEST(HostileInput, StanzaJustUnderTheLimitPasses) {
   ParserLimits limits;
   limits.max_stanza_bytes = 1000;
   StreamParser p(limits);
-  p.feed(kHeader);
+  p.feed(kHostileHeader);
   const std::string ok = "<message>" + std::string(1000 - 19, 'x') + "</message>";
   ASSERT_EQ(ok.size(), 1000u);
   auto events = p.feed(ok);
@@ -108,7 +109,7 @@ TEST(HostileInput, StanzaJustUnderTheLimitPasses) {
 }
 
 TEST(HostileInput, HugeTagNameBeforeAnyStanza) {
-  EXPECT_EQ(condition_after(std::string(kHeader) + "<" + std::string(1024 * 1024, 'a')),
+  EXPECT_EQ(condition_after(std::string(kHostileHeader) + "<" + std::string(1024 * 1024, 'a')),
             StreamCondition::policy_violation);
 }
 
@@ -118,52 +119,55 @@ TEST(HostileInput, NoHeaderForever) {
 }
 
 TEST(HostileInput, DeepNesting) {
-  std::string input(kHeader);
+  std::string input(kHostileHeader);
   for (int i = 0; i < 40; ++i) input += "<a>";
   EXPECT_EQ(condition_after(input), StreamCondition::policy_violation);
 }
 
 TEST(HostileInput, NestingAtTheLimitPasses) {
   StreamParser p;
-  std::string input(kHeader);
+  std::string input(kHostileHeader);
   for (int i = 0; i < 32; ++i) input += "<a>";
   for (int i = 0; i < 32; ++i) input += "</a>";
   EXPECT_FALSE(failure_of(p.feed(input)));
 }
 
 TEST(HostileInput, TooManyAttributes) {
-  std::string input = std::string(kHeader) + "<message";
+  std::string input = std::string(kHostileHeader) + "<message";
   for (int i = 0; i < 65; ++i) input += " a" + std::to_string(i) + "='1'";
   input += "/>";
   EXPECT_EQ(condition_after(input), StreamCondition::policy_violation);
 }
 
 TEST(HostileInput, TooManyElements) {
-  std::string input = std::string(kHeader) + "<message>";
+  std::string input = std::string(kHostileHeader) + "<message>";
   for (int i = 0; i < 5000; ++i) input += "<a/>";
   input += "</message>";
   EXPECT_EQ(condition_after(input), StreamCondition::policy_violation);
 }
 
 TEST(HostileInput, InvalidUtf8) {
-  EXPECT_EQ(condition_after(std::string(kHeader) + "<message><body>\xC3\x28</body></message>"),
-            StreamCondition::not_well_formed);
-  EXPECT_EQ(condition_after(std::string(kHeader) + "<message><body>\xED\xA0\x80</body></message>"),
-            StreamCondition::not_well_formed);
+  EXPECT_EQ(
+      condition_after(std::string(kHostileHeader) + "<message><body>\xC3\x28</body></message>"),
+      StreamCondition::not_well_formed);
+  EXPECT_EQ(
+      condition_after(std::string(kHostileHeader) + "<message><body>\xED\xA0\x80</body></message>"),
+      StreamCondition::not_well_formed);
 }
 
 TEST(HostileInput, ForeignEncodingDeclaration) {
-  EXPECT_EQ(condition_after("<?xml version='1.0' encoding='ISO-8859-1'?>" + std::string(kHeader)),
-            StreamCondition::unsupported_encoding);
+  EXPECT_EQ(
+      condition_after("<?xml version='1.0' encoding='ISO-8859-1'?>" + std::string(kHostileHeader)),
+      StreamCondition::unsupported_encoding);
 }
 
 TEST(HostileInput, MismatchedTags) {
-  EXPECT_EQ(condition_after(std::string(kHeader) + "<message></presence>"),
+  EXPECT_EQ(condition_after(std::string(kHostileHeader) + "<message></presence>"),
             StreamCondition::not_well_formed);
 }
 
 TEST(HostileInput, InvalidCharacterReference) {
-  EXPECT_EQ(condition_after(std::string(kHeader) + "<message>&#0;</message>"),
+  EXPECT_EQ(condition_after(std::string(kHostileHeader) + "<message>&#0;</message>"),
             StreamCondition::not_well_formed);
 }
 
@@ -171,7 +175,8 @@ TEST(HostileInput, MemoryCapRefusesAllocationsAsPolicyViolation) {
   ParserLimits limits;
   limits.max_parser_memory = 64 * 1024;  // smaller than one legitimate stanza's token
   StreamParser p(limits);
-  std::string input = std::string(kHeader) + "<message a='" + std::string(200 * 1024, 'x') + "'/>";
+  std::string input =
+      std::string(kHostileHeader) + "<message a='" + std::string(200 * 1024, 'x') + "'/>";
   std::vector<StreamEvent> events;
   p.feed(input, events);
   auto f = failure_of(events);

@@ -12,14 +12,8 @@
 namespace conclave::mls {
 namespace {
 
-// err returns the error of `r`, or an empty code when it holds a value (never UB like
-// calling error() on a value).
-template <class T>
-std::error_code err(const Result<T>& r) {
-  return r ? std::error_code{} : r.error();
-}
-
-Bytes hex(std::string_view s) { return *from_hex(s); }
+using test::err;
+using test::hex;
 
 // FixedRng hands out fixed bytes, so an HPKE encapsulation can reproduce a published ikmE.
 class FixedRng final : public Rng {
@@ -65,6 +59,7 @@ struct Rfc9180Vector {
 // Values published in RFC 9180 Appendix A for the KEM/KDF/AEAD combinations of MLS suites.
 const Rfc9180Vector kVectors[] = {
 #include "tests/mls/crypto/rfc9180_vectors.inc"
+#include "tests/mls/test_util.h"
 };
 
 class Rfc9180Test : public ::testing::TestWithParam<Rfc9180Vector> {};

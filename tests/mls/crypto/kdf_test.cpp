@@ -2,18 +2,13 @@
 
 #include "mls/codec/hex.h"
 #include "mls/crypto/cipher_suite.h"
+#include "tests/mls/test_util.h"
 
 namespace conclave::mls {
 namespace {
 
-// err returns the error of `r`, or an empty code when it holds a value (never UB like
-// calling error() on a value).
-template <class T>
-std::error_code err(const Result<T>& r) {
-  return r ? std::error_code{} : r.error();
-}
-
-Bytes hex(std::string_view s) { return *from_hex(s); }
+using test::err;
+using test::hex;
 
 TEST(CipherSuiteTest, UnknownSuiteRejected) {
   EXPECT_EQ(err(CipherSuite::get(0)), make_error_code(Errc::unsupported_cipher_suite));

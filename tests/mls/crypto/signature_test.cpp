@@ -1,16 +1,12 @@
 #include <gtest/gtest.h>
 
 #include "mls/crypto/cipher_suite.h"
+#include "tests/mls/test_util.h"
 
 namespace conclave::mls {
 namespace {
 
-// err returns the error of `r`, or an empty code when it holds a value (never UB like
-// calling error() on a value).
-template <class T>
-std::error_code err(const Result<T>& r) {
-  return r ? std::error_code{} : r.error();
-}
+using test::err;
 
 class SignatureTest : public ::testing::TestWithParam<std::uint16_t> {
  protected:

@@ -6,13 +6,12 @@
 
 #include "mls/codec/codec.h"
 #include "mls/schedule/group_context.h"
+#include "tests/mls/test_util.h"
 
 namespace conclave::mls {
 namespace {
 
-const CipherSuite& suite() {
-  return *CipherSuite::get(CipherSuiteId::mls_128_dhkemx25519_aes128gcm_sha256_ed25519).value();
-}
+using test::suite;
 
 Bytes context(std::uint64_t epoch) {
   GroupContext gc;

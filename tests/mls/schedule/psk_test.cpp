@@ -5,13 +5,12 @@
 #include <vector>
 
 #include "mls/codec/codec.h"
+#include "tests/mls/test_util.h"
 
 namespace conclave::mls {
 namespace {
 
-const CipherSuite& suite() {
-  return *CipherSuite::get(CipherSuiteId::mls_128_dhkemx25519_aes128gcm_sha256_ed25519).value();
-}
+using test::suite;
 
 PreSharedKeyID external_id(std::uint8_t tag) {
   return PreSharedKeyID{.id = ExternalPskId{.psk_id = {tag, tag}},

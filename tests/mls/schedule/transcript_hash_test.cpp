@@ -2,12 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/mls/test_util.h"
+
 namespace conclave::mls {
 namespace {
 
-const CipherSuite& suite() {
-  return *CipherSuite::get(CipherSuiteId::mls_128_dhkemx25519_aes128gcm_sha256_ed25519).value();
-}
+using test::suite;
 
 TEST(TranscriptHash, HashesTheConcatenationInRfcOrder) {
   const Bytes interim_before{1, 2};
