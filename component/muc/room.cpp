@@ -17,8 +17,6 @@ using xmpp::StanzaCondition;
 
 namespace {
 constexpr std::string_view kSaltKey = "conclave#salt";
-constexpr std::string_view kSubjectKey = "conclave#subject";
-constexpr std::string_view kSubjectNickKey = "conclave#subject_nick";
 }  // namespace
 
 std::shared_ptr<Room> Room::make_new(RoomEnv& env, Jid jid) {

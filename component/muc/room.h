@@ -40,6 +40,9 @@ namespace conclave::component {
 
 // Stanzas from the component stream are in jabber:component:accept (XEP-0114).
 inline constexpr std::string_view kComponentNs = xmpp::ns::kComponent;
+// The subject and who set it, kept among a persistent room's settings.
+inline constexpr std::string_view kSubjectKey = "conclave#subject";
+inline constexpr std::string_view kSubjectNickKey = "conclave#subject_nick";
 
 // What a room needs from the service around it, beyond the shared Services (sender, runner,
 // clock, ids, log). Outlives every room.
@@ -101,13 +104,15 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
   const std::string& subject() const { return subject_; }
   std::size_t history_size() const { return history_.size(); }
 
- private:
+  // One inbox entry: a stanza with its parsed addresses, or a service action.
   struct Pending {
     xmpp::Element stanza;
     xmpp::Jid from;
     xmpp::Jid to;
     std::function<void()> task;  // set: a service action queued in order instead of a stanza
   };
+
+ private:
   struct HistoryEntry {
     xmpp::Element message;  // as reflected, without `to`
     TimePoint ts;
@@ -162,12 +167,28 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
 
   // Messages (room_message.cpp).
   void on_message(const Pending& p);
-  void on_groupchat(const Pending& p, Occupant& o, bool deferred = false);  // room_message.cpp
+  // A groupchat message: gate (voice, extensions), classify, dispatch (room_message.cpp).
+  void on_groupchat(const Pending& p, Occupant& o, bool deferred = false);
+  // One message of a group commit: the stanza as received (for an error reply), as reflected,
+  // its archived size (history's maxchars) and its archive row.
+  struct Staged {
+    xmpp::Element request;
+    xmpp::Element reflected;
+    std::size_t chars = 0;
+    ArchivedMessage row;
+  };
+  xmpp::Element as_reflected(xmpp::Element m, const Occupant& sender) const;
+  Staged stage(const xmpp::Element& request, const Occupant& sender, TimePoint ts);
+  void group_commit(const Pending& first, const Occupant& sender);
+  void archive_failed(const std::vector<Staged>& batch, std::error_code why);
+  // The subject (room_subject.cpp): XEP-0045 §8.1.
+  void on_subject_change(const Pending& p, const Occupant& o, std::string subject);
+  RoomRecord record_with_subject(std::string subject, std::string nick) const;
   void on_private_message(const Pending& p, Occupant& sender);
   void on_invite(const Pending& p, const xmpp::Element& invite);
   void on_decline(const Pending& p, const xmpp::Element& decline);
   void send_history(const xmpp::Jid& session, const xmpp::Element* history_request);
-  void send_subject(const xmpp::Jid& session);
+  void send_subject(const xmpp::Jid& session);  // room_subject.cpp
   void send_status_message(const std::vector<int>& codes);
 
   // IQs (room_iq.cpp, room_admin.cpp, room_mam.cpp).

@@ -17,13 +17,13 @@ namespace {
 // A group commit's bound: one transaction, one multi-row INSERT (db/pg_archive_store.cpp).
 constexpr std::size_t kMaxGroupCommit = 256;
 
-// One message of a group commit: the stanza as received (for an error reply), as reflected,
-// and its archived size (history's maxchars).
-struct Staged {
-  Element request;
-  Element reflected;
-  std::size_t chars = 0;
-};
+// is_plain_groupchat: a groupchat message with a body to the room itself, what a group commit
+// may take from the inbox.
+bool is_plain_groupchat(const Room::Pending& p) {
+  return xmpp::kind_of(p.stanza) == xmpp::StanzaKind::message &&
+         xmpp::type_of(p.stanza) == "groupchat" && p.to.resource().empty() &&
+         p.stanza.child("body", kComponentNs) != nullptr;
+}
 
 // Ids only the room may assign: a client-sent <stanza-id by=room/> or <occupant-id/> would let
 // a sender forge them (XEP-0359 §5, XEP-0421 §4).
@@ -94,34 +94,24 @@ void Room::on_message(const Pending& p) {
 }
 
 void Room::on_groupchat(const Pending& p, Occupant& o, bool deferred) {
+  // Gate: voice, then the extensions (a deferred call was admitted on its first pass).
   if (o.role < Role::participant) {
     send_error(p.stanza, StanzaCondition::forbidden, "You have no voice in this room");
     return;
   }
-  // (A deferred call was admitted on its first pass.)
   if (!deferred && !extensions_admit_groupchat(p)) return;
+  // Classify, then dispatch.
   const bool has_body = p.stanza.child("body", kComponentNs) != nullptr;
   const Element* subject = p.stanza.child("subject", kComponentNs);
-  const bool subject_change = subject != nullptr && !has_body;
-  if (subject_change && !config_.change_subject && o.role != Role::moderator) {
-    send_error(p.stanza, StanzaCondition::forbidden, "Only moderators may change the subject");
+  if (subject != nullptr && !has_body) {
+    on_subject_change(p, o, subject->text_content());  // room_subject.cpp
     return;
   }
-  const std::string room = jid_.bare_string();
-  // The message as occupants see it: from the occupant JID, with the room's occupant-id.
-  auto as_reflected = [this, &room](Element m, const Occupant& sender) {
-    strip_forgeable(m, room);
-    m.set_attr("from", occupant_jid(sender.nick));
-    m.remove_attr("to");
-    m.add_child("occupant-id", std::string(ns::kOccupantId)).set_attr("id", sender.occupant_id);
-    return m;
-  };
-  if (!has_body && !subject_change) {
+  if (!has_body) {
     reflect(as_reflected(p.stanza, o));  // chat states and the like: relayed, not archived
     return;
   }
-
-  if (!subject_change && !deferred && inbox_.empty()) {
+  if (!deferred && inbox_.empty()) {
     // Nothing queued behind this message yet: wait one turn of the I/O loop, so the messages
     // read from the server together with it join its write (the room stays busy meanwhile).
     queue_.defer([this, p] {
@@ -131,6 +121,47 @@ void Room::on_groupchat(const Pending& p, Occupant& o, bool deferred) {
     });
     return;
   }
+  group_commit(p, o);
+}
+
+Element Room::as_reflected(Element m, const Occupant& sender) const {
+  // The message as occupants see it: from the occupant JID, with the room's occupant-id.
+  strip_forgeable(m, jid_.bare_string());
+  m.set_attr("from", occupant_jid(sender.nick));
+  m.remove_attr("to");
+  m.add_child("occupant-id", std::string(ns::kOccupantId)).set_attr("id", sender.occupant_id);
+  return m;
+}
+
+Room::Staged Room::stage(const Element& request, const Occupant& sender, TimePoint ts) {
+  const std::string room = jid_.bare_string();
+  Element m = as_reflected(request, sender);
+  const std::string sid = env_.new_id();
+  m.add_child("stanza-id", std::string(ns::kStanzaId)).set_attr("id", sid).set_attr("by", room);
+  ArchivedMessage a;
+  a.room = room;
+  a.stanza_id = sid;
+  a.ts = ts;
+  a.from_nick = sender.nick;
+  a.occupant_id = sender.occupant_id;
+  a.from_jid = sender.bare.bare_string();
+  a.stanza = xmpp::to_string(with_namespace(m, kComponentNs, ns::kClient));
+  const std::size_t chars = a.stanza.size();
+  return Staged{request, std::move(m), chars, std::move(a)};
+}
+
+void Room::archive_failed(const std::vector<Staged>& batch, std::error_code why) {
+  log(LogLevel::error, "archiving " + std::to_string(batch.size()) + " message(s) in " +
+                           jid_.bare_string() + " failed: " + why.message());
+  for (const Staged& st : batch) {
+    auto reply = xmpp::error_reply(
+        st.request, xmpp::StanzaError{StanzaCondition::internal_server_error, xmpp::ErrorType::wait,
+                                      "The archive is unavailable", std::nullopt});
+    if (reply) send(std::move(*reply));
+  }
+}
+
+void Room::group_commit(const Pending& first, const Occupant& sender) {
   // Archive first, reflect after (docs/configuration.md "Durability"): what occupants see, and
   // what the sender takes as acknowledged, is already in the archive; a crash in between loses
   // only a message nobody saw, which the sender's client will show as unconfirmed.
@@ -138,87 +169,30 @@ void Room::on_groupchat(const Pending& p, Occupant& o, bool deferred) {
   // Group commit: the plain groupchat messages that queued up behind this one while the room's
   // previous write was in flight go into the same transaction, and are reflected together, in
   // order, once it commits. Taking only those keeps the room's order: the first stanza that is
-  // anything else ends the batch and waits in the queue as before.
-  auto batch = std::make_shared<std::vector<Staged>>();
-  auto failed = [this, batch](std::error_code why) {
-    log(LogLevel::error, "archiving " + std::to_string(batch->size()) + " message(s) in " +
-                             jid_.bare_string() + " failed: " + why.message());
-    for (const Staged& st : *batch) {
-      auto reply = xmpp::error_reply(
-          st.request,
-          xmpp::StanzaError{StanzaCondition::internal_server_error, xmpp::ErrorType::wait,
-                            "The archive is unavailable", std::nullopt});
-      if (reply) send(std::move(*reply));
-    }
-  };
-  std::vector<ArchivedMessage> rows;
+  // anything else (or from an occupant without voice) ends the batch and waits in the inbox.
   const TimePoint ts = env_.now();
-  auto stage = [&](Element request, Element m, const Occupant& sender) {
-    const std::string sid = env_.new_id();
-    m.add_child("stanza-id", std::string(ns::kStanzaId)).set_attr("id", sid).set_attr("by", room);
-    ArchivedMessage a;
-    a.room = room;
-    a.stanza_id = sid;
-    a.ts = ts;
-    a.from_nick = sender.nick;
-    a.occupant_id = sender.occupant_id;
-    a.from_jid = sender.bare.bare_string();
-    a.stanza = xmpp::to_string(with_namespace(m, kComponentNs, ns::kClient));
-    batch->push_back({std::move(request), std::move(m), a.stanza.size()});
-    rows.push_back(std::move(a));
-  };
-  stage(p.stanza, as_reflected(p.stanza, o), o);
-
-  if (subject_change) {
-    const std::string new_subject = subject->text_content();
-    const std::string new_nick = o.nick;
-    const bool save_room = config_.persistent;
-    RoomRecord rec;
-    if (save_room) {
-      const std::string old_subject = subject_, old_nick = subject_nick_;
-      subject_ = new_subject;  // staged into the record only
-      subject_nick_ = new_nick;
-      rec = record();
-      subject_ = old_subject;
-      subject_nick_ = old_nick;
-    }
-    ArchiveStore* archive = env_.archive;
-    RoomStore* rooms = env_.rooms;
-    await<Status>(
-        [archive, rooms, rows = std::move(rows), save_room, rec]() -> Status {
-          if (auto s = archive->append_batch(rows); !s) return s;
-          if (save_room) return rooms->save(rec);
-          return {};
-        },
-        [this, batch, failed, new_subject, new_nick](Status s) {
-          if (!s) return failed(s.error());
-          subject_ = new_subject;
-          subject_nick_ = new_nick;
-          reflect(batch->front().reflected);
-        });
-    return;
-  }
-
+  auto batch = std::make_shared<std::vector<Staged>>();
+  batch->push_back(stage(first.stanza, sender, ts));
   while (batch->size() < kMaxGroupCommit && !inbox_.empty()) {
     const Pending& next = inbox_.front();
-    if (xmpp::kind_of(next.stanza) != xmpp::StanzaKind::message ||
-        xmpp::type_of(next.stanza) != "groupchat" || !next.to.resource().empty() ||
-        next.stanza.child("body", kComponentNs) == nullptr) {
+    const Occupant* next_sender = by_session(next.from);
+    if (!is_plain_groupchat(next) || next_sender == nullptr ||
+        next_sender->role < Role::participant) {
       break;
     }
-    const Occupant* sender = by_session(next.from);
-    if (sender == nullptr || sender->role < Role::participant) break;
     Pending taken = std::move(inbox_.front());
     inbox_.pop_front();
-    // As on_groupchat would: a message an extension refuses or holds is its own.
+    // As on_groupchat's gate: a message an extension refuses or holds is its own.
     if (!extensions_admit_groupchat(taken)) continue;
-    Element m = as_reflected(taken.stanza, *sender);
-    stage(std::move(taken.stanza), std::move(m), *sender);
+    batch->push_back(stage(taken.stanza, *next_sender, ts));
   }
+  std::vector<ArchivedMessage> rows;
+  rows.reserve(batch->size());
+  for (const Staged& st : *batch) rows.push_back(st.row);
   ArchiveStore* archive = env_.archive;
   await<Status>([archive, rows = std::move(rows)] { return archive->append_batch(rows); },
-                [this, batch, failed, ts](Status s) {
-                  if (!s) return failed(s.error());
+                [this, batch, ts](Status s) {
+                  if (!s) return archive_failed(*batch, s.error());
                   std::vector<Element> reflected;
                   reflected.reserve(batch->size());
                   for (Staged& st : *batch) {
@@ -372,14 +346,6 @@ void Room::send_history(const Jid& session, const Element* req) {
         .set_attr("stamp", format_timestamp(history_[i].ts));
     send(std::move(m));
   }
-}
-
-void Room::send_subject(const Jid& session) {
-  // §7.2.15: the subject comes last, always, empty if none; it tells the client the join ended.
-  const std::string from = subject_nick_.empty() ? jid_.bare_string() : occupant_jid(subject_nick_);
-  Element m = xmpp::make_stanza("message", "groupchat", from, session.full(), env_.new_id());
-  m.add_child("subject", std::string(kComponentNs)).set_text(subject_);
-  send(std::move(m));
 }
 
 void Room::send_status_message(const std::vector<int>& codes) {

@@ -8,6 +8,7 @@
 
 #include "mls/codec/hex.h"
 #include "mls/crypto/cipher_suite.h"
+#include "tests/mls/test_util.h"
 
 namespace conclave::mls {
 namespace {
@@ -59,7 +60,6 @@ struct Rfc9180Vector {
 // Values published in RFC 9180 Appendix A for the KEM/KDF/AEAD combinations of MLS suites.
 const Rfc9180Vector kVectors[] = {
 #include "tests/mls/crypto/rfc9180_vectors.inc"
-#include "tests/mls/test_util.h"
 };
 
 class Rfc9180Test : public ::testing::TestWithParam<Rfc9180Vector> {};
