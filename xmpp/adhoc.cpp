@@ -322,7 +322,7 @@ std::optional<Element> CommandRegistry::execute(const Element& iq, const Element
   try {
     r = command->handler(ctx);
   } catch (...) {
-    // Handlers are application code: one catch at the top, the session ends (style.md P6).
+    // Handlers are application code: one catch at the top, the session ends (docs/style.md P6).
     sessions_.erase(session_id);
     return error_with(iq, StanzaCondition::internal_server_error);
   }

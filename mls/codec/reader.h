@@ -1,5 +1,5 @@
 #pragma once
-// Reader: an exact, bounds-checked cursor over untrusted bytes (RFC 9420 §2.1, style.md P3).
+// Reader: an exact, bounds-checked cursor over untrusted bytes (RFC 9420 §2.1, docs/style.md P3).
 // Every read checks what remains first; a failed read records the first error and empties the
 // cursor, so later reads fail too and no partial value is ever trusted.
 #include <concepts>

@@ -1,5 +1,5 @@
 #pragma once
-// Rng: the source of randomness, injected so tests can be deterministic (style.md P10).
+// Rng: the source of randomness, injected so tests can be deterministic (docs/style.md P10).
 #include <cstdint>
 #include <span>
 

@@ -8,7 +8,7 @@
 
 namespace conclave::mls::testing {
 
-// CountingRng: deterministic bytes, so runs are reproducible (style.md P10).
+// CountingRng: deterministic bytes, so runs are reproducible (docs/style.md P10).
 class CountingRng : public Rng {
  public:
   void fill(std::span<std::uint8_t> out) override {
