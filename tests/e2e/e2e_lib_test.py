@@ -1,14 +1,13 @@
 #!/usr/bin/python3
-"""Unit tests of the e2e building blocks that need no server (label `unit`)."""
-import os
+"""Unit tests of the e2e building blocks (conclave_test.e2e_lib) that need no server (label
+`unit`). Run with PYTHONPATH=tests/pylib (ctest sets it)."""
 import struct
-import sys
 import unittest
 import xml.etree.ElementTree as ET
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_lib import (StanzaSplitter, TestFailure, flip_signature_byte, is_commit_iq,  # noqa: E402
-                     leaks, message_epoch, mls_error, parse_commit_iq, read_varint, with_epoch)
+from conclave_test.e2e_lib import (StanzaSplitter, TestFailure, flip_signature_byte,
+                                   is_commit_iq, leaks, message_epoch, mls_error, parse_commit_iq,
+                                   read_varint, with_epoch)
 
 
 class SplitterTest(unittest.TestCase):

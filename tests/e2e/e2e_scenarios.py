@@ -6,6 +6,7 @@ service) attached to a real Prosody or ejabberd with a real PostgreSQL, driven b
 usage: e2e_scenarios.py CONCLAVE_BINARY CLIENT_BINARY SERVER SCENARIO
   SERVER: prosody | ejabberd;  SCENARIO: one of SCENARIOS below.
 Run through tests/harness/with-servers.sh; without its environment the test FAILS.
+Imports conclave_test (tests/pylib): ctest sets PYTHONPATH; by hand, PYTHONPATH=tests/pylib.
 Every scenario writes the plaintext markers it sent to $CONCLAVE_TEST_RUNDIR/e2e/markers-SERVER.txt
 and ends by checking that none of them is in its database, its conclave log or on the wire;
 `no_plaintext` (run by ctest after all scenarios of a server) checks all of them again, together
@@ -16,13 +17,11 @@ import os
 import sys
 import xml.etree.ElementTree as ET
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from e2e_lib import (C, FALLBACK_BODY, MLS, E2EWorld, b64d, b64e,  # noqa: E402
-                     check, commit_payload, dump_databases, files_under, flip_signature_byte,
-                     group_epoch, is_commit_iq, leaks, message_epoch, mls_error,
-                     parse_commit_iq, with_epoch)
-from muc_client import error_condition, new_id, scenario_main  # noqa: E402
+from conclave_test.e2e_lib import (C, FALLBACK_BODY, MLS, E2EWorld, b64d, b64e,
+                                   check, commit_payload, dump_databases, files_under,
+                                   flip_signature_byte, group_epoch, is_commit_iq, leaks,
+                                   message_epoch, mls_error, parse_commit_iq, with_epoch)
+from conclave_test.muc_client import error_condition, new_id, scenario_main
 
 SCENARIO_TIMEOUT = 240
 

@@ -5,6 +5,7 @@ ejabberd with a real PostgreSQL, driven by slixmpp clients, while something brea
 usage: fault_integration.py CONCLAVE_BINARY SERVER SCENARIO
   SERVER: prosody | ejabberd;  SCENARIO: one of SCENARIOS below.
 Run through tests/harness/with-servers.sh; without its environment the test FAILS.
+Imports conclave_test (tests/pylib): ctest sets PYTHONPATH; by hand, PYTHONPATH=tests/pylib.
 """
 import asyncio
 import hashlib
@@ -13,13 +14,12 @@ import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "component"))
-from muc_client import (C, Client, TestFailure, check, codes, error_condition, new_id,  # noqa: E402
-                        scenario_main)
-from muc_integration import (PASSWORD, SERVICE, World, create_instant, env,  # noqa: E402
-                             expect_groupchat, fetch_mam, say)
+from conclave_test.muc_client import (C, Client, TestFailure, check, codes, error_condition,
+                                      new_id, scenario_main)
+from conclave_test.muc_world import (PASSWORD, SERVICE, World, create_instant, env,
+                                     expect_groupchat, fetch_mam, say)
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 HARNESS = os.path.join(HERE, "..", "harness")
 RSS_LIMIT_KB = 200 * 1024
 

@@ -2,8 +2,8 @@
 """Runs the MLS load generator (tests/load/mls_load.cpp, `conclave-mls-load`) against a fresh
 conclave attached to the harness's Prosody or ejabberd (docs/benchmarks.md, MLS section).
 
-  CONCLAVE_TEST_SERVERS=prosody tests/harness/with-servers.sh /usr/bin/python3 \\
-      tests/load/mls_load.py --conclave build-rel/component/conclave \\
+  PYTHONPATH=tests/pylib CONCLAVE_TEST_SERVERS=prosody tests/harness/with-servers.sh \\
+      /usr/bin/python3 tests/load/mls_load.py --conclave build-rel/component/conclave \\
       --tool build-rel/tests/e2e/conclave-mls-load [--server prosody] \\
       [--rooms 100 --members 100 --rate 100 --seconds 30] [--big 1000] [--fill 0|1]
 
@@ -12,16 +12,14 @@ it). --fill 0 keeps the rooms' parent nodes blank (every measured UpdatePath the
 every other leaf: the generator's cost before the copath filling). The conclave it starts has
 mls.room_requests_per_minute = 0 (no limit; --room-requests-per-minute N sets it, "default"
 omits it for binaries older than the key). Not a test: nothing is asserted beyond the tool's own exit status.
+Run from the source root; PYTHONPATH=tests/pylib finds the shared conclave_test package.
 """
 import argparse
-import os
 import shutil
 import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
-from e2e_lib import PASSWORD, E2EWorld, TestFailure  # noqa: E402
+from conclave_test.e2e_lib import PASSWORD, E2EWorld, TestFailure
 
 
 def main():

@@ -4,8 +4,9 @@ MUC (conference.localhost: Prosody's mod_muc with muc_mam, or ejabberd's mod_muc
 and against Conclave (mls.localhost) attached to that same server, in one run; then Conclave's
 memory per room and per occupant. A tool, not a test: see docs/benchmarks.md.
 
-usage (through the harness, which starts PostgreSQL and the XMPP server):
-  CONCLAVE_TEST_SERVERS=prosody tests/harness/with-servers.sh \\
+usage (from the source root, through the harness, which starts PostgreSQL and the XMPP server;
+PYTHONPATH=tests/pylib finds the shared conclave_test package):
+  PYTHONPATH=tests/pylib CONCLAVE_TEST_SERVERS=prosody tests/harness/with-servers.sh \\
       /usr/bin/python3 tests/load/muc_load.py build-NAME/component/conclave [--server prosody] \\
       [--occupants 100] [--senders 10] [--window 4] [--seconds 10] [--runs 3] [--rooms 100] \\
       [--perf FILE] [--perf-prosody FILE]
@@ -32,9 +33,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "component"))
-from muc_integration import PASSWORD, World  # noqa: E402
+from conclave_test.muc_world import PASSWORD, World
 
 BODY = re.compile(rb"<body>lt (\d+) (\d+) ([0-9.]+)</body>")
 STREAM = ("<?xml version='1.0'?><stream:stream to='localhost' xmlns='jabber:client' "

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Scripted XMPP clients for the room service's integration tests (slixmpp 1.8, Debian 12).
 
 A Client logs in over plain c2s on loopback, sends raw stanzas and records every stanza it

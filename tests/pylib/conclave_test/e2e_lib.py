@@ -1,5 +1,5 @@
-#!/usr/bin/python3
-"""Building blocks of the end-to-end scenarios (tests/e2e/e2e_scenarios.py).
+"""Building blocks of the end-to-end scenarios (tests/e2e/e2e_scenarios.py), also used by
+tests/load/mls_load.py.
 
 - StanzaProxy: a loopback TCP proxy between one conclave-client and the XMPP server's c2s port
   (the client runs with --tls off). It records every top-level stanza in both directions and can
@@ -24,14 +24,11 @@ import shutil
 import signal
 import struct
 import subprocess
-import sys
 import time
 import xml.etree.ElementTree as ET
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "component"))
-from muc_client import C, TestFailure, check  # noqa: E402
-from muc_integration import PASSWORD, SERVICE, World  # noqa: E402
+from .muc_client import C, TestFailure, check
+from .muc_world import PASSWORD, SERVICE, World
 
 MLS = "urn:xmpp:mls:0"
 STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
@@ -472,7 +469,7 @@ class E2EWorld(World):
         return await c.start()
 
     async def raw(self, name):
-        """A plain slixmpp client (tests/component/muc_client.py) of the scenario's user."""
+        """A plain slixmpp client (muc_client.Client) of the scenario's user."""
         return await self.client(self.user(name))
 
     def marker(self, label):
