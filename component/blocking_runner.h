@@ -1,6 +1,6 @@
 #pragma once
 // BlockingRunner: runs a blocking store call away from the XMPP I/O thread and continues on it
-// (docs/architecture.md, Runtime). The production runner (component/executor_runner.h) runs
+// (docs/architecture.md, Runtime). The production runner (ExecutorRunner, main.cpp) runs
 // `blocking` on the database executor and posts `then` back to the io_context; unit tests run
 // both inline.
 #include <functional>
