@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "base/base64.h"
 #include "component/ds/application_check.h"
 #include "component/ds/commit_check.h"
 #include "component/ds/create_check.h"
@@ -11,7 +12,6 @@
 #include "component/ds/mls_ns.h"
 #include "component/ds/room_link.h"
 #include "component/muc_ns.h"
-#include "mls/codec/base64.h"
 #include "xmpp/namespaces.h"
 #include "xmpp/serializer.h"
 
@@ -278,10 +278,9 @@ void DeliveryService::on_group_info(Room& room, const Element& iq, const std::st
   }
   Element answer("group-info", std::string(kMlsNs));
   answer.set_attr("epoch", std::to_string(e->group->epoch()));
-  answer.add_child("group-info", std::string(kMlsNs))
-      .set_text(mls::base64_encode(e->group->group_info));
+  answer.add_child("group-info", std::string(kMlsNs)).set_text(base64_encode(e->group->group_info));
   answer.add_child("ratchet-tree", std::string(kMlsNs))
-      .set_text(mls::base64_encode(e->group->group.tree().encode()));
+      .set_text(base64_encode(e->group->group.tree().encode()));
   env_.out->send(xmpp::iq_result(iq, std::move(answer)));
 }
 
@@ -317,7 +316,7 @@ void DeliveryService::on_commits(Room& room, const Element& iq, const Element& q
         for (const MlsCommitEntry& c : page->commits) {
           answer.add_child("commit", std::string(kMlsNs))
               .set_attr("epoch", std::to_string(c.epoch))
-              .set_text(mls::base64_encode(c.mls_message));
+              .set_text(base64_encode(c.mls_message));
         }
         env_.out->send(xmpp::iq_result(iq, std::move(answer)));
       });
@@ -367,7 +366,7 @@ void DeliveryService::on_commit(Room& room, const Element& iq, const Element& q,
       xmpp::make_stanza("message", "groupchat", bare, "", "mls-commit-" + hex16(decoded->hash));
   fanout.add_child("commit", std::string(kMlsNs))
       .set_attr("epoch", std::to_string(decoded->epoch))
-      .set_text(mls::base64_encode(decoded->wire));
+      .set_text(base64_encode(decoded->wire));
   fanout.add_child("stanza-id", std::string(ns::kStanzaId))
       .set_attr("id", sid)
       .set_attr("by", bare);
@@ -530,7 +529,7 @@ void DeliveryService::propose_removes(Room& room) {
     Element m = xmpp::make_stanza("message", "groupchat", bare, "", "mls-proposal-" + hex16(p.ref));
     m.add_child("proposal", std::string(kMlsNs))
         .set_attr("epoch", std::to_string(epoch))
-        .set_text(mls::base64_encode(p.wire));
+        .set_text(base64_encode(p.wire));
     m.add_child("stanza-id", std::string(ns::kStanzaId)).set_attr("id", sid).set_attr("by", bare);
     ArchivedMessage a;
     a.room = bare;
@@ -612,7 +611,7 @@ void DeliveryService::deliver_welcomes() {
           Element m = xmpp::make_stanza("message", "normal", w.room, w.recipient, w.stable_id);
           m.add_child("welcome", std::string(kMlsNs))
               .set_attr("epoch", std::to_string(w.epoch))
-              .set_text(mls::base64_encode(w.welcome));
+              .set_text(base64_encode(w.welcome));
           m.add_child("store", std::string(kHintsNs));
           env_.out->send(std::move(m));
           ids.push_back(w.id);

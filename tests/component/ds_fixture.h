@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "base/base64.h"
 #include "component/ds/delivery_service.h"
 #include "component/ds/mls_ns.h"
 #include "fake_mls_store.h"
 #include "fakes.h"
-#include "mls/codec/base64.h"
 #include "mls/group/extensions.h"
 #include "mls/group/group.h"
 
@@ -37,7 +37,7 @@ inline mls::KeyPackageBundle bundle(const std::string& identity,
   return std::move(*b);
 }
 
-inline std::string b64(const mls::Bytes& b) { return mls::base64_encode(b); }
+inline std::string b64(const mls::Bytes& b) { return base64_encode(b); }
 
 template <class T>
 std::string b64_message(T value) {
