@@ -4,7 +4,6 @@
 
 #include "client/client_room.h"
 #include "client/fingerprint.h"
-#include "mls/codec/base64.h"
 #include "mls/codec/codec.h"
 #include "mls/codec/hex.h"
 #include "mls/group/extensions.h"

@@ -3,7 +3,8 @@
 // Append new codes at the end; never renumber (the script mode prints their names).
 #include <string_view>
 #include <system_error>
-#include <tl/expected.hpp>
+
+#include "base/result.h"
 
 namespace conclave::client {
 
@@ -34,12 +35,10 @@ inline std::error_code make_error_code(Errc e) noexcept {
 // errc_name returns the snake_case name of `e` ("wrong_epoch"), for the JSON output.
 std::string_view errc_name(Errc e);
 
-template <class T>
-using Result = tl::expected<T, std::error_code>;
-using Status = Result<void>;
-
-inline tl::unexpected<std::error_code> fail(std::error_code e) { return tl::unexpected(e); }
-inline tl::unexpected<std::error_code> fail(Errc e) { return tl::unexpected(make_error_code(e)); }
+// Result<T> and fail, defined once for every layer in base/result.h.
+using conclave::fail;
+using conclave::Result;
+using conclave::Status;
 
 }  // namespace conclave::client
 

@@ -2,7 +2,7 @@
 
 #include <charconv>
 
-#include "mls/codec/base64.h"
+#include "base/base64.h"
 
 namespace conclave::client {
 
@@ -19,7 +19,7 @@ Element stanza(std::string_view kind, std::string_view type, std::string_view to
 
 Element mls_child(std::string_view name, mls::ByteView data) {
   Element e{std::string(name), std::string(ns::kMls)};
-  e.set_text(mls::base64_encode(data));
+  e.set_text(base64_encode(data));
   return e;
 }
 
@@ -173,7 +173,7 @@ Result<const Element*> mls_payload(const Element& iq, std::string_view name) {
 }
 
 Result<mls::Bytes> mls_bytes(const Element& e) {
-  auto b = mls::base64_decode(e.text_content());
+  auto b = base64_decode(e.text_content());
   if (!b || b->empty()) return fail(Errc::bad_response);
   return std::move(*b);
 }

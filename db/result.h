@@ -1,20 +1,17 @@
 #pragma once
-// Result<T>: a value or a std::error_code (docs/style.md P6), as in the MLS layer, without
-// making db/ depend on it.
+// Result<T>: a value or a std::error_code (docs/style.md P6), the same type as in every layer
+// (base/result.h) without making db/ depend on another layer; its codes are db::Errc.
 #include <functional>
 #include <string_view>
-#include <tl/expected.hpp>
 
+#include "base/result.h"
 #include "db/errors.h"
 
 namespace conclave::db {
 
-template <class T>
-using Result = tl::expected<T, std::error_code>;
-using Status = Result<void>;
-
-inline tl::unexpected<std::error_code> fail(std::error_code e) { return tl::unexpected(e); }
-inline tl::unexpected<std::error_code> fail(Errc e) { return tl::unexpected(make_error_code(e)); }
+using conclave::fail;
+using conclave::Result;
+using conclave::Status;
 
 // Log receives one human-readable line (details an error_code cannot carry: the server's
 // message, the migration applied). Empty means silent.

@@ -1,7 +1,7 @@
 #include "component/ds/application_check.h"
 
+#include "base/base64.h"
 #include "component/ds/mls_ns.h"
-#include "mls/codec/base64.h"
 #include "mls/framing/mls_message.h"
 #include "xmpp/namespaces.h"
 
@@ -25,7 +25,7 @@ DsStatus check_groupchat(const RoomGroup* group, const xmpp::Element& message,
   }
   const std::string text = enc->text_content();
   if (text.size() > kMaxPayloadChars) return refuse(StanzaCondition::bad_request, "Too large");
-  auto bytes = mls::base64_decode(text);  // AM-3
+  auto bytes = base64_decode(text);  // AM-3
   if (!bytes) return refuse(StanzaCondition::bad_request, "Not base64");
   auto msg = mls::decode<mls::MlsMessage>(*bytes);
   const auto* pm = msg ? std::get_if<mls::PrivateMessage>(&msg->message) : nullptr;

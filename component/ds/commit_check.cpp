@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
+#include "base/base64.h"
 #include "component/ds/identity.h"
 #include "component/ds/mls_ns.h"
-#include "mls/codec/base64.h"
 #include "mls/group/extensions.h"
 #include "mls/group/proposal_validation.h"
 #include "mls/group/welcome_crypto.h"
@@ -19,7 +19,7 @@ const mls::CipherSuite& suite() { return **mls::CipherSuite::get(kSuite); }
 
 std::optional<mls::Bytes> decode_b64(std::string_view text) {
   if (text.size() > kMaxPayloadChars) return std::nullopt;
-  return mls::base64_decode(text);
+  return base64_decode(text);
 }
 
 // CM-9: the Welcome, when the commit adds members.

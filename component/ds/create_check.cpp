@@ -1,8 +1,8 @@
 #include "component/ds/create_check.h"
 
+#include "base/base64.h"
 #include "component/ds/identity.h"
 #include "component/ds/mls_ns.h"
-#include "mls/codec/base64.h"
 #include "mls/group/extensions.h"
 
 namespace conclave::component::ds {
@@ -16,7 +16,7 @@ DsResult<CheckedCreate> check_create(const std::string& room, std::string_view g
   if (gi_text.size() > kMaxPayloadChars || (tree_text && tree_text->size() > kMaxPayloadChars)) {
     return refuse(invalid_commit("too large"));
   }
-  auto gi_bytes = mls::base64_decode(gi_text);  // CR-1
+  auto gi_bytes = base64_decode(gi_text);  // CR-1
   if (!gi_bytes) return refuse(invalid_commit("GroupInfo: not base64"));
   auto msg = mls::decode<mls::MlsMessage>(*gi_bytes);
   if (!msg) return refuse(invalid_commit("GroupInfo: malformed: " + reason_of(msg.error())));
@@ -29,7 +29,7 @@ DsResult<CheckedCreate> check_create(const std::string& room, std::string_view g
   if (gc.epoch != 0) return refuse(invalid_commit("a new group starts at epoch 0"));
   std::optional<mls::RatchetTree> tree;  // CR-2
   if (tree_text) {
-    auto bytes = mls::base64_decode(*tree_text);
+    auto bytes = base64_decode(*tree_text);
     if (!bytes) return refuse(invalid_commit("ratchet tree: not base64"));
     auto nodes = mls::decode<mls::RatchetTree>(*bytes);
     if (!nodes) return refuse(invalid_commit("ratchet tree: " + reason_of(nodes.error())));

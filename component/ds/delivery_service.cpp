@@ -4,13 +4,14 @@
 #include <chrono>
 #include <cstdio>
 
+#include "base/base64.h"
 #include "component/ds/application_check.h"
 #include "component/ds/commit_check.h"
 #include "component/ds/create_check.h"
 #include "component/ds/identity.h"
 #include "component/ds/mls_ns.h"
+#include "base/base64.h"
 #include "component/rooms/namespaces.h"
-#include "mls/codec/base64.h"
 #include "xmpp/namespaces.h"
 #include "xmpp/serializer.h"
 
@@ -276,10 +277,9 @@ void DeliveryService::on_group_info(GroupHost& room, const Element& iq, const st
   }
   Element answer("group-info", std::string(kMlsNs));
   answer.set_attr("epoch", std::to_string(e->group->epoch()));
-  answer.add_child("group-info", std::string(kMlsNs))
-      .set_text(mls::base64_encode(e->group->group_info));
+  answer.add_child("group-info", std::string(kMlsNs)).set_text(base64_encode(e->group->group_info));
   answer.add_child("ratchet-tree", std::string(kMlsNs))
-      .set_text(mls::base64_encode(e->group->group.tree().encode()));
+      .set_text(base64_encode(e->group->group.tree().encode()));
   env_.out->send(xmpp::iq_result(iq, std::move(answer)));
 }
 
@@ -310,7 +310,7 @@ void DeliveryService::on_commits(GroupHost& room, const Element& iq, const Eleme
         for (const MlsCommitEntry& c : page->commits) {
           answer.add_child("commit", std::string(kMlsNs))
               .set_attr("epoch", std::to_string(c.epoch))
-              .set_text(mls::base64_encode(c.mls_message));
+              .set_text(base64_encode(c.mls_message));
         }
         env_.out->send(xmpp::iq_result(iq, std::move(answer)));
       });
@@ -360,7 +360,7 @@ void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Elemen
       xmpp::make_stanza("message", "groupchat", bare, "", "mls-commit-" + hex16(decoded->hash));
   fanout.add_child("commit", std::string(kMlsNs))
       .set_attr("epoch", std::to_string(decoded->epoch))
-      .set_text(mls::base64_encode(decoded->wire));
+      .set_text(base64_encode(decoded->wire));
   fanout.add_child("stanza-id", std::string(ns::kStanzaId))
       .set_attr("id", sid)
       .set_attr("by", bare);
@@ -515,7 +515,7 @@ void DeliveryService::propose_removes(GroupHost& room) {
     Element m = xmpp::make_stanza("message", "groupchat", bare, "", "mls-proposal-" + hex16(p.ref));
     m.add_child("proposal", std::string(kMlsNs))
         .set_attr("epoch", std::to_string(epoch))
-        .set_text(mls::base64_encode(p.wire));
+        .set_text(base64_encode(p.wire));
     m.add_child("stanza-id", std::string(ns::kStanzaId)).set_attr("id", sid).set_attr("by", bare);
     ArchivedMessage a;
     a.room = bare;
@@ -607,7 +607,7 @@ void DeliveryService::deliver_welcomes() {
           Element m = xmpp::make_stanza("message", "normal", w.room, w.recipient, w.stable_id);
           m.add_child("welcome", std::string(kMlsNs))
               .set_attr("epoch", std::to_string(w.epoch))
-              .set_text(mls::base64_encode(w.welcome));
+              .set_text(base64_encode(w.welcome));
           m.add_child("store", std::string(kHintsNs));
           env_.out->send(std::move(m));
           ids.push_back(w.id);

@@ -2,9 +2,9 @@
 
 #include <variant>
 
+#include "base/base64.h"
 #include "component/ds/identity.h"
 #include "component/ds/mls_ns.h"
-#include "mls/codec/base64.h"
 #include "mls/framing/mls_message.h"
 #include "mls/group/key_package_validation.h"
 
@@ -15,7 +15,7 @@ using xmpp::StanzaCondition;
 DsResult<CheckedKeyPackage> check_key_package(std::string_view text, const std::string& owner,
                                               std::uint64_t now_seconds, bool last_resort) {
   if (text.size() > kMaxPayloadChars) return refuse(invalid_key_package("too large"));
-  auto bytes = mls::base64_decode(text);  // KP-1
+  auto bytes = base64_decode(text);  // KP-1
   if (!bytes) return refuse(invalid_key_package("not base64"));
   auto msg = mls::decode<mls::MlsMessage>(*bytes);
   if (!msg) return refuse(invalid_key_package("malformed: " + reason_of(msg.error())));

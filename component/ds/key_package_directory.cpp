@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <memory>
 
+#include "base/base64.h"
 #include "component/ds/key_package_check.h"
 #include "component/ds/mls_ns.h"
-#include "mls/codec/base64.h"
 
 namespace conclave::component::ds {
 
@@ -60,7 +60,7 @@ void KeyPackageDirectory::handle(const Element& iq, const xmpp::Jid& from) {
   const std::string owner = from.bare_string();
   if (type == "get" && q.name() == "external-sender") {
     Element answer("external-sender", std::string(kMlsNs));
-    answer.set_text(mls::base64_encode(identity_.encoded_entry()));
+    answer.set_text(base64_encode(identity_.encoded_entry()));
     env_.out->send(xmpp::iq_result(iq, std::move(answer)));
   } else if (type == "set" && q.name() == "key-packages") {
     upload(iq, q, owner);
@@ -185,7 +185,7 @@ void KeyPackageDirectory::claim(const Element& iq, const Element& q, const std::
           return;
         }
         Element answer("key-package", std::string(kMlsNs));
-        answer.set_text(mls::base64_encode((*r)->key_package));
+        answer.set_text(base64_encode((*r)->key_package));
         if ((*r)->last_resort) answer.set_attr("last-resort", "true");
         env_.out->send(xmpp::iq_result(iq, std::move(answer)));
       });

@@ -1,9 +1,8 @@
 // Room presence: join (XEP-0045 §7.2), nick change (§7.6), presence updates (§7.7), leave
 // (§7.14), and the presence stanzas themselves.
-#include <openssl/crypto.h>
-
 #include <algorithm>
 
+#include "base/ct_equal.h"
 #include "component/muc/room.h"
 #include "component/rooms/namespaces.h"
 #include "xmpp/namespaces.h"
@@ -23,11 +22,6 @@ void add_status(Element& x, int code) {
 
 // The parts of a client's presence that other occupants see: everything but the MUC join
 // element and ids only the room may assign (XEP-0421 §4: strip client-sent occupant-ids).
-// The room password is a secret: compare without a timing signal (docs/style.md P11).
-bool secret_equal(const std::string& a, const std::string& b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
 std::vector<Element> presence_extra_of(const Element& presence) {
   std::vector<Element> out;
   for (const Element& c : presence.children()) {
@@ -181,7 +175,8 @@ void Room::on_join(const Pending& p) {
   }
   if (config_.password_protected && aff != Affiliation::owner) {
     const Element* x = p.stanza.child("x", ns::kMuc);
-    if (x == nullptr || !secret_equal(x->child_text("password", ns::kMuc), config_.password)) {
+    // The room password is a secret: compare without a timing signal (docs/style.md P11).
+    if (x == nullptr || !ct_equal(x->child_text("password", ns::kMuc), config_.password)) {
       send_error(p.stanza, StanzaCondition::not_authorized, "A password is required");
       return;
     }

@@ -1,17 +1,13 @@
 #pragma once
 // Result<T>: a value or a std::error_code; the one error channel of the MLS layer (style.md P6).
-#include <tl/expected.hpp>
-
+// Defined once for every layer in base/result.h; the MLS layer's codes are mls::Errc.
+#include "base/result.h"
 #include "mls/codec/errors.h"
 
 namespace conclave::mls {
 
-template <class T>
-using Result = tl::expected<T, std::error_code>;
-using Status = Result<void>;
-
-// fail(e) converts to any Result<T> holding error `e`.
-inline tl::unexpected<std::error_code> fail(std::error_code e) { return tl::unexpected(e); }
-inline tl::unexpected<std::error_code> fail(Errc e) { return tl::unexpected(make_error_code(e)); }
+using conclave::fail;
+using conclave::Result;
+using conclave::Status;
 
 }  // namespace conclave::mls

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "base/ct_equal.h"
 #include "mls/codec/bytes.h"
 
 namespace conclave::mls {
@@ -47,7 +48,7 @@ class Secret {
 };
 
 // ct_equal compares two byte strings in time that depends only on their lengths (tags, MACs;
-// RFC 9420 §6.2 and §8.1 checks), style.md P11.
-bool ct_equal(ByteView a, ByteView b) noexcept;
+// RFC 9420 §6.2 and §8.1 checks), style.md P11: the MLS layer's name for conclave::ct_equal.
+inline bool ct_equal(ByteView a, ByteView b) noexcept { return conclave::ct_equal(a, b); }
 
 }  // namespace conclave::mls

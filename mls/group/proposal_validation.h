@@ -57,8 +57,8 @@ struct ValidationContext {
   std::optional<std::uint64_t> now;  // lifetime checks when set
 };
 
-// validate_proposal_sender: VAL-PS-01..04 for a proposal received as a message; returns the
-// signature key of an external sender through `external_key` (may be null).
+// validate_proposal_sender: VAL-PS-01..04 for a proposal received as a message (for an
+// external sender, its index must name a key: external_sender_key below).
 Status validate_proposal_sender(const ValidationContext& vc, const Proposal& p, const Sender& s);
 // external_sender_key: the signature key of external sender `index` (VAL-PS-01).
 Result<Bytes> external_sender_key(const GroupContext& ctx, std::uint32_t index);

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
+#include "base/base64.h"
 #include "client/protocol.h"
-#include "mls/codec/base64.h"
 #include "mls/codec/codec.h"
 
 namespace conclave::client::testing {
@@ -24,7 +24,7 @@ std::string resource_of(std::string_view jid) {
 
 Element mls_el(std::string_view name, mls::ByteView data) {
   Element e{std::string(name), std::string(ns::kMls)};
-  e.set_text(mls::base64_encode(data));
+  e.set_text(base64_encode(data));
   return e;
 }
 
@@ -188,7 +188,7 @@ void FakeServer::handle_service_iq(FakeTransport& from, const Element& iq, const
     auto& list = key_packages[owner];
     std::size_t n = 0;
     for (const Element* kp : q.children_named("key-package", ns::kMls)) {
-      auto bytes = mls::base64_decode(kp->text_content());
+      auto bytes = base64_decode(kp->text_content());
       if (!bytes) return error(from, iq, "bad-request");
       const bool lr = kp->attr_or("last-resort") == "true";
       if (lr) {
@@ -228,8 +228,8 @@ void FakeServer::handle_room_iq(FakeTransport& from, const Element& iq, const El
   if (q.is("query", ns::kMucOwner)) return reply(from, iq, std::nullopt);
   if (q.is("create", ns::kMls)) {
     if (r.pub) return error(from, iq, "conflict");
-    auto gi_bytes = mls::base64_decode(q.child_text("group-info", ns::kMls));
-    auto tree_bytes = mls::base64_decode(q.child_text("ratchet-tree", ns::kMls));
+    auto gi_bytes = base64_decode(q.child_text("group-info", ns::kMls));
+    auto tree_bytes = base64_decode(q.child_text("ratchet-tree", ns::kMls));
     auto msg = gi_bytes ? mls::decode<mls::MlsMessage>(*gi_bytes) : mls::Result<mls::MlsMessage>();
     auto tree =
         tree_bytes ? mls::decode<mls::RatchetTree>(*tree_bytes) : mls::Result<mls::RatchetTree>();
@@ -273,8 +273,8 @@ void FakeServer::handle_room_iq(FakeTransport& from, const Element& iq, const El
     return reply(from, iq, cs);
   }
   if (q.is("commit", ns::kMls)) {
-    auto bytes = mls::base64_decode(q.child_text("message", ns::kMls));
-    auto gi = mls::base64_decode(q.child_text("group-info", ns::kMls));
+    auto bytes = base64_decode(q.child_text("message", ns::kMls));
+    auto gi = base64_decode(q.child_text("group-info", ns::kMls));
     auto msg = bytes ? mls::decode<mls::MlsMessage>(*bytes) : mls::Result<mls::MlsMessage>();
     const auto* pm = msg ? std::get_if<mls::PublicMessage>(&msg->message) : nullptr;
     if (pm == nullptr || !gi) return error(from, iq, "bad-request");
@@ -300,7 +300,7 @@ void FakeServer::handle_room_iq(FakeTransport& from, const Element& iq, const El
     Element fan = make("message", "groupchat", room, "");
     fan.add_child(mls_el("commit", *bytes)).set_attr("epoch", std::to_string(current));
     broadcast(r, room, fan);
-    if (auto w = mls::base64_decode(q.child_text("welcome", ns::kMls)); w && !w->empty()) {
+    if (auto w = base64_decode(q.child_text("welcome", ns::kMls)); w && !w->empty()) {
       for (mls::LeafIndex l : report.added) {
         auto leaf = r.pub->tree().leaf_node(l);
         if (!leaf) continue;
@@ -411,7 +411,7 @@ void FakeServer::handle_message(FakeTransport& from, const Element& m) {
   }
   if (nick.empty()) return error(from, m, "not-acceptable");
   if (r.pub) {
-    auto bytes = mls::base64_decode(m.child_text("encrypted", ns::kMls));
+    auto bytes = base64_decode(m.child_text("encrypted", ns::kMls));
     auto msg = bytes ? mls::decode<mls::MlsMessage>(*bytes) : mls::Result<mls::MlsMessage>();
     const auto* pm = msg ? std::get_if<mls::PrivateMessage>(&msg->message) : nullptr;
     if (pm == nullptr) return error(from, m, "not-acceptable");

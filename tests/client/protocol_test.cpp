@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "mls/codec/base64.h"
+#include "base/base64.h"
 #include "xmpp/serializer.h"
 
 namespace conclave::client {
@@ -126,8 +126,8 @@ TEST(Protocol, KeyPackageCount) {
 TEST(Protocol, GroupInfoReply) {
   Element gi = mls_el("group-info");
   gi.set_attr("epoch", "7");
-  gi.add_child(mls_el("group-info")).set_text(mls::base64_encode(mls::Bytes{1}));
-  gi.add_child(mls_el("ratchet-tree")).set_text(mls::base64_encode(mls::Bytes{2, 3}));
+  gi.add_child(mls_el("group-info")).set_text(base64_encode(mls::Bytes{1}));
+  gi.add_child(mls_el("ratchet-tree")).set_text(base64_encode(mls::Bytes{2, 3}));
   auto r = parse_group_info_reply(iq_reply("result", gi));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->epoch, 7u);

@@ -32,10 +32,10 @@ class ExternalTest : public DsTest {
     const auto* a = r.child("group-info", "urn:xmpp:mls:0");
     EXPECT_NE(a, nullptr) << xmpp::to_string(r);
     if (a == nullptr) return {};
-    auto gi = mls::decode<mls::MlsMessage>(
-        *mls::base64_decode(a->child_text("group-info", "urn:xmpp:mls:0")));
+    auto gi =
+        mls::decode<mls::MlsMessage>(*base64_decode(a->child_text("group-info", "urn:xmpp:mls:0")));
     auto tree = mls::decode<mls::RatchetTree>(
-        *mls::base64_decode(a->child_text("ratchet-tree", "urn:xmpp:mls:0")));
+        *base64_decode(a->child_text("ratchet-tree", "urn:xmpp:mls:0")));
     EXPECT_TRUE(gi.has_value() && tree.has_value());
     Served served;
     served.group_info = std::get<mls::GroupInfo>(gi->message);
@@ -85,7 +85,7 @@ class ExternalTest : public DsTest {
     for (const auto& s : all) {
       if (s.attr_or("to") != to) continue;
       if (const auto* c = s.child("commit", "urn:xmpp:mls:0")) {
-        auto m = mls::decode<mls::MlsMessage>(*mls::base64_decode(c->text()));
+        auto m = mls::decode<mls::MlsMessage>(*base64_decode(c->text()));
         if (m) return std::move(*m);
       }
     }

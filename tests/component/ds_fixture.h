@@ -10,11 +10,11 @@
 #include <vector>
 
 #include "component/admin/admin_commands.h"
+#include "base/base64.h"
 #include "component/ds/delivery_service.h"
 #include "component/ds/mls_ns.h"
 #include "fake_mls_store.h"
 #include "fakes.h"
-#include "mls/codec/base64.h"
 #include "mls/group/extensions.h"
 #include "mls/group/group.h"
 
@@ -38,7 +38,7 @@ inline mls::KeyPackageBundle bundle(const std::string& identity,
   return std::move(*b);
 }
 
-inline std::string b64(const mls::Bytes& b) { return mls::base64_encode(b); }
+inline std::string b64(const mls::Bytes& b) { return base64_encode(b); }
 
 template <class T>
 std::string b64_message(T value) {

@@ -136,7 +136,7 @@ TEST_F(GroupTest, CommitIsAcceptedFannedOutArchivedAndWelcomed) {
   EXPECT_TRUE(mls_store.unsent_welcomes(10)->empty());  // marked sent
   EXPECT_EQ(ds->epoch_of(room("r")), 1u);
   // The joiner can use the Welcome.
-  auto welcome = mls::decode<mls::MlsMessage>(*mls::base64_decode(w->text()));
+  auto welcome = mls::decode<mls::MlsMessage>(*base64_decode(w->text()));
   ASSERT_TRUE(welcome.has_value());
   auto joined = mls::Group::join(suite1(), std::get<mls::Welcome>(welcome->message),
                                  bob.key_package, std::move(bob.secrets), std::nullopt);
@@ -448,7 +448,7 @@ TEST_F(GroupTest, BanProposesARemoveThatTheNextCommitMustInclude) {
   EXPECT_EQ(mls_error(r, "missing-proposals"), "present");
   EXPECT_EQ(stored_epoch(), 1u);
   // The member takes the proposal and commits it by reference.
-  auto proposal = mls::decode<mls::MlsMessage>(*mls::base64_decode(p->text()));
+  auto proposal = mls::decode<mls::MlsMessage>(*base64_decode(p->text()));
   ASSERT_TRUE(proposal.has_value());
   ASSERT_TRUE(g.handle_proposal(*proposal).has_value());
   auto with = g.commit();
@@ -484,7 +484,7 @@ TEST_F(GroupTest, RevokedMembershipOfAMembersOnlyRoomProposesARemove) {
   ASSERT_NE(p, nullptr);
   EXPECT_EQ(p->attr_or("epoch"), "1");
   ASSERT_EQ(mls_store.pending_proposals(room("r"))->size(), 1u);
-  auto proposal = mls::decode<mls::MlsMessage>(*mls::base64_decode(p->text()));
+  auto proposal = mls::decode<mls::MlsMessage>(*base64_decode(p->text()));
   ASSERT_TRUE(proposal.has_value());
   ASSERT_TRUE(g.handle_proposal(*proposal).has_value());
   auto with = g.commit();
@@ -504,7 +504,7 @@ TEST_F(GroupTest, GroupInfoAndCommitsSinceServeCatchUp) {
   EXPECT_EQ(answer->attr_or("epoch"), "1");
   EXPECT_EQ(answer->child_text("group-info", "urn:xmpp:mls:0"), b64_message(c.group_info));
   auto tree = mls::PublicTree::decode(
-      suite1(), *mls::base64_decode(answer->child_text("ratchet-tree", "urn:xmpp:mls:0")));
+      suite1(), *base64_decode(answer->child_text("ratchet-tree", "urn:xmpp:mls:0")));
   ASSERT_TRUE(tree.has_value());
   EXPECT_EQ(tree->root_hash(), c.group_info.group_context.tree_hash);
   auto commits = iq(kBob, room("r"), "get", "<commits xmlns='urn:xmpp:mls:0' since='0'/>");

@@ -162,7 +162,7 @@ TEST_F(KeyPackageTest, ClaimFloodIsRateLimitedPerClaimerAndPerTarget) {
 TEST_F(KeyPackageTest, ExternalSenderIqAnswersTheServiceEntry) {
   auto r = iq(kAlice, kService, "get", "<external-sender xmlns='urn:xmpp:mls:0'/>");
   ASSERT_EQ(r.attr_or("type"), "result");
-  auto bytes = mls::base64_decode(r.child("external-sender", "urn:xmpp:mls:0")->text());
+  auto bytes = base64_decode(r.child("external-sender", "urn:xmpp:mls:0")->text());
   ASSERT_TRUE(bytes.has_value());
   auto entry = mls::decode<mls::ExternalSenderEntry>(*bytes);
   ASSERT_TRUE(entry.has_value());

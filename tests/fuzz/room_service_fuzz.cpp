@@ -31,12 +31,12 @@
 #include <variant>
 #include <vector>
 
+#include "base/base64.h"
 #include "component/admin/admin_commands.h"
 #include "component/core/stanza_util.h"
 #include "component/ds/delivery_service.h"
 #include "component/ds/service_identity.h"
 #include "component/muc/muc_service.h"
-#include "mls/codec/base64.h"
 #include "mls/group/extensions.h"
 #include "mls/group/group.h"
 #include "tests/component/fake_mls_store.h"
@@ -78,7 +78,7 @@ template <class T>
 std::string b64_message(T value) {
   mls::MlsMessage m;
   m.message = std::move(value);
-  return mls::base64_encode(mls::encode(m));
+  return base64_encode(mls::encode(m));
 }
 
 mls::KeyPackageBundle bundle_of(const std::string& jid) {
@@ -94,7 +94,7 @@ std::string commit_iq(const std::string& id, const mls::CommitOutput& c) {
   std::string x = "<iq type='set' id='" + id +
                   "' from='alice@example.org/phone' to='r@rooms.example.org'>"
                   "<commit xmlns='urn:xmpp:mls:0'><message>" +
-                  mls::base64_encode(mls::encode(c.message)) + "</message>";
+                  base64_encode(mls::encode(c.message)) + "</message>";
   if (c.welcome) x += "<welcome>" + b64_message(*c.welcome) + "</welcome>";
   return x + "<group-info>" + b64_message(c.group_info) + "</group-info></commit></iq>";
 }
@@ -124,7 +124,7 @@ const MlsFixture& mls_fixture() {
     out.prelude =
         "<iq type='set' id='g0' from='alice@example.org/phone' to='r@rooms.example.org'>"
         "<create xmlns='urn:xmpp:mls:0'><group-info>" +
-        b64_message(*gi) + "</group-info><ratchet-tree>" + mls::base64_encode(g->tree().encode()) +
+        b64_message(*gi) + "</group-info><ratchet-tree>" + base64_encode(g->tree().encode()) +
         "</ratchet-tree></create></iq>";
     mls::CommitOptions add;
     add.proposals.push_back(mls::Proposal{mls::Add{bundle_of("bob@example.org").key_package}});
@@ -137,9 +137,9 @@ const MlsFixture& mls_fixture() {
     auto c2 = epoch1.commit();
     check(c2.has_value());
     out.placeholders = {
-        {"@COMMIT@", mls::base64_encode(mls::encode(c2->message))},
+        {"@COMMIT@", base64_encode(mls::encode(c2->message))},
         {"@GI@", b64_message(c2->group_info)},
-        {"@APP@", mls::base64_encode(mls::encode(*app))},
+        {"@APP@", base64_encode(mls::encode(*app))},
         {"@KP@", b64_message(bundle_of("carol@example.org").key_package)},
     };
     return out;

@@ -1,9 +1,9 @@
-#include "mls/codec/base64.h"
+#include "base/base64.h"
 
 #include <array>
 #include <cstdint>
 
-namespace conclave::mls {
+namespace conclave {
 namespace {
 
 constexpr std::string_view kAlphabet =
@@ -23,7 +23,7 @@ bool xml_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 
 }  // namespace
 
-std::string base64_encode(ByteView data) {
+std::string base64_encode(std::span<const std::uint8_t> data) {
   std::string out;
   out.reserve((data.size() + 2) / 3 * 4);
   std::size_t i = 0;
@@ -51,11 +51,11 @@ std::string base64_encode(ByteView data) {
   return out;
 }
 
-std::optional<Bytes> base64_decode(std::string_view text) {
+std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view text) {
   while (!text.empty() && xml_space(text.front())) text.remove_prefix(1);
   while (!text.empty() && xml_space(text.back())) text.remove_suffix(1);
   if (text.size() % 4 != 0) return std::nullopt;
-  Bytes out;
+  std::vector<std::uint8_t> out;
   out.reserve(text.size() / 4 * 3);
   for (std::size_t i = 0; i < text.size(); i += 4) {
     const bool last = i + 4 == text.size();
@@ -81,4 +81,4 @@ std::optional<Bytes> base64_decode(std::string_view text) {
   return out;
 }
 
-}  // namespace conclave::mls
+}  // namespace conclave

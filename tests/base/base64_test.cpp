@@ -1,11 +1,15 @@
-// Base64 as urn:xmpp:mls:0 uses it (docs/protocol.md §3): RFC 4648 vectors, every byte value,
-// and the canonical-form rule.
-#include "mls/codec/base64.h"
+// Base64 as urn:xmpp:mls:0 uses it (docs/protocol.md §4): RFC 4648 vectors, every byte value,
+// the whitespace rule and the canonical-form rule.
+#include "base/base64.h"
 
 #include <gtest/gtest.h>
 
-namespace conclave::mls {
+#include <string>
+
+namespace conclave {
 namespace {
+
+using Bytes = std::vector<std::uint8_t>;
 
 Bytes b(std::string_view s) { return Bytes(s.begin(), s.end()); }
 
@@ -38,7 +42,18 @@ TEST(Base64, WhitespaceOnlyAroundTheValue) {
   EXPECT_EQ(base64_decode("\n  Zm9v \n"), b("foo"));
   EXPECT_EQ(base64_decode(" \t\r\n"), Bytes{});
   EXPECT_FALSE(base64_decode("Zm 9v"));
-  EXPECT_FALSE(base64_decode("Zm9v\nYmFy"));  // no line breaks inside (docs/protocol.md §3)
+  EXPECT_FALSE(base64_decode("Zm9v\nYmFy"));  // no line breaks inside (docs/protocol.md §4)
+}
+
+TEST(Base64, WhitespaceIsXmlWhitespaceOnly) {
+  // Space, tab, CR and LF (XML's whitespace) around the value; nothing else, nowhere else.
+  EXPECT_EQ(base64_decode("\t\r\nZm9vYg==\r\n\t "), b("foob"));
+  EXPECT_EQ(base64_decode("Zg==\n"), b("f"));
+  for (const char* bad : {"\vZm9v", "Zm9v\f", "Zg= =", "Zg =="}) {
+    EXPECT_FALSE(base64_decode(bad).has_value()) << bad;
+  }
+  EXPECT_FALSE(base64_decode(std::string_view("Zm9v\0", 5)).has_value());
+  EXPECT_FALSE(base64_decode("\xc2\xa0Zm9v").has_value());  // U+00A0 is not XML whitespace
 }
 
 TEST(Base64, NonCanonicalInputRefused) {
@@ -49,4 +64,4 @@ TEST(Base64, NonCanonicalInputRefused) {
 }
 
 }  // namespace
-}  // namespace conclave::mls
+}  // namespace conclave
