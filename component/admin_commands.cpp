@@ -124,7 +124,7 @@ CommandResponse destroy_room(MucService& service, CommandContext& ctx) {
   };
   const std::string bare = jid->bare_string();
   const std::string admin = ctx.requester.bare_string();
-  service.log("info", "admin " + admin + " destroys room " + bare);
+  service.log(LogLevel::info, "admin " + admin + " destroys room " + bare);
   // Answered once the store has deleted it: a "completed" the admin sees is durable.
   room->destroy_room(value("reason"), value("alternate"), [finish = ctx.finish, bare](Status s) {
     if (!s) {

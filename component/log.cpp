@@ -6,13 +6,6 @@
 
 namespace conclave::component {
 
-LogLevel log_level_from(std::string_view s) {
-  if (s == "debug") return LogLevel::debug;
-  if (s == "warn") return LogLevel::warn;
-  if (s == "error") return LogLevel::error;
-  return LogLevel::info;
-}
-
 void Logger::log(LogLevel level, std::string_view line) {
   if (level < min_) return;
   static constexpr const char* kNames[] = {"DEBUG", "INFO", "WARN", "ERROR"};

@@ -2,19 +2,17 @@
 // Logger: leveled log lines on stderr, safe from any thread. Callers never pass secrets or
 // message bodies (docs/configuration.md, Logging).
 #include <mutex>
-#include <string>
 #include <string_view>
 
 namespace conclave::component {
 
+// The level of a log line; log.level names them debug, info, warn and error (config.cpp).
 enum class LogLevel { debug, info, warn, error };
-LogLevel log_level_from(std::string_view s);  // unknown: info
 
 class Logger {
  public:
   explicit Logger(LogLevel min) : min_(min) {}
   void log(LogLevel level, std::string_view line);
-  void log(std::string_view level, std::string_view line) { log(log_level_from(level), line); }
 
  private:
   LogLevel min_;

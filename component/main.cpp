@@ -130,7 +130,7 @@ int serve(const Config& config, Logger& logger) {
   ds_env.store = &mls_store;
   ds_env.now = [] { return std::chrono::system_clock::now(); };
   ds_env.new_id = [] { return random_token(12); };
-  ds_env.log = [&](std::string_view level, const std::string& line) { logger.log(level, line); };
+  ds_env.log = [&](LogLevel level, const std::string& line) { logger.log(level, line); };
   ds::DeliveryService delivery(config.mls, std::move(ds_env), std::move(*identity));
 
   RoomEnv env;
@@ -151,7 +151,7 @@ int serve(const Config& config, Logger& logger) {
   env.may_create = [&config](const xmpp::Jid& user) {
     return may_create_room(config, user.domain());
   };
-  env.log = [&](std::string_view level, const std::string& line) { logger.log(level, line); };
+  env.log = [&](LogLevel level, const std::string& line) { logger.log(level, line); };
   MucService service({config.domain, config.name}, std::move(env));
   auto loaded = service.load();  // before the I/O loop starts: nothing waits on it yet
   if (!loaded) {
@@ -223,13 +223,12 @@ int main_impl(int argc, char** argv) {
     }
   }
   if (config_path.empty() || (command != "run" && command != "migrate")) return usage();
-  std::string error;
-  auto config = load_config(config_path, error);
+  auto config = load_config(config_path);
   if (!config) {
-    std::cerr << "conclave: " << error << "\n";
+    std::cerr << "conclave: " << config.error().what() << "\n";
     return 2;
   }
-  Logger logger(log_level_from(config->log_level));
+  Logger logger(config->log_level);
   if (command == "migrate") return apply_migrations(*config, logger) ? 0 : 1;
   return serve(*config, logger);
 }

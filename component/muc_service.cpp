@@ -48,7 +48,7 @@ std::shared_ptr<Room> MucService::find_room(const std::string& bare) const {
   return it == rooms_.end() ? nullptr : it->second;
 }
 
-void MucService::log(std::string_view level, const std::string& line) const {
+void MucService::log(LogLevel level, const std::string& line) const {
   if (env_.log) env_.log(level, line);
 }
 
@@ -58,7 +58,7 @@ void MucService::dispatch(Element stanza) {
     auto to = xmpp::to_jid(stanza);
     if (!from || !to) {
       // The server validates addresses; a bad one here is a misrouted stanza.
-      if (env_.log) env_.log("warn", "dropping a stanza with an invalid from/to address");
+      if (env_.log) env_.log(LogLevel::warn, "dropping a stanza with an invalid from/to address");
       return;
     }
     if (to->domain() != info_.domain) {
@@ -112,7 +112,9 @@ void MucService::dispatch(Element stanza) {
     }
     room->handle(std::move(stanza), std::move(*from), std::move(*to));
   } catch (const std::exception& e) {
-    if (env_.log) env_.log("error", std::string("exception while routing a stanza: ") + e.what());
+    if (env_.log) {
+      env_.log(LogLevel::error, std::string("exception while routing a stanza: ") + e.what());
+    }
     if (auto r = xmpp::error_reply(stanza,
                                    xmpp::StanzaError::of(StanzaCondition::internal_server_error))) {
       env_.out->send(std::move(*r));

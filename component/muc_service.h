@@ -42,7 +42,7 @@ class MucService {
   const RoomMap& rooms() const { return rooms_; }  // by bare JID
   RoomEnv& env() { return env_; }
   TimePoint started() const { return started_; }
-  void log(std::string_view level, const std::string& line) const;
+  void log(LogLevel level, const std::string& line) const;
 
  private:
   void on_service_stanza(const xmpp::Element& stanza);

@@ -102,7 +102,8 @@ void Room::process(Pending p) {
         break;
     }
   } catch (const std::exception& e) {
-    log("error", "room " + jid_.bare_string() + ": exception handling a stanza: " + e.what());
+    log(LogLevel::error,
+        "room " + jid_.bare_string() + ": exception handling a stanza: " + e.what());
     send_error(p.stanza, StanzaCondition::internal_server_error);
   }
 }
@@ -115,7 +116,7 @@ void Room::await_store(std::function<Status()> blocking, std::function<void(Stat
     try {
       then(std::move(s));
     } catch (const std::exception& e) {
-      self->log("error", std::string("store continuation threw: ") + e.what());
+      self->log(LogLevel::error, std::string("store continuation threw: ") + e.what());
     }
     self->drain();
   });
@@ -131,7 +132,7 @@ void Room::await_result(std::function<Result<T>()> blocking, std::function<void(
         try {
           then(std::move(r));
         } catch (const std::exception& e) {
-          self->log("error", std::string("store continuation threw: ") + e.what());
+          self->log(LogLevel::error, std::string("store continuation threw: ") + e.what());
         }
         self->drain();
       });
@@ -223,7 +224,7 @@ RoomRecord Room::record() const {
   return r;
 }
 
-void Room::log(std::string_view level, const std::string& line) const {
+void Room::log(LogLevel level, const std::string& line) const {
   if (env_.log) env_.log(level, line);
 }
 

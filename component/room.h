@@ -20,6 +20,7 @@
 
 #include "component/affiliation.h"
 #include "component/blocking_runner.h"
+#include "component/log.h"
 #include "component/room_config.h"
 #include "component/stanza_sender.h"
 #include "component/stanza_util.h"
@@ -59,8 +60,8 @@ struct RoomEnv {
   std::function<bool(const xmpp::Jid& user)> may_create;
   // The room is gone (destroyed, or temporary and empty): the service forgets it.
   std::function<void(const std::string& room)> room_gone;
-  // One log line: level ("debug", "info", "warn", "error") and text (never a message body).
-  std::function<void(std::string_view level, const std::string& line)> log;
+  // One log line: its level and text (never a message body).
+  std::function<void(LogLevel level, const std::string& line)> log;
 };
 
 struct Occupant {
@@ -202,7 +203,7 @@ class Room : public std::enable_shared_from_this<Room> {
   void send_to_sessions(const Occupant& o, const xmpp::Element& stanza);
   RoomRecord record() const;
   std::vector<AffiliationRecord> affiliation_records() const;
-  void log(std::string_view level, const std::string& line) const;
+  void log(LogLevel level, const std::string& line) const;
 
   RoomEnv& env_;
   xmpp::Jid jid_;

@@ -187,8 +187,8 @@ void Room::on_admin_set(const Pending& p, const Element& q) {
   await_store([store, room, records] { return store->set_affiliations(room, records); },
               [this, p, apply](Status s) {
                 if (!s) {
-                  log("error", "saving affiliations of " + jid_.bare_string() +
-                                   " failed: " + s.error().message());
+                  log(LogLevel::error, "saving affiliations of " + jid_.bare_string() +
+                                           " failed: " + s.error().message());
                   send_error(p.stanza, StanzaCondition::internal_server_error);
                   return;
                 }

@@ -193,8 +193,8 @@ void Room::on_config_submit(const Pending& p, const xmpp::DataForm& form) {
   await_store([store, rec] { return store->save(rec); },
               [this, p, staged, old, was_locked](Status s) {
                 if (!s) {
-                  log("error", "saving the configuration of " + jid_.bare_string() +
-                                   " failed: " + s.error().message());
+                  log(LogLevel::error, "saving the configuration of " + jid_.bare_string() +
+                                           " failed: " + s.error().message());
                   send_error(p.stanza, StanzaCondition::internal_server_error);
                   return;
                 }
@@ -260,7 +260,7 @@ void Room::destroy_store(std::string reason, std::string alternate,
   await_store([store, room] { return store->destroy(room); },
               [this, reason, alternate, room, done](Status s) {
                 if (!s) {
-                  log("error", "destroying " + room + " failed: " + s.error().message());
+                  log(LogLevel::error, "destroying " + room + " failed: " + s.error().message());
                   done(s);
                   return;
                 }
@@ -278,7 +278,7 @@ void Room::destroy_store(std::string reason, std::string alternate,
                 occupants_.clear();
                 gone_ = true;
                 done(s);
-                log("info", "room destroyed: " + room);
+                log(LogLevel::info, "room destroyed: " + room);
                 if (env_.room_gone) env_.room_gone(room);
               });
 }

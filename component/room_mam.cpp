@@ -115,7 +115,8 @@ void Room::on_mam(const Pending& p, const Element& q) {
           if (page.error() == make_error_code(StoreErrc::not_found)) {
             send_error(p.stanza, StanzaCondition::item_not_found, "No such archive id");
           } else {
-            log("error", "MAM query in " + jid_.bare_string() + ": " + page.error().message());
+            log(LogLevel::error,
+                "MAM query in " + jid_.bare_string() + ": " + page.error().message());
             send_error(p.stanza, StanzaCondition::internal_server_error);
           }
           return;

@@ -151,8 +151,8 @@ void Room::on_groupchat(const Pending& p, Occupant& o, bool deferred) {
   // anything else ends the batch and waits in the queue as before.
   auto batch = std::make_shared<std::vector<Staged>>();
   auto failed = [this, batch](std::error_code why) {
-    log("error", "archiving " + std::to_string(batch->size()) + " message(s) in " +
-                     jid_.bare_string() + " failed: " + why.message());
+    log(LogLevel::error, "archiving " + std::to_string(batch->size()) + " message(s) in " +
+                             jid_.bare_string() + " failed: " + why.message());
     for (const Staged& st : *batch) {
       auto reply = xmpp::error_reply(
           st.request,

@@ -147,7 +147,7 @@ void Room::on_moderate(const Pending& p, const Element& q) {
             send_error(p.stanza, StanzaCondition::item_not_found, "No such message");
             return;
           }
-          log("error",
+          log(LogLevel::error,
               "retracting a message in " + jid_.bare_string() + " failed: " + s.error().message());
           send_error(p.stanza, StanzaCondition::internal_server_error);
           return;
@@ -162,7 +162,7 @@ void Room::on_moderate(const Pending& p, const Element& q) {
         });
         reflect(notice);
         send(xmpp::iq_result(p.stanza));
-        log("info", "message retracted by a moderator in " + jid_.bare_string());
+        log(LogLevel::info, "message retracted by a moderator in " + jid_.bare_string());
       });
 }
 

@@ -155,7 +155,7 @@ void Room::on_join(const Pending& p) {
     await_store([store, rec] { return store->create(rec); },
                 [this, p](Status s) {
                   if (!s) {
-                    log("error",
+                    log(LogLevel::error,
                         "creating room " + jid_.bare_string() + " failed: " + s.error().message());
                     send_error(p.stanza, StanzaCondition::internal_server_error);
                     gone_ = true;
@@ -163,7 +163,7 @@ void Room::on_join(const Pending& p) {
                     return;
                   }
                   created_in_store_ = true;
-                  log("info", "room created: " + jid_.bare_string());
+                  log(LogLevel::info, "room created: " + jid_.bare_string());
                   finish_join(p, true);
                 });
     return;
@@ -238,7 +238,7 @@ void Room::finish_join(const Pending& p, bool created) {
     }
   }
   send_join_sequence(*o, p.from, p.stanza, std::move(codes));
-  log("debug",
+  log(LogLevel::debug,
       "join " + jid_.bare_string() + " (" + std::to_string(occupants_.size()) + " occupants)");
 }
 
@@ -324,8 +324,11 @@ void Room::maybe_vanish() {
   RoomStore* store = env_.rooms;
   await_store([store, room] { return store->destroy(room); },
               [this, room](Status s) {
-                if (!s) log("warn", "dropping temporary room " + room + ": " + s.error().message());
-                log("info", "temporary room ended: " + room);
+                if (!s) {
+                  log(LogLevel::warn,
+                      "dropping temporary room " + room + ": " + s.error().message());
+                }
+                log(LogLevel::info, "temporary room ended: " + room);
                 if (env_.room_gone) env_.room_gone(room);
               });
 }

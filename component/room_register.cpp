@@ -115,7 +115,7 @@ void Room::on_register(const Pending& p, const Element& q) {
   await_store([store, room, rec] { return store->set_affiliations(room, {rec}); },
               [this, p, rec, aff, new_aff](Status s) {
                 if (!s) {
-                  log("error",
+                  log(LogLevel::error,
                       "registering in " + jid_.bare_string() + " failed: " + s.error().message());
                   send_error(p.stanza, StanzaCondition::internal_server_error);
                   return;

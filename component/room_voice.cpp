@@ -54,7 +54,8 @@ bool Room::on_request_form(const Pending& p) {
                             "Voice was requested recently; the moderators have been asked",
                             std::nullopt});
       if (reply) send(std::move(*reply));
-      log("info", "voice request in " + jid_.bare_string() + " refused: too soon after the last");
+      log(LogLevel::info,
+          "voice request in " + jid_.bare_string() + " refused: too soon after the last");
       return true;
     }
     sender->voice_requested = now;
@@ -80,7 +81,7 @@ bool Room::on_request_form(const Pending& p) {
       m.add_child(x);
       send_to_sessions(*o, m);
     }
-    log("debug", "voice request in " + jid_.bare_string());
+    log(LogLevel::debug, "voice request in " + jid_.bare_string());
     return true;
   }
   // §8.6: an answer to the approval form; only moderators give voice.

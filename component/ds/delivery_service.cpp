@@ -202,7 +202,8 @@ bool DeliveryService::ensure_loaded(Room& room, const Element* stanza, std::func
       },
       [this, bare, slot, request, then = std::move(then), on_fail = std::move(on_fail)](Status s) {
         if (!s) {
-          log("error", "loading the MLS group of " + bare + " failed: " + s.error().message());
+          log(LogLevel::error,
+              "loading the MLS group of " + bare + " failed: " + s.error().message());
           if (request) {
             reply_error(*request,
                         StanzaError{StanzaCondition::internal_server_error, xmpp::ErrorType::wait,
@@ -266,7 +267,7 @@ void DeliveryService::on_create(Room& room, const Element& iq, const Element& q,
         Element answer("accepted", std::string(kMlsNs));
         answer.set_attr("epoch", "0");
         env_.out->send(xmpp::iq_result(iq, std::move(answer)));
-        log("info", "MLS group created in " + bare);
+        log(LogLevel::info, "MLS group created in " + bare);
       });
 }
 
@@ -508,13 +509,13 @@ void DeliveryService::propose_removes(Room& room) {
     if (pending) continue;
     auto p = identity_.propose_remove(g.group.context(), l);
     if (!p) {
-      log("warn", "cannot propose removals in " + bare + ": " + p.error().message());
+      log(LogLevel::warn, "cannot propose removals in " + bare + ": " + p.error().message());
       return;
     }
     // Validated into the view first: a proposal the view refuses is never published. If
     // storing fails below, the view is reloaded from the store.
     if (auto s = g.group.handle_proposal(p->message); !s) {
-      log("warn", "a service Remove in " + bare + " was refused: " + s.error().message());
+      log(LogLevel::warn, "a service Remove in " + bare + " was refused: " + s.error().message());
       continue;
     }
     proposals.push_back(std::move(*p));
@@ -568,7 +569,9 @@ void DeliveryService::propose_removes(Room& room) {
         return {};
       },
       [this, &room, bare, shared, stanzas, out](Status s) {
-        if (!s) log("error", "storing service proposals of " + bare + ": " + s.error().message());
+        if (!s) {
+          log(LogLevel::error, "storing service proposals of " + bare + ": " + s.error().message());
+        }
         Entry* entry = find(bare);
         for (std::size_t i = 0; i < out->stored; ++i) {
           if (entry != nullptr && entry->group) {
@@ -601,7 +604,7 @@ void DeliveryService::deliver_welcomes() {
       *env_.runner, [store] { return store->unsent_welcomes(kWelcomeBatch); },
       [this, store](Result<std::vector<WelcomeDelivery>> r) {
         if (!r) {
-          log("error", "reading the Welcome outbox failed: " + r.error().message());
+          log(LogLevel::error, "reading the Welcome outbox failed: " + r.error().message());
           welcomes_running_ = false;
           return;
         }
@@ -645,8 +648,9 @@ bool DeliveryService::admit_room_request(const Element& stanza, const std::strin
   constexpr std::size_t kMaxLimited = 10'000;
   if (limited_.size() >= kMaxLimited) limited_.clear();
   if (limited_.insert(sender).second) {
-    log("warn", "rate limit (mls.room_requests_per_minute): refusing urn:xmpp:mls:0 requests of " +
-                    sender + " (first refused: to " + room + ")");
+    log(LogLevel::warn,
+        "rate limit (mls.room_requests_per_minute): refusing urn:xmpp:mls:0 requests of " + sender +
+            " (first refused: to " + room + ")");
   }
   reply_error(stanza, StanzaError{StanzaCondition::policy_violation, xmpp::ErrorType::wait,
                                   "Too many requests; try again later", std::nullopt});
@@ -659,7 +663,7 @@ void DeliveryService::reply_error(const Element& stanza, const StanzaError& e) {
 
 void DeliveryService::store_error(const Element& stanza, const std::string& what,
                                   std::error_code ec) {
-  log("error", what + " failed: " + ec.message());
+  log(LogLevel::error, what + " failed: " + ec.message());
   reply_error(stanza, StanzaError{StanzaCondition::internal_server_error, xmpp::ErrorType::wait,
                                   "The store is unavailable", std::nullopt});
 }
@@ -677,10 +681,10 @@ void DeliveryService::log_commit_timing(const std::string& room, std::uint64_t e
                 " epoch %llu: check %.2f ms, queued %.2f ms, store %.2f ms, answered at %.2f ms",
                 static_cast<unsigned long long>(epoch), ms(received, checked),
                 ms(checked, store_begin), ms(store_begin, store_end), ms(received, Clock::now()));
-  log("debug", "commit accepted in " + room + line);
+  log(LogLevel::debug, "commit accepted in " + room + line);
 }
 
-void DeliveryService::log(std::string_view level, const std::string& line) const {
+void DeliveryService::log(LogLevel level, const std::string& line) const {
   if (env_.log) env_.log(level, line);
 }
 

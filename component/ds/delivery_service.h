@@ -103,7 +103,7 @@ class DeliveryService {
                           const std::string& room);
   void reply_error(const xmpp::Element& stanza, const xmpp::StanzaError& e);
   void store_error(const xmpp::Element& stanza, const std::string& what, std::error_code ec);
-  void log(std::string_view level, const std::string& line) const;
+  void log(LogLevel level, const std::string& line) const;
   using Clock = std::chrono::steady_clock;
   // log_commit_timing: at debug level, what an accepted commit's latency was made of.
   void log_commit_timing(const std::string& room, std::uint64_t epoch, Clock::time_point received,

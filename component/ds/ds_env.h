@@ -8,6 +8,8 @@
 #include <string_view>
 
 #include "component/blocking_runner.h"
+#include "component/config_table.h"
+#include "component/log.h"
 #include "component/stanza_sender.h"
 #include "component/stanza_util.h"
 #include "component/store/mls_store.h"
@@ -30,7 +32,13 @@ struct DsConfig {
   // take leaves; blank ones are reused, so the width is at most twice the most members the
   // group ever had at once). It bounds the memory and the whole-tree work of one room.
   std::uint32_t max_tree_leaves = 16384;
+
+  friend bool operator==(const DsConfig&, const DsConfig&) = default;
 };
+
+// config_keys: the [mls] keys of the configuration file, each filling a member of DsConfig
+// (ds_config_keys.cpp).
+const ConfigTable<DsConfig>& config_keys();
 
 struct DsEnv {
   std::string domain;  // the service's JID
@@ -39,7 +47,7 @@ struct DsEnv {
   MlsStore* store = nullptr;
   std::function<TimePoint()> now;
   std::function<std::string()> new_id;  // unique stanza ids
-  std::function<void(std::string_view level, const std::string& line)> log;
+  std::function<void(LogLevel level, const std::string& line)> log;
 };
 
 }  // namespace conclave::component::ds

@@ -49,7 +49,7 @@ void KeyPackageDirectory::reply_error(const Element& iq, const StanzaError& e) {
 
 void KeyPackageDirectory::internal_error(const Element& iq, const std::string& what,
                                          std::error_code ec) {
-  if (env_.log) env_.log("error", what + ": " + ec.message());
+  if (env_.log) env_.log(LogLevel::error, what + ": " + ec.message());
   reply_error(iq, StanzaError{StanzaCondition::internal_server_error, xmpp::ErrorType::wait,
                               "The store is unavailable", std::nullopt});
 }

@@ -76,9 +76,11 @@ class DsTest : public ServiceTest {
     denv.store = &mls_store;
     denv.now = [this] { return TimePoint(std::chrono::milliseconds(clock_ms)); };
     denv.new_id = [this] { return "id" + std::to_string(++ids); };
-    denv.log = [this](std::string_view level, const std::string& line) {
-      if (level != "info") std::cerr << "[ds " << level << "] " << line << "\n";
-      ds_log.push_back(std::string(level) + ": " + line);
+    denv.log = [this](LogLevel level, const std::string& line) {
+      static constexpr const char* kNames[] = {"debug", "info", "warn", "error"};
+      const std::string name = kNames[static_cast<int>(level)];
+      if (level != LogLevel::info) std::cerr << "[ds " << name << "] " << line << "\n";
+      ds_log.push_back(name + ": " + line);
     };
     auto identity = ds::ServiceIdentity::load_or_create(mls_store, kService);
     ASSERT_TRUE(identity.has_value());
