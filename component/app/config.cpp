@@ -1,169 +1,120 @@
 #include "component/app/config.h"
 
-#include <charconv>
 #include <fstream>
 #include <sstream>
-#include <vector>
 
 #include "xmpp/jid.h"
 
 namespace conclave::component {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  const auto b = s.find_first_not_of(" \t\r");
-  if (b == std::string_view::npos) return {};
-  const auto e = s.find_last_not_of(" \t\r");
-  return s.substr(b, e - b + 1);
-}
+using namespace keys;  // in the tables below
 
-// The items of a comma-separated value, trimmed; empty items (a trailing comma) are skipped.
-std::vector<std::string_view> comma_list(std::string_view v) {
-  std::vector<std::string_view> items;
-  while (!v.empty()) {
-    const auto comma = v.find(',');
-    const std::string_view item = trim(v.substr(0, comma));
-    v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
-    if (!item.empty()) items.push_back(item);
+// Values that are XMPP addresses, normalised (xmpp::Jid).
+Parsed<std::string> domain(std::string_view v) {
+  auto j = xmpp::Jid::parse(v);
+  if (!j || !j->node().empty() || !j->resource().empty()) {
+    return tl::unexpected("not a domain: " + std::string(v));
   }
-  return items;
+  return j->domain();
 }
 
-template <class N>
-bool number(std::string_view v, N& out, N min, N max) {
-  unsigned long long n = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec != std::errc() || p != v.data() + v.size() || n < min || n > max) return false;
-  out = static_cast<N>(n);
-  return true;
+Parsed<std::string> bare_jid(std::string_view v) {
+  auto j = xmpp::Jid::parse(v);
+  if (!j || !j->resource().empty()) return tl::unexpected("not a bare JID: " + std::string(v));
+  return j->bare_string();
+}
+
+// One table per part of the service; the [mls] keys are the delivery service's
+// (ds::config_keys(), beside DsConfig). docs/configuration.md says more about each key.
+ConfigTable<Config> component_keys() {
+  return {
+      {"component.domain", kRequired, "The component's JID, as configured on the XMPP server",
+       parsed(&Config::domain, domain)},
+      {"component.secret", kRequired, "The XEP-0114 shared secret", text(&Config::secret)},
+      {"component.name", "Conclave rooms", "Name in the service's disco#info identity",
+       text(&Config::name)},
+  };
+}
+
+ConfigTable<Config> server_keys() {
+  return {
+      {"server.host", "127.0.0.1", "Host of the XMPP server's component listener",
+       text(&Config::server_host)},
+      {"server.port", "5347", "Its port", uint_in<1, 65535>(&Config::server_port)},
+  };
+}
+
+ConfigTable<Config> database_keys() {
+  return {
+      {"database.url", kRequired, "libpq connection string or URI", text(&Config::database_url)},
+      {"database.pool_size", "4", "Pooled connections and database threads",
+       uint_in<1, 64>(&Config::database_pool)},
+  };
+}
+
+ConfigTable<Config> service_keys() {
+  return {
+      {"service.admins", "(empty)", "Bare JIDs owning every room, allowed admin commands",
+       list_of(&Config::admins, bare_jid)},
+  };
+}
+
+ConfigTable<Config> muc_keys() {
+  return {
+      {"muc.create_rooms", "anyone", "Who may create a room by joining it",
+       one_of(&Config::create_rooms, {{"anyone", CreatePolicy::anyone},
+                                      {"local", CreatePolicy::local},
+                                      {"admins", CreatePolicy::admins}})},
+      {"muc.local_domains", "(the parent domain)", "Domains whose users are local",
+       list_of(&Config::local_domains, domain)},
+  };
+}
+
+ConfigTable<Config> limits_keys() {
+  return {
+      {"limits.max_occupants", "1000", "Occupants per room",
+       uint_in<1, 1'000'000>(&Config::max_occupants)},
+      {"limits.max_history", "50", "Messages replayed on join, at most",
+       uint_in<0, 1000>(&Config::max_history)},
+      {"limits.mam_max_page", "100", "Largest MAM page served",
+       uint_in<1, 1000>(&Config::mam_max_page)},
+      {"limits.max_stanza_bytes", "262144", "Largest stanza accepted from the server",
+       uint_in<4096, 16 * 1024 * 1024>(&Config::max_stanza_bytes)},
+      {"limits.voice_request_interval", "60", "Seconds between two voice requests (0: no limit)",
+       seconds_in<0, 86'400>(&Config::voice_request_interval)},
+      {"limits.max_queued", "10000", "Stanzas kept while the server link is down",
+       uint_in<1, 10'000'000>(&Config::max_queued)},
+  };
+}
+
+ConfigTable<Config> log_keys() {
+  return {
+      {"log.level", "info", "Least severe level logged",
+       one_of(&Config::log_level, {{"debug", LogLevel::debug},
+                                   {"info", LogLevel::info},
+                                   {"warn", LogLevel::warn},
+                                   {"error", LogLevel::error}})},
+  };
 }
 
 }  // namespace
 
-std::optional<Config> parse_config(std::string_view text, std::string& error) {
-  Config c;
-  std::string section;
-  std::size_t line_no = 0;
-  while (!text.empty()) {
-    const auto nl = text.find('\n');
-    std::string_view line = trim(text.substr(0, nl));
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-    ++line_no;
-    auto bad = [&](const std::string& why) {
-      error = "line " + std::to_string(line_no) + ": " + why;
-      return std::nullopt;
-    };
-    if (line.empty() || line.front() == '#' || line.front() == ';') continue;
-    if (line.front() == '[') {
-      if (line.back() != ']') return bad("unterminated section header");
-      section = std::string(trim(line.substr(1, line.size() - 2)));
-      continue;
+const ConfigTable<Config>& config_keys() {
+  static const ConfigTable<Config> table = [] {
+    ConfigTable<Config> all;
+    for (ConfigTable<Config> part :
+         {component_keys(), server_keys(), database_keys(), service_keys(), muc_keys(),
+          nested(&Config::mls, ds::config_keys()), limits_keys(), log_keys()}) {
+      all.insert(all.end(), part.begin(), part.end());
     }
-    const auto eq = line.find('=');
-    if (eq == std::string_view::npos) return bad("expected key = value");
-    const std::string key = section + "." + std::string(trim(line.substr(0, eq)));
-    const std::string_view v = trim(line.substr(eq + 1));
-    if (key == "component.domain") {
-      auto j = xmpp::Jid::parse(v);
-      if (!j || !j->node().empty() || !j->resource().empty()) return bad("domain: not a domain");
-      c.domain = j->domain();
-    } else if (key == "component.secret") {
-      c.secret = std::string(v);
-    } else if (key == "component.name") {
-      c.name = std::string(v);
-    } else if (key == "server.host") {
-      c.server_host = std::string(v);
-    } else if (key == "server.port") {
-      if (!number<std::uint16_t>(v, c.server_port, 1, 65535)) return bad("port: 1..65535");
-    } else if (key == "database.url") {
-      c.database_url = std::string(v);
-    } else if (key == "database.pool_size") {
-      if (!number<std::size_t>(v, c.database_pool, 1, 64)) return bad("pool_size: 1..64");
-    } else if (key == "service.admins") {
-      for (const std::string_view item : comma_list(v)) {
-        auto j = xmpp::Jid::parse(item);
-        if (!j || !j->resource().empty())
-          return bad("admins: not a bare JID: " + std::string(item));
-        c.admins.insert(j->bare_string());
-      }
-    } else if (key == "muc.create_rooms") {
-      if (v == "anyone") {
-        c.create_rooms = CreatePolicy::anyone;
-      } else if (v == "local") {
-        c.create_rooms = CreatePolicy::local;
-      } else if (v == "admins") {
-        c.create_rooms = CreatePolicy::admins;
-      } else {
-        return bad("create_rooms: anyone, local or admins");
-      }
-    } else if (key == "muc.local_domains") {
-      for (const std::string_view item : comma_list(v)) {
-        auto j = xmpp::Jid::parse(item);
-        if (!j || !j->node().empty() || !j->resource().empty()) {
-          return bad("local_domains: not a domain: " + std::string(item));
-        }
-        c.local_domains.insert(j->domain());
-      }
-    } else if (key == "limits.max_occupants") {
-      if (!number<std::size_t>(v, c.max_occupants, 1, 1'000'000)) return bad("max_occupants");
-    } else if (key == "limits.max_history") {
-      if (!number<std::size_t>(v, c.max_history, 0, 1000)) return bad("max_history: 0..1000");
-    } else if (key == "limits.voice_request_interval") {
-      std::size_t seconds = 0;
-      if (!number<std::size_t>(v, seconds, 0, 86'400))
-        return bad("voice_request_interval: 0..86400");
-      c.voice_request_interval = std::chrono::seconds(seconds);
-    } else if (key == "limits.mam_max_page") {
-      if (!number<std::size_t>(v, c.mam_max_page, 1, 1000)) return bad("mam_max_page: 1..1000");
-    } else if (key == "limits.max_stanza_bytes") {
-      if (!number<std::size_t>(v, c.max_stanza_bytes, 4096, 16 * 1024 * 1024)) {
-        return bad("max_stanza_bytes: 4096..16777216");
-      }
-    } else if (key == "limits.max_queued") {
-      if (!number<std::size_t>(v, c.max_queued, 1, 10'000'000)) return bad("max_queued");
-    } else if (key == "mls.epoch_window") {
-      if (!number<std::uint64_t>(v, c.mls.epoch_window, 0, 1000)) {
-        return bad("epoch_window: 0..1000");
-      }
-    } else if (key == "mls.max_key_packages") {
-      if (!number<std::size_t>(v, c.mls.max_key_packages, 1, 10'000)) {
-        return bad("max_key_packages: 1..10000");
-      }
-    } else if (key == "mls.max_tree_leaves") {
-      if (!number<std::uint32_t>(v, c.mls.max_tree_leaves, 2, 1u << 20)) {
-        return bad("max_tree_leaves: 2..1048576");
-      }
-    } else if (key == "mls.group_cache") {
-      if (!number<std::size_t>(v, c.mls.group_cache, 1, 1'000'000)) return bad("group_cache");
-    } else if (key == "mls.key_package_uploads_per_minute" || key == "mls.claims_per_minute" ||
-               key == "mls.room_requests_per_minute") {
-      std::size_t n = 0;
-      if (!number<std::size_t>(v, n, 0, 1'000'000)) return bad("rate: 0..1000000 (0: no limit)");
-      (key == "mls.claims_per_minute"          ? c.mls.claims_per_minute
-       : key == "mls.room_requests_per_minute" ? c.mls.room_requests_per_minute
-                                               : c.mls.uploads_per_minute) = static_cast<double>(n);
-    } else if (key == "log.level") {
-      if (v != "debug" && v != "info" && v != "warn" && v != "error") {
-        return bad("level: debug, info, warn or error");
-      }
-      c.log_level = std::string(v);
-    } else {
-      return bad("unknown key " + key);
-    }
-  }
-  if (c.domain.empty()) {
-    error = "component.domain is required";
-    return std::nullopt;
-  }
-  if (c.secret.empty()) {
-    error = "component.secret is required";
-    return std::nullopt;
-  }
-  if (c.database_url.empty()) {
-    error = "database.url is required";
-    return std::nullopt;
-  }
-  return c;
+    return all;
+  }();
+  return table;
+}
+
+tl::expected<Config, ConfigError> parse_config(std::string_view text) {
+  return parse_ini(text, config_keys());
 }
 
 bool may_create_room(const Config& c, std::string_view user_domain) {
@@ -181,16 +132,13 @@ bool may_create_room(const Config& c, std::string_view user_domain) {
   return false;
 }
 
-std::optional<Config> load_config(const std::string& path, std::string& error) {
+tl::expected<Config, ConfigError> load_config(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = "cannot read " + path;
-    return std::nullopt;
-  }
+  if (!in) return tl::unexpected(ConfigError{path, 0, {}, "cannot read the file"});
   std::ostringstream text;
   text << in.rdbuf();
-  auto c = parse_config(text.str(), error);
-  if (!c) error = path + ": " + error;
+  auto c = parse_config(text.str());
+  if (!c) c.error().file = path;
   return c;
 }
 

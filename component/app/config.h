@@ -1,16 +1,18 @@
 #pragma once
 // Config: the component's configuration file, an INI file of `key = value` lines in
 // [sections]. Every key and its default is documented in docs/configuration.md; an example is
-// deploy/conclave.conf.
+// deploy/conclave.conf. Each key is described once, in a table (config_keys(), config_table.h).
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <tl/expected.hpp>
 
+#include "component/core/config_table.h"
+#include "component/core/log.h"
 #include "component/ds/ds_env.h"
-#include "component/store/result.h"
 
 namespace conclave::component {
 
@@ -46,14 +48,20 @@ struct Config {
   // key_package_uploads_per_minute, claims_per_minute, room_requests_per_minute
   ds::DsConfig mls;
   // [log]
-  std::string log_level = "info";
+  LogLevel log_level = LogLevel::info;
+
+  friend bool operator==(const Config&, const Config&) = default;
 };
 
-// parse_config: the text of a configuration file. On error returns the message (with the line
-// number) in `error` and an empty optional; unknown sections or keys are errors, so a typo
-// cannot silently fall back to a default.
-std::optional<Config> parse_config(std::string_view text, std::string& error);
-std::optional<Config> load_config(const std::string& path, std::string& error);
+// config_keys: every key of the configuration file, the tables of all modules in one.
+const ConfigTable<Config>& config_keys();
+
+// parse_config: the text of a configuration file, through config_keys(). Unknown sections or
+// keys are errors, so a typo cannot silently fall back to a default; so are values out of a
+// key's range and missing required keys. The error names the line and the key.
+tl::expected<Config, ConfigError> parse_config(std::string_view text);
+// load_config: parse_config of the file at `path`; the error also names the file.
+tl::expected<Config, ConfigError> load_config(const std::string& path);
 
 // may_create_room: the muc.create_rooms policy for this bare user JID (service admins are
 // checked by the caller: they may always create).

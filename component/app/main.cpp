@@ -186,13 +186,12 @@ int main_impl(int argc, char** argv) {
     }
   }
   if (config_path.empty() || (command != "run" && command != "migrate")) return usage();
-  std::string error;
-  auto config = load_config(config_path, error);
+  auto config = load_config(config_path);
   if (!config) {
-    std::cerr << "conclave: " << error << "\n";
+    std::cerr << "conclave: " << config.error().what() << "\n";
     return 2;
   }
-  Logger logger(log_level_from(config->log_level));
+  Logger logger(config->log_level);
   if (command == "migrate") return apply_migrations(*config, logger) ? 0 : 1;
   return serve(*config, logger);
 }

@@ -6,13 +6,6 @@
 
 namespace conclave::component {
 
-LogLevel log_level_from(std::string_view s) {
-  if (s == "debug") return LogLevel::debug;
-  if (s == "warn") return LogLevel::warn;
-  if (s == "error") return LogLevel::error;
-  return LogLevel::info;
-}
-
 std::string_view log_level_name(LogLevel level) {
   switch (level) {
     case LogLevel::debug:

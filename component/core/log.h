@@ -2,13 +2,12 @@
 // Logger: leveled log lines on stderr, safe from any thread. Callers never pass secrets or
 // message bodies (docs/configuration.md, Logging).
 #include <mutex>
-#include <string>
 #include <string_view>
 
 namespace conclave::component {
 
+// The level of a log line; log.level names them debug, info, warn and error (config.cpp).
 enum class LogLevel { debug, info, warn, error };
-LogLevel log_level_from(std::string_view s);      // unknown: info
 std::string_view log_level_name(LogLevel level);  // "debug", "info", "warn", "error"
 
 class Logger {

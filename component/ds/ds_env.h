@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "component/core/config_table.h"
 #include "component/core/services.h"
 #include "component/store/archive_store.h"
 #include "component/store/mls_store.h"
@@ -30,7 +31,13 @@ struct DsConfig {
   // take leaves; blank ones are reused, so the width is at most twice the most members the
   // group ever had at once). It bounds the memory and the whole-tree work of one room.
   std::uint32_t max_tree_leaves = 16384;
+
+  friend bool operator==(const DsConfig&, const DsConfig&) = default;
 };
+
+// config_keys: the [mls] keys of the configuration file, each filling a member of DsConfig
+// (ds_config_keys.cpp).
+const ConfigTable<DsConfig>& config_keys();
 
 struct DsEnv : Services {
   std::string domain;  // the service's JID

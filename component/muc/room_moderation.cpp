@@ -3,7 +3,7 @@
 // message with a tombstone (the body and every payload gone, the ids kept), archives and
 // broadcasts a retraction, and drops the message from the join history.
 //
-// The XEP is absent from the shared specs/; this follows version 0.3.0 (2023-03-02,
+// docs/xmpp.md (XEP-0045, Moderation); this follows version 0.3.0 (2023-03-02,
 // urn:xmpp:message-moderate:1 with XEP-0424's urn:xmpp:message-retract:1) and also accepts and
 // emits the 0.2.1 form (moderate:0 inside XEP-0422 apply-to), which Conversations and older
 // Gajim releases speak. Both forms go out in one message, as Prosody's module does.

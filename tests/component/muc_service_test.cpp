@@ -162,67 +162,60 @@ TEST(ConfigTest, ShippedExampleParses) {
   ASSERT_TRUE(in.good());
   std::stringstream text;
   text << in.rdbuf();
-  std::string err;
-  auto c = parse_config(text.str(), err);
-  ASSERT_TRUE(c) << err;
+  auto c = parse_config(text.str());
+  ASSERT_TRUE(c) << c.error().what();
   EXPECT_EQ(c->domain, "mls.localhost");
   EXPECT_EQ(c->mls.max_tree_leaves, 16384u);
 }
 
 TEST(ConfigTest, DefaultsAndRequiredKeys) {
-  std::string err;
   auto c = parse_config(
-      "[component]\ndomain = mls.example.org\nsecret = s\n[database]\nurl = postgresql:///x\n",
-      err);
-  ASSERT_TRUE(c) << err;
+      "[component]\ndomain = mls.example.org\nsecret = s\n[database]\nurl = postgresql:///x\n");
+  ASSERT_TRUE(c) << c.error().what();
   EXPECT_EQ(c->server_host, "127.0.0.1");
   EXPECT_EQ(c->server_port, 5347);
   EXPECT_EQ(c->max_history, 50u);
-  EXPECT_EQ(c->log_level, "info");
+  EXPECT_EQ(c->log_level, LogLevel::info);
   EXPECT_EQ(c->mls.room_requests_per_minute, 600);
   auto limited = parse_config(
       "[component]\ndomain = mls.example.org\nsecret = s\n[database]\nurl = postgresql:///x\n"
-      "[mls]\nroom_requests_per_minute = 0\n",
-      err);
-  ASSERT_TRUE(limited) << err;
+      "[mls]\nroom_requests_per_minute = 0\n");
+  ASSERT_TRUE(limited) << limited.error().what();
   EXPECT_EQ(limited->mls.room_requests_per_minute, 0);
   EXPECT_EQ(c->mls.max_tree_leaves, 16384u);
   auto narrow = parse_config(
       "[component]\ndomain = mls.example.org\nsecret = s\n[database]\nurl = postgresql:///x\n"
-      "[mls]\nmax_tree_leaves = 1024\n",
-      err);
-  ASSERT_TRUE(narrow) << err;
+      "[mls]\nmax_tree_leaves = 1024\n");
+  ASSERT_TRUE(narrow) << narrow.error().what();
   EXPECT_EQ(narrow->mls.max_tree_leaves, 1024u);
-  EXPECT_FALSE(parse_config("[mls]\nmax_tree_leaves = 1\n", err));
-  EXPECT_FALSE(parse_config("[mls]\nmax_tree_leaves = 1048577\n", err));
+  EXPECT_FALSE(parse_config("[mls]\nmax_tree_leaves = 1\n"));
+  EXPECT_FALSE(parse_config("[mls]\nmax_tree_leaves = 1048577\n"));
   EXPECT_EQ(c->voice_request_interval, std::chrono::seconds(60));
   auto voice = parse_config(
       "[component]\ndomain = mls.example.org\nsecret = s\n[database]\nurl = postgresql:///x\n"
-      "[limits]\nvoice_request_interval = 300\n",
-      err);
-  ASSERT_TRUE(voice) << err;
+      "[limits]\nvoice_request_interval = 300\n");
+  ASSERT_TRUE(voice) << voice.error().what();
   EXPECT_EQ(voice->voice_request_interval, std::chrono::seconds(300));
-  EXPECT_FALSE(parse_config("[limits]\nvoice_request_interval = 86401\n", err));
-  EXPECT_FALSE(parse_config("[component]\ndomain = a.b\n[database]\nurl = x\n", err));
-  EXPECT_NE(err.find("secret"), std::string::npos);
+  EXPECT_FALSE(parse_config("[limits]\nvoice_request_interval = 86401\n"));
+  auto no_secret = parse_config("[component]\ndomain = a.b\n[database]\nurl = x\n");
+  ASSERT_FALSE(no_secret);
+  EXPECT_NE(no_secret.error().what().find("secret"), std::string::npos);
 }
 
 TEST(ConfigTest, UnknownKeysAndBadValuesAreErrorsWithLineNumbers) {
-  std::string err;
-  EXPECT_FALSE(parse_config("[component]\ndomian = a.b\n", err));
-  EXPECT_NE(err.find("line 2"), std::string::npos);
-  EXPECT_FALSE(parse_config("[server]\nport = 70000\n", err));
-  EXPECT_FALSE(parse_config("[log]\nlevel = loud\n", err));
-  EXPECT_FALSE(parse_config("[service]\nadmins = a@b/res\n", err));
+  auto typo = parse_config("[component]\ndomian = a.b\n");
+  ASSERT_FALSE(typo);
+  EXPECT_NE(typo.error().what().find("line 2"), std::string::npos);
+  EXPECT_FALSE(parse_config("[server]\nport = 70000\n"));
+  EXPECT_FALSE(parse_config("[log]\nlevel = loud\n"));
+  EXPECT_FALSE(parse_config("[service]\nadmins = a@b/res\n"));
 }
 
 TEST(ConfigTest, AdminsAreNormalisedBareJids) {
-  std::string err;
   auto c = parse_config(
       "# comment\n[component]\ndomain = mls.example.org\nsecret = s\n[database]\nurl = x\n"
-      "[service]\nadmins = Root@Example.org, ops@example.org\n",
-      err);
-  ASSERT_TRUE(c) << err;
+      "[service]\nadmins = Root@Example.org, ops@example.org\n");
+  ASSERT_TRUE(c) << c.error().what();
   EXPECT_EQ(c->admins, (std::set<std::string>{"root@example.org", "ops@example.org"}));
 }
 

@@ -236,33 +236,33 @@ TEST_F(CreatePolicyTest, ServiceAdminsMayAlwaysCreate) {
 }
 
 TEST(CreatePolicyConfig, ParsesAndDecides) {
-  std::string err;
   const std::string base =
       "[component]\ndomain = mls.example.org\nsecret = s\n[database]\nurl = x\n";
-  auto d = parse_config(base, err);
-  ASSERT_TRUE(d) << err;
+  auto d = parse_config(base);
+  ASSERT_TRUE(d) << d.error().what();
   EXPECT_EQ(d->create_rooms, CreatePolicy::anyone);
   EXPECT_TRUE(may_create_room(*d, "anywhere.example"));
 
-  auto local = parse_config(base + "[muc]\ncreate_rooms = local\n", err);
-  ASSERT_TRUE(local) << err;
+  auto local = parse_config(base + "[muc]\ncreate_rooms = local\n");
+  ASSERT_TRUE(local) << local.error().what();
   EXPECT_TRUE(may_create_room(*local, "example.org"));
   EXPECT_FALSE(may_create_room(*local, "other.example"));
   EXPECT_FALSE(may_create_room(*local, "mls.example.org"));
 
-  auto listed = parse_config(
-      base + "[muc]\ncreate_rooms = local\nlocal_domains = a.example, B.example\n", err);
-  ASSERT_TRUE(listed) << err;
+  auto listed =
+      parse_config(base + "[muc]\ncreate_rooms = local\nlocal_domains = a.example, B.example\n");
+  ASSERT_TRUE(listed) << listed.error().what();
   EXPECT_TRUE(may_create_room(*listed, "b.example"));
   EXPECT_FALSE(may_create_room(*listed, "example.org"));
 
-  auto admins = parse_config(base + "[muc]\ncreate_rooms = admins\n", err);
-  ASSERT_TRUE(admins) << err;
+  auto admins = parse_config(base + "[muc]\ncreate_rooms = admins\n");
+  ASSERT_TRUE(admins) << admins.error().what();
   EXPECT_FALSE(may_create_room(*admins, "example.org"));
 
-  EXPECT_FALSE(parse_config(base + "[muc]\ncreate_rooms = everybody\n", err));
-  EXPECT_NE(err.find("create_rooms"), std::string::npos);
-  EXPECT_FALSE(parse_config(base + "[muc]\nlocal_domains = a@b\n", err));
+  auto everybody = parse_config(base + "[muc]\ncreate_rooms = everybody\n");
+  ASSERT_FALSE(everybody);
+  EXPECT_NE(everybody.error().what().find("create_rooms"), std::string::npos);
+  EXPECT_FALSE(parse_config(base + "[muc]\nlocal_domains = a@b\n"));
 }
 
 }  // namespace
