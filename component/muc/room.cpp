@@ -241,4 +241,25 @@ void Room::log(LogLevel level, const std::string& line) const {
   if (env_.log) env_.log(level, line);
 }
 
+void Room::set_role(Occupant& o, Role role) {
+  o.role = role;
+  broadcast_presence(o, {}, false, {110});  // §8.3: everyone sees the new role
+}
+
+void Room::forget_history(const std::string& stanza_id) {
+  std::erase_if(history_, [&](const HistoryEntry& h) {
+    for (const Element* s_id : h.message.children_named("stanza-id", ns::kStanzaId)) {
+      if (s_id->attr_or("by") == jid_.bare_string() && s_id->attr_or("id") == stanza_id) {
+        return true;
+      }
+    }
+    return false;
+  });
+}
+
+const AffiliationRecord* Room::affiliation_row(const std::string& bare) const {
+  auto it = affiliations_.find(bare);
+  return it == affiliations_.end() ? nullptr : &it->second;
+}
+
 }  // namespace conclave::component

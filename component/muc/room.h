@@ -24,6 +24,7 @@
 #include "component/core/services.h"
 #include "component/core/stanza_util.h"
 #include "component/muc/room_config.h"
+#include "component/muc/room_feature.h"
 #include "component/rooms/affiliation.h"
 #include "component/rooms/group_host.h"
 #include "component/rooms/occupant.h"
@@ -104,6 +105,43 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
   const std::string& subject() const { return subject_; }
   std::size_t history_size() const { return history_.size(); }
 
+  // What the room's features (room_feature.h) build on: sending, looking occupants and
+  // affiliations up, changing them, and running a store call in the room's order.
+  void send(xmpp::Element stanza) { env_.out->send(std::move(stanza)); }
+  void send_error(const xmpp::Element& stanza, xmpp::StanzaCondition c, std::string text = {});
+  void send_to_sessions(const Occupant& o, const xmpp::Element& stanza);
+  Occupant* by_session(const xmpp::Jid& full);
+  Occupant* by_nick(std::string_view nick);
+  const Occupant* by_nick(std::string_view nick) const;
+  const std::vector<std::unique_ptr<Occupant>>& occupants() const { return occupants_; }
+  std::string occupant_jid(std::string_view nick) const;
+  // The stored affiliation row of a bare JID (with its registered nickname), or null.
+  const AffiliationRecord* affiliation_row(const std::string& bare) const;
+  const std::map<std::string, AffiliationRecord>& affiliation_rows() const { return affiliations_; }
+  // Records a row the store has accepted, keeping the affiliation the room already applied.
+  void remember_affiliation_row(AffiliationRecord row) { affiliations_[row.jid] = std::move(row); }
+  // Applies an affiliation change the store has accepted: the row, then what it means for the
+  // user's occupants (§9: ban, membership revoked, new role), then the extensions.
+  struct AffChange {
+    std::string bare;
+    Affiliation affiliation;
+    std::string reason;
+  };
+  void apply_affiliation(const AffChange& change, const std::string& actor_nick);
+  void set_role(Occupant& o, Role role);  // §8.3: everyone sees the new role
+  // Drops a reflected message from the join history (a retraction, XEP-0425).
+  void forget_history(const std::string& stanza_id);
+  // Runs `blocking` on the store's runner, then `then` on the I/O thread, holding back the
+  // room's later stanzas until it has run (component/core/serial_queue.h).
+  template <class T>
+  void await(std::function<T()> blocking, std::function<void(T)> then) {
+    queue_.await<T>(std::move(blocking), std::move(then));
+  }
+  const RoomEnv& env() const { return env_; }
+  TimePoint now() const { return env_.now(); }
+  std::string new_id() const { return env_.new_id(); }
+  void log(LogLevel level, const std::string& line) const;
+
   // One inbox entry: a stanza with its parsed addresses, or a service action.
   struct Pending {
     xmpp::Element stanza;
@@ -123,11 +161,6 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
     std::string original_id;
     std::string target_nick;
   };
-  struct AffChange {
-    std::string bare;
-    Affiliation affiliation;
-    std::string reason;
-  };
 
   Room(RoomEnv& env, xmpp::Jid jid);
   static std::shared_ptr<Room> adopt(Room* room);  // owned, and its queue bound to it
@@ -138,10 +171,6 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
   void enqueue(Pending p);
   void take_next();
   void process(const Pending& p);
-  template <class T>
-  void await(std::function<T()> blocking, std::function<void(T)> then) {
-    queue_.await<T>(std::move(blocking), std::move(then));
-  }
   // Extension hooks, asked in order (RoomEnv::extensions).
   bool extensions_intercept_iq(const Pending& p);
   bool extensions_admit_groupchat(const Pending& p);
@@ -155,6 +184,8 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
                           const xmpp::Element& presence, std::vector<int> codes);
   void on_leave(const Pending& p, Occupant& o);
   void on_nick_change(const Pending& p, Occupant& o, const std::string& new_nick);
+  // Asks every feature about a join or nick change; true (and the error sent) if one refused.
+  bool refused_by_feature(const Pending& p, const JoinRequest& join);
   void kick_non_occupant(const Pending& p);
   xmpp::Element occupant_presence(const Occupant& o, const Occupant* receiver,
                                   const std::vector<int>& codes, bool self, bool unavailable) const;
@@ -191,7 +222,7 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
   void send_subject(const xmpp::Jid& session);  // room_subject.cpp
   void send_status_message(const std::vector<int>& codes);
 
-  // IQs (room_iq.cpp, room_admin.cpp, room_mam.cpp).
+  // IQs (room_iq.cpp, room_admin.cpp).
   void on_iq(const Pending& p);
   void on_occupant_iq(const Pending& p);
   void on_disco_info(const Pending& p);
@@ -201,32 +232,13 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
   void destroy_store(std::string reason, std::string alternate, std::function<void(Status)> done);
   void on_admin_get(const Pending& p, const xmpp::Element& query);
   void on_admin_set(const Pending& p, const xmpp::Element& query);
-  void apply_affiliation(const AffChange& change, const std::string& actor_nick);
-  void on_mam(const Pending& p, const xmpp::Element& query);
-  void on_mam_form(const Pending& p);
-  // Registration and reserved nicknames (room_register.cpp): XEP-0045 §7.10, §7.11.
-  void on_register(const Pending& p, const xmpp::Element& query);
-  void on_reserved_nick(const Pending& p);
-  // Voice requests (room_voice.cpp): §7.13 and §8.6. True if the message was one.
-  bool on_request_form(const Pending& p);
-  void set_role(Occupant& o, Role role);
-  // Moderated message retraction (room_moderation.cpp): XEP-0425.
-  void on_moderate(const Pending& p, const xmpp::Element& query);
 
   // Helpers.
-  Occupant* by_session(const xmpp::Jid& full);
-  Occupant* by_nick(std::string_view nick);
-  const Occupant* by_nick(std::string_view nick) const;
   std::vector<Occupant*> by_bare(const std::string& bare);
-  std::string occupant_jid(std::string_view nick) const;
   std::string occupant_id_of(const xmpp::Jid& bare) const;
   bool can_see_jids(const Occupant* receiver) const;
-  void send(xmpp::Element stanza) { env_.out->send(std::move(stanza)); }
-  void send_error(const xmpp::Element& stanza, xmpp::StanzaCondition c, std::string text = {});
-  void send_to_sessions(const Occupant& o, const xmpp::Element& stanza);
   RoomRecord record() const;
   std::vector<AffiliationRecord> affiliation_records() const;
-  void log(LogLevel level, const std::string& line) const;
 
   RoomEnv& env_;
   xmpp::Jid jid_;

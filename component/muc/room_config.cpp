@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "component/muc/room_feature.h"
 #include "component/rooms/namespaces.h"
 
 namespace conclave::component {
@@ -17,8 +18,6 @@ constexpr std::string_view kPersistent = "muc#roomconfig_persistentroom";
 constexpr std::string_view kPublic = "muc#roomconfig_publicroom";
 constexpr std::string_view kMembersOnly = "muc#roomconfig_membersonly";
 constexpr std::string_view kModerated = "muc#roomconfig_moderatedroom";
-constexpr std::string_view kPwProtected = "muc#roomconfig_passwordprotectedroom";
-constexpr std::string_view kSecret = "muc#roomconfig_roomsecret";
 constexpr std::string_view kWhois = "muc#roomconfig_whois";
 constexpr std::string_view kChangeSubject = "muc#roomconfig_changesubject";
 constexpr std::string_view kAllowInvites = "muc#roomconfig_allowinvites";
@@ -45,15 +44,6 @@ std::optional<std::size_t> number_from(std::string_view s) {
   return v;
 }
 
-FormField bool_field(std::string_view var, std::string label, bool v) {
-  FormField f;
-  f.var = std::string(var);
-  f.type = FieldType::boolean;
-  f.label = std::move(label);
-  f.values = {b(v)};
-  return f;
-}
-
 FormField list_field(std::string_view var, std::string label, std::string value,
                      std::initializer_list<std::string_view> options) {
   FormField f;
@@ -66,6 +56,24 @@ FormField list_field(std::string_view var, std::string label, std::string value,
 }
 
 }  // namespace
+
+FormField bool_field(std::string_view var, std::string label, bool v) {
+  FormField f;
+  f.var = std::string(var);
+  f.type = FieldType::boolean;
+  f.label = std::move(label);
+  f.values = {b(v)};
+  return f;
+}
+
+bool read_bool_field(const DataForm& submitted, std::string_view var, bool& out) {
+  const FormField* f = submitted.field(var);
+  if (f == nullptr || f->values.empty()) return true;
+  auto v = f->as_bool();
+  if (!v) return false;
+  out = *v;
+  return true;
+}
 
 std::string_view to_string(PmPolicy p) {
   switch (p) {
@@ -92,8 +100,6 @@ DataForm config_form(const RoomConfig& c, std::size_t service_max_history) {
   f.add(bool_field(kPublic, "Listed in the room directory", c.public_room));
   f.add(bool_field(kMembersOnly, "Members only", c.members_only));
   f.add(bool_field(kModerated, "Moderated (visitors may not speak)", c.moderated));
-  f.add(bool_field(kPwProtected, "Password protected", c.password_protected));
-  f.add(std::string(kSecret), FieldType::text_private, "Password", {c.password});
   f.add(list_field(kWhois, "Who may see real JIDs", std::string(to_string(c.whois)),
                    {"moderators", "anyone"}));
   f.add(bool_field(kChangeSubject, "Occupants may change the subject", c.change_subject));
@@ -105,31 +111,23 @@ DataForm config_form(const RoomConfig& c, std::size_t service_max_history) {
   f.add(std::string(kMaxHistory), FieldType::text_single,
         "Messages replayed on join (at most " + std::to_string(service_max_history) + ")",
         {std::to_string(c.max_history)});
+  for (const RoomFeature* feature : room_features()) feature->add_config_fields(c, f);
   return f;
 }
 
 xmpp::Status apply_config_form(RoomConfig& c, const DataForm& submitted,
                                std::size_t service_max_history) {
   RoomConfig n = c;  // staged: nothing changes unless every field parses
-  auto flag = [&](std::string_view var, bool& out) -> bool {
-    const FormField* f = submitted.field(var);
-    if (f == nullptr || f->values.empty()) return true;
-    auto v = f->as_bool();
-    if (!v) return false;
-    out = *v;
-    return true;
-  };
+  auto flag = [&](std::string_view var, bool& out) { return read_bool_field(submitted, var, out); };
   auto text = [&](std::string_view var, std::string& out) {
     const FormField* f = submitted.field(var);
     if (f != nullptr) out = f->value();
   };
   text(kName, n.name);
   text(kDesc, n.description);
-  text(kSecret, n.password);
   if (!flag(kPersistent, n.persistent) || !flag(kPublic, n.public_room) ||
       !flag(kMembersOnly, n.members_only) || !flag(kModerated, n.moderated) ||
-      !flag(kPwProtected, n.password_protected) || !flag(kChangeSubject, n.change_subject) ||
-      !flag(kAllowInvites, n.allow_invites)) {
+      !flag(kChangeSubject, n.change_subject) || !flag(kAllowInvites, n.allow_invites)) {
     return xmpp::fail(xmpp::Errc::invalid_form);
   }
   if (const FormField* f = submitted.field(kWhois); f != nullptr && !f->values.empty()) {
@@ -154,8 +152,9 @@ xmpp::Status apply_config_form(RoomConfig& c, const DataForm& submitted,
     }
   }
   if (n.max_history > service_max_history) n.max_history = service_max_history;
-  // A password-protected room without a password would admit nobody but with an empty one.
-  if (n.password.empty()) n.password_protected = false;
+  for (const RoomFeature* feature : room_features()) {
+    if (auto ok = feature->read_config_fields(n, submitted); !ok) return ok;
+  }
   c = std::move(n);
   return {};
 }
@@ -166,14 +165,13 @@ void write_settings(const RoomConfig& c, std::map<std::string, std::string>& out
   out[std::string(kPublic)] = b(c.public_room);
   out[std::string(kMembersOnly)] = b(c.members_only);
   out[std::string(kModerated)] = b(c.moderated);
-  out[std::string(kPwProtected)] = b(c.password_protected);
-  out[std::string(kSecret)] = c.password;
   out[std::string(kWhois)] = std::string(to_string(c.whois));
   out[std::string(kChangeSubject)] = b(c.change_subject);
   out[std::string(kAllowInvites)] = b(c.allow_invites);
   out[std::string(kAllowPm)] = std::string(to_string(c.allow_pm));
   out[std::string(kMaxUsers)] = std::to_string(c.max_users);
   out[std::string(kMaxHistory)] = std::to_string(c.max_history);
+  for (const RoomFeature* feature : room_features()) feature->write_settings(c, out);
 }
 
 RoomConfig read_settings(const std::map<std::string, std::string>& in) {
@@ -187,11 +185,9 @@ RoomConfig read_settings(const std::map<std::string, std::string>& in) {
   };
   if (const std::string* v = get(kName)) c.name = *v;
   if (const std::string* v = get(kDesc)) c.description = *v;
-  if (const std::string* v = get(kSecret)) c.password = *v;
   flag(kPublic, c.public_room);
   flag(kMembersOnly, c.members_only);
   flag(kModerated, c.moderated);
-  flag(kPwProtected, c.password_protected);
   flag(kChangeSubject, c.change_subject);
   flag(kAllowInvites, c.allow_invites);
   if (const std::string* v = get(kWhois))
@@ -199,6 +195,7 @@ RoomConfig read_settings(const std::map<std::string, std::string>& in) {
   if (const std::string* v = get(kAllowPm)) c.allow_pm = pm_from(*v).value_or(PmPolicy::anyone);
   if (const std::string* v = get(kMaxUsers)) c.max_users = number_from(*v).value_or(0);
   if (const std::string* v = get(kMaxHistory)) c.max_history = number_from(*v).value_or(20);
+  for (const RoomFeature* feature : room_features()) feature->read_settings(in, c);
   return c;
 }
 

@@ -36,11 +36,19 @@ struct RoomConfig {
 
 // The owner's configuration form (type form, FORM_TYPE muc#roomconfig) with current values.
 xmpp::DataForm config_form(const RoomConfig& c, std::size_t service_max_history);
+// Both include every feature's fields (room_feature.h) after the core's.
 // Applies a submitted form: fields absent keep their value. Fails with invalid_form on a value
 // that does not parse (a boolean that is not one, an unknown list option, a number that is not).
 xmpp::Status apply_config_form(RoomConfig& c, const xmpp::DataForm& submitted,
                                std::size_t service_max_history);
 
+// A boolean field (XEP-0004 §3.3) with its value, for the form of the core and of features.
+xmpp::FormField bool_field(std::string_view var, std::string label, bool v);
+// Reads a submitted boolean field into `out`; absent or empty: unchanged. False if the value is
+// not a boolean.
+bool read_bool_field(const xmpp::DataForm& submitted, std::string_view var, bool& out);
+
+// The stored settings of a persistent room, with every feature's (room_feature.h).
 void write_settings(const RoomConfig& c, std::map<std::string, std::string>& out);
 RoomConfig read_settings(const std::map<std::string, std::string>& in);
 

@@ -1,5 +1,5 @@
-// Room IQs: dispatch, disco#info (XEP-0045 §6.4), self-ping and IQs between occupants
-// (XEP-0410, §7.5), owner configuration (§10.1-§10.2) and destruction (§10.9).
+// Room IQs: dispatch (features first, room_feature.h), disco#info (XEP-0045 §6.4), IQs between
+// occupants (§7.5), owner configuration (§10.1-§10.2) and destruction (§10.9).
 #include "component/muc/room.h"
 #include "component/rooms/namespaces.h"
 #include "xmpp/disco.h"
@@ -29,10 +29,11 @@ void Room::on_iq(const Pending& p) {
     return;
   }
   if (extensions_intercept_iq(p)) return;
-  if (type == "get" && q.is("query", xmpp::ns::kDiscoInfo) &&
-      q.attr_or("node") == "x-roomuser-item") {
-    on_reserved_nick(p);
-  } else if (type == "get" && q.is("query", xmpp::ns::kDiscoInfo)) {
+  // Features first (room_features.cpp): registration answers one disco#info node itself.
+  for (const RoomFeature* f : room_features()) {
+    if (f->on_iq(*this, p.stanza, p.from, q)) return;
+  }
+  if (type == "get" && q.is("query", xmpp::ns::kDiscoInfo)) {
     on_disco_info(p);
   } else if (type == "get" && q.is("query", xmpp::ns::kDiscoItems)) {
     // Occupant lists are not published through disco (§6.5 allows an empty answer).
@@ -43,16 +44,6 @@ void Room::on_iq(const Pending& p) {
     on_admin_get(p, q);
   } else if (type == "set" && q.is("query", ns::kMucAdmin)) {
     on_admin_set(p, q);
-  } else if (type == "set" && q.is("query", ns::kMam)) {
-    on_mam(p, q);
-  } else if (type == "get" && q.is("query", ns::kMam)) {
-    on_mam_form(p);
-  } else if (q.is("query", ns::kRegister)) {
-    on_register(p, q);
-  } else if (type == "set" && (q.is("moderate", ns::kModerate) || q.is("apply-to", ns::kFasten))) {
-    on_moderate(p, q);
-  } else if (type == "get" && q.is("ping", ns::kPing)) {
-    send(xmpp::iq_result(p.stanza));
   } else {
     send_error(p.stanza, StanzaCondition::service_unavailable);
   }
@@ -80,11 +71,8 @@ void Room::on_occupant_iq(const Pending& p) {
     send_error(p.stanza, StanzaCondition::not_acceptable, "You are not in the room");
     return;
   }
-  const Element* q = xmpp::iq_payload(p.stanza);
-  if (sender->nick == p.to.resource() && q != nullptr && q->is("ping", ns::kPing)) {
-    // XEP-0410 with muc#self-ping-optimization: the room answers for the occupant.
-    send(xmpp::iq_result(p.stanza));
-    return;
+  for (const RoomFeature* f : room_features()) {
+    if (f->on_occupant_iq(*this, p.stanza, *sender, p.to)) return;  // self-ping, ...
   }
   Occupant* target = by_nick(p.to.resource());
   if (target == nullptr || target->sessions.empty()) {
@@ -112,12 +100,11 @@ void Room::on_disco_info(const Pending& p) {
         std::string_view(config_.non_anonymous() ? "muc_nonanonymous" : "muc_semianonymous"),
         std::string_view(config_.persistent ? "muc_persistent" : "muc_temporary"),
         std::string_view(config_.moderated ? "muc_moderated" : "muc_unmoderated"),
-        std::string_view(config_.password_protected ? "muc_passwordprotected" : "muc_unsecured"),
         std::string_view(config_.public_room ? "muc_public" : "muc_hidden"), ns::kStableId,
-        ns::kSelfPingOpt, ns::kMam, ns::kMamExtended, ns::kOccupantId, xmpp::ns::kDiscoInfo,
-        ns::kRegister, ns::kModerate, ns::kModerate0}) {
+        ns::kOccupantId, xmpp::ns::kDiscoInfo}) {
     info.add_feature(f);
   }
+  for (const RoomFeature* f : room_features()) f->describe(*this, info);
   xmpp::DataForm form;
   form.type = xmpp::FormType::result;
   form.set_form_type(std::string(ns::kRoomInfo));

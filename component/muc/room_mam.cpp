@@ -2,6 +2,7 @@
 #include <charconv>
 
 #include "component/muc/room.h"
+#include "component/muc/room_feature.h"
 #include "component/rooms/namespaces.h"
 #include "xmpp/namespaces.h"
 
@@ -20,9 +21,7 @@ std::optional<std::size_t> parse_max(std::string_view s) {
   return v;
 }
 
-}  // namespace
-
-void Room::on_mam_form(const Pending& p) {
+void mam_form_iq(Room& room, const Element& iq) {
   // XEP-0313 §5.1: the fields this archive filters on.
   xmpp::DataForm form;
   form.type = xmpp::FormType::form;
@@ -34,22 +33,22 @@ void Room::on_mam_form(const Pending& p) {
   form.add("after-id", xmpp::FieldType::text_single);
   Element q("query", std::string(ns::kMam));
   q.add_child(form.to_element());
-  send(xmpp::iq_result(p.stanza, std::move(q)));
+  room.send(xmpp::iq_result(iq, std::move(q)));
 }
 
-void Room::on_mam(const Pending& p, const Element& q) {
-  const Affiliation aff = affiliation_of(p.from.bare_string());
+void mam_query_iq(Room& room, const Element& iq, const Jid& from, const Element& q) {
+  const Affiliation aff = room.affiliation_of(from.bare_string());
   // docs/xmpp.md: in members-only rooms only members and up may read the archive.
-  if (aff == Affiliation::outcast || (config_.members_only && aff < Affiliation::member)) {
-    send_error(p.stanza, StanzaCondition::forbidden, "Only members may read the archive");
+  if (aff == Affiliation::outcast || (room.config().members_only && aff < Affiliation::member)) {
+    room.send_error(iq, StanzaCondition::forbidden, "Only members may read the archive");
     return;
   }
   ArchiveQuery query;
-  query.room = jid_.bare_string();
-  query.max = std::min<std::size_t>(20, env_.mam_max_page);
+  query.room = room.jid().bare_string();
+  query.max = std::min<std::size_t>(20, room.env().mam_max_page);
   if (auto form = xmpp::find_data_form(q)) {
     if (!*form) {
-      send_error(p.stanza, StanzaCondition::bad_request, "Malformed form");
+      room.send_error(iq, StanzaCondition::bad_request, "Malformed form");
       return;
     }
     for (const xmpp::FormField& f : (*form)->fields) {
@@ -58,15 +57,15 @@ void Room::on_mam(const Pending& p, const Element& q) {
       if (f.var == "start" || f.var == "end") {
         auto t = parse_timestamp(v);
         if (!t) {
-          send_error(p.stanza, StanzaCondition::bad_request, "Bad timestamp");
+          room.send_error(iq, StanzaCondition::bad_request, "Bad timestamp");
           return;
         }
         (f.var == "start" ? query.start : query.end) = *t;
       } else if (f.var == "with") {
         auto j = Jid::parse(v);
-        if (!j || j->bare() != jid_.bare() || j->resource().empty()) {
+        if (!j || j->bare() != room.jid().bare() || j->resource().empty()) {
           // In a room archive, `with` names an occupant JID (XEP-0313 §4.1.1, MUC).
-          send_error(p.stanza, StanzaCondition::bad_request, "with must be an occupant JID");
+          room.send_error(iq, StanzaCondition::bad_request, "with must be an occupant JID");
           return;
         }
         query.with_nick = j->resource();
@@ -75,7 +74,7 @@ void Room::on_mam(const Pending& p, const Element& q) {
       } else if (f.var == "before-id") {
         query.before_id = v;
       } else {
-        send_error(p.stanza, StanzaCondition::bad_request, "Unsupported field " + f.var);
+        room.send_error(iq, StanzaCondition::bad_request, "Unsupported field " + f.var);
         return;
       }
     }
@@ -84,10 +83,10 @@ void Room::on_mam(const Pending& p, const Element& q) {
     if (const Element* m = set->child("max", ns::kRsm)) {
       auto v = parse_max(m->text_content());
       if (!v) {
-        send_error(p.stanza, StanzaCondition::bad_request, "Bad RSM max");
+        room.send_error(iq, StanzaCondition::bad_request, "Bad RSM max");
         return;
       }
-      query.max = std::min(*v, env_.mam_max_page);
+      query.max = std::min(*v, room.env().mam_max_page);
     }
     if (const Element* a = set->child("after", ns::kRsm)) query.after_id = a->text_content();
     if (const Element* b = set->child("before", ns::kRsm)) {
@@ -99,25 +98,25 @@ void Room::on_mam(const Pending& p, const Element& q) {
       }
     }
     if (set->child("index", ns::kRsm) != nullptr) {
-      send_error(p.stanza, StanzaCondition::feature_not_implemented, "RSM index");
+      room.send_error(iq, StanzaCondition::feature_not_implemented, "RSM index");
       return;
     }
   }
   const std::string queryid(q.attr_or("queryid"));
   const bool show_jids =
-      config_.non_anonymous() || aff >= Affiliation::admin ||
-      (by_session(p.from) != nullptr && by_session(p.from)->role == Role::moderator);
-  ArchiveStore* archive = env_.archive;
-  await<Result<ArchivePage>>(
+      room.config().non_anonymous() || aff >= Affiliation::admin ||
+      (room.by_session(from) != nullptr && room.by_session(from)->role == Role::moderator);
+  ArchiveStore* archive = room.env().archive;
+  room.await<Result<ArchivePage>>(
       [archive, query] { return archive->query(query); },
-      [this, p, queryid, show_jids](Result<ArchivePage> page) {
+      [&room, iq, from, queryid, show_jids](Result<ArchivePage> page) {
         if (!page) {
           if (page.error() == make_error_code(StoreErrc::not_found)) {
-            send_error(p.stanza, StanzaCondition::item_not_found, "No such archive id");
+            room.send_error(iq, StanzaCondition::item_not_found, "No such archive id");
           } else {
-            log(LogLevel::error,
-                "MAM query in " + jid_.bare_string() + ": " + page.error().message());
-            send_error(p.stanza, StanzaCondition::internal_server_error);
+            room.log(LogLevel::error,
+                     "MAM query in " + room.jid().bare_string() + ": " + page.error().message());
+            room.send_error(iq, StanzaCondition::internal_server_error);
           }
           return;
         }
@@ -129,15 +128,15 @@ void Room::on_mam(const Pending& p, const Element& q) {
                 .add_child("item", std::string(ns::kMucUser))
                 .set_attr("jid", a.from_jid);
           }
-          Element m =
-              xmpp::make_stanza("message", "", jid_.bare_string(), p.from.full(), env_.new_id());
+          Element m = xmpp::make_stanza("message", "", room.jid().bare_string(), from.full(),
+                                        room.new_id());
           Element& r = m.add_child("result", std::string(ns::kMam));
           if (!queryid.empty()) r.set_attr("queryid", queryid);
           r.set_attr("id", a.stanza_id);
           Element& fwd = r.add_child("forwarded", std::string(ns::kForward));
           fwd.add_child("delay", std::string(ns::kDelay)).set_attr("stamp", format_timestamp(a.ts));
           fwd.add_child(std::move(*inner));
-          send(std::move(m));
+          room.send(std::move(m));
         }
         Element fin("fin", std::string(ns::kMam));
         if (page->complete) fin.set_attr("complete", "true");
@@ -147,8 +146,33 @@ void Room::on_mam(const Pending& p, const Element& q) {
           set.add_child("last", std::string(ns::kRsm)).set_text(page->messages.back().stanza_id);
         }
         set.add_child("count", std::string(ns::kRsm)).set_text(std::to_string(page->count));
-        send(xmpp::iq_result(p.stanza, std::move(fin)));
+        room.send(xmpp::iq_result(iq, std::move(fin)));
       });
+}
+
+class ArchiveFeature final : public RoomFeature {
+ public:
+  void describe(const Room&, xmpp::DiscoInfo& info) const override {
+    info.add_feature(ns::kMam);
+    info.add_feature(ns::kMamExtended);
+  }
+
+  bool on_iq(Room& room, const Element& iq, const Jid& from, const Element& q) const override {
+    if (!q.is("query", ns::kMam)) return false;
+    if (xmpp::type_of(iq) == "set") {
+      mam_query_iq(room, iq, from, q);
+    } else {
+      mam_form_iq(room, iq);  // XEP-0313 §6.1 (is_iq_request: get or set)
+    }
+    return true;
+  }
+};
+
+}  // namespace
+
+const RoomFeature& archive_feature() {
+  static const ArchiveFeature feature;
+  return feature;
 }
 
 }  // namespace conclave::component

@@ -79,7 +79,9 @@ void Room::on_message(const Pending& p) {
     on_groupchat(p, *o);
     return;
   }
-  if (on_request_form(p)) return;  // §7.13 voice request, §8.6 approval (room_voice.cpp)
+  for (const RoomFeature* f : room_features()) {
+    if (f->on_message(*this, p.stanza, p.from)) return;  // voice requests (room_voice.cpp), ...
+  }
   if (const Element* x = p.stanza.child("x", ns::kMucUser)) {
     if (const Element* inv = x->child("invite", ns::kMucUser)) {
       on_invite(p, *inv);

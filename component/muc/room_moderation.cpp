@@ -8,6 +8,7 @@
 // emits the 0.2.1 form (moderate:0 inside XEP-0422 apply-to), which Conversations and older
 // Gajim releases speak. Both forms go out in one message, as Prosody's module does.
 #include "component/muc/room.h"
+#include "component/muc/room_feature.h"
 #include "component/rooms/namespaces.h"
 #include "xmpp/namespaces.h"
 #include "xmpp/serializer.h"
@@ -81,9 +82,7 @@ Element announcement(const std::string& room, const std::string& id, const Moder
   return msg;
 }
 
-}  // namespace
-
-void Room::on_moderate(const Pending& p, const Element& q) {
+void moderate_iq(Room& room, const Element& iq, const Jid& from, const Element& q) {
   Moderation m;
   const Element* retract = nullptr;
   if (q.is("moderate", ns::kModerate)) {
@@ -96,72 +95,89 @@ void Room::on_moderate(const Pending& p, const Element& q) {
     m.reason = mod0->child_text("reason", ns::kModerate0);
   }
   if (m.stanza_id.empty() || retract == nullptr) {
-    send_error(p.stanza, StanzaCondition::bad_request, "Expected a retraction with an id");
+    room.send_error(iq, StanzaCondition::bad_request, "Expected a retraction with an id");
     return;
   }
-  const Occupant* actor = by_session(p.from);
+  const Occupant* actor = room.by_session(from);
   if (actor == nullptr || actor->role != Role::moderator) {
-    send_error(p.stanza, StanzaCondition::forbidden, "Only moderators may retract messages");
+    room.send_error(iq, StanzaCondition::forbidden, "Only moderators may retract messages");
     return;
   }
-  m.by = occupant_jid(actor->nick);
+  m.by = room.occupant_jid(actor->nick);
   m.occupant_id = actor->occupant_id;
-  m.stamp = format_timestamp(env_.now());
+  m.stamp = format_timestamp(room.now());
 
-  const std::string room = jid_.bare_string();
-  Element notice = announcement(room, env_.new_id(), m);
-  const std::string sid = env_.new_id();
+  const std::string room_jid = room.jid().bare_string();
+  Element notice = announcement(room_jid, room.new_id(), m);
+  const std::string sid = room.new_id();
   notice.add_child("stanza-id", std::string(ns::kStanzaId))
       .set_attr("id", sid)
-      .set_attr("by", room);
+      .set_attr("by", room_jid);
   ArchivedMessage row;
-  row.room = room;
+  row.room = room_jid;
   row.stanza_id = sid;
-  row.ts = env_.now();
+  row.ts = room.now();
   row.from_nick = "";  // from the room itself
   row.stanza = xmpp::to_string(with_namespace(notice, kComponentNs, ns::kClient));
 
-  RoomStore* rooms = env_.rooms;
+  RoomStore* rooms = room.env().rooms;
   // Stage (the tombstone is computed from the stored row, inside the store's transaction, which
   // also archives the notice), persist, then tell the occupants (docs/style.md P9).
   auto missing = std::make_shared<bool>(false);
-  await<Status>(
-      [rooms, room, m, row, missing]() -> Status {
+  room.await<Status>(
+      [rooms, room_jid, m, row, missing]() -> Status {
         auto tombstoner = [&m](const std::string& xml) {
           auto original = parse_stanza_xml(xml);
           if (!original) return std::optional<std::string>();
           return std::optional<std::string>(xmpp::to_string(tombstone(*original, m)));
         };
-        auto replaced = rooms->tombstone_message(room, m.stanza_id, tombstoner, row);
+        auto replaced = rooms->tombstone_message(room_jid, m.stanza_id, tombstoner, row);
         if (!replaced) {
           *missing = replaced.error() == make_error_code(StoreErrc::not_found);
           return fail(replaced.error());
         }
         return {};
       },
-      [this, p, notice, m, missing](Status s) {
+      [&room, iq, notice, m, missing](Status s) {
         if (!s) {
           if (*missing) {
-            send_error(p.stanza, StanzaCondition::item_not_found, "No such message");
+            room.send_error(iq, StanzaCondition::item_not_found, "No such message");
             return;
           }
-          log(LogLevel::error,
-              "retracting a message in " + jid_.bare_string() + " failed: " + s.error().message());
-          send_error(p.stanza, StanzaCondition::internal_server_error);
+          room.log(LogLevel::error, "retracting a message in " + room.jid().bare_string() +
+                                        " failed: " + s.error().message());
+          room.send_error(iq, StanzaCondition::internal_server_error);
           return;
         }
-        std::erase_if(history_, [&](const HistoryEntry& h) {
-          for (const Element* s_id : h.message.children_named("stanza-id", ns::kStanzaId)) {
-            if (s_id->attr_or("by") == jid_.bare_string() && s_id->attr_or("id") == m.stanza_id) {
-              return true;
-            }
-          }
-          return false;
-        });
-        reflect(notice);
-        send(xmpp::iq_result(p.stanza));
-        log(LogLevel::info, "message retracted by a moderator in " + jid_.bare_string());
+        room.forget_history(m.stanza_id);
+        room.reflect(notice);
+        room.send(xmpp::iq_result(iq));
+        room.log(LogLevel::info, "message retracted by a moderator in " + room.jid().bare_string());
       });
+}
+
+class ModerationFeature final : public RoomFeature {
+ public:
+  void describe(const Room&, xmpp::DiscoInfo& info) const override {
+    info.add_feature(ns::kModerate);
+    info.add_feature(ns::kModerate0);
+  }
+
+  bool on_iq(Room& room, const Element& iq, const Jid& from, const Element& q) const override {
+    if (xmpp::type_of(iq) != "set" ||
+        !(q.is("moderate", ns::kModerate) || q.is("apply-to", ns::kFasten))) {
+      return false;
+    }
+    moderate_iq(room, iq, from, q);
+    return true;
+  }
+};
+
+}  // namespace
+
+const RoomFeature& moderation_feature() {
+  static const ModerationFeature feature;
+  return feature;
 }
 
 }  // namespace conclave::component

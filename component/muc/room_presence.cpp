@@ -2,7 +2,6 @@
 // (§7.14), and the presence stanzas themselves.
 #include <algorithm>
 
-#include "base/ct_equal.h"
 #include "component/muc/room.h"
 #include "component/rooms/namespaces.h"
 #include "xmpp/namespaces.h"
@@ -173,23 +172,10 @@ void Room::on_join(const Pending& p) {
     send_error(p.stanza, StanzaCondition::registration_required, "The room is members-only");
     return;
   }
-  if (config_.password_protected && aff != Affiliation::owner) {
-    const Element* x = p.stanza.child("x", ns::kMuc);
-    // The room password is a secret: compare without a timing signal (docs/style.md P11).
-    if (x == nullptr || !ct_equal(x->child_text("password", ns::kMuc), config_.password)) {
-      send_error(p.stanza, StanzaCondition::not_authorized, "A password is required");
-      return;
-    }
-  }
+  if (refused_by_feature(p, {p.stanza, p.from, nick, aff, false})) return;  // password, ...
   if (Occupant* other = by_nick(nick); other != nullptr && other->bare.bare_string() != bare) {
     send_error(p.stanza, StanzaCondition::conflict, "That nickname is in use");
     return;
-  }
-  for (const auto& [jid, a] : affiliations_) {
-    if (!a.nick.empty() && a.nick == nick && jid != bare) {
-      send_error(p.stanza, StanzaCondition::conflict, "That nickname is registered");
-      return;
-    }
   }
   const std::size_t limit =
       config_.max_users == 0 ? env_.max_occupants : std::min(config_.max_users, env_.max_occupants);
@@ -325,18 +311,23 @@ void Room::maybe_vanish() {
                 });
 }
 
+bool Room::refused_by_feature(const Pending& p, const JoinRequest& join) {
+  for (const RoomFeature* f : room_features()) {
+    if (auto refusal = f->check_join(*this, join)) {
+      send_error(p.stanza, refusal->condition, std::move(refusal->text));
+      return true;
+    }
+  }
+  return false;
+}
+
 void Room::on_nick_change(const Pending& p, Occupant& o, const std::string& new_nick) {
   const std::string bare = o.bare.bare_string();
   if (Occupant* other = by_nick(new_nick); other != nullptr) {
     send_error(p.stanza, StanzaCondition::conflict, "That nickname is in use");
     return;
   }
-  for (const auto& [jid, a] : affiliations_) {
-    if (!a.nick.empty() && a.nick == new_nick && jid != bare) {
-      send_error(p.stanza, StanzaCondition::conflict, "That nickname is registered");
-      return;
-    }
-  }
+  if (refused_by_feature(p, {p.stanza, p.from, new_nick, affiliation_of(bare), true})) return;
   if (o.sessions.size() > 1) {
     // One session renaming a shared occupant would split it; refuse rather than guess.
     send_error(p.stanza, StanzaCondition::not_acceptable, "Leave with the other sessions first");

@@ -1,8 +1,9 @@
 // Room registration (XEP-0045 §7.10, through XEP-0077 jabber:iq:register) and discovery of the
 // reserved nickname (§7.11). A registration makes the user a member and reserves the nickname:
-// anyone else joining with it, or changing to it, gets <conflict/> (room_presence.cpp). The
+// anyone else joining with it, or changing to it, gets <conflict/> (check_join below). The
 // nickname is stored with the affiliation row (room_affiliations.nick).
 #include "component/muc/room.h"
+#include "component/muc/room_feature.h"
 #include "component/rooms/namespaces.h"
 #include "xmpp/disco.h"
 #include "xmpp/namespaces.h"
@@ -18,27 +19,25 @@ namespace {
 constexpr std::string_view kRoomNick = "muc#register_roomnick";
 constexpr std::string_view kReservedNode = "x-roomuser-item";  // §7.11
 
-}  // namespace
-
-void Room::on_register(const Pending& p, const Element& q) {
-  const std::string bare = p.from.bare_string();
-  const Affiliation aff = affiliation_of(bare);
+void register_iq(Room& room, const Element& iq, const Jid& from, const Element& q) {
+  const std::string bare = from.bare_string();
+  const Affiliation aff = room.affiliation_of(bare);
   // §7.10: outcasts may not register; in a members-only room registering would be a way in,
   // so there only those already on the member list (or above) may register a nickname.
-  if (aff == Affiliation::outcast || (config_.members_only && aff < Affiliation::member)) {
-    send_error(p.stanza, StanzaCondition::not_allowed, "You may not register with this room");
+  if (aff == Affiliation::outcast || (room.config().members_only && aff < Affiliation::member)) {
+    room.send_error(iq, StanzaCondition::not_allowed, "You may not register with this room");
     return;
   }
-  auto it = affiliations_.find(bare);
-  const std::string current = it == affiliations_.end() ? std::string() : it->second.nick;
+  const AffiliationRecord* row = room.affiliation_row(bare);
+  const std::string current = row == nullptr ? std::string() : row->nick;
 
-  if (xmpp::type_of(p.stanza) == "get") {
+  if (xmpp::type_of(iq) == "get") {
     Element reply("query", std::string(ns::kRegister));
     if (!current.empty()) {
       // XEP-0077 §3.1 / §7.10: already registered, with the nickname as the username.
       reply.add_child("registered", std::string(ns::kRegister));
       reply.add_child("username", std::string(ns::kRegister)).set_text(current);
-      send(xmpp::iq_result(p.stanza, std::move(reply)));
+      room.send(xmpp::iq_result(iq, std::move(reply)));
       return;
     }
     reply.add_child("instructions", std::string(ns::kRegister))
@@ -51,7 +50,7 @@ void Room::on_register(const Pending& p, const Element& q) {
         form.add(std::string(kRoomNick), xmpp::FieldType::text_single, "Desired nickname");
     nick.required = true;
     reply.add_child(form.to_element());
-    send(xmpp::iq_result(p.stanza, std::move(reply)));
+    room.send(xmpp::iq_result(iq, std::move(reply)));
     return;
   }
 
@@ -60,85 +59,122 @@ void Room::on_register(const Pending& p, const Element& q) {
     // the nickname with the row); an admin or owner keeps the affiliation, so their
     // registration cannot be cancelled this way.
     if (current.empty()) {
-      send_error(p.stanza, StanzaCondition::item_not_found, "Not registered");
+      room.send_error(iq, StanzaCondition::item_not_found, "Not registered");
       return;
     }
     if (aff != Affiliation::member) {
-      send_error(p.stanza, StanzaCondition::not_allowed, "Ask an owner to change your affiliation");
+      room.send_error(iq, StanzaCondition::not_allowed, "Ask an owner to change your affiliation");
       return;
     }
-    AffChange change{bare, Affiliation::none, ""};
-    RoomStore* store = env_.rooms;
-    const std::string room = jid_.bare_string();
+    Room::AffChange change{bare, Affiliation::none, ""};
+    RoomStore* store = room.env().rooms;
+    const std::string room_jid = room.jid().bare_string();
     const AffiliationRecord rec{bare, "none", "", ""};
-    await<Status>([store, room, rec] { return store->set_affiliations(room, {rec}); },
-                  [this, p, change](Status s) {
-                    if (!s) {
-                      send_error(p.stanza, StanzaCondition::internal_server_error);
-                      return;
-                    }
-                    apply_affiliation(change, "");
-                    send(xmpp::iq_result(p.stanza));
-                  });
+    room.await<Status>([store, room_jid, rec] { return store->set_affiliations(room_jid, {rec}); },
+                       [&room, iq, change](Status s) {
+                         if (!s) {
+                           room.send_error(iq, StanzaCondition::internal_server_error);
+                           return;
+                         }
+                         room.apply_affiliation(change, "");
+                         room.send(xmpp::iq_result(iq));
+                       });
     return;
   }
 
   auto form = xmpp::find_data_form(q);
   if (!form || !*form || (*form)->type != xmpp::FormType::submit ||
       (*form)->form_type() != ns::kMucRegister) {
-    send_error(p.stanza, StanzaCondition::bad_request, "Submit the muc#register form");
+    room.send_error(iq, StanzaCondition::bad_request, "Submit the muc#register form");
     return;
   }
   const xmpp::FormField* f = (*form)->field(kRoomNick);
   const std::string nick = f == nullptr ? std::string() : f->value();
-  if (nick.empty() || !Jid::parse(jid_.bare_string() + "/" + nick)) {
-    send_error(p.stanza, StanzaCondition::not_acceptable, "Not a valid nickname");
+  if (nick.empty() || !Jid::parse(room.jid().bare_string() + "/" + nick)) {
+    room.send_error(iq, StanzaCondition::not_acceptable, "Not a valid nickname");
     return;
   }
   // §7.10: a nickname reserved by someone else, or in use by someone else, is a conflict.
-  for (const auto& [jid, a] : affiliations_) {
+  for (const auto& [jid, a] : room.affiliation_rows()) {
     if (jid != bare && a.nick == nick) {
-      send_error(p.stanza, StanzaCondition::conflict, "That nickname is registered");
+      room.send_error(iq, StanzaCondition::conflict, "That nickname is registered");
       return;
     }
   }
-  if (const Occupant* o = by_nick(nick); o != nullptr && o->bare.bare_string() != bare) {
-    send_error(p.stanza, StanzaCondition::conflict, "That nickname is in use");
+  if (const Occupant* o = room.by_nick(nick); o != nullptr && o->bare.bare_string() != bare) {
+    room.send_error(iq, StanzaCondition::conflict, "That nickname is in use");
     return;
   }
   // An unaffiliated user becomes a member (§7.10); admins and owners keep their affiliation.
   const Affiliation new_aff = aff < Affiliation::member ? Affiliation::member : aff;
   const AffiliationRecord rec{bare, std::string(to_string(new_aff)),
-                              it == affiliations_.end() ? std::string() : it->second.reason, nick};
-  RoomStore* store = env_.rooms;
-  const std::string room = jid_.bare_string();
-  await<Status>([store, room, rec] { return store->set_affiliations(room, {rec}); },
-                [this, p, rec, aff, new_aff](Status s) {
-                  if (!s) {
-                    log(LogLevel::error,
-                        "registering in " + jid_.bare_string() + " failed: " + s.error().message());
-                    send_error(p.stanza, StanzaCondition::internal_server_error);
-                    return;
-                  }
-                  if (aff != new_aff) {
-                    // §7.10: occupants see the new affiliation in a presence update.
-                    apply_affiliation({rec.jid, new_aff, rec.reason}, "");
-                  }
-                  affiliations_[rec.jid] = rec;
-                  send(xmpp::iq_result(p.stanza));
-                });
+                              row == nullptr ? std::string() : row->reason, nick};
+  RoomStore* store = room.env().rooms;
+  const std::string room_jid = room.jid().bare_string();
+  room.await<Status>([store, room_jid, rec] { return store->set_affiliations(room_jid, {rec}); },
+                     [&room, iq, rec, aff, new_aff](Status s) {
+                       if (!s) {
+                         room.log(LogLevel::error, "registering in " + room.jid().bare_string() +
+                                                       " failed: " + s.error().message());
+                         room.send_error(iq, StanzaCondition::internal_server_error);
+                         return;
+                       }
+                       if (aff != new_aff) {
+                         // §7.10: occupants see the new affiliation in a presence update.
+                         room.apply_affiliation({rec.jid, new_aff, rec.reason}, "");
+                       }
+                       room.remember_affiliation_row(rec);
+                       room.send(xmpp::iq_result(iq));
+                     });
 }
 
-void Room::on_reserved_nick(const Pending& p) {
+void reserved_nick_iq(Room& room, const Element& iq, const Jid& from) {
   // §7.11: the registered nickname as the name of a conference/text identity; an empty query
   // when there is none.
   xmpp::DiscoInfo info;
-  auto it = affiliations_.find(p.from.bare_string());
-  if (it != affiliations_.end() && !it->second.nick.empty() &&
-      it->second.affiliation != "outcast") {
-    info.identities.push_back({"conference", "text", it->second.nick, ""});
+  const AffiliationRecord* row = room.affiliation_row(from.bare_string());
+  if (row != nullptr && !row->nick.empty() && row->affiliation != "outcast") {
+    info.identities.push_back({"conference", "text", row->nick, ""});
   }
-  send(xmpp::iq_result(p.stanza, info.to_query(std::string(kReservedNode))));
+  room.send(xmpp::iq_result(iq, info.to_query(std::string(kReservedNode))));
+}
+
+class RegistrationFeature final : public RoomFeature {
+ public:
+  void describe(const Room&, xmpp::DiscoInfo& info) const override {
+    info.add_feature(ns::kRegister);
+  }
+
+  bool on_iq(Room& room, const Element& iq, const Jid& from, const Element& q) const override {
+    if (q.is("query", ns::kRegister)) {
+      register_iq(room, iq, from, q);
+      return true;
+    }
+    if (xmpp::type_of(iq) == "get" && q.is("query", xmpp::ns::kDiscoInfo) &&
+        q.attr_or("node") == kReservedNode) {
+      reserved_nick_iq(room, iq, from);
+      return true;
+    }
+    return false;
+  }
+
+  // §7.10: a nickname registered by someone else is theirs, for joins and nick changes alike.
+  std::optional<Refusal> check_join(const Room& room, const JoinRequest& join) const override {
+    const std::string bare = join.from.bare_string();
+    for (const auto& [jid, a] : room.affiliation_rows()) {
+      if (!a.nick.empty() && a.nick == join.nick && jid != bare) {
+        return Refusal{StanzaCondition::conflict, "That nickname is registered"};
+      }
+    }
+    return std::nullopt;
+  }
+};
+
+}  // namespace
+
+const RoomFeature& registration_feature() {
+  static const RegistrationFeature feature;
+  return feature;
 }
 
 }  // namespace conclave::component

@@ -2,6 +2,7 @@
 // sends an approval form to every moderator, and a moderator's approval makes the visitor a
 // participant (§8.6, then §8.3's presence update).
 #include "component/muc/room.h"
+#include "component/muc/room_feature.h"
 #include "component/rooms/namespaces.h"
 #include "xmpp/namespaces.h"
 
@@ -18,19 +19,17 @@ constexpr std::string_view kJidVar = "muc#jid";
 constexpr std::string_view kNickVar = "muc#roomnick";
 constexpr std::string_view kAllowVar = "muc#request_allow";
 
-}  // namespace
-
-bool Room::on_request_form(const Pending& p) {
-  auto parsed = xmpp::find_data_form(p.stanza);
+bool voice_request(Room& room, const Element& message, const Jid& from) {
+  auto parsed = xmpp::find_data_form(message);
   if (!parsed || !*parsed || (*parsed)->form_type() != ns::kMucRequest) return false;
   const xmpp::DataForm& form = **parsed;
   if (form.type != xmpp::FormType::submit) {
-    send_error(p.stanza, StanzaCondition::bad_request);
+    room.send_error(message, StanzaCondition::bad_request);
     return true;
   }
-  Occupant* sender = by_session(p.from);
+  Occupant* sender = room.by_session(from);
   if (sender == nullptr) {
-    send_error(p.stanza, StanzaCondition::not_acceptable, "You are not in the room");
+    room.send_error(message, StanzaCondition::not_acceptable, "You are not in the room");
     return true;
   }
   const xmpp::FormField* allow = form.field(kAllowVar);
@@ -38,24 +37,24 @@ bool Room::on_request_form(const Pending& p) {
     // §7.13: a request. Only the role participant can be asked for, and only a visitor asks.
     const xmpp::FormField* role = form.field(kRoleVar);
     if (role == nullptr || role->value() != "participant") {
-      send_error(p.stanza, StanzaCondition::bad_request, "Only voice can be requested");
+      room.send_error(message, StanzaCondition::bad_request, "Only voice can be requested");
       return true;
     }
     if (sender->role != Role::visitor) {
-      send_error(p.stanza, StanzaCondition::not_acceptable, "You have voice already");
+      room.send_error(message, StanzaCondition::not_acceptable, "You have voice already");
       return true;
     }
-    const TimePoint now = env_.now();
-    if (sender->voice_requested && now - *sender->voice_requested < env_.voice_request_interval) {
+    const TimePoint now = room.now();
+    if (sender->voice_requested &&
+        now - *sender->voice_requested < room.env().voice_request_interval) {
       // RFC 6120 §8.3.3.12: a local policy, worth retrying later (type wait).
       auto reply = xmpp::error_reply(
-          p.stanza,
-          xmpp::StanzaError{StanzaCondition::policy_violation, xmpp::ErrorType::wait,
-                            "Voice was requested recently; the moderators have been asked",
-                            std::nullopt});
-      if (reply) send(std::move(*reply));
-      log(LogLevel::info,
-          "voice request in " + jid_.bare_string() + " refused: too soon after the last");
+          message, xmpp::StanzaError{StanzaCondition::policy_violation, xmpp::ErrorType::wait,
+                                     "Voice was requested recently; the moderators have been asked",
+                                     std::nullopt});
+      if (reply) room.send(std::move(*reply));
+      room.log(LogLevel::info, "voice request in " + room.jid().bare_string() +
+                                   " refused: too soon after the last");
       return true;
     }
     sender->voice_requested = now;
@@ -75,30 +74,30 @@ bool Room::on_request_form(const Pending& p) {
                  {sender->nick});
     approval.add(std::string(kAllowVar), xmpp::FieldType::boolean, "Grant voice", {"false"});
     const Element x = approval.to_element();
-    for (const auto& o : occupants_) {
+    for (const auto& o : room.occupants()) {
       if (o->role != Role::moderator) continue;
-      Element m = xmpp::make_stanza("message", "", jid_.bare_string(), "", env_.new_id());
+      Element m = xmpp::make_stanza("message", "", room.jid().bare_string(), "", room.new_id());
       m.add_child(x);
-      send_to_sessions(*o, m);
+      room.send_to_sessions(*o, m);
     }
-    log(LogLevel::debug, "voice request in " + jid_.bare_string());
+    room.log(LogLevel::debug, "voice request in " + room.jid().bare_string());
     return true;
   }
   // §8.6: an answer to the approval form; only moderators give voice.
   if (sender->role != Role::moderator) {
-    send_error(p.stanza, StanzaCondition::forbidden, "Only moderators approve voice requests");
+    room.send_error(message, StanzaCondition::forbidden, "Only moderators approve voice requests");
     return true;
   }
   auto granted = allow->as_bool();
   if (!granted) {
-    send_error(p.stanza, StanzaCondition::bad_request, "muc#request_allow is not a boolean");
+    room.send_error(message, StanzaCondition::bad_request, "muc#request_allow is not a boolean");
     return true;
   }
   if (!*granted) return true;  // declined: nothing changes, nobody is told (§8.6)
   const xmpp::FormField* nick = form.field(kNickVar);
-  Occupant* target = nick == nullptr ? nullptr : by_nick(nick->value());
+  Occupant* target = nick == nullptr ? nullptr : room.by_nick(nick->value());
   if (target == nullptr) {
-    send_error(p.stanza, StanzaCondition::item_not_found, "No such occupant");
+    room.send_error(message, StanzaCondition::item_not_found, "No such occupant");
     return true;
   }
   // The form names a session too: if it no longer belongs to that nickname (the visitor left
@@ -106,17 +105,26 @@ bool Room::on_request_form(const Pending& p) {
   if (const xmpp::FormField* j = form.field(kJidVar); j != nullptr && !j->value().empty()) {
     auto jid = Jid::parse(j->value());
     if (!jid || jid->bare_string() != target->bare.bare_string()) {
-      send_error(p.stanza, StanzaCondition::item_not_found, "The occupant has changed");
+      room.send_error(message, StanzaCondition::item_not_found, "The occupant has changed");
       return true;
     }
   }
-  if (target->role == Role::visitor) set_role(*target, Role::participant);
+  if (target->role == Role::visitor) room.set_role(*target, Role::participant);
   return true;
 }
 
-void Room::set_role(Occupant& o, Role role) {
-  o.role = role;
-  broadcast_presence(o, {}, false, {110});  // §8.3: everyone sees the new role
+class VoiceRequestFeature final : public RoomFeature {
+ public:
+  bool on_message(Room& room, const Element& message, const Jid& from) const override {
+    return voice_request(room, message, from);
+  }
+};
+
+}  // namespace
+
+const RoomFeature& voice_request_feature() {
+  static const VoiceRequestFeature feature;
+  return feature;
 }
 
 }  // namespace conclave::component
