@@ -16,6 +16,8 @@ class Category : public std::error_category {
         return "not found";
       case StoreErrc::conflict:
         return "already exists";
+      case StoreErrc::fenced:
+        return "the shard lease is no longer held (fenced)";
     }
     return "unknown store error";
   }

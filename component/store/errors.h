@@ -11,6 +11,9 @@ enum class StoreErrc {
   ok = 0,
   not_found = 1,  // the room, or the archive id an RSM/MAM query names, does not exist
   conflict,       // the row exists already (e.g. creating a room twice)
+  // The write carried a shard lease (holder, term) that is no longer live in the database:
+  // the instance was deposed, and nothing was written (docs/sequencing.md §A.4).
+  fenced,
 };
 
 const std::error_category& component_store_category() noexcept;
