@@ -1,0 +1,105 @@
+#pragma once
+// LeaseKeeper: one instance's side of the shard leases (docs/sequencing.md §A.3). It takes the
+// free or expired shards, renews the ones it holds, and stops acting for a shard on its own
+// monotonic clock before the database could hand the shard to someone else, so at any moment at
+// most one instance believes it sequences a room. What it believes is only an optimisation: the
+// commit transaction checks the same (holder, term) in the database (§A.4), so an instance that
+// was paused past its deadline is fenced even before it notices.
+//
+// Policy: an instance takes every shard that is free (greedy). The first instance to start
+// sequences everything and the others stand by; when it dies or shuts down, the survivors split
+// its shards between them. This is what Prosody needs anyway (one component connection, held by
+// the instance that sequences; docs/cluster.md) and costs nothing on ejabberd.
+//
+// Threading: everything but the store calls runs on the I/O thread; step() is called by a
+// timer (app/) at least every `poll` and after a lease_released notification.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "component/core/services.h"
+#include "component/store/lease_store.h"
+
+namespace conclave::component::cluster {
+
+using SteadyClock = std::chrono::steady_clock;
+
+struct LeaseSettings {
+  std::uint32_t shards = 64;                    // cluster.shards: S, the same on every instance
+  std::chrono::milliseconds length{10000};      // cluster.lease_ms: L
+  std::chrono::milliseconds renew_every{2000};  // cluster.renew_ms: R (about L/5)
+  // The holder stops acting this long before its lease could expire in the database: covers the
+  // time between sending a renewal and the database executing it, and clock rate differences.
+  std::chrono::milliseconds margin{1000};
+};
+
+class LeaseKeeper {
+ public:
+  // `holder`: this process's id (name, pid and a random part: a restarted instance must never
+  // take its predecessor's leases for its own). `steady_now`: the monotonic clock (injectable).
+  LeaseKeeper(LeaseSettings settings, std::string holder, LeaseStore& store, Services& services,
+              std::function<SteadyClock::time_point()> steady_now = SteadyClock::now);
+
+  // step: drops leases past their deadline, then (unless a round is in flight) renews what is
+  // due and tries to take the free shards, in one blocking round.
+  void step();
+
+  // release_all: gives every lease up (graceful shutdown), then calls `done` on the I/O thread.
+  void release_all(std::function<void()> done);
+
+  // The fence for a room: its shard's lease when this instance holds it and its deadline has not
+  // passed; nullopt otherwise (someone else sequences it, or nobody yet).
+  std::optional<Lease> fence_for(std::string_view room_jid) const;
+  bool holds(std::uint32_t shard) const;
+  std::vector<Lease> held() const;
+
+  const std::string& holder() const { return holder_; }
+  const LeaseSettings& settings() const { return settings_; }
+
+  // Called on the I/O thread when shards are gained or lost (lost includes self-demotion).
+  std::function<void(const std::vector<Lease>&)> on_gained;
+  std::function<void(const std::vector<std::uint32_t>&)> on_lost;
+
+  // Counters for the admin stats command and the tests.
+  struct Counters {
+    std::uint64_t acquired = 0;  // leases taken
+    std::uint64_t lost = 0;      // leases the database no longer had for us at renewal
+    std::uint64_t demoted = 0;   // leases dropped because their deadline passed unrenewed
+    std::uint64_t released = 0;  // leases given up
+    std::uint64_t store_errors = 0;
+  };
+  const Counters& counters() const { return counters_; }
+
+ private:
+  struct Held {
+    std::uint64_t term = 0;
+    SteadyClock::time_point deadline;  // stop acting at this instant
+    SteadyClock::time_point renewed;   // send time of the last successful renewal
+  };
+  struct Round {
+    Result<std::vector<Lease>> renewed = std::vector<Lease>{};
+    Result<std::vector<Lease>> acquired = std::vector<Lease>{};
+  };
+
+  void drop_expired(SteadyClock::time_point now);
+  void finish_round(SteadyClock::time_point sent, const std::vector<Lease>& asked, Round round);
+  void lose(const std::vector<std::uint32_t>& shards);
+  void log(LogLevel level, const std::string& line) const;
+
+  LeaseSettings settings_;
+  std::string holder_;
+  LeaseStore& store_;
+  Services& services_;
+  std::function<SteadyClock::time_point()> steady_now_;
+  std::map<std::uint32_t, Held> held_;
+  bool in_flight_ = false;
+  bool shards_ensured_ = false;
+  bool stopping_ = false;
+  Counters counters_;
+};
+
+}  // namespace conclave::component::cluster
