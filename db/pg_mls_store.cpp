@@ -114,6 +114,12 @@ constexpr Statement kGroupCas{
     "UPDATE rooms SET mls_epoch = $2::bigint + 1, mls_tree_hash = $3, mls_group_info = $4, "
     "mls_group_context = $5, mls_interim_hash = $6, mls_leaf_count = $7 "
     "WHERE jid = $1 AND mls_epoch = $2 AND mls_group_id IS NOT NULL"};
+// §A.4: the fence, FOR SHARE, so a takeover (an UPDATE of the lease row) waits until this
+// transaction ends, and a holder deposed before it began finds no row and writes nothing.
+constexpr Statement kFenceCheck{
+    "lease_fence_check",
+    "SELECT 1 FROM shard_lease WHERE shard = $1 AND holder = $2 AND term = $3 "
+    "AND expires_at > now() FOR SHARE"};
 constexpr Statement kGroupEpoch{
     "mls_group_epoch", "SELECT mls_epoch FROM rooms WHERE jid = $1 AND mls_group_id IS NOT NULL"};
 constexpr Statement kCommitHashAt{
@@ -396,6 +402,14 @@ component::Result<CommitResult> PgMlsStore::accept_commit(
   const std::int64_t epoch = as_bigint(expected_epoch);
   return pool_.run<CommitResult>([&](pqxx::connection_base& c) -> Result<CommitResult> {
     pqxx::work tx(c);
+    if (commit.fence) {
+      const component::Fence& f = *commit.fence;
+      if (exec(tx, kFenceCheck, static_cast<std::int64_t>(f.lease.shard), f.holder,
+               as_bigint(f.lease.term))
+              .empty()) {
+        return fail(StoreErrc::fenced);
+      }
+    }
     auto cas = exec(tx, kGroupCas, room, epoch, bin(commit.tree_hash), bin(commit.group_info),
                     bin(commit.group_context), bin(commit.interim_transcript_hash),
                     static_cast<std::int64_t>(leaf_count));

@@ -24,6 +24,13 @@ struct Lease {
   friend bool operator==(const Lease&, const Lease&) = default;
 };
 
+// The fencing token a write carries (docs/sequencing.md §A.4): the writer's holder id and the
+// lease it believes it holds. The database refuses the write unless that lease is still live.
+struct Fence {
+  std::string holder;
+  Lease lease;
+};
+
 // One shard as the database sees it (the admin `stats` command and the room list show these).
 struct ShardState {
   std::uint32_t shard = 0;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "component/store/archive_store.h"
+#include "component/store/lease_store.h"
 #include "component/store/result.h"
 
 namespace conclave::component {
@@ -95,6 +96,11 @@ struct MlsCommitRecord {
   // commit is never missing from MAM and a refused or re-sent one never enters it. nullopt: the
   // room keeps no archive.
   std::optional<ArchivedMessage> archived;
+  // The shard lease the room is sequenced under (several instances, docs/sequencing.md §A.4):
+  // checked first, in the accept transaction, and the accept fails with StoreErrc::fenced,
+  // writing nothing, unless the lease is still this holder's, in this term, and unexpired by
+  // the database's clock. nullopt: one instance, no leases.
+  std::optional<Fence> fence;
 };
 
 enum class CommitOutcome {

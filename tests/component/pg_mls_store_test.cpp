@@ -27,6 +27,7 @@
 #include "db/connection_pool.h"
 #include "db/migrations.h"
 #include "db/pg_archive_store.h"
+#include "db/pg_lease_store.h"
 #include "db/pg_mls_store.h"
 #include "db/pg_room_store.h"
 #include "tests/db/pg_test_env.h"
@@ -824,6 +825,49 @@ TEST_P(PgMlsStoreTest, ADuplicateStanzaIdUndoesTheWholeCommit) {
   EXPECT_EQ((*loaded)->nodes, (std::vector<MlsNode>{{0, bytes("n0")}}));
   EXPECT_EQ(count("SELECT count(*) FROM mls_commits"), 1);
   EXPECT_EQ(count("SELECT count(*) FROM room_archive"), 1);
+}
+
+TEST_P(PgMlsStoreTest, ACommitUnderADeposedLeaseIsFencedAndWritesNothing) {
+  // docs/sequencing.md §A.4: a holder paused past its lease wakes up and tries to accept the
+  // next epoch's commit after another instance took the shard over.
+  using namespace std::chrono_literals;
+  db::PgLeaseStore leases(*pool_);
+  ASSERT_TRUE(leases.ensure_shards(4));
+  const std::uint32_t shard = shard_of("r@mls", 4);
+  auto a = leases.acquire("a#1", {shard}, 300ms);
+  ASSERT_TRUE(a && a->size() == 1u);
+  create(group("r@mls", 4, {{0, bytes("n0")}}));
+  MlsCommitRecord c0 = commit("c0");
+  c0.fence = Fence{"a#1", (*a)[0]};
+  ASSERT_EQ(accept("r@mls", 0, c0).outcome, CommitOutcome::accepted);
+
+  std::this_thread::sleep_for(500ms);  // a's lease expires in the database
+  MlsCommitRecord late = with_archive(commit("c1-a"), "r@mls", "c1-a");
+  late.fence = Fence{"a#1", (*a)[0]};
+  auto expired = store_->accept_commit("r@mls", 1, late, {{0, bytes("a")}}, 4);
+  ASSERT_FALSE(expired);
+  EXPECT_EQ(expired.error(), StoreErrc::fenced);  // expired, even before anyone took it
+
+  auto b = leases.acquire("b#1", {shard}, 10s);
+  ASSERT_TRUE(b && b->size() == 1u);
+  EXPECT_EQ((*b)[0].term, 2u);
+  auto deposed = store_->accept_commit("r@mls", 1, late, {{0, bytes("a")}}, 4);
+  ASSERT_FALSE(deposed);
+  EXPECT_EQ(deposed.error(), StoreErrc::fenced);
+  // The right term under another holder's name is no fence either.
+  MlsCommitRecord forged = commit("c1-f");
+  forged.fence = Fence{"a#1", (*b)[0]};
+  auto wrong_holder = store_->accept_commit("r@mls", 1, forged, {}, 4);
+  ASSERT_FALSE(wrong_holder);
+  EXPECT_EQ(wrong_holder.error(), StoreErrc::fenced);
+  // Nothing of the fenced attempts was written.
+  EXPECT_EQ(count("SELECT count(*) FROM mls_commits"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM room_archive"), 0);
+  EXPECT_EQ(count("SELECT mls_epoch FROM rooms WHERE jid = 'r@mls'"), 1);
+
+  MlsCommitRecord c1 = commit("c1-b");
+  c1.fence = Fence{"b#1", (*b)[0]};
+  EXPECT_EQ(accept("r@mls", 1, c1).outcome, CommitOutcome::accepted);
 }
 
 INSTANTIATE_TEST_SUITE_P(Pg, PgMlsStoreTest, ::testing::Values(Backend::pg));
