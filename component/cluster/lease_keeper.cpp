@@ -1,5 +1,6 @@
 #include "component/cluster/lease_keeper.h"
 
+#include <algorithm>
 #include <memory>
 
 namespace conclave::component::cluster {
@@ -26,11 +27,13 @@ void LeaseKeeper::step() {
     if (now - h.renewed >= settings_.renew_every) due = true;
   }
   if (!due) renew.clear();
-  std::vector<std::uint32_t> wanted;
+  // Leader first (see the header): only the holder of shard 0 takes the other shards.
+  const bool leader = held_.count(kLeaderShard) != 0;
+  std::vector<std::uint32_t> rest;
   for (std::uint32_t s = 0; s < settings_.shards; ++s) {
-    if (held_.count(s) == 0) wanted.push_back(s);
+    if (s != kLeaderShard && held_.count(s) == 0) rest.push_back(s);
   }
-  if (renew.empty() && wanted.empty()) return;
+  if (renew.empty() && leader && rest.empty()) return;
 
   in_flight_ = true;
   const bool ensure = !shards_ensured_;
@@ -42,16 +45,31 @@ void LeaseKeeper::step() {
   // executes the statement, which is later (§A.3).
   run_blocking<Round>(
       *services_.runner,
-      [store, ensure, count, me, renew, wanted, length] {
+      [store, ensure, count, me, renew, leader, rest, length] {
         Round r;
         if (ensure) {
           if (auto s = store->ensure_shards(count); !s) {
-            r.acquired = fail(s.error());
+            r.renewed = r.acquired = fail(s.error());
             return r;
           }
         }
         r.renewed = store->renew(me, renew, length);
-        r.acquired = store->acquire(me, wanted, length);
+        std::vector<Lease> got;
+        if (!leader) {
+          auto first = store->acquire(me, {kLeaderShard}, length);
+          if (!first || first->empty()) {
+            r.acquired = std::move(first);
+            return r;
+          }
+          got = std::move(*first);
+        }
+        auto others = store->acquire(me, rest, length);
+        if (!others) {
+          r.acquired = got.empty() ? std::move(others) : Result<std::vector<Lease>>(got);
+          return r;
+        }
+        got.insert(got.end(), others->begin(), others->end());
+        r.acquired = std::move(got);
         return r;
       },
       [this, now, renew](Round r) { finish_round(now, renew, std::move(r)); });
@@ -87,8 +105,11 @@ void LeaseKeeper::finish_round(SteadyClock::time_point sent, const std::vector<L
   }
   if (round.acquired) {
     shards_ensured_ = true;
-    if (stopping_ && !round.acquired->empty()) {
-      // Taken while shutting down (the round was in flight): give them straight back.
+    bool leader_now = held_.count(kLeaderShard) != 0;
+    for (const Lease& l : *round.acquired) leader_now = leader_now || l.shard == kLeaderShard;
+    if ((stopping_ || !leader_now) && !round.acquired->empty()) {
+      // Taken while shutting down, or while the leader shard was lost in the same round: not
+      // ours to sequence; give them straight back.
       counters_.released += round.acquired->size();
       LeaseStore* store = &store_;
       run_blocking<Status>(
@@ -127,8 +148,22 @@ void LeaseKeeper::drop_expired(SteadyClock::time_point now) {
 }
 
 void LeaseKeeper::lose(const std::vector<std::uint32_t>& shards) {
+  std::vector<std::uint32_t> gone = shards;
   for (std::uint32_t s : shards) held_.erase(s);
-  if (on_lost) on_lost(shards);
+  const bool leader_lost = std::find(shards.begin(), shards.end(), kLeaderShard) != shards.end();
+  if (leader_lost && !held_.empty()) {
+    // Without the leader shard this instance is no longer the active one: it gives the other
+    // shards back at once, so the new leader need not wait for them to expire.
+    std::vector<Lease> rest = held();
+    for (const Lease& l : rest) gone.push_back(l.shard);
+    held_.clear();
+    counters_.released += rest.size();
+    LeaseStore* store = &store_;
+    run_blocking<Status>(
+        *services_.runner, [store, me = holder_, rest] { return store->release(me, rest); },
+        [](Status) {});
+  }
+  if (on_lost) on_lost(gone);
 }
 
 void LeaseKeeper::release_all(std::function<void()> done) {

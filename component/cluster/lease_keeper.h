@@ -6,10 +6,12 @@
 // commit transaction checks the same (holder, term) in the database (§A.4), so an instance that
 // was paused past its deadline is fenced even before it notices.
 //
-// Policy: an instance takes every shard that is free (greedy). The first instance to start
-// sequences everything and the others stand by; when it dies or shuts down, the survivors split
-// its shards between them. This is what Prosody needs anyway (one component connection, held by
-// the instance that sequences; docs/cluster.md) and costs nothing on ejabberd.
+// Policy: one active instance. Shard 0 is the leader shard: an instance first takes shard 0 and
+// only its holder takes the other shards (every free one). So one instance sequences everything
+// and holds the XMPP connection (docs/cluster.md explains why: XEP-0114 gives no per-room
+// routing that follows leases, and Prosody takes one connection); the others stand by, and the
+// first to take shard 0 after the active one dies or leaves takes over. Losing shard 0 gives
+// the rest back at once. Shards remain the unit of fencing, and of balancing later.
 //
 // Threading: everything but the store calls runs on the I/O thread; step() is called by a
 // timer (app/) at least every `poll` and after a lease_released notification.
@@ -37,6 +39,8 @@ struct LeaseSettings {
   std::chrono::milliseconds margin{1000};
 };
 
+inline constexpr std::uint32_t kLeaderShard = 0;
+
 class LeaseKeeper {
  public:
   // `holder`: this process's id (name, pid and a random part: a restarted instance must never
@@ -55,6 +59,8 @@ class LeaseKeeper {
   // passed; nullopt otherwise (someone else sequences it, or nobody yet).
   std::optional<Lease> fence_for(std::string_view room_jid) const;
   bool holds(std::uint32_t shard) const;
+  // active: this instance holds the leader shard (so it sequences and holds the connection).
+  bool active() const { return holds(kLeaderShard); }
   std::vector<Lease> held() const;
 
   const std::string& holder() const { return holder_; }

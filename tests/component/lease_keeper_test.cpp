@@ -218,5 +218,30 @@ TEST_F(LeaseKeeperTest, GracefulReleaseLetsAStandbyTakeOverAtOnce) {
   EXPECT_TRUE(a->held().empty());
 }
 
+TEST_F(LeaseKeeperTest, OnlyTheHolderOfTheLeaderShardTakesTheOthers) {
+  store.rows[0] = {"x", 7, store.db_now + 10000ms};  // someone else is active
+  auto b = keeper("b");
+  b->step();
+  EXPECT_TRUE(b->held().empty());  // shards 1..3 are free, but b is not the leader
+  EXPECT_FALSE(b->active());
+  EXPECT_TRUE(store.rows[1].holder.empty());
+}
+
+TEST_F(LeaseKeeperTest, LosingTheLeaderShardGivesTheOthersBackAtOnce) {
+  auto a = keeper("a");
+  a->step();
+  ASSERT_TRUE(a->active());
+  std::vector<std::uint32_t> lost;
+  a->on_lost = [&](const std::vector<std::uint32_t>& s) { lost = s; };
+  store.rows[0] = {"x", 2, store.db_now + 10000ms};  // shard 0 taken over behind a's back
+  advance(2000ms);
+  a->step();
+  EXPECT_FALSE(a->active());
+  EXPECT_TRUE(a->held().empty());
+  EXPECT_EQ(lost.size(), 4u);
+  for (std::uint32_t s : {1u, 2u, 3u}) EXPECT_TRUE(store.rows[s].holder.empty()) << s;
+  EXPECT_EQ(a->counters().released, 3u);
+}
+
 }  // namespace
 }  // namespace conclave::component::cluster
