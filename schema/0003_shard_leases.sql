@@ -12,3 +12,13 @@ CREATE TABLE shard_lease (
   expires_at timestamptz,
   CHECK ((holder IS NULL) = (expires_at IS NULL))
 );
+
+-- Stanzas an instance received while it was not the active one (it was paused past its lease,
+-- or the XMPP server still routed to it), handed to the active instance in arrival order
+-- (docs/cluster.md). The active instance takes them oldest first, deleting them as it does.
+CREATE TABLE stanza_handoff (
+  id        bigserial PRIMARY KEY,
+  stanza    text NOT NULL,
+  handed_by text NOT NULL,
+  handed_at timestamptz NOT NULL DEFAULT now()
+);
