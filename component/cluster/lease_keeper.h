@@ -37,6 +37,8 @@ struct LeaseSettings {
   // The holder stops acting this long before its lease could expire in the database: covers the
   // time between sending a renewal and the database executing it, and clock rate differences.
   std::chrono::milliseconds margin{1000};
+
+  friend bool operator==(const LeaseSettings&, const LeaseSettings&) = default;
 };
 
 inline constexpr std::uint32_t kLeaderShard = 0;

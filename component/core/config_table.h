@@ -161,6 +161,16 @@ ConfigField<T> seconds_in(std::chrono::seconds T::*member) {
   });
 }
 
+// millis_in<lo, hi>: a whole number of milliseconds in [lo, hi].
+template <std::uint64_t lo, std::uint64_t hi, class T>
+ConfigField<T> millis_in(std::chrono::milliseconds T::*member) {
+  return parsed(member, [](std::string_view v) -> Parsed<std::chrono::milliseconds> {
+    auto n = whole_number(v, lo, hi);
+    if (!n) return tl::unexpected(std::move(n.error()));
+    return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(*n));
+  });
+}
+
 // one_of(member, {{"name", value}, ...}): exactly one of the names (case matters).
 template <class T, class M>
 ConfigField<T> one_of(M T::*member, std::initializer_list<std::pair<std::string_view, M>> names) {
