@@ -4,12 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <mutex>
 #include <pqxx/pqxx>
 #include <set>
 #include <thread>
 
 #include "db/migrations.h"
+#include "db/notification_listener.h"
 #include "pg_test_env.h"
 
 namespace conclave::db {
@@ -80,6 +82,30 @@ TEST_F(PgHandoffStoreTest, ConcurrentTakersNeverGetTheSameStanza) {
   for (auto& t : takers) t.join();
   ASSERT_EQ(taken.size(), all.size());
   for (const std::string& s : all) EXPECT_EQ(taken.count(s), 1u) << s;
+}
+
+TEST_F(PgHandoffStoreTest, TheListenerThreadReportsTheChannel) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::string> seen;
+  NotificationListener listener(db_->conninfo(), {kHandoffChannel, "other"},
+                                [&](const std::string& ch) {
+                                  std::lock_guard lock(mu);
+                                  seen.push_back(ch);
+                                  cv.notify_all();
+                                });
+  // The listener subscribes on its own thread: hand off until it has heard one (bounded).
+  std::unique_lock lock(mu);
+  for (int i = 0; i < 50 && seen.empty(); ++i) {
+    lock.unlock();
+    ASSERT_TRUE(store_->hand_off({"<a/>"}, "x#1").has_value());
+    lock.lock();
+    cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return !seen.empty(); });
+  }
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.front(), kHandoffChannel);
+  lock.unlock();
+  listener.stop();
 }
 
 }  // namespace
