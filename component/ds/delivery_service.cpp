@@ -10,7 +10,6 @@
 #include "component/ds/create_check.h"
 #include "component/ds/identity.h"
 #include "component/ds/mls_ns.h"
-#include "base/base64.h"
 #include "component/rooms/namespaces.h"
 #include "xmpp/namespaces.h"
 #include "xmpp/serializer.h"
@@ -264,7 +263,7 @@ void DeliveryService::on_create(GroupHost& room, const Element& iq, const Elemen
         install(bare, std::move(made->group));
         Element answer("accepted", std::string(kMlsNs));
         answer.set_attr("epoch", "0");
-        env_.out->send(xmpp::iq_result(iq, std::move(answer)));
+        env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
         log(LogLevel::info, "MLS group created in " + bare);
       });
 }
@@ -280,7 +279,7 @@ void DeliveryService::on_group_info(GroupHost& room, const Element& iq, const st
   answer.add_child("group-info", std::string(kMlsNs)).set_text(base64_encode(e->group->group_info));
   answer.add_child("ratchet-tree", std::string(kMlsNs))
       .set_text(base64_encode(e->group->group.tree().encode()));
-  env_.out->send(xmpp::iq_result(iq, std::move(answer)));
+  env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
 }
 
 void DeliveryService::on_commits(GroupHost& room, const Element& iq, const Element& q,
@@ -312,7 +311,7 @@ void DeliveryService::on_commits(GroupHost& room, const Element& iq, const Eleme
               .set_attr("epoch", std::to_string(c.epoch))
               .set_text(base64_encode(c.mls_message));
         }
-        env_.out->send(xmpp::iq_result(iq, std::move(answer)));
+        env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
       });
 }
 
@@ -404,7 +403,7 @@ void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Elemen
         Element answer("accepted", std::string(kMlsNs));
         answer.set_attr("epoch", std::to_string(r.epoch));
         if (r.outcome == CommitOutcome::duplicate) {
-          env_.out->send(xmpp::iq_result(iq, std::move(answer)));
+          env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
           return;
         }
         if (Entry* now = find(bare); now != nullptr && now->group) {
@@ -415,7 +414,7 @@ void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Elemen
         }
         // Durable and archived: fan out, then answer (docs/protocol.md §6.7).
         room.reflect(fanout);
-        env_.out->send(xmpp::iq_result(iq, std::move(answer)));
+        env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
         if (!c->record.welcome_recipients.empty()) deliver_welcomes();
         log_commit_timing(bare, epoch, t0, checked_at, out.store_begin, out.store_end);
         // An external join or a commit racing a ban may leave members the room no longer
@@ -447,7 +446,7 @@ void DeliveryService::answer_stale(GroupHost& room, const Element& iq, const std
           }
           Element answer("accepted", std::string(kMlsNs));
           answer.set_attr("epoch", std::to_string(epoch + 1));
-          env_.out->send(xmpp::iq_result(iq, std::move(answer)));
+          env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
           return;
         }
         reply_error(iq, commit_wrong_epoch(current));
@@ -593,7 +592,7 @@ void DeliveryService::deliver_welcomes() {
   welcomes_running_ = true;
   MlsStore* store = env_.store;
   run_blocking<Result<std::vector<WelcomeDelivery>>>(
-      *env_.runner, [store] { return store->unsent_welcomes(kWelcomeBatch); },
+      *env_.services->runner, [store] { return store->unsent_welcomes(kWelcomeBatch); },
       [this, store](Result<std::vector<WelcomeDelivery>> r) {
         if (!r) {
           log(LogLevel::error, "reading the Welcome outbox failed: " + r.error().message());
@@ -609,11 +608,11 @@ void DeliveryService::deliver_welcomes() {
               .set_attr("epoch", std::to_string(w.epoch))
               .set_text(base64_encode(w.welcome));
           m.add_child("store", std::string(kHintsNs));
-          env_.out->send(std::move(m));
+          env_.services->out->send(std::move(m));
           ids.push_back(w.id);
         }
         const bool full = r->size() == kWelcomeBatch;
-        env_.runner->run(
+        env_.services->runner->run(
             [store, ids] {
               for (std::int64_t id : ids) (void)store->mark_welcome_sent(id);  // re-sent if not
             },
@@ -650,7 +649,7 @@ bool DeliveryService::admit_room_request(const Element& stanza, const std::strin
 }
 
 void DeliveryService::reply_error(const Element& stanza, const StanzaError& e) {
-  if (auto r = xmpp::error_reply(stanza, e)) env_.out->send(std::move(*r));
+  if (auto r = xmpp::error_reply(stanza, e)) env_.services->out->send(std::move(*r));
 }
 
 void DeliveryService::store_error(const Element& stanza, const std::string& what,
@@ -664,7 +663,7 @@ void DeliveryService::log_commit_timing(const std::string& room, std::uint64_t e
                                         Clock::time_point received, Clock::time_point checked,
                                         Clock::time_point store_begin,
                                         Clock::time_point store_end) const {
-  if (!env_.log) return;
+  if (!env_.services->log) return;
   const auto ms = [](Clock::time_point a, Clock::time_point b) {
     return std::chrono::duration<double, std::milli>(b - a).count();
   };
@@ -677,7 +676,7 @@ void DeliveryService::log_commit_timing(const std::string& room, std::uint64_t e
 }
 
 void DeliveryService::log(LogLevel level, const std::string& line) const {
-  if (env_.log) env_.log(level, line);
+  if (env_.services->log) env_.services->log(level, line);
 }
 
 }  // namespace conclave::component::ds

@@ -47,7 +47,7 @@ std::shared_ptr<Room> MucService::find_room(const std::string& bare) const {
 }
 
 void MucService::log(LogLevel level, const std::string& line) const {
-  if (env_.log) env_.log(level, line);
+  if (env_.services->log) env_.services->log(level, line);
 }
 
 void MucService::dispatch(Element stanza) {
@@ -56,7 +56,7 @@ void MucService::dispatch(Element stanza) {
     auto to = xmpp::to_jid(stanza);
     if (!from || !to) {
       // The server validates addresses; a bad one here is a misrouted stanza.
-      if (env_.log) env_.log(LogLevel::warn, "dropping a stanza with an invalid from/to address");
+      log(LogLevel::warn, "dropping a stanza with an invalid from/to address");
       return;
     }
     if (to->domain() != info_.domain) {
@@ -65,7 +65,7 @@ void MucService::dispatch(Element stanza) {
       if (auto r =
               xmpp::error_reply(stanza, xmpp::StanzaError::of(StanzaCondition::item_not_found))) {
         r->set_attr("from", info_.domain);
-        env_.out->send(std::move(*r));
+        env_.services->out->send(std::move(*r));
       }
       return;
     }
@@ -94,14 +94,14 @@ void MucService::dispatch(Element stanza) {
             for (int c : {110, 307, 333}) {
               x.add_child("status", std::string(ns::kMucUser)).set_attr("code", std::to_string(c));
             }
-            env_.out->send(std::move(u));
+            env_.services->out->send(std::move(u));
           }
           return;
         }
         // XEP-0045 §7.2 / §6.4: a room that does not exist.
         if (auto r =
                 xmpp::error_reply(stanza, xmpp::StanzaError::of(StanzaCondition::item_not_found))) {
-          env_.out->send(std::move(*r));
+          env_.services->out->send(std::move(*r));
         }
         return;
       }
@@ -110,11 +110,10 @@ void MucService::dispatch(Element stanza) {
     }
     room->handle(std::move(stanza), std::move(*from), std::move(*to));
   } catch (const std::exception& e) {
-    if (env_.log)
-      env_.log(LogLevel::error, std::string("exception while routing a stanza: ") + e.what());
+    log(LogLevel::error, std::string("exception while routing a stanza: ") + e.what());
     if (auto r = xmpp::error_reply(stanza,
                                    xmpp::StanzaError::of(StanzaCondition::internal_server_error))) {
-      env_.out->send(std::move(*r));
+      env_.services->out->send(std::move(*r));
     }
   }
 }
@@ -124,7 +123,7 @@ void MucService::on_service_stanza(const Element& stanza) {
   if (!xmpp::is_iq_request(stanza)) {
     if (xmpp::type_of(stanza) == "get" || xmpp::type_of(stanza) == "set") {
       if (auto r = xmpp::error_reply(stanza, xmpp::StanzaError::of(StanzaCondition::bad_request))) {
-        env_.out->send(std::move(*r));
+        env_.services->out->send(std::move(*r));
       }
     }
     return;
@@ -133,7 +132,8 @@ void MucService::on_service_stanza(const Element& stanza) {
     if (x->on_service_iq(stanza)) return;  // urn:xmpp:mls:0
   }
   // XEP-0050: the command list, each command's disco#info, and <command/> executions.
-  if (commands_.handle(stanza, [this](Element reply) { env_.out->send(std::move(reply)); })) {
+  if (commands_.handle(stanza,
+                       [this](Element reply) { env_.services->out->send(std::move(reply)); })) {
     return;
   }
   const Element& q = *xmpp::iq_payload(stanza);
@@ -147,7 +147,7 @@ void MucService::on_service_stanza(const Element& stanza) {
       info.add_feature(f);
     }
     for (const RoomExtension* x : env_.extensions) x->describe_service(info);
-    env_.out->send(xmpp::iq_result(stanza, info.to_query()));
+    env_.services->out->send(xmpp::iq_result(stanza, info.to_query()));
     return;
   }
   if (type == "get" && q.is("query", xmpp::ns::kDiscoItems) && q.attr_or("node").empty()) {
@@ -158,18 +158,18 @@ void MucService::on_service_stanza(const Element& stanza) {
       items.push_back(
           {bare, "", room->config().name.empty() ? room->jid().node() : room->config().name});
     }
-    env_.out->send(xmpp::iq_result(stanza, xmpp::items_query(items)));
+    env_.services->out->send(xmpp::iq_result(stanza, xmpp::items_query(items)));
     return;
   }
   if (type == "get" && q.is("ping", ns::kPing)) {
-    env_.out->send(xmpp::iq_result(stanza));
+    env_.services->out->send(xmpp::iq_result(stanza));
     return;
   }
   const auto cond = q.is("query", xmpp::ns::kDiscoInfo) || q.is("query", xmpp::ns::kDiscoItems)
                         ? StanzaCondition::item_not_found
                         : StanzaCondition::service_unavailable;
   if (auto r = xmpp::error_reply(stanza, xmpp::StanzaError::of(cond))) {
-    env_.out->send(std::move(*r));
+    env_.services->out->send(std::move(*r));
   }
 }
 

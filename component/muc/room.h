@@ -44,9 +44,14 @@ inline constexpr std::string_view kComponentNs = xmpp::ns::kComponent;
 inline constexpr std::string_view kSubjectKey = "conclave#subject";
 inline constexpr std::string_view kSubjectNickKey = "conclave#subject_nick";
 
-// What a room needs from the service around it, beyond the shared Services (sender, runner,
-// clock, ids, log). Outlives every room.
-struct RoomEnv : Services {
+// What a room needs from the service around it: the process's one Services (sender, runner,
+// clock, ids, log) and the room service's stores and settings. Outlives every room.
+struct RoomEnv {
+  const Services* services = nullptr;  // required; outlives the room service
+  // Shortcuts to the clock and ids of `services`, used on nearly every path of a room.
+  TimePoint now() const { return services->now(); }
+  std::string new_id() const { return services->new_id(); }
+
   RoomStore* rooms = nullptr;
   ArchiveStore* archive = nullptr;
   // Services attached to every room (the MLS delivery service), asked in this order.
@@ -221,7 +226,7 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
   std::string occupant_jid(std::string_view nick) const;
   std::string occupant_id_of(const xmpp::Jid& bare) const;
   bool can_see_jids(const Occupant* receiver) const;
-  void send(xmpp::Element stanza) { env_.out->send(std::move(stanza)); }
+  void send(xmpp::Element stanza) { env_.services->out->send(std::move(stanza)); }
   void send_error(const xmpp::Element& stanza, xmpp::StanzaCondition c, std::string text = {});
   void send_to_sessions(const Occupant& o, const xmpp::Element& stanza);
   RoomRecord record() const;

@@ -199,12 +199,14 @@ void Room::group_commit(const Pending& first, const Occupant& sender) {
                     history_.push_back({st.reflected, ts, st.chars});
                     reflected.push_back(std::move(st.reflected));
                   }
-                  reflect_all(occupants_, std::move(reflected), *env_.out);
+                  reflect_all(occupants_, std::move(reflected), *env_.services->out);
                   while (history_.size() > config_.max_history) history_.pop_front();
                 });
 }
 
-void Room::reflect(const Element& message) { reflect_all(occupants_, {message}, *env_.out); }
+void Room::reflect(const Element& message) {
+  reflect_all(occupants_, {message}, *env_.services->out);
+}
 
 void Room::on_private_message(const Pending& p, Occupant& sender) {
   const bool allowed = [&] {
