@@ -14,6 +14,7 @@ namespace conclave::db {
 using component::Blob;
 using component::CommitOutcome;
 using component::CommitResult;
+using component::Epoch;
 using component::ExternalSenderKey;
 using component::KeyPackageCount;
 using component::KeyPackageRecord;
@@ -251,6 +252,9 @@ std::int64_t as_bigint(std::uint64_t v) {
   return static_cast<std::int64_t>(
       std::min<std::uint64_t>(v, std::numeric_limits<std::int64_t>::max()));
 }
+// Epochs cross into SQL as bigint and back as the component's Epoch.
+std::int64_t as_bigint(Epoch e) { return as_bigint(e.value()); }
+Epoch epoch_from(const pqxx::field& f) { return Epoch(f.as<std::uint64_t>()); }
 
 // upsert_nodes: writes the given nodes in one statement; returns the rows written.
 std::size_t upsert_nodes(pqxx::transaction_base& tx, const std::string& room,
@@ -373,7 +377,7 @@ component::Result<std::optional<MlsGroupRecord>> PgMlsStore::load_group(const st
     g.room = room;
     g.group_id = blob(row[0]);
     g.cipher_suite = row[1].as<std::uint16_t>();
-    g.epoch = row[2].as<std::uint64_t>();
+    g.epoch = epoch_from(row[2]);
     g.tree_hash = blob(row[3]);
     g.group_info = blob(row[4]);
     g.group_context = blob(row[5]);
@@ -387,7 +391,7 @@ component::Result<std::optional<MlsGroupRecord>> PgMlsStore::load_group(const st
 }
 
 component::Result<CommitResult> PgMlsStore::accept_commit(
-    const std::string& room, std::uint64_t expected_epoch, const MlsCommitRecord& commit,
+    const std::string& room, Epoch expected_epoch, const MlsCommitRecord& commit,
     const std::vector<MlsNodeChange>& changed_nodes, std::uint32_t leaf_count) {
   if (!valid_nodes(changed_nodes, leaf_count) ||
       (commit.archived && commit.archived->room != room)) {
@@ -405,11 +409,11 @@ component::Result<CommitResult> PgMlsStore::accept_commit(
       if (current.empty()) return fail(StoreErrc::not_found);
       auto logged = exec(tx, kCommitHashAt, room, epoch);
       if (!logged.empty() && blob(logged[0][0]) == commit.commit_hash) {
-        return CommitResult{CommitOutcome::duplicate, expected_epoch + 1, 0};
+        return CommitResult{CommitOutcome::duplicate, expected_epoch.next(), 0};
       }
-      return CommitResult{CommitOutcome::wrong_epoch, current[0][0].as<std::uint64_t>(), 0};
+      return CommitResult{CommitOutcome::wrong_epoch, epoch_from(current[0][0]), 0};
     }
-    CommitResult out{CommitOutcome::accepted, expected_epoch + 1, cas.affected_rows()};
+    CommitResult out{CommitOutcome::accepted, expected_epoch.next(), cas.affected_rows()};
     auto logged =
         exec(tx, kCommitInsert, room, epoch, bin(commit.commit_hash), bin(commit.mls_message),
              bin(commit.welcome), bin(commit.group_info), commit.sender_jid);
@@ -456,8 +460,8 @@ component::Result<CommitResult> PgMlsStore::accept_commit(
   });
 }
 
-component::Result<MlsCommitPage> PgMlsStore::commits_since(const std::string& room,
-                                                           std::uint64_t since, std::size_t limit) {
+component::Result<MlsCommitPage> PgMlsStore::commits_since(const std::string& room, Epoch since,
+                                                           std::size_t limit) {
   return pool_.run<MlsCommitPage>([&](pqxx::connection_base& c) -> Result<MlsCommitPage> {
     pqxx::read_transaction tx(c);
     const std::int64_t max_rows =
@@ -470,7 +474,7 @@ component::Result<MlsCommitPage> PgMlsStore::commits_since(const std::string& ro
     for (std::size_t i = 0; i < n; ++i) {
       const auto& row = rows[i];
       page.commits.push_back(
-          {row[0].as<std::uint64_t>(), blob(row[1]), blob(row[2]), row[3].as<std::string>()});
+          {epoch_from(row[0]), blob(row[1]), blob(row[2]), row[3].as<std::string>()});
     }
     return page;
   });
@@ -482,7 +486,7 @@ component::Result<ProposalResult> PgMlsStore::add_proposal(const std::string& ro
     pqxx::work tx(c);
     auto current = exec(tx, kGroupEpochShare, room);
     if (current.empty()) return fail(StoreErrc::not_found);
-    const auto epoch = current[0][0].as<std::uint64_t>();
+    const Epoch epoch = epoch_from(current[0][0]);
     if (epoch != p.epoch) return ProposalResult{false, epoch};
     exec(tx, kProposalInsert, room, as_bigint(p.epoch), bin(p.proposal_ref), bin(p.mls_message));
     tx.commit();
@@ -497,7 +501,7 @@ component::Result<std::vector<MlsProposalRecord>> PgMlsStore::pending_proposals(
     pqxx::read_transaction tx(c);
     Out out;
     for (const auto& row : exec(tx, kProposalsPending, room)) {
-      out.push_back({row[0].as<std::uint64_t>(), blob(row[1]), blob(row[2])});
+      out.push_back({epoch_from(row[0]), blob(row[1]), blob(row[2])});
     }
     return out;
   });
@@ -510,7 +514,7 @@ component::Result<std::vector<WelcomeDelivery>> PgMlsStore::unsent_welcomes(std:
     Out out;
     for (const auto& row : exec(tx, kWelcomesUnsent, as_bigint(limit))) {
       out.push_back({row[0].as<std::int64_t>(), row[1].as<std::string>(), row[2].as<std::string>(),
-                     row[3].as<std::uint64_t>() + 1, row[4].as<std::string>(), blob(row[5])});
+                     epoch_from(row[3]).next(), row[4].as<std::string>(), blob(row[5])});
     }
     return out;
   });

@@ -26,12 +26,12 @@ class PgMlsStore : public component::MlsStore {
   component::Result<std::optional<component::MlsGroupRecord>> load_group(
       const std::string& room) override;
   component::Result<component::CommitResult> accept_commit(
-      const std::string& room, std::uint64_t expected_epoch,
+      const std::string& room, component::Epoch expected_epoch,
       const component::MlsCommitRecord& commit,
       const std::vector<component::MlsNodeChange>& changed_nodes,
       std::uint32_t leaf_count) override;
   component::Result<component::MlsCommitPage> commits_since(const std::string& room,
-                                                            std::uint64_t since,
+                                                            component::Epoch since,
                                                             std::size_t limit) override;
 
   component::Result<component::ProposalResult> add_proposal(

@@ -61,7 +61,7 @@ DsResult<CheckedCreate> check_create(const std::string& room, std::string_view g
   rec.room = room;
   rec.group_id = gc.group_id;
   rec.cipher_suite = kSuite;
-  rec.epoch = 0;
+  rec.epoch = Epoch();
   rec.tree_hash = view->tree_hash();
   rec.group_info = *gi_bytes;
   rec.group_context = mls::encode(gc);

@@ -89,7 +89,7 @@ void DeliveryService::describe_room(const GroupHost& room, xmpp::DiscoInfo& info
   auto it = rooms_.find(room.jid().bare_string());
   if (it == rooms_.end() || !it->second.group) return;
   form.add("{urn:xmpp:mls:0}epoch", xmpp::FieldType::text_single, "MLS epoch",
-           {std::to_string(it->second.group->epoch())});
+           {std::to_string(it->second.group->epoch().value())});
 }
 
 bool DeliveryService::intercept_iq(GroupHost& room, const Element& stanza, const Jid& from,
@@ -152,7 +152,7 @@ void DeliveryService::forget(const std::string& room) {
   rooms_.erase(it);
 }
 
-std::optional<std::uint64_t> DeliveryService::epoch_of(const std::string& room) const {
+std::optional<Epoch> DeliveryService::epoch_of(const std::string& room) const {
   auto it = rooms_.find(room);
   if (it == rooms_.end() || !it->second.group) return std::nullopt;
   return it->second.group->epoch();
@@ -275,7 +275,7 @@ void DeliveryService::on_group_info(GroupHost& room, const Element& iq, const st
     return;
   }
   Element answer("group-info", std::string(kMlsNs));
-  answer.set_attr("epoch", std::to_string(e->group->epoch()));
+  answer.set_attr("epoch", std::to_string(e->group->epoch().value()));
   answer.add_child("group-info", std::string(kMlsNs)).set_text(base64_encode(e->group->group_info));
   answer.add_child("ratchet-tree", std::string(kMlsNs))
       .set_text(base64_encode(e->group->group.tree().encode()));
@@ -296,7 +296,7 @@ void DeliveryService::on_commits(GroupHost& room, const Element& iq, const Eleme
   }
   MlsStore* store = env_.store;
   room.queue().await<Result<MlsCommitPage>>(
-      [store, bare, since = *since] {
+      [store, bare, since = Epoch(*since)] {
         return store->commits_since(bare, since, kMaxCommitsPerPage);
       },
       [this, iq, bare](Result<MlsCommitPage> page) {
@@ -308,7 +308,7 @@ void DeliveryService::on_commits(GroupHost& room, const Element& iq, const Eleme
         if (page->more) answer.set_attr("more", "true");
         for (const MlsCommitEntry& c : page->commits) {
           answer.add_child("commit", std::string(kMlsNs))
-              .set_attr("epoch", std::to_string(c.epoch))
+              .set_attr("epoch", std::to_string(c.epoch.value()))
               .set_text(base64_encode(c.mls_message));
         }
         env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
@@ -333,7 +333,7 @@ void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Elemen
     reply_error(iq, decoded.error());
     return;
   }
-  const std::uint64_t current = e->group->epoch();
+  const Epoch current = e->group->epoch();
   if (decoded->epoch != current) {
     if (decoded->epoch < current) {
       answer_stale(room, iq, sender, decoded->epoch, decoded->hash, current);
@@ -358,7 +358,7 @@ void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Elemen
   Element fanout =
       xmpp::make_stanza("message", "groupchat", bare, "", "mls-commit-" + hex16(decoded->hash));
   fanout.add_child("commit", std::string(kMlsNs))
-      .set_attr("epoch", std::to_string(decoded->epoch))
+      .set_attr("epoch", std::to_string(decoded->epoch.value()))
       .set_text(base64_encode(decoded->wire));
   fanout.add_child("stanza-id", std::string(ns::kStanzaId))
       .set_attr("id", sid)
@@ -379,7 +379,7 @@ void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Elemen
   };
   const Clock::time_point checked_at = Clock::now();
   MlsStore* store = env_.store;
-  const std::uint64_t epoch = decoded->epoch;
+  const Epoch epoch = decoded->epoch;
   room.queue().await<Stored>(
       [store, bare, epoch, c] {
         // One transaction: compare-and-set, log, nodes, Welcome rows and the archive row.
@@ -401,7 +401,7 @@ void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Elemen
           return;
         }
         Element answer("accepted", std::string(kMlsNs));
-        answer.set_attr("epoch", std::to_string(r.epoch));
+        answer.set_attr("epoch", std::to_string(r.epoch.value()));
         if (r.outcome == CommitOutcome::duplicate) {
           env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
           return;
@@ -424,8 +424,7 @@ void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Elemen
 }
 
 void DeliveryService::answer_stale(GroupHost& room, const Element& iq, const std::string& sender,
-                                   std::uint64_t epoch, const mls::Bytes& hash,
-                                   std::uint64_t current) {
+                                   Epoch epoch, const mls::Bytes& hash, Epoch current) {
   const std::string bare = room.jid().bare_string();
   MlsStore* store = env_.store;
   room.queue().await<Result<MlsCommitPage>>(
@@ -445,7 +444,7 @@ void DeliveryService::answer_stale(GroupHost& room, const Element& iq, const std
             return;
           }
           Element answer("accepted", std::string(kMlsNs));
-          answer.set_attr("epoch", std::to_string(epoch + 1));
+          answer.set_attr("epoch", std::to_string(epoch.next().value()));
           env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
           return;
         }
@@ -505,7 +504,7 @@ void DeliveryService::propose_removes(GroupHost& room) {
   }
   if (proposals.empty()) return;
 
-  const std::uint64_t epoch = g.epoch();
+  const Epoch epoch = g.epoch();
   auto shared = std::make_shared<std::vector<ServiceProposal>>(std::move(proposals));
   std::vector<Element> stanzas;
   std::vector<ArchivedMessage> archived;
@@ -513,7 +512,7 @@ void DeliveryService::propose_removes(GroupHost& room) {
     const std::string sid = env_.new_id();
     Element m = xmpp::make_stanza("message", "groupchat", bare, "", "mls-proposal-" + hex16(p.ref));
     m.add_child("proposal", std::string(kMlsNs))
-        .set_attr("epoch", std::to_string(epoch))
+        .set_attr("epoch", std::to_string(epoch.value()))
         .set_text(base64_encode(p.wire));
     m.add_child("stanza-id", std::string(ns::kStanzaId)).set_attr("id", sid).set_attr("by", bare);
     ArchivedMessage a;
@@ -605,7 +604,7 @@ void DeliveryService::deliver_welcomes() {
           // offline (RFC 6121 §8.5.2). Never archived in the room.
           Element m = xmpp::make_stanza("message", "normal", w.room, w.recipient, w.stable_id);
           m.add_child("welcome", std::string(kMlsNs))
-              .set_attr("epoch", std::to_string(w.epoch))
+              .set_attr("epoch", std::to_string(w.epoch.value()))
               .set_text(base64_encode(w.welcome));
           m.add_child("store", std::string(kHintsNs));
           env_.services->out->send(std::move(m));
@@ -659,7 +658,7 @@ void DeliveryService::store_error(const Element& stanza, const std::string& what
                                   "The store is unavailable", std::nullopt});
 }
 
-void DeliveryService::log_commit_timing(const std::string& room, std::uint64_t epoch,
+void DeliveryService::log_commit_timing(const std::string& room, Epoch epoch,
                                         Clock::time_point received, Clock::time_point checked,
                                         Clock::time_point store_begin,
                                         Clock::time_point store_end) const {
@@ -670,7 +669,7 @@ void DeliveryService::log_commit_timing(const std::string& room, std::uint64_t e
   char line[160];
   std::snprintf(line, sizeof line,
                 " epoch %llu: check %.2f ms, queued %.2f ms, store %.2f ms, answered at %.2f ms",
-                static_cast<unsigned long long>(epoch), ms(received, checked),
+                static_cast<unsigned long long>(epoch.value()), ms(received, checked),
                 ms(checked, store_begin), ms(store_begin, store_end), ms(received, Clock::now()));
   log(LogLevel::debug, "commit accepted in " + room + line);
 }

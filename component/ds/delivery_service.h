@@ -70,7 +70,7 @@ class DeliveryService : public RoomExtension {
   void deliver_welcomes();
 
   // --- introspection (tests, metrics) ---
-  std::optional<std::uint64_t> epoch_of(const std::string& room) const;
+  std::optional<Epoch> epoch_of(const std::string& room) const;
   std::size_t cached_rooms() const { return rooms_.size(); }
   const ServiceIdentity& identity() const { return identity_; }
 
@@ -96,7 +96,7 @@ class DeliveryService : public RoomExtension {
   void on_commits(GroupHost& room, const xmpp::Element& iq, const xmpp::Element& q,
                   const std::string& sender);
   void answer_stale(GroupHost& room, const xmpp::Element& iq, const std::string& sender,
-                    std::uint64_t epoch, const mls::Bytes& hash, std::uint64_t current);
+                    Epoch epoch, const mls::Bytes& hash, Epoch current);
   void propose_removes(GroupHost& room);
   void reconcile(GroupHost& room);
 
@@ -109,7 +109,7 @@ class DeliveryService : public RoomExtension {
   void log(LogLevel level, const std::string& line) const;
   using Clock = std::chrono::steady_clock;
   // log_commit_timing: at debug level, what an accepted commit's latency was made of.
-  void log_commit_timing(const std::string& room, std::uint64_t epoch, Clock::time_point received,
+  void log_commit_timing(const std::string& room, Epoch epoch, Clock::time_point received,
                          Clock::time_point checked, Clock::time_point store_begin,
                          Clock::time_point store_end) const;
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "component/store/archive_store.h"
+#include "component/store/epoch.h"
 #include "component/store/result.h"
 
 namespace conclave::component {
@@ -68,7 +69,7 @@ struct MlsGroupRecord {
   std::string room;  // bare room JID, normalised
   Blob group_id;     // unique across rooms
   std::uint16_t cipher_suite = 0;
-  std::uint64_t epoch = 0;
+  Epoch epoch;
   Blob tree_hash;                // tree hash of the root (RFC 9420 §7.8)
   Blob group_info;               // MLSMessage wrapping the GroupInfo of this epoch
   Blob group_context;            // serialized GroupContext of this epoch (RFC 9420 §8.1)
@@ -106,7 +107,7 @@ enum class CommitOutcome {
 
 struct CommitResult {
   CommitOutcome outcome = CommitOutcome::wrong_epoch;
-  std::uint64_t epoch = 0;
+  Epoch epoch;
   // Rows this call inserted, updated or deleted (0 unless accepted): the commit log row, the
   // group row, each changed node row, nodes cut off by a shrinking tree, Welcome outbox rows,
   // the archive row and the cleared proposal rows. For measuring the cost of a commit
@@ -116,7 +117,7 @@ struct CommitResult {
 
 // A logged commit, for catch-up (docs/protocol.md §7).
 struct MlsCommitEntry {
-  std::uint64_t epoch = 0;  // the epoch the commit was made in; applying it gives epoch + 1
+  Epoch epoch;  // the epoch the commit was made in; applying it gives epoch.next()
   Blob commit_hash;
   Blob mls_message;
   std::string sender_jid;
@@ -131,25 +132,25 @@ struct MlsCommitPage {
 // A Remove (or other) proposal the service sent as external sender (docs/protocol.md §6); the
 // next commit must include each pending one by reference.
 struct MlsProposalRecord {
-  std::uint64_t epoch = 0;  // the epoch the proposal was made in
-  Blob proposal_ref;        // ProposalRef (RFC 9420 §5.2)
-  Blob mls_message;         // MLSMessage PublicMessage Proposal
+  Epoch epoch;        // the epoch the proposal was made in
+  Blob proposal_ref;  // ProposalRef (RFC 9420 §5.2)
+  Blob mls_message;   // MLSMessage PublicMessage Proposal
   bool operator==(const MlsProposalRecord&) const = default;
 };
 
 struct ProposalResult {
   bool stored = false;  // false: the group is no longer at the proposal's epoch
-  std::uint64_t current_epoch = 0;
+  Epoch current_epoch;
 };
 
 // One Welcome to deliver to one added member, written with its commit (docs/sequencing.md §A.5).
 struct WelcomeDelivery {
-  std::int64_t id = 0;      // outbox row id; ascending in write order
-  std::string stable_id;    // welcome_stable_id(): the same after a restart or failover
-  std::string room;         // bare room JID
-  std::uint64_t epoch = 0;  // the epoch the Welcome joins (the commit's epoch + 1)
-  std::string recipient;    // bare JID
-  Blob welcome;             // MLSMessage Welcome
+  std::int64_t id = 0;    // outbox row id; ascending in write order
+  std::string stable_id;  // welcome_stable_id(): the same after a restart or failover
+  std::string room;       // bare room JID
+  Epoch epoch;            // the epoch the Welcome joins (the commit's epoch + 1)
+  std::string recipient;  // bare JID
+  Blob welcome;           // MLSMessage Welcome
   bool operator==(const WelcomeDelivery&) const = default;
 };
 
@@ -215,13 +216,13 @@ class MlsStore {
   // writes no second archive row. Errors: not_found if the room has no group;
   // std::errc::invalid_argument as for create_group, or when commit.archived names another
   // room (checked first); any error of the archive write, which undoes the whole commit.
-  virtual Result<CommitResult> accept_commit(const std::string& room, std::uint64_t expected_epoch,
+  virtual Result<CommitResult> accept_commit(const std::string& room, Epoch expected_epoch,
                                              const MlsCommitRecord& commit,
                                              const std::vector<MlsNodeChange>& changed_nodes,
                                              std::uint32_t leaf_count) = 0;
   // commits_since: up to `limit` logged commits with epoch >= since, ascending; `more` when
   // others follow. Unknown room: an empty page.
-  virtual Result<MlsCommitPage> commits_since(const std::string& room, std::uint64_t since,
+  virtual Result<MlsCommitPage> commits_since(const std::string& room, Epoch since,
                                               std::size_t limit) = 0;
 
   // ---- Pending service proposals ----

@@ -145,7 +145,7 @@ class DsTest : public ServiceTest {
 
   std::uint64_t stored_epoch() {
     auto g = mls_store.load_group(room("r"));
-    return g && *g ? (*g)->epoch : ~std::uint64_t{0};
+    return g && *g ? (*g)->epoch.value() : ~std::uint64_t{0};
   }
 
   // A room r (owner alice, joined) with alice's group created in it.

@@ -204,7 +204,7 @@ TEST_F(GroupTest, FailedArchiveWriteUndoesTheCommit) {
   EXPECT_EQ(ds->epoch_of(room("r")), 0u);
   EXPECT_TRUE(archive.rows.empty());
   EXPECT_TRUE(mls_store.unsent_welcomes(10)->empty());
-  EXPECT_TRUE(mls_store.commits_since(room("r"), 0, 10)->commits.empty());
+  EXPECT_TRUE(mls_store.commits_since(room("r"), Epoch(0), 10)->commits.empty());
   EXPECT_EQ(accepted_epoch(commit(kAlice, c)), "1");  // the same commit, retried
   EXPECT_EQ(archive.rows.size(), 1u);
 }
@@ -217,7 +217,8 @@ TEST_F(GroupTest, CommitLosingTheRaceInTheStoreIsNotArchived) {
   other.commit_hash = {1, 2, 3};
   other.mls_message = {4};
   other.sender_jid = "alice@example.org";
-  ASSERT_EQ(mls_store.accept_commit(room("r"), 0, other, {}, 1)->outcome, CommitOutcome::accepted);
+  ASSERT_EQ(mls_store.accept_commit(room("r"), Epoch(0), other, {}, 1)->outcome,
+            CommitOutcome::accepted);
   take();
   Stanzas sent = send_commit(kAlice, c);
   const xmpp::Element* r = reply_in(sent);
@@ -567,7 +568,7 @@ TEST_F(GroupTest, RoomRequestFloodIsRateLimitedPerJidAndChangesNothing) {
   EXPECT_EQ(stored_epoch(), 0u);
   EXPECT_EQ(ds->epoch_of(room("r")), 0u);
   EXPECT_TRUE(archive.rows.empty());
-  EXPECT_TRUE(mls_store.commits_since(room("r"), 0, 10)->commits.empty());
+  EXPECT_TRUE(mls_store.commits_since(room("r"), Epoch(0), 10)->commits.empty());
   EXPECT_EQ(error_condition(group_info(kAlice)), "policy-violation");
   std::size_t lines = 0;
   for (const auto& l : ds_log) {
