@@ -112,14 +112,14 @@ bool DeliveryService::intercept_iq(GroupHost& room, const Element& stanza, const
     reply_error(stanza, StanzaError::of(StanzaCondition::forbidden, "The room does not allow you"));
     return true;
   }
-  const std::string_view type = xmpp::type_of(stanza);
-  if (type == "set" && q.name() == "create") {
+  const xmpp::IqType type = xmpp::iq_type_of(stanza);
+  if (type == xmpp::IqType::set && q.name() == "create") {
     on_create(room, stanza, q, sender);
-  } else if (type == "get" && q.name() == "group-info") {
+  } else if (type == xmpp::IqType::get && q.name() == "group-info") {
     on_group_info(room, stanza, sender);
-  } else if (type == "set" && q.name() == "commit") {
+  } else if (type == xmpp::IqType::set && q.name() == "commit") {
     on_commit(room, stanza, q, sender);
-  } else if (type == "get" && q.name() == "commits") {
+  } else if (type == xmpp::IqType::get && q.name() == "commits") {
     on_commits(room, stanza, q, sender);
   } else {
     reply_error(stanza, StanzaError::of(StanzaCondition::service_unavailable));

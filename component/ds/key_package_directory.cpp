@@ -56,17 +56,17 @@ void KeyPackageDirectory::internal_error(const Element& iq, const std::string& w
 
 void KeyPackageDirectory::handle(const Element& iq, const xmpp::Jid& from) {
   const Element& q = *xmpp::iq_payload(iq);
-  const std::string_view type = xmpp::type_of(iq);
+  const xmpp::IqType type = xmpp::iq_type_of(iq);
   const std::string owner = from.bare_string();
-  if (type == "get" && q.name() == "external-sender") {
+  if (type == xmpp::IqType::get && q.name() == "external-sender") {
     Element answer("external-sender", std::string(kMlsNs));
     answer.set_text(base64_encode(identity_.encoded_entry()));
     env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
-  } else if (type == "set" && q.name() == "key-packages") {
+  } else if (type == xmpp::IqType::set && q.name() == "key-packages") {
     upload(iq, q, owner);
-  } else if (type == "get" && q.name() == "key-packages") {
+  } else if (type == xmpp::IqType::get && q.name() == "key-packages") {
     count(iq, owner);
-  } else if (type == "get" && q.name() == "claim") {
+  } else if (type == xmpp::IqType::get && q.name() == "claim") {
     claim(iq, q, owner);
   } else {
     reply_error(iq, StanzaError::of(StanzaCondition::service_unavailable));

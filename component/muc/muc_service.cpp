@@ -80,11 +80,12 @@ void MucService::dispatch(Element stanza) {
       room = it->second;
     } else {
       const bool join = xmpp::kind_of(stanza) == xmpp::StanzaKind::presence &&
-                        xmpp::type_of(stanza).empty() && !to->resource().empty() &&
-                        stanza.child("x", ns::kMuc) != nullptr;
+                        xmpp::presence_type_of(stanza) == xmpp::PresenceType::available &&
+                        !to->resource().empty() && stanza.child("x", ns::kMuc) != nullptr;
       if (!join) {
         if (xmpp::kind_of(stanza) == xmpp::StanzaKind::presence) {
-          if (xmpp::type_of(stanza).empty() && !to->resource().empty()) {
+          if (xmpp::presence_type_of(stanza) == xmpp::PresenceType::available &&
+              !to->resource().empty()) {
             // No MUC element: not a join; tell the client it is not in this room.
             Element u = xmpp::make_stanza("presence", "unavailable", to->full(), from->full(), "");
             Element& x = u.add_child("x", std::string(ns::kMucUser));
@@ -121,7 +122,8 @@ void MucService::dispatch(Element stanza) {
 void MucService::on_service_stanza(const Element& stanza) {
   if (xmpp::kind_of(stanza) != xmpp::StanzaKind::iq) return;  // messages/presence to the service
   if (!xmpp::is_iq_request(stanza)) {
-    if (xmpp::type_of(stanza) == "get" || xmpp::type_of(stanza) == "set") {
+    const xmpp::IqType type = xmpp::iq_type_of(stanza);
+    if (type == xmpp::IqType::get || type == xmpp::IqType::set) {
       if (auto r = xmpp::error_reply(stanza, xmpp::StanzaError::of(StanzaCondition::bad_request))) {
         env_.services->out->send(std::move(*r));
       }
@@ -137,8 +139,8 @@ void MucService::on_service_stanza(const Element& stanza) {
     return;
   }
   const Element& q = *xmpp::iq_payload(stanza);
-  const std::string_view type = xmpp::type_of(stanza);
-  if (type == "get" && q.is("query", xmpp::ns::kDiscoInfo) && q.attr_or("node").empty()) {
+  const bool get = xmpp::iq_type_of(stanza) == xmpp::IqType::get;
+  if (get && q.is("query", xmpp::ns::kDiscoInfo) && q.attr_or("node").empty()) {
     xmpp::DiscoInfo info;
     info.identities.push_back({"conference", "text", info_.name, ""});
     for (std::string_view f :
@@ -150,7 +152,7 @@ void MucService::on_service_stanza(const Element& stanza) {
     env_.services->out->send(xmpp::iq_result(stanza, info.to_query()));
     return;
   }
-  if (type == "get" && q.is("query", xmpp::ns::kDiscoItems) && q.attr_or("node").empty()) {
+  if (get && q.is("query", xmpp::ns::kDiscoItems) && q.attr_or("node").empty()) {
     // XEP-0045 §6.3: public, open rooms only.
     std::vector<xmpp::DiscoItem> items;
     for (const auto& [bare, room] : rooms_) {
@@ -161,7 +163,7 @@ void MucService::on_service_stanza(const Element& stanza) {
     env_.services->out->send(xmpp::iq_result(stanza, xmpp::items_query(items)));
     return;
   }
-  if (type == "get" && q.is("ping", ns::kPing)) {
+  if (get && q.is("ping", ns::kPing)) {
     env_.services->out->send(xmpp::iq_result(stanza));
     return;
   }
