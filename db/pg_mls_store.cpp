@@ -27,6 +27,7 @@ using component::MlsNode;
 using component::MlsNodeChange;
 using component::MlsProposalRecord;
 using component::ProposalResult;
+using component::RoomJid;
 using component::StoreErrc;
 using component::TimePoint;
 using component::WelcomeDelivery;
@@ -342,11 +343,12 @@ component::Status PgMlsStore::create_group(const MlsGroupRecord& g) {
   return pool_.run([&](pqxx::connection_base& c) -> Status {
     pqxx::work tx(c);
     try {
-      auto r = exec(tx, kGroupCreate, g.room, bin(g.group_id), static_cast<int>(g.cipher_suite),
-                    as_bigint(g.epoch), bin(g.tree_hash), bin(g.group_info), bin(g.group_context),
-                    bin(g.interim_transcript_hash), static_cast<std::int64_t>(g.leaf_count));
+      auto r =
+          exec(tx, kGroupCreate, g.room.str(), bin(g.group_id), static_cast<int>(g.cipher_suite),
+               as_bigint(g.epoch), bin(g.tree_hash), bin(g.group_info), bin(g.group_context),
+               bin(g.interim_transcript_hash), static_cast<std::int64_t>(g.leaf_count));
       if (r.affected_rows() != 1) {
-        if (exec(tx, kRoomExists, g.room).empty()) return fail(StoreErrc::not_found);
+        if (exec(tx, kRoomExists, g.room.str()).empty()) return fail(StoreErrc::not_found);
         return fail(StoreErrc::conflict);
       }
     } catch (const pqxx::unique_violation&) {
@@ -358,13 +360,14 @@ component::Status PgMlsStore::create_group(const MlsGroupRecord& g) {
       indices.push_back(n.index);
       data.push_back(&n.data);
     }
-    upsert_nodes(tx, g.room, indices, data);
+    upsert_nodes(tx, g.room.str(), indices, data);
     tx.commit();
     return {};
   });
 }
 
-component::Result<std::optional<MlsGroupRecord>> PgMlsStore::load_group(const std::string& room) {
+component::Result<std::optional<MlsGroupRecord>> PgMlsStore::load_group(const RoomJid& room_jid) {
+  const std::string& room = room_jid.str();  // SQL parameters are text
   using Out = std::optional<MlsGroupRecord>;
   return pool_.run<Out>([&](pqxx::connection_base& c) -> Result<Out> {
     // One snapshot for the group row and its nodes: a commit landing in between must not mix
@@ -374,7 +377,7 @@ component::Result<std::optional<MlsGroupRecord>> PgMlsStore::load_group(const st
     if (rows.empty()) return Out();
     const auto& row = rows[0];
     MlsGroupRecord g;
-    g.room = room;
+    g.room = room_jid;
     g.group_id = blob(row[0]);
     g.cipher_suite = row[1].as<std::uint16_t>();
     g.epoch = epoch_from(row[2]);
@@ -391,8 +394,9 @@ component::Result<std::optional<MlsGroupRecord>> PgMlsStore::load_group(const st
 }
 
 component::Result<CommitResult> PgMlsStore::accept_commit(
-    const std::string& room, Epoch expected_epoch, const MlsCommitRecord& commit,
+    const RoomJid& room_jid, Epoch expected_epoch, const MlsCommitRecord& commit,
     const std::vector<MlsNodeChange>& changed_nodes, std::uint32_t leaf_count) {
+  const std::string& room = room_jid.str();  // SQL parameters are text
   if (!valid_nodes(changed_nodes, leaf_count) ||
       (commit.archived && commit.archived->room != room)) {
     return fail(std::make_error_code(std::errc::invalid_argument));
@@ -460,8 +464,9 @@ component::Result<CommitResult> PgMlsStore::accept_commit(
   });
 }
 
-component::Result<MlsCommitPage> PgMlsStore::commits_since(const std::string& room, Epoch since,
+component::Result<MlsCommitPage> PgMlsStore::commits_since(const RoomJid& room_jid, Epoch since,
                                                            std::size_t limit) {
+  const std::string& room = room_jid.str();  // SQL parameters are text
   return pool_.run<MlsCommitPage>([&](pqxx::connection_base& c) -> Result<MlsCommitPage> {
     pqxx::read_transaction tx(c);
     const std::int64_t max_rows =
@@ -480,8 +485,9 @@ component::Result<MlsCommitPage> PgMlsStore::commits_since(const std::string& ro
   });
 }
 
-component::Result<ProposalResult> PgMlsStore::add_proposal(const std::string& room,
+component::Result<ProposalResult> PgMlsStore::add_proposal(const RoomJid& room_jid,
                                                            const MlsProposalRecord& p) {
+  const std::string& room = room_jid.str();  // SQL parameters are text
   return pool_.run<ProposalResult>([&](pqxx::connection_base& c) -> Result<ProposalResult> {
     pqxx::work tx(c);
     auto current = exec(tx, kGroupEpochShare, room);
@@ -495,7 +501,8 @@ component::Result<ProposalResult> PgMlsStore::add_proposal(const std::string& ro
 }
 
 component::Result<std::vector<MlsProposalRecord>> PgMlsStore::pending_proposals(
-    const std::string& room) {
+    const RoomJid& room_jid) {
+  const std::string& room = room_jid.str();  // SQL parameters are text
   using Out = std::vector<MlsProposalRecord>;
   return pool_.run<Out>([&](pqxx::connection_base& c) -> Result<Out> {
     pqxx::read_transaction tx(c);
@@ -513,7 +520,10 @@ component::Result<std::vector<WelcomeDelivery>> PgMlsStore::unsent_welcomes(std:
     pqxx::read_transaction tx(c);
     Out out;
     for (const auto& row : exec(tx, kWelcomesUnsent, as_bigint(limit))) {
-      out.push_back({row[0].as<std::int64_t>(), row[1].as<std::string>(), row[2].as<std::string>(),
+      // The room column references rooms.jid, which only ever holds rooms' bare JIDs.
+      auto room = RoomJid::parse(row[2].as<std::string>());
+      if (!room) return fail(room.error());
+      out.push_back({row[0].as<std::int64_t>(), row[1].as<std::string>(), std::move(*room),
                      epoch_from(row[3]).next(), row[4].as<std::string>(), blob(row[5])});
     }
     return out;

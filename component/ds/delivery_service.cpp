@@ -86,7 +86,7 @@ void DeliveryService::describe_service(xmpp::DiscoInfo& info) const { info.add_f
 void DeliveryService::describe_room(const GroupHost& room, xmpp::DiscoInfo& info,
                                     xmpp::DataForm& form) const {
   info.add_feature(kMlsNs);
-  auto it = rooms_.find(room.jid().bare_string());
+  auto it = rooms_.find(room.room_jid());
   if (it == rooms_.end() || !it->second.group) return;
   form.add("{urn:xmpp:mls:0}epoch", xmpp::FieldType::text_single, "MLS epoch",
            {std::to_string(it->second.group->epoch().value())});
@@ -133,7 +133,7 @@ bool DeliveryService::admit_groupchat(GroupHost& room, const Element& stanza, co
                      [&room, stanza, from, to] { room.reprocess(stanza, from, to); })) {
     return false;
   }
-  const Entry* e = find(room.jid().bare_string());
+  const Entry* e = find(room.room_jid());
   const RoomGroup* group = e != nullptr && e->group ? &*e->group : nullptr;
   auto ok = check_groupchat(group, stanza, from.bare_string(), config_.epoch_window);
   if (!ok) {
@@ -145,30 +145,35 @@ bool DeliveryService::admit_groupchat(GroupHost& room, const Element& stanza, co
 
 void DeliveryService::membership_changed(GroupHost& room) { reconcile(room); }
 
-void DeliveryService::forget(const std::string& room) {
+void DeliveryService::forget(const RoomJid& room) {
   auto it = rooms_.find(room);
   if (it == rooms_.end()) return;
   lru_.erase(it->second.lru);
   rooms_.erase(it);
 }
 
-std::optional<Epoch> DeliveryService::epoch_of(const std::string& room) const {
+std::optional<Epoch> DeliveryService::epoch_of(const RoomJid& room) const {
   auto it = rooms_.find(room);
   if (it == rooms_.end() || !it->second.group) return std::nullopt;
   return it->second.group->epoch();
 }
 
+std::optional<Epoch> DeliveryService::epoch_of(std::string_view room) const {
+  auto parsed = RoomJid::parse(room);
+  return parsed ? epoch_of(*parsed) : std::nullopt;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The cache.
 
-DeliveryService::Entry* DeliveryService::find(const std::string& room) {
+DeliveryService::Entry* DeliveryService::find(const RoomJid& room) {
   auto it = rooms_.find(room);
   if (it == rooms_.end()) return nullptr;
   lru_.splice(lru_.begin(), lru_, it->second.lru);
   return &it->second;
 }
 
-void DeliveryService::install(const std::string& room, std::optional<RoomGroup> group) {
+void DeliveryService::install(const RoomJid& room, std::optional<RoomGroup> group) {
   forget(room);
   while (!lru_.empty() && rooms_.size() >= std::max<std::size_t>(1, config_.group_cache)) {
     rooms_.erase(lru_.back());  // the store holds it; the next stanza reloads it
@@ -180,7 +185,7 @@ void DeliveryService::install(const std::string& room, std::optional<RoomGroup> 
 
 bool DeliveryService::ensure_loaded(GroupHost& room, const Element* stanza,
                                     std::function<void()> then, std::function<void()> on_fail) {
-  const std::string bare = room.jid().bare_string();
+  const RoomJid bare = room.room_jid();
   if (find(bare) != nullptr) return true;
   MlsStore* store = env_.store;
   std::optional<Element> request;
@@ -200,7 +205,7 @@ bool DeliveryService::ensure_loaded(GroupHost& room, const Element* stanza,
       [this, bare, request, then = std::move(then), on_fail = std::move(on_fail)](Loaded s) {
         if (!s) {
           log(LogLevel::error,
-              "loading the MLS group of " + bare + " failed: " + s.error().message());
+              "loading the MLS group of " + bare.str() + " failed: " + s.error().message());
           if (request) {
             reply_error(*request,
                         StanzaError{StanzaCondition::internal_server_error, xmpp::ErrorType::wait,
@@ -226,7 +231,7 @@ void DeliveryService::on_create(GroupHost& room, const Element& iq, const Elemen
                                     "Only the room's owners and admins create its group"));
     return;
   }
-  const std::string bare = room.jid().bare_string();
+  const RoomJid bare = room.room_jid();
   if (find(bare)->group) {
     reply_error(iq, StanzaError::of(StanzaCondition::conflict, "The room has a group"));
     return;
@@ -257,19 +262,19 @@ void DeliveryService::on_create(GroupHost& room, const Element& iq, const Elemen
             forget(bare);  // another instance may have created it: reload
             return;
           }
-          store_error(iq, "creating the MLS group of " + bare, s.error());
+          store_error(iq, "creating the MLS group of " + bare.str(), s.error());
           return;
         }
         install(bare, std::move(made->group));
         Element answer("accepted", std::string(kMlsNs));
         answer.set_attr("epoch", "0");
         env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
-        log(LogLevel::info, "MLS group created in " + bare);
+        log(LogLevel::info, "MLS group created in " + bare.str());
       });
 }
 
 void DeliveryService::on_group_info(GroupHost& room, const Element& iq, const std::string&) {
-  const Entry* e = find(room.jid().bare_string());
+  const Entry* e = find(room.room_jid());
   if (!e->group) {
     reply_error(iq, StanzaError::of(StanzaCondition::item_not_found, "The room has no group"));
     return;
@@ -284,7 +289,7 @@ void DeliveryService::on_group_info(GroupHost& room, const Element& iq, const st
 
 void DeliveryService::on_commits(GroupHost& room, const Element& iq, const Element& q,
                                  const std::string&) {
-  const std::string bare = room.jid().bare_string();
+  const RoomJid bare = room.room_jid();
   if (!find(bare)->group) {
     reply_error(iq, StanzaError::of(StanzaCondition::item_not_found, "The room has no group"));
     return;
@@ -301,7 +306,7 @@ void DeliveryService::on_commits(GroupHost& room, const Element& iq, const Eleme
       },
       [this, iq, bare](Result<MlsCommitPage> page) {
         if (!page) {
-          store_error(iq, "reading the commits of " + bare, page.error());
+          store_error(iq, "reading the commits of " + bare.str(), page.error());
           return;
         }
         Element answer("commits", std::string(kMlsNs));
@@ -317,7 +322,7 @@ void DeliveryService::on_commits(GroupHost& room, const Element& iq, const Eleme
 
 void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Element& q,
                                 const std::string& sender) {
-  const std::string bare = room.jid().bare_string();
+  const RoomJid bare = room.room_jid();
   Entry* e = find(bare);
   if (!e->group) {
     reply_error(iq, StanzaError::of(StanzaCondition::item_not_found, "The room has no group"));
@@ -355,17 +360,17 @@ void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Elemen
 
   // The fan-out stanza, archived in the accept transaction (MlsCommitRecord::archived).
   const std::string sid = env_.new_id();
-  Element fanout =
-      xmpp::make_stanza("message", "groupchat", bare, "", "mls-commit-" + hex16(decoded->hash));
+  Element fanout = xmpp::make_stanza("message", "groupchat", bare.str(), "",
+                                     "mls-commit-" + hex16(decoded->hash));
   fanout.add_child("commit", std::string(kMlsNs))
       .set_attr("epoch", std::to_string(decoded->epoch.value()))
       .set_text(base64_encode(decoded->wire));
   fanout.add_child("stanza-id", std::string(ns::kStanzaId))
       .set_attr("id", sid)
-      .set_attr("by", bare);
+      .set_attr("by", bare.str());
   if (env_.archive != nullptr) {
     ArchivedMessage& archived = c->record.archived.emplace();
-    archived.room = bare;
+    archived.room = bare.str();
     archived.stanza_id = sid;
     archived.ts = env_.now();
     archived.from_jid = sender;
@@ -391,7 +396,7 @@ void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Elemen
       },
       [this, &room, iq, bare, c, fanout, t0, checked_at, epoch](Stored out) {
         if (!out.result) {
-          store_error(iq, "storing a commit in " + bare, out.result.error());
+          store_error(iq, "storing a commit in " + bare.str(), out.result.error());
           return;
         }
         const CommitResult& r = *out.result;
@@ -416,7 +421,7 @@ void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Elemen
         room.reflect(fanout);
         env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
         if (!c->record.welcome_recipients.empty()) deliver_welcomes();
-        log_commit_timing(bare, epoch, t0, checked_at, out.store_begin, out.store_end);
+        log_commit_timing(bare.str(), epoch, t0, checked_at, out.store_begin, out.store_end);
         // An external join or a commit racing a ban may leave members the room no longer
         // allows: propose their removal in the new epoch.
         reconcile(room);
@@ -425,13 +430,13 @@ void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Elemen
 
 void DeliveryService::answer_stale(GroupHost& room, const Element& iq, const std::string& sender,
                                    Epoch epoch, const mls::Bytes& hash, Epoch current) {
-  const std::string bare = room.jid().bare_string();
+  const RoomJid bare = room.room_jid();
   MlsStore* store = env_.store;
   room.queue().await<Result<MlsCommitPage>>(
       [store, bare, epoch] { return store->commits_since(bare, epoch, 1); },
       [this, iq, sender, bare, epoch, hash, current](Result<MlsCommitPage> page) {
         if (!page) {
-          store_error(iq, "reading the commits of " + bare, page.error());
+          store_error(iq, "reading the commits of " + bare.str(), page.error());
           return;
         }
         // docs/protocol.md §6.7: a byte-identical re-send by its committer gets the original
@@ -456,7 +461,7 @@ void DeliveryService::answer_stale(GroupHost& room, const Element& iq, const std
 // Service proposals.
 
 void DeliveryService::reconcile(GroupHost& room) {
-  const std::string bare = room.jid().bare_string();
+  const RoomJid bare = room.room_jid();
   auto running = reconciling_.find(bare);
   if (running != reconciling_.end()) {
     running->second = true;  // one at a time per room; run again when the current one ends
@@ -477,7 +482,7 @@ void DeliveryService::reconcile(GroupHost& room) {
 }
 
 void DeliveryService::propose_removes(GroupHost& room) {
-  const std::string bare = room.jid().bare_string();
+  const RoomJid bare = room.room_jid();
   Entry* e = find(bare);
   if (e == nullptr || !e->group) return;
   RoomGroup& g = *e->group;
@@ -491,13 +496,14 @@ void DeliveryService::propose_removes(GroupHost& room) {
     if (pending) continue;
     auto p = identity_.propose_remove(g.group.context(), l);
     if (!p) {
-      log(LogLevel::warn, "cannot propose removals in " + bare + ": " + p.error().message());
+      log(LogLevel::warn, "cannot propose removals in " + bare.str() + ": " + p.error().message());
       return;
     }
     // Validated into the view first: a proposal the view refuses is never published. If
     // storing fails below, the view is reloaded from the store.
     if (auto s = g.group.handle_proposal(p->message); !s) {
-      log(LogLevel::warn, "a service Remove in " + bare + " was refused: " + s.error().message());
+      log(LogLevel::warn,
+          "a service Remove in " + bare.str() + " was refused: " + s.error().message());
       continue;
     }
     proposals.push_back(std::move(*p));
@@ -510,13 +516,16 @@ void DeliveryService::propose_removes(GroupHost& room) {
   std::vector<ArchivedMessage> archived;
   for (const ServiceProposal& p : *shared) {
     const std::string sid = env_.new_id();
-    Element m = xmpp::make_stanza("message", "groupchat", bare, "", "mls-proposal-" + hex16(p.ref));
+    Element m =
+        xmpp::make_stanza("message", "groupchat", bare.str(), "", "mls-proposal-" + hex16(p.ref));
     m.add_child("proposal", std::string(kMlsNs))
         .set_attr("epoch", std::to_string(epoch.value()))
         .set_text(base64_encode(p.wire));
-    m.add_child("stanza-id", std::string(ns::kStanzaId)).set_attr("id", sid).set_attr("by", bare);
+    m.add_child("stanza-id", std::string(ns::kStanzaId))
+        .set_attr("id", sid)
+        .set_attr("by", bare.str());
     ArchivedMessage a;
-    a.room = bare;
+    a.room = bare.str();
     a.stanza_id = sid;
     a.ts = env_.now();
     a.from_jid = env_.domain;
@@ -560,7 +569,8 @@ void DeliveryService::propose_removes(GroupHost& room) {
       [this, &room, bare, shared, stanzas](Stored out) {
         const Status& s = out.status;
         if (!s) {
-          log(LogLevel::error, "storing service proposals of " + bare + ": " + s.error().message());
+          log(LogLevel::error,
+              "storing service proposals of " + bare.str() + ": " + s.error().message());
         }
         Entry* entry = find(bare);
         for (std::size_t i = 0; i < out.stored; ++i) {
@@ -602,7 +612,7 @@ void DeliveryService::deliver_welcomes() {
         for (const WelcomeDelivery& w : *r) {
           // Type normal to the bare JID: the user's server stores it while the user is
           // offline (RFC 6121 §8.5.2). Never archived in the room.
-          Element m = xmpp::make_stanza("message", "normal", w.room, w.recipient, w.stable_id);
+          Element m = xmpp::make_stanza("message", "normal", w.room.str(), w.recipient, w.stable_id);
           m.add_child("welcome", std::string(kMlsNs))
               .set_attr("epoch", std::to_string(w.epoch.value()))
               .set_text(base64_encode(w.welcome));

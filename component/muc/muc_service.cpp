@@ -17,7 +17,10 @@ MucService::MucService(ServiceInfo info, RoomEnv env)
   auto previous = env_.room_gone;
   env_.room_gone = [this, previous](const std::string& room) {
     rooms_.erase(room);  // the room keeps itself alive until its current call returns
-    for (RoomExtension* x : env_.extensions) x->room_gone(room);
+    // RoomEnv::room_gone still names the room by text; a room's own bare JID always parses.
+    if (auto jid = RoomJid::parse(room)) {
+      for (RoomExtension* x : env_.extensions) x->room_gone(*jid);
+    }
     if (previous) previous(room);
   };
 }

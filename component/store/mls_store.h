@@ -18,6 +18,7 @@
 #include "component/store/archive_store.h"
 #include "component/store/epoch.h"
 #include "component/store/result.h"
+#include "component/store/room_jid.h"
 
 namespace conclave::component {
 
@@ -66,8 +67,8 @@ struct MlsNodeChange {
 // The group row of a room and its tree. In load_group's answer `nodes` holds every non-blank
 // node in ascending index order.
 struct MlsGroupRecord {
-  std::string room;  // bare room JID, normalised
-  Blob group_id;     // unique across rooms
+  RoomJid room;
+  Blob group_id;  // unique across rooms
   std::uint16_t cipher_suite = 0;
   Epoch epoch;
   Blob tree_hash;                // tree hash of the root (RFC 9420 §7.8)
@@ -147,7 +148,7 @@ struct ProposalResult {
 struct WelcomeDelivery {
   std::int64_t id = 0;    // outbox row id; ascending in write order
   std::string stable_id;  // welcome_stable_id(): the same after a restart or failover
-  std::string room;       // bare room JID
+  RoomJid room;
   Epoch epoch;            // the epoch the Welcome joins (the commit's epoch + 1)
   std::string recipient;  // bare JID
   Blob welcome;           // MLSMessage Welcome
@@ -206,7 +207,7 @@ class MlsStore {
   // std::errc::invalid_argument if leaf_count is 0 or node indices repeat or are out of range.
   virtual Status create_group(const MlsGroupRecord& group) = 0;
   // load_group: the group row and every non-blank node. nullopt: the room has no group.
-  virtual Result<std::optional<MlsGroupRecord>> load_group(const std::string& room) = 0;
+  virtual Result<std::optional<MlsGroupRecord>> load_group(const RoomJid& room) = 0;
   // accept_commit: in one transaction, appends the commit at `expected_epoch` (the log's
   // primary key (room, epoch) allows one), moves the group row to expected_epoch + 1 only if it
   // is still at expected_epoch (compare-and-set), writes only `changed_nodes`, deletes nodes at
@@ -216,13 +217,13 @@ class MlsStore {
   // writes no second archive row. Errors: not_found if the room has no group;
   // std::errc::invalid_argument as for create_group, or when commit.archived names another
   // room (checked first); any error of the archive write, which undoes the whole commit.
-  virtual Result<CommitResult> accept_commit(const std::string& room, Epoch expected_epoch,
+  virtual Result<CommitResult> accept_commit(const RoomJid& room, Epoch expected_epoch,
                                              const MlsCommitRecord& commit,
                                              const std::vector<MlsNodeChange>& changed_nodes,
                                              std::uint32_t leaf_count) = 0;
   // commits_since: up to `limit` logged commits with epoch >= since, ascending; `more` when
   // others follow. Unknown room: an empty page.
-  virtual Result<MlsCommitPage> commits_since(const std::string& room, Epoch since,
+  virtual Result<MlsCommitPage> commits_since(const RoomJid& room, Epoch since,
                                               std::size_t limit) = 0;
 
   // ---- Pending service proposals ----
@@ -230,10 +231,10 @@ class MlsStore {
   // add_proposal: records a proposal made at proposal.epoch, if the group is still at that
   // epoch (else stored = false with the current epoch). The same proposal_ref twice is stored
   // once. Error: not_found if the room has no group.
-  virtual Result<ProposalResult> add_proposal(const std::string& room,
+  virtual Result<ProposalResult> add_proposal(const RoomJid& room,
                                               const MlsProposalRecord& proposal) = 0;
   // pending_proposals: the proposals of the group's current epoch, in the order added.
-  virtual Result<std::vector<MlsProposalRecord>> pending_proposals(const std::string& room) = 0;
+  virtual Result<std::vector<MlsProposalRecord>> pending_proposals(const RoomJid& room) = 0;
 
   // ---- Welcome outbox ----
 

@@ -144,7 +144,7 @@ class DsTest : public ServiceTest {
   }
 
   std::uint64_t stored_epoch() {
-    auto g = mls_store.load_group(room("r"));
+    auto g = mls_store.load_group(room_jid(room("r")));
     return g && *g ? (*g)->epoch.value() : ~std::uint64_t{0};
   }
 

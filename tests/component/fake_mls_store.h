@@ -5,11 +5,13 @@
 // archive row goes to the attached ArchiveStore (attach_archive), which stands for the archive
 // table PostgreSQL writes in the same transaction.
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -17,6 +19,14 @@
 #include "component/store/mls_store.h"
 
 namespace conclave::component::testing {
+
+// room_jid: a room address a test writes as text. Tests write only room JIDs, so a failure is
+// a broken test: abort.
+inline RoomJid room_jid(std::string_view text) {
+  auto r = RoomJid::parse(text);
+  if (!r) std::abort();
+  return std::move(*r);
+}
 
 class FakeMlsStore : public MlsStore {
  public:
@@ -121,7 +131,7 @@ class FakeMlsStore : public MlsStore {
     return {};
   }
 
-  Result<std::optional<MlsGroupRecord>> load_group(const std::string& room) override {
+  Result<std::optional<MlsGroupRecord>> load_group(const RoomJid& room) override {
     std::lock_guard lock(mutex_);
     if (auto e = take_failure()) return fail(*e);
     auto it = groups_.find(room);
@@ -129,7 +139,7 @@ class FakeMlsStore : public MlsStore {
     return std::optional<MlsGroupRecord>(it->second);
   }
 
-  Result<CommitResult> accept_commit(const std::string& room, Epoch expected_epoch,
+  Result<CommitResult> accept_commit(const RoomJid& room, Epoch expected_epoch,
                                      const MlsCommitRecord& commit,
                                      const std::vector<MlsNodeChange>& changed_nodes,
                                      std::uint32_t leaf_count) override {
@@ -189,7 +199,7 @@ class FakeMlsStore : public MlsStore {
     return out;
   }
 
-  Result<MlsCommitPage> commits_since(const std::string& room, Epoch since,
+  Result<MlsCommitPage> commits_since(const RoomJid& room, Epoch since,
                                       std::size_t limit) override {
     std::lock_guard lock(mutex_);
     if (auto e = take_failure()) return fail(*e);
@@ -206,7 +216,7 @@ class FakeMlsStore : public MlsStore {
     return page;
   }
 
-  Result<ProposalResult> add_proposal(const std::string& room,
+  Result<ProposalResult> add_proposal(const RoomJid& room,
                                       const MlsProposalRecord& proposal) override {
     std::lock_guard lock(mutex_);
     if (auto e = take_failure()) return fail(*e);
@@ -221,7 +231,7 @@ class FakeMlsStore : public MlsStore {
     return ProposalResult{true, it->second.epoch};
   }
 
-  Result<std::vector<MlsProposalRecord>> pending_proposals(const std::string& room) override {
+  Result<std::vector<MlsProposalRecord>> pending_proposals(const RoomJid& room) override {
     std::lock_guard lock(mutex_);
     if (auto e = take_failure()) return fail(*e);
     std::vector<MlsProposalRecord> out;
@@ -296,9 +306,9 @@ class FakeMlsStore : public MlsStore {
   std::optional<std::error_code> fail_next_;
   std::int64_t next_id_ = 1;
   std::vector<Row> key_packages_;  // insertion order
-  std::map<std::string, MlsGroupRecord> groups_;
-  std::map<std::string, std::map<Epoch, MlsCommitEntry>> commits_;
-  std::vector<std::pair<std::string, MlsProposalRecord>> proposals_;
+  std::map<RoomJid, MlsGroupRecord> groups_;
+  std::map<RoomJid, std::map<Epoch, MlsCommitEntry>> commits_;
+  std::vector<std::pair<RoomJid, MlsProposalRecord>> proposals_;
   std::vector<OutboxRow> welcomes_;
   std::optional<ExternalSenderKey> external_sender_;
   ArchiveStore* archive_ = nullptr;
