@@ -9,6 +9,7 @@
 #include "mls/group/extensions.h"
 #include "mls/group/welcome_crypto.h"
 #include "xmpp/jid.h"
+#include "xmpp/stanza.h"
 
 namespace conclave::client {
 
@@ -283,13 +284,13 @@ Status Client::enter(const std::string& room) {
       [&](const Element& s) {
         if (s.name() != "presence") return false;
         const std::string_view from = s.attr_or("from");
-        if (s.attr_or("type") == "error") return from == occupant || from == room;
+        if (xmpp::is_error_stanza(s)) return from == occupant || from == room;
         const auto codes = muc_status_codes(s);
         return from == occupant && std::find(codes.begin(), codes.end(), 110) != codes.end();
       },
       options_.timeout);
   if (!p) return fail(p.error());
-  if (p->attr_or("type") == "error") {
+  if (xmpp::is_error_stanza(*p)) {
     last_error_ = parse_service_error(*p);
     return fail(Errc::stanza_error);
   }
@@ -298,7 +299,7 @@ Status Client::enter(const std::string& room) {
     // XEP-0045 §10.1.2: a new room stays locked until its owner accepts a configuration.
     auto reply = request(instant_room_config(room));
     if (!reply) return fail(reply.error());
-    if (reply->attr_or("type") != "result") return fail(Errc::stanza_error);
+    if (xmpp::iq_type_of(*reply) != xmpp::IqType::result) return fail(Errc::stanza_error);
   }
   r.joined = true;
   return save(r);

@@ -6,6 +6,7 @@
 #include "mls/codec/codec.h"
 #include "mls/group/welcome_crypto.h"
 #include "xmpp/jid.h"
+#include "xmpp/stanza.h"
 
 namespace conclave::client {
 
@@ -28,12 +29,12 @@ void Client::handle(const Element& stanza) {
 }
 
 void Client::handle_iq(const Element& iq) {
-  const std::string_view type = iq.attr_or("type");
-  if (type != "get" && type != "set") return;  // answers nobody waits for any more
+  const xmpp::IqType type = xmpp::iq_type_of(iq);
+  if (type != xmpp::IqType::get && type != xmpp::IqType::set) return;  // answers nobody awaits
   Element reply("iq", std::string(ns::kClient));
   reply.set_attr("id", std::string(iq.attr_or("id")));
   if (const std::string* from = iq.attr("from")) reply.set_attr("to", *from);
-  if (type == "get" && iq.child("ping", ns::kPing) != nullptr) {
+  if (type == xmpp::IqType::get && iq.child("ping", ns::kPing) != nullptr) {
     reply.set_attr("type", "result");  // XEP-0199 §4
   } else {
     // RFC 6120 §8.2.3: an IQ request nobody handles gets <service-unavailable/>.
@@ -51,13 +52,13 @@ void Client::handle_presence(const Element& p) {
   Room* r = find_room(from->bare_string());
   if (r == nullptr) return;
   const std::string& nick = from->resource();
-  const std::string_view type = p.attr_or("type");
+  const xmpp::PresenceType type = xmpp::presence_type_of(p);
   const auto codes = muc_status_codes(p);
   const bool self = std::find(codes.begin(), codes.end(), 110) != codes.end();
-  if (type == "unavailable") {
+  if (type == xmpp::PresenceType::unavailable) {
     r->occupants.erase(nick);
     if (self) r->joined = false;
-  } else if (type.empty()) {
+  } else if (type == xmpp::PresenceType::available) {
     r->occupants[nick] = muc_item_jid(p);
     if (self) r->joined = true;
   }
@@ -73,8 +74,8 @@ void Client::handle_message(const Element& m, bool from_archive, std::string arc
     return;
   }
   Room* r = find_room(room);
-  if (r == nullptr) return;                  // not a room of ours
-  if (m.attr_or("type") == "error") return;  // answers to our sends are matched by send()
+  if (r == nullptr) return;              // not a room of ours
+  if (xmpp::is_error_stanza(m)) return;  // answers to our sends are matched by send()
   if (!from_archive) archive_id = stanza_id_by(m, room);
   if (payload) {
     if (!payload->has_value()) {

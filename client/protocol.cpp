@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "base/base64.h"
+#include "xmpp/stanza.h"
 
 namespace conclave::client {
 
@@ -142,7 +143,7 @@ Element muc_leave(std::string_view room, std::string_view nick) {
 }
 
 std::optional<ServiceError> parse_service_error(const Element& s) {
-  if (s.attr_or("type") != "error") return std::nullopt;
+  if (!xmpp::is_error_stanza(s)) return std::nullopt;
   ServiceError out;
   out.condition = "undefined-condition";
   const Element* e = s.child("error", s.ns());
@@ -165,8 +166,9 @@ std::optional<ServiceError> parse_service_error(const Element& s) {
 }
 
 Result<const Element*> mls_payload(const Element& iq, std::string_view name) {
-  if (iq.attr_or("type") == "error") return fail(Errc::stanza_error);
-  if (iq.attr_or("type") != "result") return fail(Errc::bad_response);
+  const xmpp::IqType type = xmpp::iq_type_of(iq);
+  if (type == xmpp::IqType::error) return fail(Errc::stanza_error);
+  if (type != xmpp::IqType::result) return fail(Errc::bad_response);
   const Element* p = iq.child(name, ns::kMls);
   if (p == nullptr) return fail(Errc::bad_response);
   return p;
@@ -292,7 +294,7 @@ std::optional<MamResult> parse_mam_result(const Element& msg) {
 }
 
 Result<MamFin> parse_mam_fin(const Element& iq) {
-  if (iq.attr_or("type") == "error") return fail(Errc::stanza_error);
+  if (xmpp::iq_type_of(iq) == xmpp::IqType::error) return fail(Errc::stanza_error);
   const Element* fin = iq.child("fin", ns::kMam);
   if (fin == nullptr) return fail(Errc::bad_response);
   MamFin out;

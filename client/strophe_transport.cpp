@@ -10,6 +10,7 @@
 #include "mls/codec/hex.h"
 #include "mls/crypto/rng.h"
 #include "xmpp/serializer.h"
+#include "xmpp/stanza.h"
 
 namespace conclave::client {
 
@@ -79,9 +80,10 @@ struct StropheTransport::Impl {
     auto* self = static_cast<Impl*>(ud);
     Element e = to_element(stanza, std::string(ns::kClient));
     if (e.name() == "iq") {
-      const std::string_view type = e.attr_or("type");
+      const xmpp::IqType type = xmpp::iq_type_of(e);
       auto it = self->pending.find(std::string(e.attr_or("id")));
-      if ((type == "result" || type == "error") && it != self->pending.end() && !it->second) {
+      if ((type == xmpp::IqType::result || type == xmpp::IqType::error) &&
+          it != self->pending.end() && !it->second) {
         it->second = std::move(e);
         return 1;
       }

@@ -14,6 +14,7 @@ namespace conclave::db {
 using component::Blob;
 using component::CommitOutcome;
 using component::CommitResult;
+using component::Epoch;
 using component::ExternalSenderKey;
 using component::KeyPackageCount;
 using component::KeyPackageRecord;
@@ -26,6 +27,7 @@ using component::MlsNode;
 using component::MlsNodeChange;
 using component::MlsProposalRecord;
 using component::ProposalResult;
+using component::RoomJid;
 using component::StoreErrc;
 using component::TimePoint;
 using component::WelcomeDelivery;
@@ -257,6 +259,9 @@ std::int64_t as_bigint(std::uint64_t v) {
   return static_cast<std::int64_t>(
       std::min<std::uint64_t>(v, std::numeric_limits<std::int64_t>::max()));
 }
+// Epochs cross into SQL as bigint and back as the component's Epoch.
+std::int64_t as_bigint(Epoch e) { return as_bigint(e.value()); }
+Epoch epoch_from(const pqxx::field& f) { return Epoch(f.as<std::uint64_t>()); }
 
 // upsert_nodes: writes the given nodes in one statement; returns the rows written.
 std::size_t upsert_nodes(pqxx::transaction_base& tx, const std::string& room,
@@ -344,11 +349,12 @@ component::Status PgMlsStore::create_group(const MlsGroupRecord& g) {
   return pool_.run([&](pqxx::connection_base& c) -> Status {
     pqxx::work tx(c);
     try {
-      auto r = exec(tx, kGroupCreate, g.room, bin(g.group_id), static_cast<int>(g.cipher_suite),
-                    as_bigint(g.epoch), bin(g.tree_hash), bin(g.group_info), bin(g.group_context),
-                    bin(g.interim_transcript_hash), static_cast<std::int64_t>(g.leaf_count));
+      auto r =
+          exec(tx, kGroupCreate, g.room.str(), bin(g.group_id), static_cast<int>(g.cipher_suite),
+               as_bigint(g.epoch), bin(g.tree_hash), bin(g.group_info), bin(g.group_context),
+               bin(g.interim_transcript_hash), static_cast<std::int64_t>(g.leaf_count));
       if (r.affected_rows() != 1) {
-        if (exec(tx, kRoomExists, g.room).empty()) return fail(StoreErrc::not_found);
+        if (exec(tx, kRoomExists, g.room.str()).empty()) return fail(StoreErrc::not_found);
         return fail(StoreErrc::conflict);
       }
     } catch (const pqxx::unique_violation&) {
@@ -360,13 +366,14 @@ component::Status PgMlsStore::create_group(const MlsGroupRecord& g) {
       indices.push_back(n.index);
       data.push_back(&n.data);
     }
-    upsert_nodes(tx, g.room, indices, data);
+    upsert_nodes(tx, g.room.str(), indices, data);
     tx.commit();
     return {};
   });
 }
 
-component::Result<std::optional<MlsGroupRecord>> PgMlsStore::load_group(const std::string& room) {
+component::Result<std::optional<MlsGroupRecord>> PgMlsStore::load_group(const RoomJid& room_jid) {
+  const std::string& room = room_jid.str();  // SQL parameters are text
   using Out = std::optional<MlsGroupRecord>;
   return pool_.run<Out>([&](pqxx::connection_base& c) -> Result<Out> {
     // One snapshot for the group row and its nodes: a commit landing in between must not mix
@@ -376,10 +383,10 @@ component::Result<std::optional<MlsGroupRecord>> PgMlsStore::load_group(const st
     if (rows.empty()) return Out();
     const auto& row = rows[0];
     MlsGroupRecord g;
-    g.room = room;
+    g.room = room_jid;
     g.group_id = blob(row[0]);
     g.cipher_suite = row[1].as<std::uint16_t>();
-    g.epoch = row[2].as<std::uint64_t>();
+    g.epoch = epoch_from(row[2]);
     g.tree_hash = blob(row[3]);
     g.group_info = blob(row[4]);
     g.group_context = blob(row[5]);
@@ -393,8 +400,9 @@ component::Result<std::optional<MlsGroupRecord>> PgMlsStore::load_group(const st
 }
 
 component::Result<CommitResult> PgMlsStore::accept_commit(
-    const std::string& room, std::uint64_t expected_epoch, const MlsCommitRecord& commit,
+    const RoomJid& room_jid, Epoch expected_epoch, const MlsCommitRecord& commit,
     const std::vector<MlsNodeChange>& changed_nodes, std::uint32_t leaf_count) {
+  const std::string& room = room_jid.str();  // SQL parameters are text
   if (!valid_nodes(changed_nodes, leaf_count) ||
       (commit.archived && commit.archived->room != room)) {
     return fail(std::make_error_code(std::errc::invalid_argument));
@@ -419,11 +427,11 @@ component::Result<CommitResult> PgMlsStore::accept_commit(
       if (current.empty()) return fail(StoreErrc::not_found);
       auto logged = exec(tx, kCommitHashAt, room, epoch);
       if (!logged.empty() && blob(logged[0][0]) == commit.commit_hash) {
-        return CommitResult{CommitOutcome::duplicate, expected_epoch + 1, 0};
+        return CommitResult{CommitOutcome::duplicate, expected_epoch.next(), 0};
       }
-      return CommitResult{CommitOutcome::wrong_epoch, current[0][0].as<std::uint64_t>(), 0};
+      return CommitResult{CommitOutcome::wrong_epoch, epoch_from(current[0][0]), 0};
     }
-    CommitResult out{CommitOutcome::accepted, expected_epoch + 1, cas.affected_rows()};
+    CommitResult out{CommitOutcome::accepted, expected_epoch.next(), cas.affected_rows()};
     auto logged =
         exec(tx, kCommitInsert, room, epoch, bin(commit.commit_hash), bin(commit.mls_message),
              bin(commit.welcome), bin(commit.group_info), commit.sender_jid);
@@ -470,8 +478,9 @@ component::Result<CommitResult> PgMlsStore::accept_commit(
   });
 }
 
-component::Result<MlsCommitPage> PgMlsStore::commits_since(const std::string& room,
-                                                           std::uint64_t since, std::size_t limit) {
+component::Result<MlsCommitPage> PgMlsStore::commits_since(const RoomJid& room_jid, Epoch since,
+                                                           std::size_t limit) {
+  const std::string& room = room_jid.str();  // SQL parameters are text
   return pool_.run<MlsCommitPage>([&](pqxx::connection_base& c) -> Result<MlsCommitPage> {
     pqxx::read_transaction tx(c);
     const std::int64_t max_rows =
@@ -484,19 +493,20 @@ component::Result<MlsCommitPage> PgMlsStore::commits_since(const std::string& ro
     for (std::size_t i = 0; i < n; ++i) {
       const auto& row = rows[i];
       page.commits.push_back(
-          {row[0].as<std::uint64_t>(), blob(row[1]), blob(row[2]), row[3].as<std::string>()});
+          {epoch_from(row[0]), blob(row[1]), blob(row[2]), row[3].as<std::string>()});
     }
     return page;
   });
 }
 
-component::Result<ProposalResult> PgMlsStore::add_proposal(const std::string& room,
+component::Result<ProposalResult> PgMlsStore::add_proposal(const RoomJid& room_jid,
                                                            const MlsProposalRecord& p) {
+  const std::string& room = room_jid.str();  // SQL parameters are text
   return pool_.run<ProposalResult>([&](pqxx::connection_base& c) -> Result<ProposalResult> {
     pqxx::work tx(c);
     auto current = exec(tx, kGroupEpochShare, room);
     if (current.empty()) return fail(StoreErrc::not_found);
-    const auto epoch = current[0][0].as<std::uint64_t>();
+    const Epoch epoch = epoch_from(current[0][0]);
     if (epoch != p.epoch) return ProposalResult{false, epoch};
     exec(tx, kProposalInsert, room, as_bigint(p.epoch), bin(p.proposal_ref), bin(p.mls_message));
     tx.commit();
@@ -505,13 +515,14 @@ component::Result<ProposalResult> PgMlsStore::add_proposal(const std::string& ro
 }
 
 component::Result<std::vector<MlsProposalRecord>> PgMlsStore::pending_proposals(
-    const std::string& room) {
+    const RoomJid& room_jid) {
+  const std::string& room = room_jid.str();  // SQL parameters are text
   using Out = std::vector<MlsProposalRecord>;
   return pool_.run<Out>([&](pqxx::connection_base& c) -> Result<Out> {
     pqxx::read_transaction tx(c);
     Out out;
     for (const auto& row : exec(tx, kProposalsPending, room)) {
-      out.push_back({row[0].as<std::uint64_t>(), blob(row[1]), blob(row[2])});
+      out.push_back({epoch_from(row[0]), blob(row[1]), blob(row[2])});
     }
     return out;
   });
@@ -523,8 +534,11 @@ component::Result<std::vector<WelcomeDelivery>> PgMlsStore::unsent_welcomes(std:
     pqxx::read_transaction tx(c);
     Out out;
     for (const auto& row : exec(tx, kWelcomesUnsent, as_bigint(limit))) {
-      out.push_back({row[0].as<std::int64_t>(), row[1].as<std::string>(), row[2].as<std::string>(),
-                     row[3].as<std::uint64_t>() + 1, row[4].as<std::string>(), blob(row[5])});
+      // The room column references rooms.jid, which only ever holds rooms' bare JIDs.
+      auto room = RoomJid::parse(row[2].as<std::string>());
+      if (!room) return fail(room.error());
+      out.push_back({row[0].as<std::int64_t>(), row[1].as<std::string>(), std::move(*room),
+                     epoch_from(row[3]).next(), row[4].as<std::string>(), blob(row[5])});
     }
     return out;
   });

@@ -24,20 +24,20 @@ class PgMlsStore : public component::MlsStore {
 
   component::Status create_group(const component::MlsGroupRecord& group) override;
   component::Result<std::optional<component::MlsGroupRecord>> load_group(
-      const std::string& room) override;
+      const component::RoomJid& room) override;
   component::Result<component::CommitResult> accept_commit(
-      const std::string& room, std::uint64_t expected_epoch,
+      const component::RoomJid& room, component::Epoch expected_epoch,
       const component::MlsCommitRecord& commit,
       const std::vector<component::MlsNodeChange>& changed_nodes,
       std::uint32_t leaf_count) override;
-  component::Result<component::MlsCommitPage> commits_since(const std::string& room,
-                                                            std::uint64_t since,
+  component::Result<component::MlsCommitPage> commits_since(const component::RoomJid& room,
+                                                            component::Epoch since,
                                                             std::size_t limit) override;
 
   component::Result<component::ProposalResult> add_proposal(
-      const std::string& room, const component::MlsProposalRecord& proposal) override;
+      const component::RoomJid& room, const component::MlsProposalRecord& proposal) override;
   component::Result<std::vector<component::MlsProposalRecord>> pending_proposals(
-      const std::string& room) override;
+      const component::RoomJid& room) override;
 
   component::Result<std::vector<component::WelcomeDelivery>> unsent_welcomes(
       std::size_t limit) override;

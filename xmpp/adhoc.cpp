@@ -142,13 +142,13 @@ bool CommandRegistry::handle(const Element& iq, const CommandReply& reply) {
   if (kind_of(iq) != StanzaKind::iq) return false;
   const Element* payload = iq_payload(iq);
   if (payload == nullptr) return false;
-  if (type_of(iq) == "get" && payload->name() == "query") {
+  if (iq_type_of(iq) == IqType::get && payload->name() == "query") {
     auto answer = handle_disco(iq, *payload);
     if (!answer) return false;
     reply(std::move(*answer));
     return true;
   }
-  if (type_of(iq) == "set" && payload->is("command", ns::kCommands)) {
+  if (iq_type_of(iq) == IqType::set && payload->is("command", ns::kCommands)) {
     if (auto answer = execute(iq, *payload, reply)) reply(std::move(*answer));
     return true;
   }

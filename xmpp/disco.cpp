@@ -62,7 +62,7 @@ void DiscoResponder::set_items_provider(std::string node, ItemsProvider p) {
 }
 
 std::optional<Element> DiscoResponder::handle(const Element& iq) const {
-  if (kind_of(iq) != StanzaKind::iq || type_of(iq) != "get") return std::nullopt;
+  if (kind_of(iq) != StanzaKind::iq || iq_type_of(iq) != IqType::get) return std::nullopt;
   const Element* q = iq_payload(iq);
   if (q == nullptr || q->name() != "query") return std::nullopt;
   const std::string_view node = q->attr_or("node");

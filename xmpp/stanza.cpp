@@ -63,9 +63,39 @@ Result<Jid> to_jid(const Element& s) {
   return Jid::parse(*v);
 }
 
+IqType iq_type_from(std::string_view type) {
+  if (type == "get") return IqType::get;
+  if (type == "set") return IqType::set;
+  if (type == "result") return IqType::result;
+  if (type == "error") return IqType::error;
+  return IqType::unknown;
+}
+
+MessageType message_type_from(std::string_view type) {
+  if (type.empty() || type == "normal") return MessageType::normal;
+  if (type == "chat") return MessageType::chat;
+  if (type == "groupchat") return MessageType::groupchat;
+  if (type == "headline") return MessageType::headline;
+  if (type == "error") return MessageType::error;
+  return MessageType::unknown;
+}
+
+PresenceType presence_type_from(std::string_view type) {
+  if (type.empty()) return PresenceType::available;
+  if (type == "unavailable") return PresenceType::unavailable;
+  if (type == "subscribe") return PresenceType::subscribe;
+  if (type == "subscribed") return PresenceType::subscribed;
+  if (type == "unsubscribe") return PresenceType::unsubscribe;
+  if (type == "unsubscribed") return PresenceType::unsubscribed;
+  if (type == "probe") return PresenceType::probe;
+  if (type == "error") return PresenceType::error;
+  return PresenceType::unknown;
+}
+
 bool is_iq_request(const Element& s) {
-  const std::string_view t = type_of(s);
-  return kind_of(s) == StanzaKind::iq && (t == "get" || t == "set") && s.children().size() == 1;
+  const IqType t = iq_type_of(s);
+  return kind_of(s) == StanzaKind::iq && (t == IqType::get || t == IqType::set) &&
+         s.children().size() == 1;
 }
 
 const Element* iq_payload(const Element& s) { return s.first_child(); }
@@ -151,7 +181,7 @@ StanzaError StanzaError::of(StanzaCondition c, std::string text) {
 }
 
 std::optional<Element> error_reply(const Element& stanza, const StanzaError& error) {
-  if (type_of(stanza) == "error") return std::nullopt;  // RFC 6120 §8.3.1: never answer errors
+  if (is_error_stanza(stanza)) return std::nullopt;  // RFC 6120 §8.3.1: never answer errors
   Element reply{stanza.name(), stanza.ns()};
   reply.set_attr("type", "error");
   if (const std::string* id = stanza.attr("id")) reply.set_attr("id", *id);

@@ -20,6 +20,34 @@ inline std::string_view to_of(const Element& s) { return s.attr_or("to"); }
 Result<Jid> from_jid(const Element& s);  // invalid_jid when absent or malformed
 Result<Jid> to_jid(const Element& s);
 
+// The type attribute of each kind of stanza, parsed once so that code compares enumerators, not
+// strings. An absent (or empty) type is the kind's default: `normal` for a message (RFC 6121
+// §5.2.2), `available` for a presence (RFC 6121 §4.7.1); an iq has no default (RFC 6120
+// §8.2.3). Any other value is `unknown`: the caller decides (RFC 6121 treats an unknown message
+// type as normal; a MUC room ignores it).
+enum class IqType { get, set, result, error, unknown };
+enum class MessageType { normal, chat, groupchat, headline, error, unknown };
+enum class PresenceType {
+  available,
+  unavailable,
+  subscribe,
+  subscribed,
+  unsubscribe,
+  unsubscribed,
+  probe,
+  error,
+  unknown,
+};
+IqType iq_type_from(std::string_view type);
+MessageType message_type_from(std::string_view type);
+PresenceType presence_type_from(std::string_view type);
+// The stanza's type, read as the given kind (the kind itself is not checked: see kind_of).
+inline IqType iq_type_of(const Element& iq) { return iq_type_from(type_of(iq)); }
+inline MessageType message_type_of(const Element& m) { return message_type_from(type_of(m)); }
+inline PresenceType presence_type_of(const Element& p) { return presence_type_from(type_of(p)); }
+// is_error_stanza: type='error', whatever the kind (RFC 6120 §8.3).
+inline bool is_error_stanza(const Element& s) { return type_of(s) == "error"; }
+
 // An iq request is type get or set with exactly one payload child (RFC 6120 §8.2.3).
 bool is_iq_request(const Element& s);
 const Element* iq_payload(const Element& s);  // the first child, or null

@@ -29,7 +29,7 @@ std::string room_line(const Room& room, const ds::DeliveryService* mls) {
   if (room.locked()) line += " locked";
   if (mls != nullptr) {
     if (auto epoch = mls->epoch_of(room.jid().bare_string())) {
-      line += " mls-epoch=" + std::to_string(*epoch);
+      line += " mls-epoch=" + std::to_string(epoch->value());
     }
   }
   return line;

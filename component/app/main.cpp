@@ -85,7 +85,7 @@ int serve(const Config& config, Logger& logger) {
     logger.log(LogLevel::error, "loading the external-sender key: " + identity.error().message());
     return 1;
   }
-  // One set of services (sender, runner, clock, ids, log) for every part.
+  // The one set of services (sender, runner, clock, ids, log) every part uses.
   Services services;
   services.out = &sender;
   services.runner = &runner;
@@ -94,14 +94,14 @@ int serve(const Config& config, Logger& logger) {
   services.log = [&](LogLevel level, const std::string& line) { logger.log(level, line); };
 
   ds::DsEnv ds_env;
-  static_cast<Services&>(ds_env) = services;
+  ds_env.services = &services;
   ds_env.domain = config.domain;
   ds_env.store = &mls_store;
   ds_env.archive = &archive_store;
   ds::DeliveryService delivery(config.mls, std::move(ds_env), std::move(*identity));
 
   RoomEnv env;
-  static_cast<Services&>(env) = services;
+  env.services = &services;
   env.rooms = &room_store;
   env.archive = &archive_store;
   env.extensions = {&delivery};  // the MLS delivery service hooks into every room

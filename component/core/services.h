@@ -1,9 +1,10 @@
 #pragma once
 // Services: what every part of the component takes from the process around it: where stanzas
-// go, where blocking store calls run, the clock, unique ids and the log. main.cpp (app/) fills
-// one and hands copies to the room service and the delivery service, so they share one clock
-// and one log; unit tests fill one with fakes. Each module's own environment (muc::RoomEnv,
-// ds::DsEnv) extends it with that module's stores and settings.
+// go, where blocking store calls run, the clock, unique ids and the log. There is one per
+// process: main.cpp (app/) creates it and gives the room service and the delivery service a
+// pointer to it (RoomEnv::services, ds::DsEnv::services), so they cannot drift apart onto two
+// clocks or two logs; unit tests create one with fakes. Each module's own environment holds its
+// stores and settings beside that pointer. The Services must outlive every user of it.
 #include <functional>
 #include <string>
 #include <string_view>

@@ -36,8 +36,8 @@ DsStatus check_groupchat(const RoomGroup* group, const xmpp::Element& message,
   if (pm->group_id != group->group_id()) {  // AM-5
     return refuse(StanzaCondition::not_acceptable, "Not this room's group");
   }
-  const std::uint64_t current = group->epoch();  // AM-6
-  if (pm->epoch > current || current - pm->epoch > window) {
+  const Epoch current = group->epoch();  // AM-6, on the wire's integer epoch
+  if (pm->epoch > current.value() || current.value() - pm->epoch > window) {
     return refuse(message_wrong_epoch(current));
   }
   if (!group->is_member(sender)) {  // AM-7

@@ -83,7 +83,7 @@ DsResult<DecodedCommit> decode_commit(std::string_view text) {
     return refuse(invalid_commit("not a commit"));
   }
   DecodedCommit out;
-  out.epoch = pm->content.epoch;
+  out.epoch = Epoch(pm->content.epoch);
   out.hash = suite().hash(*bytes);  // SHA-256 for suite 1
   out.wire = std::move(*bytes);
   out.message = std::move(*msg);

@@ -38,7 +38,7 @@ struct DecodedCommit {
   mls::MlsMessage message;
   mls::Bytes wire;
   mls::Bytes hash;  // SHA-256 of wire
-  std::uint64_t epoch = 0;
+  Epoch epoch;      // the epoch the commit was made in (FramedContent.epoch)
 };
 
 // decode_commit: CM-1.

@@ -9,7 +9,7 @@ namespace conclave::component::ds {
 
 using xmpp::StanzaCondition;
 
-DsResult<CheckedCreate> check_create(const std::string& room, std::string_view gi_text,
+DsResult<CheckedCreate> check_create(const RoomJid& room, std::string_view gi_text,
                                      std::optional<std::string_view> tree_text,
                                      const std::string& sender, const ServiceIdentity& service,
                                      std::uint64_t now_seconds, std::uint32_t max_tree_leaves) {
@@ -61,7 +61,7 @@ DsResult<CheckedCreate> check_create(const std::string& room, std::string_view g
   rec.room = room;
   rec.group_id = gc.group_id;
   rec.cipher_suite = kSuite;
-  rec.epoch = 0;
+  rec.epoch = Epoch();
   rec.tree_hash = view->tree_hash();
   rec.group_info = *gi_bytes;
   rec.group_context = mls::encode(gc);

@@ -27,7 +27,7 @@ struct CheckedCreate {
   MlsGroupRecord record;
 };
 
-DsResult<CheckedCreate> check_create(const std::string& room, std::string_view group_info,
+DsResult<CheckedCreate> check_create(const RoomJid& room, std::string_view group_info,
                                      std::optional<std::string_view> ratchet_tree,
                                      const std::string& sender, const ServiceIdentity& service,
                                      std::uint64_t now_seconds, std::uint32_t max_tree_leaves);

@@ -10,7 +10,6 @@
 #include "component/ds/create_check.h"
 #include "component/ds/identity.h"
 #include "component/ds/mls_ns.h"
-#include "base/base64.h"
 #include "component/rooms/namespaces.h"
 #include "xmpp/namespaces.h"
 #include "xmpp/serializer.h"
@@ -87,10 +86,10 @@ void DeliveryService::describe_service(xmpp::DiscoInfo& info) const { info.add_f
 void DeliveryService::describe_room(const GroupHost& room, xmpp::DiscoInfo& info,
                                     xmpp::DataForm& form) const {
   info.add_feature(kMlsNs);
-  auto it = rooms_.find(room.jid().bare_string());
+  auto it = rooms_.find(room.room_jid());
   if (it == rooms_.end() || !it->second.group) return;
   form.add("{urn:xmpp:mls:0}epoch", xmpp::FieldType::text_single, "MLS epoch",
-           {std::to_string(it->second.group->epoch())});
+           {std::to_string(it->second.group->epoch().value())});
 }
 
 bool DeliveryService::intercept_iq(GroupHost& room, const Element& stanza, const Jid& from,
@@ -113,14 +112,14 @@ bool DeliveryService::intercept_iq(GroupHost& room, const Element& stanza, const
     reply_error(stanza, StanzaError::of(StanzaCondition::forbidden, "The room does not allow you"));
     return true;
   }
-  const std::string_view type = xmpp::type_of(stanza);
-  if (type == "set" && q.name() == "create") {
+  const xmpp::IqType type = xmpp::iq_type_of(stanza);
+  if (type == xmpp::IqType::set && q.name() == "create") {
     on_create(room, stanza, q, sender);
-  } else if (type == "get" && q.name() == "group-info") {
+  } else if (type == xmpp::IqType::get && q.name() == "group-info") {
     on_group_info(room, stanza, sender);
-  } else if (type == "set" && q.name() == "commit") {
+  } else if (type == xmpp::IqType::set && q.name() == "commit") {
     on_commit(room, stanza, q, sender);
-  } else if (type == "get" && q.name() == "commits") {
+  } else if (type == xmpp::IqType::get && q.name() == "commits") {
     on_commits(room, stanza, q, sender);
   } else {
     reply_error(stanza, StanzaError::of(StanzaCondition::service_unavailable));
@@ -134,7 +133,7 @@ bool DeliveryService::admit_groupchat(GroupHost& room, const Element& stanza, co
                      [&room, stanza, from, to] { room.reprocess(stanza, from, to); })) {
     return false;
   }
-  const Entry* e = find(room.jid().bare_string());
+  const Entry* e = find(room.room_jid());
   const RoomGroup* group = e != nullptr && e->group ? &*e->group : nullptr;
   auto ok = check_groupchat(group, stanza, from.bare_string(), config_.epoch_window);
   if (!ok) {
@@ -146,30 +145,35 @@ bool DeliveryService::admit_groupchat(GroupHost& room, const Element& stanza, co
 
 void DeliveryService::membership_changed(GroupHost& room) { reconcile(room); }
 
-void DeliveryService::forget(const std::string& room) {
+void DeliveryService::forget(const RoomJid& room) {
   auto it = rooms_.find(room);
   if (it == rooms_.end()) return;
   lru_.erase(it->second.lru);
   rooms_.erase(it);
 }
 
-std::optional<std::uint64_t> DeliveryService::epoch_of(const std::string& room) const {
+std::optional<Epoch> DeliveryService::epoch_of(const RoomJid& room) const {
   auto it = rooms_.find(room);
   if (it == rooms_.end() || !it->second.group) return std::nullopt;
   return it->second.group->epoch();
 }
 
+std::optional<Epoch> DeliveryService::epoch_of(std::string_view room) const {
+  auto parsed = RoomJid::parse(room);
+  return parsed ? epoch_of(*parsed) : std::nullopt;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The cache.
 
-DeliveryService::Entry* DeliveryService::find(const std::string& room) {
+DeliveryService::Entry* DeliveryService::find(const RoomJid& room) {
   auto it = rooms_.find(room);
   if (it == rooms_.end()) return nullptr;
   lru_.splice(lru_.begin(), lru_, it->second.lru);
   return &it->second;
 }
 
-void DeliveryService::install(const std::string& room, std::optional<RoomGroup> group) {
+void DeliveryService::install(const RoomJid& room, std::optional<RoomGroup> group) {
   forget(room);
   while (!lru_.empty() && rooms_.size() >= std::max<std::size_t>(1, config_.group_cache)) {
     rooms_.erase(lru_.back());  // the store holds it; the next stanza reloads it
@@ -181,7 +185,7 @@ void DeliveryService::install(const std::string& room, std::optional<RoomGroup> 
 
 bool DeliveryService::ensure_loaded(GroupHost& room, const Element* stanza,
                                     std::function<void()> then, std::function<void()> on_fail) {
-  const std::string bare = room.jid().bare_string();
+  const RoomJid bare = room.room_jid();
   if (find(bare) != nullptr) return true;
   MlsStore* store = env_.store;
   std::optional<Element> request;
@@ -201,7 +205,7 @@ bool DeliveryService::ensure_loaded(GroupHost& room, const Element* stanza,
       [this, bare, request, then = std::move(then), on_fail = std::move(on_fail)](Loaded s) {
         if (!s) {
           log(LogLevel::error,
-              "loading the MLS group of " + bare + " failed: " + s.error().message());
+              "loading the MLS group of " + bare.str() + " failed: " + s.error().message());
           if (request) {
             reply_error(*request,
                         StanzaError{StanzaCondition::internal_server_error, xmpp::ErrorType::wait,
@@ -227,7 +231,7 @@ void DeliveryService::on_create(GroupHost& room, const Element& iq, const Elemen
                                     "Only the room's owners and admins create its group"));
     return;
   }
-  const std::string bare = room.jid().bare_string();
+  const RoomJid bare = room.room_jid();
   if (find(bare)->group) {
     reply_error(iq, StanzaError::of(StanzaCondition::conflict, "The room has a group"));
     return;
@@ -258,34 +262,34 @@ void DeliveryService::on_create(GroupHost& room, const Element& iq, const Elemen
             forget(bare);  // another instance may have created it: reload
             return;
           }
-          store_error(iq, "creating the MLS group of " + bare, s.error());
+          store_error(iq, "creating the MLS group of " + bare.str(), s.error());
           return;
         }
         install(bare, std::move(made->group));
         Element answer("accepted", std::string(kMlsNs));
         answer.set_attr("epoch", "0");
-        env_.out->send(xmpp::iq_result(iq, std::move(answer)));
-        log(LogLevel::info, "MLS group created in " + bare);
+        env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
+        log(LogLevel::info, "MLS group created in " + bare.str());
       });
 }
 
 void DeliveryService::on_group_info(GroupHost& room, const Element& iq, const std::string&) {
-  const Entry* e = find(room.jid().bare_string());
+  const Entry* e = find(room.room_jid());
   if (!e->group) {
     reply_error(iq, StanzaError::of(StanzaCondition::item_not_found, "The room has no group"));
     return;
   }
   Element answer("group-info", std::string(kMlsNs));
-  answer.set_attr("epoch", std::to_string(e->group->epoch()));
+  answer.set_attr("epoch", std::to_string(e->group->epoch().value()));
   answer.add_child("group-info", std::string(kMlsNs)).set_text(base64_encode(e->group->group_info));
   answer.add_child("ratchet-tree", std::string(kMlsNs))
       .set_text(base64_encode(e->group->group.tree().encode()));
-  env_.out->send(xmpp::iq_result(iq, std::move(answer)));
+  env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
 }
 
 void DeliveryService::on_commits(GroupHost& room, const Element& iq, const Element& q,
                                  const std::string&) {
-  const std::string bare = room.jid().bare_string();
+  const RoomJid bare = room.room_jid();
   if (!find(bare)->group) {
     reply_error(iq, StanzaError::of(StanzaCondition::item_not_found, "The room has no group"));
     return;
@@ -297,28 +301,28 @@ void DeliveryService::on_commits(GroupHost& room, const Element& iq, const Eleme
   }
   MlsStore* store = env_.store;
   room.queue().await<Result<MlsCommitPage>>(
-      [store, bare, since = *since] {
+      [store, bare, since = Epoch(*since)] {
         return store->commits_since(bare, since, kMaxCommitsPerPage);
       },
       [this, iq, bare](Result<MlsCommitPage> page) {
         if (!page) {
-          store_error(iq, "reading the commits of " + bare, page.error());
+          store_error(iq, "reading the commits of " + bare.str(), page.error());
           return;
         }
         Element answer("commits", std::string(kMlsNs));
         if (page->more) answer.set_attr("more", "true");
         for (const MlsCommitEntry& c : page->commits) {
           answer.add_child("commit", std::string(kMlsNs))
-              .set_attr("epoch", std::to_string(c.epoch))
+              .set_attr("epoch", std::to_string(c.epoch.value()))
               .set_text(base64_encode(c.mls_message));
         }
-        env_.out->send(xmpp::iq_result(iq, std::move(answer)));
+        env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
       });
 }
 
 void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Element& q,
                                 const std::string& sender) {
-  const std::string bare = room.jid().bare_string();
+  const RoomJid bare = room.room_jid();
   Entry* e = find(bare);
   if (!e->group) {
     reply_error(iq, StanzaError::of(StanzaCondition::item_not_found, "The room has no group"));
@@ -334,7 +338,7 @@ void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Elemen
     reply_error(iq, decoded.error());
     return;
   }
-  const std::uint64_t current = e->group->epoch();
+  const Epoch current = e->group->epoch();
   if (decoded->epoch != current) {
     if (decoded->epoch < current) {
       answer_stale(room, iq, sender, decoded->epoch, decoded->hash, current);
@@ -356,17 +360,17 @@ void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Elemen
 
   // The fan-out stanza, archived in the accept transaction (MlsCommitRecord::archived).
   const std::string sid = env_.new_id();
-  Element fanout =
-      xmpp::make_stanza("message", "groupchat", bare, "", "mls-commit-" + hex16(decoded->hash));
+  Element fanout = xmpp::make_stanza("message", "groupchat", bare.str(), "",
+                                     "mls-commit-" + hex16(decoded->hash));
   fanout.add_child("commit", std::string(kMlsNs))
-      .set_attr("epoch", std::to_string(decoded->epoch))
+      .set_attr("epoch", std::to_string(decoded->epoch.value()))
       .set_text(base64_encode(decoded->wire));
   fanout.add_child("stanza-id", std::string(ns::kStanzaId))
       .set_attr("id", sid)
-      .set_attr("by", bare);
+      .set_attr("by", bare.str());
   if (env_.archive != nullptr) {
     ArchivedMessage& archived = c->record.archived.emplace();
-    archived.room = bare;
+    archived.room = bare.str();
     archived.stanza_id = sid;
     archived.ts = env_.now();
     archived.from_jid = sender;
@@ -380,7 +384,7 @@ void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Elemen
   };
   const Clock::time_point checked_at = Clock::now();
   MlsStore* store = env_.store;
-  const std::uint64_t epoch = decoded->epoch;
+  const Epoch epoch = decoded->epoch;
   room.queue().await<Stored>(
       [store, bare, epoch, c] {
         // One transaction: compare-and-set, log, nodes, Welcome rows and the archive row.
@@ -392,7 +396,7 @@ void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Elemen
       },
       [this, &room, iq, bare, c, fanout, t0, checked_at, epoch](Stored out) {
         if (!out.result) {
-          store_error(iq, "storing a commit in " + bare, out.result.error());
+          store_error(iq, "storing a commit in " + bare.str(), out.result.error());
           return;
         }
         const CommitResult& r = *out.result;
@@ -402,9 +406,9 @@ void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Elemen
           return;
         }
         Element answer("accepted", std::string(kMlsNs));
-        answer.set_attr("epoch", std::to_string(r.epoch));
+        answer.set_attr("epoch", std::to_string(r.epoch.value()));
         if (r.outcome == CommitOutcome::duplicate) {
-          env_.out->send(xmpp::iq_result(iq, std::move(answer)));
+          env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
           return;
         }
         if (Entry* now = find(bare); now != nullptr && now->group) {
@@ -415,9 +419,9 @@ void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Elemen
         }
         // Durable and archived: fan out, then answer (docs/protocol.md §6.7).
         room.reflect(fanout);
-        env_.out->send(xmpp::iq_result(iq, std::move(answer)));
+        env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
         if (!c->record.welcome_recipients.empty()) deliver_welcomes();
-        log_commit_timing(bare, epoch, t0, checked_at, out.store_begin, out.store_end);
+        log_commit_timing(bare.str(), epoch, t0, checked_at, out.store_begin, out.store_end);
         // An external join or a commit racing a ban may leave members the room no longer
         // allows: propose their removal in the new epoch.
         reconcile(room);
@@ -425,15 +429,14 @@ void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Elemen
 }
 
 void DeliveryService::answer_stale(GroupHost& room, const Element& iq, const std::string& sender,
-                                   std::uint64_t epoch, const mls::Bytes& hash,
-                                   std::uint64_t current) {
-  const std::string bare = room.jid().bare_string();
+                                   Epoch epoch, const mls::Bytes& hash, Epoch current) {
+  const RoomJid bare = room.room_jid();
   MlsStore* store = env_.store;
   room.queue().await<Result<MlsCommitPage>>(
       [store, bare, epoch] { return store->commits_since(bare, epoch, 1); },
       [this, iq, sender, bare, epoch, hash, current](Result<MlsCommitPage> page) {
         if (!page) {
-          store_error(iq, "reading the commits of " + bare, page.error());
+          store_error(iq, "reading the commits of " + bare.str(), page.error());
           return;
         }
         // docs/protocol.md §6.7: a byte-identical re-send by its committer gets the original
@@ -446,8 +449,8 @@ void DeliveryService::answer_stale(GroupHost& room, const Element& iq, const std
             return;
           }
           Element answer("accepted", std::string(kMlsNs));
-          answer.set_attr("epoch", std::to_string(epoch + 1));
-          env_.out->send(xmpp::iq_result(iq, std::move(answer)));
+          answer.set_attr("epoch", std::to_string(epoch.next().value()));
+          env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
           return;
         }
         reply_error(iq, commit_wrong_epoch(current));
@@ -458,7 +461,7 @@ void DeliveryService::answer_stale(GroupHost& room, const Element& iq, const std
 // Service proposals.
 
 void DeliveryService::reconcile(GroupHost& room) {
-  const std::string bare = room.jid().bare_string();
+  const RoomJid bare = room.room_jid();
   auto running = reconciling_.find(bare);
   if (running != reconciling_.end()) {
     running->second = true;  // one at a time per room; run again when the current one ends
@@ -479,7 +482,7 @@ void DeliveryService::reconcile(GroupHost& room) {
 }
 
 void DeliveryService::propose_removes(GroupHost& room) {
-  const std::string bare = room.jid().bare_string();
+  const RoomJid bare = room.room_jid();
   Entry* e = find(bare);
   if (e == nullptr || !e->group) return;
   RoomGroup& g = *e->group;
@@ -493,32 +496,36 @@ void DeliveryService::propose_removes(GroupHost& room) {
     if (pending) continue;
     auto p = identity_.propose_remove(g.group.context(), l);
     if (!p) {
-      log(LogLevel::warn, "cannot propose removals in " + bare + ": " + p.error().message());
+      log(LogLevel::warn, "cannot propose removals in " + bare.str() + ": " + p.error().message());
       return;
     }
     // Validated into the view first: a proposal the view refuses is never published. If
     // storing fails below, the view is reloaded from the store.
     if (auto s = g.group.handle_proposal(p->message); !s) {
-      log(LogLevel::warn, "a service Remove in " + bare + " was refused: " + s.error().message());
+      log(LogLevel::warn,
+          "a service Remove in " + bare.str() + " was refused: " + s.error().message());
       continue;
     }
     proposals.push_back(std::move(*p));
   }
   if (proposals.empty()) return;
 
-  const std::uint64_t epoch = g.epoch();
+  const Epoch epoch = g.epoch();
   auto shared = std::make_shared<std::vector<ServiceProposal>>(std::move(proposals));
   std::vector<Element> stanzas;
   std::vector<ArchivedMessage> archived;
   for (const ServiceProposal& p : *shared) {
     const std::string sid = env_.new_id();
-    Element m = xmpp::make_stanza("message", "groupchat", bare, "", "mls-proposal-" + hex16(p.ref));
+    Element m =
+        xmpp::make_stanza("message", "groupchat", bare.str(), "", "mls-proposal-" + hex16(p.ref));
     m.add_child("proposal", std::string(kMlsNs))
-        .set_attr("epoch", std::to_string(epoch))
+        .set_attr("epoch", std::to_string(epoch.value()))
         .set_text(base64_encode(p.wire));
-    m.add_child("stanza-id", std::string(ns::kStanzaId)).set_attr("id", sid).set_attr("by", bare);
+    m.add_child("stanza-id", std::string(ns::kStanzaId))
+        .set_attr("id", sid)
+        .set_attr("by", bare.str());
     ArchivedMessage a;
-    a.room = bare;
+    a.room = bare.str();
     a.stanza_id = sid;
     a.ts = env_.now();
     a.from_jid = env_.domain;
@@ -562,7 +569,8 @@ void DeliveryService::propose_removes(GroupHost& room) {
       [this, &room, bare, shared, stanzas](Stored out) {
         const Status& s = out.status;
         if (!s) {
-          log(LogLevel::error, "storing service proposals of " + bare + ": " + s.error().message());
+          log(LogLevel::error,
+              "storing service proposals of " + bare.str() + ": " + s.error().message());
         }
         Entry* entry = find(bare);
         for (std::size_t i = 0; i < out.stored; ++i) {
@@ -593,7 +601,7 @@ void DeliveryService::deliver_welcomes() {
   welcomes_running_ = true;
   MlsStore* store = env_.store;
   run_blocking<Result<std::vector<WelcomeDelivery>>>(
-      *env_.runner, [store] { return store->unsent_welcomes(kWelcomeBatch); },
+      *env_.services->runner, [store] { return store->unsent_welcomes(kWelcomeBatch); },
       [this, store](Result<std::vector<WelcomeDelivery>> r) {
         if (!r) {
           log(LogLevel::error, "reading the Welcome outbox failed: " + r.error().message());
@@ -604,16 +612,16 @@ void DeliveryService::deliver_welcomes() {
         for (const WelcomeDelivery& w : *r) {
           // Type normal to the bare JID: the user's server stores it while the user is
           // offline (RFC 6121 §8.5.2). Never archived in the room.
-          Element m = xmpp::make_stanza("message", "normal", w.room, w.recipient, w.stable_id);
+          Element m = xmpp::make_stanza("message", "normal", w.room.str(), w.recipient, w.stable_id);
           m.add_child("welcome", std::string(kMlsNs))
-              .set_attr("epoch", std::to_string(w.epoch))
+              .set_attr("epoch", std::to_string(w.epoch.value()))
               .set_text(base64_encode(w.welcome));
           m.add_child("store", std::string(kHintsNs));
-          env_.out->send(std::move(m));
+          env_.services->out->send(std::move(m));
           ids.push_back(w.id);
         }
         const bool full = r->size() == kWelcomeBatch;
-        env_.runner->run(
+        env_.services->runner->run(
             [store, ids] {
               for (std::int64_t id : ids) (void)store->mark_welcome_sent(id);  // re-sent if not
             },
@@ -650,7 +658,7 @@ bool DeliveryService::admit_room_request(const Element& stanza, const std::strin
 }
 
 void DeliveryService::reply_error(const Element& stanza, const StanzaError& e) {
-  if (auto r = xmpp::error_reply(stanza, e)) env_.out->send(std::move(*r));
+  if (auto r = xmpp::error_reply(stanza, e)) env_.services->out->send(std::move(*r));
 }
 
 void DeliveryService::store_error(const Element& stanza, const std::string& what,
@@ -660,24 +668,24 @@ void DeliveryService::store_error(const Element& stanza, const std::string& what
                                   "The store is unavailable", std::nullopt});
 }
 
-void DeliveryService::log_commit_timing(const std::string& room, std::uint64_t epoch,
+void DeliveryService::log_commit_timing(const std::string& room, Epoch epoch,
                                         Clock::time_point received, Clock::time_point checked,
                                         Clock::time_point store_begin,
                                         Clock::time_point store_end) const {
-  if (!env_.log) return;
+  if (!env_.services->log) return;
   const auto ms = [](Clock::time_point a, Clock::time_point b) {
     return std::chrono::duration<double, std::milli>(b - a).count();
   };
   char line[160];
   std::snprintf(line, sizeof line,
                 " epoch %llu: check %.2f ms, queued %.2f ms, store %.2f ms, answered at %.2f ms",
-                static_cast<unsigned long long>(epoch), ms(received, checked),
+                static_cast<unsigned long long>(epoch.value()), ms(received, checked),
                 ms(checked, store_begin), ms(store_begin, store_end), ms(received, Clock::now()));
   log(LogLevel::debug, "commit accepted in " + room + line);
 }
 
 void DeliveryService::log(LogLevel level, const std::string& line) const {
-  if (env_.log) env_.log(level, line);
+  if (env_.services->log) env_.services->log(level, line);
 }
 
 }  // namespace conclave::component::ds

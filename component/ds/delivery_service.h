@@ -63,25 +63,27 @@ class DeliveryService : public RoomExtension {
   // allows get a service Remove proposal.
   void membership_changed(GroupHost& room) override;
   // room_gone: the room is gone; drop its cached state (forget).
-  void room_gone(const std::string& room) override { forget(room); }
-  void forget(const std::string& room);
+  void room_gone(const RoomJid& room) override { forget(room); }
+  void forget(const RoomJid& room);
   // deliver_welcomes: sends every Welcome still in the store's outbox (after a reconnect or
   // restart; commits call it too).
   void deliver_welcomes();
 
   // --- introspection (tests, metrics) ---
-  std::optional<std::uint64_t> epoch_of(const std::string& room) const;
+  std::optional<Epoch> epoch_of(const RoomJid& room) const;
+  // epoch_of: the same by the room's address as text (tests, tools); nullopt if not a room JID.
+  std::optional<Epoch> epoch_of(std::string_view room) const;
   std::size_t cached_rooms() const { return rooms_.size(); }
   const ServiceIdentity& identity() const { return identity_; }
 
  private:
   struct Entry {
     std::optional<RoomGroup> group;  // nullopt: the room has no group
-    std::list<std::string>::iterator lru;
+    std::list<RoomJid>::iterator lru;
   };
 
-  Entry* find(const std::string& room);
-  void install(const std::string& room, std::optional<RoomGroup> group);
+  Entry* find(const RoomJid& room);
+  void install(const RoomJid& room, std::optional<RoomGroup> group);
   // ensure_loaded: true when the state is known now; otherwise loads it (room await) and runs
   // `then` afterwards, or, if loading failed, answers `stanza` (when given) with an error and
   // runs `on_fail`.
@@ -96,7 +98,7 @@ class DeliveryService : public RoomExtension {
   void on_commits(GroupHost& room, const xmpp::Element& iq, const xmpp::Element& q,
                   const std::string& sender);
   void answer_stale(GroupHost& room, const xmpp::Element& iq, const std::string& sender,
-                    std::uint64_t epoch, const mls::Bytes& hash, std::uint64_t current);
+                    Epoch epoch, const mls::Bytes& hash, Epoch current);
   void propose_removes(GroupHost& room);
   void reconcile(GroupHost& room);
 
@@ -109,7 +111,7 @@ class DeliveryService : public RoomExtension {
   void log(LogLevel level, const std::string& line) const;
   using Clock = std::chrono::steady_clock;
   // log_commit_timing: at debug level, what an accepted commit's latency was made of.
-  void log_commit_timing(const std::string& room, std::uint64_t epoch, Clock::time_point received,
+  void log_commit_timing(const std::string& room, Epoch epoch, Clock::time_point received,
                          Clock::time_point checked, Clock::time_point store_begin,
                          Clock::time_point store_end) const;
 
@@ -119,11 +121,11 @@ class DeliveryService : public RoomExtension {
   KeyPackageDirectory directory_;
   RateLimiter room_requests_;
   std::unordered_set<std::string> limited_;  // JIDs refused since their last admitted request
-  std::map<std::string, Entry, std::less<>> rooms_;
-  std::list<std::string> lru_;  // most recently used first
+  std::map<RoomJid, Entry> rooms_;
+  std::list<RoomJid> lru_;  // most recently used first
   bool welcomes_running_ = false;
   bool welcomes_again_ = false;
-  std::map<std::string, bool, std::less<>> reconciling_;  // room -> run again when done
+  std::map<RoomJid, bool> reconciling_;  // room -> run again when done
 };
 
 }  // namespace conclave::component::ds

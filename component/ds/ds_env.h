@@ -1,7 +1,7 @@
 #pragma once
 // DsConfig and DsEnv: the delivery service's settings ([mls] in the configuration file,
-// docs/configuration.md) and what it needs from the process around it: the shared Services
-// (component/core/services.h) and its stores.
+// docs/configuration.md) and what it needs from the process around it: a pointer to the
+// process's one Services (component/core/services.h) and its stores.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -39,7 +39,12 @@ struct DsConfig {
 // (ds_config_keys.cpp).
 const ConfigTable<DsConfig>& config_keys();
 
-struct DsEnv : Services {
+struct DsEnv {
+  const Services* services = nullptr;  // the process's one Services; outlives the service
+  // Shortcuts to the clock and ids of `services`.
+  TimePoint now() const { return services->now(); }
+  std::string new_id() const { return services->new_id(); }
+
   std::string domain;  // the service's JID
   MlsStore* store = nullptr;
   // The rooms' archive: commits and service proposals are archived with the room's messages

@@ -24,16 +24,16 @@ StanzaError invalid_commit(std::string reason) {
   return StanzaError::of(StanzaCondition::bad_request, std::move(reason)).with(std::move(app));
 }
 
-StanzaError commit_wrong_epoch(std::uint64_t current) {
+StanzaError commit_wrong_epoch(Epoch current) {
   Element app("wrong-epoch", std::string(kMlsNs));
-  app.set_attr("current", std::to_string(current));
+  app.set_attr("current", std::to_string(current.value()));
   StanzaError e{StanzaCondition::conflict, ErrorType::cancel, "", std::nullopt};
   return e.with(std::move(app));
 }
 
-StanzaError message_wrong_epoch(std::uint64_t current) {
+StanzaError message_wrong_epoch(Epoch current) {
   Element app("wrong-epoch", std::string(kMlsNs));
-  app.set_attr("current", std::to_string(current));
+  app.set_attr("current", std::to_string(current.value()));
   StanzaError e{StanzaCondition::not_acceptable, ErrorType::modify, "", std::nullopt};
   return e.with(std::move(app));
 }

@@ -6,6 +6,7 @@
 #include <system_error>
 #include <tl/expected.hpp>
 
+#include "component/store/epoch.h"
 #include "xmpp/stanza.h"
 
 namespace conclave::component::ds {
@@ -25,9 +26,9 @@ xmpp::StanzaError invalid_key_package(std::string reason);
 // <bad-request/> + <invalid-commit xmlns='urn:xmpp:mls:0'>reason</invalid-commit>.
 xmpp::StanzaError invalid_commit(std::string reason);
 // A commit for another epoch: cancel/<conflict/> + <wrong-epoch current='N'/>.
-xmpp::StanzaError commit_wrong_epoch(std::uint64_t current);
+xmpp::StanzaError commit_wrong_epoch(Epoch current);
 // An application message outside the epoch window: modify/<not-acceptable/> + <wrong-epoch/>.
-xmpp::StanzaError message_wrong_epoch(std::uint64_t current);
+xmpp::StanzaError message_wrong_epoch(Epoch current);
 // A commit that leaves out a pending service proposal: <not-acceptable/> + <missing-proposals/>.
 xmpp::StanzaError missing_proposals();
 // A group wider than mls.max_tree_leaves (CR-6, CM-11): <policy-violation/> with the limit.

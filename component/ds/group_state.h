@@ -28,7 +28,7 @@ struct RoomGroup {
   std::vector<PendingProposal> pending;
   std::unordered_map<std::string, std::uint32_t> identities;  // bare JID -> number of leaves
 
-  std::uint64_t epoch() const { return group.epoch(); }
+  Epoch epoch() const { return Epoch(group.epoch()); }  // mls/ counts epochs as integers
   const mls::Bytes& group_id() const { return group.context().group_id; }
   bool is_member(const std::string& bare) const { return identities.count(bare) != 0; }
   // recount: rebuilds `identities` from the tree (after a merge).

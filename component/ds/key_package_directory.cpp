@@ -44,29 +44,29 @@ KeyPackageDirectory::KeyPackageDirectory(const DsConfig& config, DsEnv& env,
       claimed_(2 * config.claims_per_minute, config.claims_per_minute) {}
 
 void KeyPackageDirectory::reply_error(const Element& iq, const StanzaError& e) {
-  if (auto r = xmpp::error_reply(iq, e)) env_.out->send(std::move(*r));
+  if (auto r = xmpp::error_reply(iq, e)) env_.services->out->send(std::move(*r));
 }
 
 void KeyPackageDirectory::internal_error(const Element& iq, const std::string& what,
                                          std::error_code ec) {
-  if (env_.log) env_.log(LogLevel::error, what + ": " + ec.message());
+  if (env_.services->log) env_.services->log(LogLevel::error, what + ": " + ec.message());
   reply_error(iq, StanzaError{StanzaCondition::internal_server_error, xmpp::ErrorType::wait,
                               "The store is unavailable", std::nullopt});
 }
 
 void KeyPackageDirectory::handle(const Element& iq, const xmpp::Jid& from) {
   const Element& q = *xmpp::iq_payload(iq);
-  const std::string_view type = xmpp::type_of(iq);
+  const xmpp::IqType type = xmpp::iq_type_of(iq);
   const std::string owner = from.bare_string();
-  if (type == "get" && q.name() == "external-sender") {
+  if (type == xmpp::IqType::get && q.name() == "external-sender") {
     Element answer("external-sender", std::string(kMlsNs));
     answer.set_text(base64_encode(identity_.encoded_entry()));
-    env_.out->send(xmpp::iq_result(iq, std::move(answer)));
-  } else if (type == "set" && q.name() == "key-packages") {
+    env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
+  } else if (type == xmpp::IqType::set && q.name() == "key-packages") {
     upload(iq, q, owner);
-  } else if (type == "get" && q.name() == "key-packages") {
+  } else if (type == xmpp::IqType::get && q.name() == "key-packages") {
     count(iq, owner);
-  } else if (type == "get" && q.name() == "claim") {
+  } else if (type == xmpp::IqType::get && q.name() == "claim") {
     claim(iq, q, owner);
   } else {
     reply_error(iq, StanzaError::of(StanzaCondition::service_unavailable));
@@ -110,7 +110,7 @@ void KeyPackageDirectory::upload(const Element& iq, const Element& q, const std:
   const std::size_t limit = config_.max_key_packages;
   const std::size_t n = batch.size();
   run_blocking<Result<KeyPackageUpload>>(
-      *env_.runner,
+      *env_.services->runner,
       [store, owner, batch = std::move(batch), limit, now] {
         return store->store_key_packages(owner, batch, limit, now);
       },
@@ -123,7 +123,7 @@ void KeyPackageDirectory::upload(const Element& iq, const Element& q, const std:
           case KeyPackageUpload::stored: {
             Element answer("key-packages", std::string(kMlsNs));
             answer.set_attr("stored", std::to_string(n));
-            env_.out->send(xmpp::iq_result(iq, std::move(answer)));
+            env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
             return;
           }
           case KeyPackageUpload::limit_exceeded:
@@ -144,7 +144,7 @@ void KeyPackageDirectory::count(const Element& iq, const std::string& owner) {
   MlsStore* store = env_.store;
   const TimePoint now = env_.now();
   run_blocking<Result<KeyPackageCount>>(
-      *env_.runner, [store, owner, now] { return store->count_key_packages(owner, now); },
+      *env_.services->runner, [store, owner, now] { return store->count_key_packages(owner, now); },
       [this, iq](Result<KeyPackageCount> r) {
         if (!r) {
           internal_error(iq, "counting key packages", r.error());
@@ -153,7 +153,7 @@ void KeyPackageDirectory::count(const Element& iq, const std::string& owner) {
         Element answer("key-packages", std::string(kMlsNs));
         answer.set_attr("count", std::to_string(r->count));
         answer.set_attr("last-resort", r->last_resort ? "true" : "false");
-        env_.out->send(xmpp::iq_result(iq, std::move(answer)));
+        env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
       });
 }
 
@@ -173,7 +173,7 @@ void KeyPackageDirectory::claim(const Element& iq, const Element& q, const std::
   }
   MlsStore* store = env_.store;
   run_blocking<Result<std::optional<KeyPackageRecord>>>(
-      *env_.runner, [store, owner, now] { return store->claim_key_package(owner, now); },
+      *env_.services->runner, [store, owner, now] { return store->claim_key_package(owner, now); },
       [this, iq](Result<std::optional<KeyPackageRecord>> r) {
         if (!r) {
           internal_error(iq, "claiming a key package", r.error());
@@ -187,7 +187,7 @@ void KeyPackageDirectory::claim(const Element& iq, const Element& q, const std::
         Element answer("key-package", std::string(kMlsNs));
         answer.set_text(base64_encode((*r)->key_package));
         if ((*r)->last_resort) answer.set_attr("last-resort", "true");
-        env_.out->send(xmpp::iq_result(iq, std::move(answer)));
+        env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
       });
 }
 

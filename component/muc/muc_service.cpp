@@ -17,7 +17,10 @@ MucService::MucService(ServiceInfo info, RoomEnv env)
   auto previous = env_.room_gone;
   env_.room_gone = [this, previous](const std::string& room) {
     rooms_.erase(room);  // the room keeps itself alive until its current call returns
-    for (RoomExtension* x : env_.extensions) x->room_gone(room);
+    // RoomEnv::room_gone still names the room by text; a room's own bare JID always parses.
+    if (auto jid = RoomJid::parse(room)) {
+      for (RoomExtension* x : env_.extensions) x->room_gone(*jid);
+    }
     if (previous) previous(room);
   };
 }
@@ -47,7 +50,7 @@ std::shared_ptr<Room> MucService::find_room(const std::string& bare) const {
 }
 
 void MucService::log(LogLevel level, const std::string& line) const {
-  if (env_.log) env_.log(level, line);
+  if (env_.services->log) env_.services->log(level, line);
 }
 
 void MucService::dispatch(Element stanza) {
@@ -56,7 +59,7 @@ void MucService::dispatch(Element stanza) {
     auto to = xmpp::to_jid(stanza);
     if (!from || !to) {
       // The server validates addresses; a bad one here is a misrouted stanza.
-      if (env_.log) env_.log(LogLevel::warn, "dropping a stanza with an invalid from/to address");
+      log(LogLevel::warn, "dropping a stanza with an invalid from/to address");
       return;
     }
     if (to->domain() != info_.domain) {
@@ -65,7 +68,7 @@ void MucService::dispatch(Element stanza) {
       if (auto r =
               xmpp::error_reply(stanza, xmpp::StanzaError::of(StanzaCondition::item_not_found))) {
         r->set_attr("from", info_.domain);
-        env_.out->send(std::move(*r));
+        env_.services->out->send(std::move(*r));
       }
       return;
     }
@@ -80,11 +83,12 @@ void MucService::dispatch(Element stanza) {
       room = it->second;
     } else {
       const bool join = xmpp::kind_of(stanza) == xmpp::StanzaKind::presence &&
-                        xmpp::type_of(stanza).empty() && !to->resource().empty() &&
-                        stanza.child("x", ns::kMuc) != nullptr;
+                        xmpp::presence_type_of(stanza) == xmpp::PresenceType::available &&
+                        !to->resource().empty() && stanza.child("x", ns::kMuc) != nullptr;
       if (!join) {
         if (xmpp::kind_of(stanza) == xmpp::StanzaKind::presence) {
-          if (xmpp::type_of(stanza).empty() && !to->resource().empty()) {
+          if (xmpp::presence_type_of(stanza) == xmpp::PresenceType::available &&
+              !to->resource().empty()) {
             // No MUC element: not a join; tell the client it is not in this room.
             Element u = xmpp::make_stanza("presence", "unavailable", to->full(), from->full(), "");
             Element& x = u.add_child("x", std::string(ns::kMucUser));
@@ -94,14 +98,14 @@ void MucService::dispatch(Element stanza) {
             for (int c : {110, 307, 333}) {
               x.add_child("status", std::string(ns::kMucUser)).set_attr("code", std::to_string(c));
             }
-            env_.out->send(std::move(u));
+            env_.services->out->send(std::move(u));
           }
           return;
         }
         // XEP-0045 §7.2 / §6.4: a room that does not exist.
         if (auto r =
                 xmpp::error_reply(stanza, xmpp::StanzaError::of(StanzaCondition::item_not_found))) {
-          env_.out->send(std::move(*r));
+          env_.services->out->send(std::move(*r));
         }
         return;
       }
@@ -110,11 +114,10 @@ void MucService::dispatch(Element stanza) {
     }
     room->handle(std::move(stanza), std::move(*from), std::move(*to));
   } catch (const std::exception& e) {
-    if (env_.log)
-      env_.log(LogLevel::error, std::string("exception while routing a stanza: ") + e.what());
+    log(LogLevel::error, std::string("exception while routing a stanza: ") + e.what());
     if (auto r = xmpp::error_reply(stanza,
                                    xmpp::StanzaError::of(StanzaCondition::internal_server_error))) {
-      env_.out->send(std::move(*r));
+      env_.services->out->send(std::move(*r));
     }
   }
 }
@@ -122,9 +125,10 @@ void MucService::dispatch(Element stanza) {
 void MucService::on_service_stanza(const Element& stanza) {
   if (xmpp::kind_of(stanza) != xmpp::StanzaKind::iq) return;  // messages/presence to the service
   if (!xmpp::is_iq_request(stanza)) {
-    if (xmpp::type_of(stanza) == "get" || xmpp::type_of(stanza) == "set") {
+    const xmpp::IqType type = xmpp::iq_type_of(stanza);
+    if (type == xmpp::IqType::get || type == xmpp::IqType::set) {
       if (auto r = xmpp::error_reply(stanza, xmpp::StanzaError::of(StanzaCondition::bad_request))) {
-        env_.out->send(std::move(*r));
+        env_.services->out->send(std::move(*r));
       }
     }
     return;
@@ -133,12 +137,13 @@ void MucService::on_service_stanza(const Element& stanza) {
     if (x->on_service_iq(stanza)) return;  // urn:xmpp:mls:0
   }
   // XEP-0050: the command list, each command's disco#info, and <command/> executions.
-  if (commands_.handle(stanza, [this](Element reply) { env_.out->send(std::move(reply)); })) {
+  if (commands_.handle(stanza,
+                       [this](Element reply) { env_.services->out->send(std::move(reply)); })) {
     return;
   }
   const Element& q = *xmpp::iq_payload(stanza);
-  const std::string_view type = xmpp::type_of(stanza);
-  if (type == "get" && q.is("query", xmpp::ns::kDiscoInfo) && q.attr_or("node").empty()) {
+  const bool get = xmpp::iq_type_of(stanza) == xmpp::IqType::get;
+  if (get && q.is("query", xmpp::ns::kDiscoInfo) && q.attr_or("node").empty()) {
     xmpp::DiscoInfo info;
     info.identities.push_back({"conference", "text", info_.name, ""});
     for (std::string_view f :
@@ -147,10 +152,10 @@ void MucService::on_service_stanza(const Element& stanza) {
       info.add_feature(f);
     }
     for (const RoomExtension* x : env_.extensions) x->describe_service(info);
-    env_.out->send(xmpp::iq_result(stanza, info.to_query()));
+    env_.services->out->send(xmpp::iq_result(stanza, info.to_query()));
     return;
   }
-  if (type == "get" && q.is("query", xmpp::ns::kDiscoItems) && q.attr_or("node").empty()) {
+  if (get && q.is("query", xmpp::ns::kDiscoItems) && q.attr_or("node").empty()) {
     // XEP-0045 §6.3: public, open rooms only.
     std::vector<xmpp::DiscoItem> items;
     for (const auto& [bare, room] : rooms_) {
@@ -158,18 +163,18 @@ void MucService::on_service_stanza(const Element& stanza) {
       items.push_back(
           {bare, "", room->config().name.empty() ? room->jid().node() : room->config().name});
     }
-    env_.out->send(xmpp::iq_result(stanza, xmpp::items_query(items)));
+    env_.services->out->send(xmpp::iq_result(stanza, xmpp::items_query(items)));
     return;
   }
-  if (type == "get" && q.is("ping", ns::kPing)) {
-    env_.out->send(xmpp::iq_result(stanza));
+  if (get && q.is("ping", ns::kPing)) {
+    env_.services->out->send(xmpp::iq_result(stanza));
     return;
   }
   const auto cond = q.is("query", xmpp::ns::kDiscoInfo) || q.is("query", xmpp::ns::kDiscoItems)
                         ? StanzaCondition::item_not_found
                         : StanzaCondition::service_unavailable;
   if (auto r = xmpp::error_reply(stanza, xmpp::StanzaError::of(cond))) {
-    env_.out->send(std::move(*r));
+    env_.services->out->send(std::move(*r));
   }
 }
 

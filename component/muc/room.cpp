@@ -55,7 +55,9 @@ std::shared_ptr<Room> Room::from_record(RoomEnv& env, const RoomRecord& rec,
 }
 
 Room::Room(RoomEnv& env, Jid jid)
-    : env_(env), jid_(std::move(jid)), queue_(*env.runner, [this](const std::string& line) {
+    : env_(env),
+      jid_(std::move(jid)),
+      queue_(*env.services->runner, [this](const std::string& line) {
         log(LogLevel::error, "room " + jid_.bare_string() + ": " + line);
       }) {}
 
@@ -238,7 +240,7 @@ RoomRecord Room::record() const {
 }
 
 void Room::log(LogLevel level, const std::string& line) const {
-  if (env_.log) env_.log(level, line);
+  if (env_.services->log) env_.services->log(level, line);
 }
 
 void Room::set_role(Occupant& o, Role role) {

@@ -45,9 +45,14 @@ inline constexpr std::string_view kComponentNs = xmpp::ns::kComponent;
 inline constexpr std::string_view kSubjectKey = "conclave#subject";
 inline constexpr std::string_view kSubjectNickKey = "conclave#subject_nick";
 
-// What a room needs from the service around it, beyond the shared Services (sender, runner,
-// clock, ids, log). Outlives every room.
-struct RoomEnv : Services {
+// What a room needs from the service around it: the process's one Services (sender, runner,
+// clock, ids, log) and the room service's stores and settings. Outlives every room.
+struct RoomEnv {
+  const Services* services = nullptr;  // required; outlives the room service
+  // Shortcuts to the clock and ids of `services`, used on nearly every path of a room.
+  TimePoint now() const { return services->now(); }
+  std::string new_id() const { return services->new_id(); }
+
   RoomStore* rooms = nullptr;
   ArchiveStore* archive = nullptr;
   // Services attached to every room (the MLS delivery service), asked in this order.
@@ -107,7 +112,7 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
 
   // What the room's features (room_feature.h) build on: sending, looking occupants and
   // affiliations up, changing them, and running a store call in the room's order.
-  void send(xmpp::Element stanza) { env_.out->send(std::move(stanza)); }
+  void send(xmpp::Element stanza) { env_.services->out->send(std::move(stanza)); }
   void send_error(const xmpp::Element& stanza, xmpp::StanzaCondition c, std::string text = {});
   void send_to_sessions(const Occupant& o, const xmpp::Element& stanza);
   Occupant* by_session(const xmpp::Jid& full);
@@ -138,8 +143,8 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
     queue_.await<T>(std::move(blocking), std::move(then));
   }
   const RoomEnv& env() const { return env_; }
-  TimePoint now() const { return env_.now(); }
-  std::string new_id() const { return env_.new_id(); }
+  TimePoint now() const { return env_.services->now(); }
+  std::string new_id() const { return env_.services->new_id(); }
   void log(LogLevel level, const std::string& line) const;
 
   // One inbox entry: a stanza with its parsed addresses, or a service action.

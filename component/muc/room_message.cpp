@@ -21,8 +21,8 @@ constexpr std::size_t kMaxGroupCommit = 256;
 // may take from the inbox.
 bool is_plain_groupchat(const Room::Pending& p) {
   return xmpp::kind_of(p.stanza) == xmpp::StanzaKind::message &&
-         xmpp::type_of(p.stanza) == "groupchat" && p.to.resource().empty() &&
-         p.stanza.child("body", kComponentNs) != nullptr;
+         xmpp::message_type_of(p.stanza) == xmpp::MessageType::groupchat &&
+         p.to.resource().empty() && p.stanza.child("body", kComponentNs) != nullptr;
 }
 
 // Ids only the room may assign: a client-sent <stanza-id by=room/> or <occupant-id/> would let
@@ -49,9 +49,9 @@ void reflect_all(const std::vector<std::unique_ptr<Occupant>>& occupants,
 }  // namespace
 
 void Room::on_message(const Pending& p) {
-  const std::string_view type = xmpp::type_of(p.stanza);
+  const xmpp::MessageType type = xmpp::message_type_of(p.stanza);
   Occupant* o = by_session(p.from);
-  if (type == "error") {
+  if (type == xmpp::MessageType::error) {
     // A message bounced by an occupant's server: that session is gone (as Prosody does).
     if (o != nullptr && p.to.resource().empty()) {
       std::erase(o->sessions, p.from);
@@ -64,14 +64,14 @@ void Room::on_message(const Pending& p) {
       send_error(p.stanza, StanzaCondition::not_acceptable, "You are not in the room");
       return;
     }
-    if (type == "groupchat") {
+    if (type == xmpp::MessageType::groupchat) {
       send_error(p.stanza, StanzaCondition::bad_request);  // §7.5: a PM is never groupchat
       return;
     }
     on_private_message(p, *o);
     return;
   }
-  if (type == "groupchat") {
+  if (type == xmpp::MessageType::groupchat) {
     if (o == nullptr) {
       send_error(p.stanza, StanzaCondition::not_acceptable, "You are not in the room");
       return;
@@ -201,12 +201,14 @@ void Room::group_commit(const Pending& first, const Occupant& sender) {
                     history_.push_back({st.reflected, ts, st.chars});
                     reflected.push_back(std::move(st.reflected));
                   }
-                  reflect_all(occupants_, std::move(reflected), *env_.out);
+                  reflect_all(occupants_, std::move(reflected), *env_.services->out);
                   while (history_.size() > config_.max_history) history_.pop_front();
                 });
 }
 
-void Room::reflect(const Element& message) { reflect_all(occupants_, {message}, *env_.out); }
+void Room::reflect(const Element& message) {
+  reflect_all(occupants_, {message}, *env_.services->out);
+}
 
 void Room::on_private_message(const Pending& p, Occupant& sender) {
   const bool allowed = [&] {

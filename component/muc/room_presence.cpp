@@ -64,11 +64,11 @@ void Room::broadcast_presence(const Occupant& o, const std::vector<int>& codes, 
 }
 
 void Room::on_presence(const Pending& p) {
-  const std::string_view type = xmpp::type_of(p.stanza);
+  const xmpp::PresenceType type = xmpp::presence_type_of(p.stanza);
   const std::string& nick = p.to.resource();
   Occupant* o = by_session(p.from);
 
-  if (type == "error") {
+  if (type == xmpp::PresenceType::error) {
     // A presence bounced by the occupant's server: the session is gone (XEP-0045 §7.14; Prosody
     // does the same). Remove it as a kick with status 333.
     if (o != nullptr) {
@@ -79,14 +79,16 @@ void Room::on_presence(const Pending& p) {
   }
   if (nick.empty()) {
     // Presence to the bare room JID: a join needs a nickname (§7.2.1).
-    if (type != "unavailable") send_error(p.stanza, StanzaCondition::jid_malformed);
+    if (type != xmpp::PresenceType::unavailable) {
+      send_error(p.stanza, StanzaCondition::jid_malformed);
+    }
     return;
   }
-  if (type == "unavailable") {
+  if (type == xmpp::PresenceType::unavailable) {
     if (o != nullptr) on_leave(p, *o);
     return;
   }
-  if (!type.empty()) return;  // subscriptions and probes mean nothing to a room
+  if (type != xmpp::PresenceType::available) return;  // subscriptions, probes: not for a room
   if (o == nullptr) {
     if (p.stanza.child("x", ns::kMuc) == nullptr) {
       kick_non_occupant(p);

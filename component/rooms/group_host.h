@@ -4,6 +4,9 @@
 // the room kinds; ds/ sees rooms only through it, so it never names muc/.
 //
 // Threading: I/O thread only, inside the host's serial processing (queue()).
+#include <cstdlib>
+
+#include "component/core/room_jid_of.h"
 #include "component/core/serial_queue.h"
 #include "component/rooms/room_policy.h"
 #include "xmpp/element.h"
@@ -15,6 +18,14 @@ class GroupHost {
  public:
   virtual ~GroupHost() = default;
   virtual const xmpp::Jid& jid() const = 0;
+  // room_jid: jid() as the stores key the room. A host's JID is a room's bare JID (node@domain)
+  // by construction (MucService sends node-less addresses to the service and makes rooms from
+  // a stanza's bare `to`), so a failure is a bug: abort (docs/style.md P6).
+  RoomJid room_jid() const {
+    auto r = room_jid_of(jid());
+    if (!r) std::abort();
+    return std::move(*r);
+  }
   // policy: the room's membership rules, read when called (never stored: it reads the room).
   virtual RoomPolicy policy() const = 0;
   // queue: the room's serial queue; an extension's store round trip goes through its await, so

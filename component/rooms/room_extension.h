@@ -43,7 +43,7 @@ class RoomExtension {
   // membership_changed: affiliations or the members-only setting changed.
   virtual void membership_changed(GroupHost& /*room*/) {}
   // room_gone: the room was destroyed, or was temporary and emptied; drop what is cached for it.
-  virtual void room_gone(const std::string& /*room*/) {}
+  virtual void room_gone(const RoomJid& /*room*/) {}
 };
 
 }  // namespace conclave::component

@@ -16,8 +16,10 @@
 #include <vector>
 
 #include "component/store/archive_store.h"
+#include "component/store/epoch.h"
 #include "component/store/lease_store.h"
 #include "component/store/result.h"
+#include "component/store/room_jid.h"
 
 namespace conclave::component {
 
@@ -66,10 +68,10 @@ struct MlsNodeChange {
 // The group row of a room and its tree. In load_group's answer `nodes` holds every non-blank
 // node in ascending index order.
 struct MlsGroupRecord {
-  std::string room;  // bare room JID, normalised
-  Blob group_id;     // unique across rooms
+  RoomJid room;
+  Blob group_id;  // unique across rooms
   std::uint16_t cipher_suite = 0;
-  std::uint64_t epoch = 0;
+  Epoch epoch;
   Blob tree_hash;                // tree hash of the root (RFC 9420 §7.8)
   Blob group_info;               // MLSMessage wrapping the GroupInfo of this epoch
   Blob group_context;            // serialized GroupContext of this epoch (RFC 9420 §8.1)
@@ -112,7 +114,7 @@ enum class CommitOutcome {
 
 struct CommitResult {
   CommitOutcome outcome = CommitOutcome::wrong_epoch;
-  std::uint64_t epoch = 0;
+  Epoch epoch;
   // Rows this call inserted, updated or deleted (0 unless accepted): the commit log row, the
   // group row, each changed node row, nodes cut off by a shrinking tree, Welcome outbox rows,
   // the archive row and the cleared proposal rows. For measuring the cost of a commit
@@ -122,7 +124,7 @@ struct CommitResult {
 
 // A logged commit, for catch-up (docs/protocol.md §7).
 struct MlsCommitEntry {
-  std::uint64_t epoch = 0;  // the epoch the commit was made in; applying it gives epoch + 1
+  Epoch epoch;  // the epoch the commit was made in; applying it gives epoch.next()
   Blob commit_hash;
   Blob mls_message;
   std::string sender_jid;
@@ -137,25 +139,25 @@ struct MlsCommitPage {
 // A Remove (or other) proposal the service sent as external sender (docs/protocol.md §6); the
 // next commit must include each pending one by reference.
 struct MlsProposalRecord {
-  std::uint64_t epoch = 0;  // the epoch the proposal was made in
-  Blob proposal_ref;        // ProposalRef (RFC 9420 §5.2)
-  Blob mls_message;         // MLSMessage PublicMessage Proposal
+  Epoch epoch;        // the epoch the proposal was made in
+  Blob proposal_ref;  // ProposalRef (RFC 9420 §5.2)
+  Blob mls_message;   // MLSMessage PublicMessage Proposal
   bool operator==(const MlsProposalRecord&) const = default;
 };
 
 struct ProposalResult {
   bool stored = false;  // false: the group is no longer at the proposal's epoch
-  std::uint64_t current_epoch = 0;
+  Epoch current_epoch;
 };
 
 // One Welcome to deliver to one added member, written with its commit (docs/sequencing.md §A.5).
 struct WelcomeDelivery {
-  std::int64_t id = 0;      // outbox row id; ascending in write order
-  std::string stable_id;    // welcome_stable_id(): the same after a restart or failover
-  std::string room;         // bare room JID
-  std::uint64_t epoch = 0;  // the epoch the Welcome joins (the commit's epoch + 1)
-  std::string recipient;    // bare JID
-  Blob welcome;             // MLSMessage Welcome
+  std::int64_t id = 0;    // outbox row id; ascending in write order
+  std::string stable_id;  // welcome_stable_id(): the same after a restart or failover
+  RoomJid room;
+  Epoch epoch;            // the epoch the Welcome joins (the commit's epoch + 1)
+  std::string recipient;  // bare JID
+  Blob welcome;           // MLSMessage Welcome
   bool operator==(const WelcomeDelivery&) const = default;
 };
 
@@ -211,7 +213,7 @@ class MlsStore {
   // std::errc::invalid_argument if leaf_count is 0 or node indices repeat or are out of range.
   virtual Status create_group(const MlsGroupRecord& group) = 0;
   // load_group: the group row and every non-blank node. nullopt: the room has no group.
-  virtual Result<std::optional<MlsGroupRecord>> load_group(const std::string& room) = 0;
+  virtual Result<std::optional<MlsGroupRecord>> load_group(const RoomJid& room) = 0;
   // accept_commit: in one transaction, appends the commit at `expected_epoch` (the log's
   // primary key (room, epoch) allows one), moves the group row to expected_epoch + 1 only if it
   // is still at expected_epoch (compare-and-set), writes only `changed_nodes`, deletes nodes at
@@ -221,13 +223,13 @@ class MlsStore {
   // writes no second archive row. Errors: not_found if the room has no group;
   // std::errc::invalid_argument as for create_group, or when commit.archived names another
   // room (checked first); any error of the archive write, which undoes the whole commit.
-  virtual Result<CommitResult> accept_commit(const std::string& room, std::uint64_t expected_epoch,
+  virtual Result<CommitResult> accept_commit(const RoomJid& room, Epoch expected_epoch,
                                              const MlsCommitRecord& commit,
                                              const std::vector<MlsNodeChange>& changed_nodes,
                                              std::uint32_t leaf_count) = 0;
   // commits_since: up to `limit` logged commits with epoch >= since, ascending; `more` when
   // others follow. Unknown room: an empty page.
-  virtual Result<MlsCommitPage> commits_since(const std::string& room, std::uint64_t since,
+  virtual Result<MlsCommitPage> commits_since(const RoomJid& room, Epoch since,
                                               std::size_t limit) = 0;
 
   // ---- Pending service proposals ----
@@ -235,10 +237,10 @@ class MlsStore {
   // add_proposal: records a proposal made at proposal.epoch, if the group is still at that
   // epoch (else stored = false with the current epoch). The same proposal_ref twice is stored
   // once. Error: not_found if the room has no group.
-  virtual Result<ProposalResult> add_proposal(const std::string& room,
+  virtual Result<ProposalResult> add_proposal(const RoomJid& room,
                                               const MlsProposalRecord& proposal) = 0;
   // pending_proposals: the proposals of the group's current epoch, in the order added.
-  virtual Result<std::vector<MlsProposalRecord>> pending_proposals(const std::string& room) = 0;
+  virtual Result<std::vector<MlsProposalRecord>> pending_proposals(const RoomJid& room) = 0;
 
   // ---- Welcome outbox ----
 

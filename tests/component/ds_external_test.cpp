@@ -234,14 +234,14 @@ TEST_F(ExternalTest, ExternalJoinWhileAServiceRemoveIsPendingIsAcceptedAndTheRem
   auto add = commit_adding(alice, {bundle("bob@example.org").key_package});
   ASSERT_EQ(outcome(send_commit(kAlice, commit_xml(add))), "accepted 1");
   ban("bob@example.org");
-  auto pending = mls_store.pending_proposals(room("r"));
+  auto pending = mls_store.pending_proposals(room_jid(room("r")));
   ASSERT_TRUE(pending && pending->size() == 1u);
   EXPECT_EQ(pending->front().epoch, 1u);
   // An external commit cannot carry proposals by reference (RFC 9420 §12.4.3.2), so CM-7 does
   // not apply to it; the service proposes the Remove again in the new epoch (BR-5).
   Stanzas sent = send_commit(kCarol, external("carol@example.org", fetch(kCarol)).payload);
   EXPECT_EQ(outcome(sent), "accepted 2");
-  pending = mls_store.pending_proposals(room("r"));
+  pending = mls_store.pending_proposals(room_jid(room("r")));
   ASSERT_TRUE(pending && pending->size() == 1u);
   EXPECT_EQ(pending->front().epoch, 2u);
   EXPECT_EQ(leaves_of("bob@example.org"), 1u);  // until a member commits the Remove

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "component/admin/admin_commands.h"
 #include "base/base64.h"
+#include "component/admin/admin_commands.h"
 #include "component/ds/delivery_service.h"
 #include "component/ds/mls_ns.h"
 #include "fake_mls_store.h"
@@ -59,41 +59,39 @@ class DsTest : public ServiceTest {
   FakeMlsStore mls_store;
   ds::DsConfig ds_config;
   std::unique_ptr<ds::DeliveryService> ds;
-  std::vector<std::string> ds_log;  // "level: line", every line the delivery service logged
+  std::vector<std::string> ds_log;  // "level: line", every line logged (services.log)
 
   static constexpr const char* kAlice = "alice@example.org/phone";
   static constexpr const char* kBob = "bob@example.org/laptop";
   static constexpr const char* kCarol = "carol@example.org/pc";
 
-  void SetUp() override { rebuild(); }
+  void SetUp() override {
+    // The room service and the delivery service share the fixture's one Services, as in
+    // main.cpp, so the log holds the room service's lines too.
+    services.log = [this](LogLevel level, const std::string& line) {
+      const std::string name(log_level_name(level));
+      if (level != LogLevel::info) std::cerr << "[ds " << name << "] " << line << "\n";
+      ds_log.push_back(name + ": " + line);
+    };
+    rebuild();
+  }
 
   // rebuild: a fresh delivery service (empty cache) and room service over the same stores.
   void rebuild() {
     mls_store.attach_archive(&archive);  // the accept transaction writes the commit's MAM row
     ds::DsEnv denv;
     denv.domain = kService;
-    denv.out = &out;
-    denv.runner = &runner;
+    denv.services = &services;
     denv.store = &mls_store;
-    denv.now = [this] { return TimePoint(std::chrono::milliseconds(clock_ms)); };
-    denv.new_id = [this] { return "id" + std::to_string(++ids); };
     denv.archive = &archive;
-    denv.log = [this](LogLevel level, const std::string& line) {
-      const std::string name(log_level_name(level));
-      if (level != LogLevel::info) std::cerr << "[ds " << name << "] " << line << "\n";
-      ds_log.push_back(name + ": " + line);
-    };
     auto identity = ds::ServiceIdentity::load_or_create(mls_store, kService);
     ASSERT_TRUE(identity.has_value());
     ds = std::make_unique<ds::DeliveryService>(ds_config, std::move(denv), std::move(*identity));
     RoomEnv env;
-    env.out = &out;
-    env.runner = &runner;
+    env.services = &services;
     env.rooms = &room_store;
     env.archive = &archive;
     env.extensions = {ds.get()};
-    env.now = [this] { return TimePoint(std::chrono::milliseconds(clock_ms)); };
-    env.new_id = [this] { return "id" + std::to_string(++ids); };
     env.new_salt = [this] { return "salt" + std::to_string(++ids); };
     env.max_history = 50;
     env.mam_max_page = 100;
@@ -146,8 +144,8 @@ class DsTest : public ServiceTest {
   }
 
   std::uint64_t stored_epoch() {
-    auto g = mls_store.load_group(room("r"));
-    return g && *g ? (*g)->epoch : ~std::uint64_t{0};
+    auto g = mls_store.load_group(room_jid(room("r")));
+    return g && *g ? (*g)->epoch.value() : ~std::uint64_t{0};
   }
 
   // A room r (owner alice, joined) with alice's group created in it.

@@ -204,7 +204,7 @@ TEST_F(GroupTest, FailedArchiveWriteUndoesTheCommit) {
   EXPECT_EQ(ds->epoch_of(room("r")), 0u);
   EXPECT_TRUE(archive.rows.empty());
   EXPECT_TRUE(mls_store.unsent_welcomes(10)->empty());
-  EXPECT_TRUE(mls_store.commits_since(room("r"), 0, 10)->commits.empty());
+  EXPECT_TRUE(mls_store.commits_since(room_jid(room("r")), Epoch(0), 10)->commits.empty());
   EXPECT_EQ(accepted_epoch(commit(kAlice, c)), "1");  // the same commit, retried
   EXPECT_EQ(archive.rows.size(), 1u);
 }
@@ -217,7 +217,8 @@ TEST_F(GroupTest, CommitLosingTheRaceInTheStoreIsNotArchived) {
   other.commit_hash = {1, 2, 3};
   other.mls_message = {4};
   other.sender_jid = "alice@example.org";
-  ASSERT_EQ(mls_store.accept_commit(room("r"), 0, other, {}, 1)->outcome, CommitOutcome::accepted);
+  ASSERT_EQ(mls_store.accept_commit(room_jid(room("r")), Epoch(0), other, {}, 1)->outcome,
+            CommitOutcome::accepted);
   take();
   Stanzas sent = send_commit(kAlice, c);
   const xmpp::Element* r = reply_in(sent);
@@ -439,7 +440,7 @@ TEST_F(GroupTest, BanProposesARemoveThatTheNextCommitMustInclude) {
   const auto* p = find_child(sent, "proposal", kAlice);
   ASSERT_NE(p, nullptr);
   EXPECT_EQ(p->attr_or("epoch"), "1");
-  ASSERT_EQ(mls_store.pending_proposals(room("r"))->size(), 1u);
+  ASSERT_EQ(mls_store.pending_proposals(room_jid(room("r")))->size(), 1u);
   EXPECT_NE(archive.rows.back().stanza.find("<proposal"), std::string::npos);
   // A commit that leaves it out: missing-proposals.
   auto without = commit_adding(g, {});
@@ -454,7 +455,7 @@ TEST_F(GroupTest, BanProposesARemoveThatTheNextCommitMustInclude) {
   auto with = g.commit();
   ASSERT_TRUE(with.has_value());
   EXPECT_EQ(accepted_epoch(commit(kAlice, *with)), "2");
-  EXPECT_TRUE(mls_store.pending_proposals(room("r"))->empty());
+  EXPECT_TRUE(mls_store.pending_proposals(room_jid(room("r")))->empty());
 }
 
 TEST_F(GroupTest, RevokedMembershipOfAMembersOnlyRoomProposesARemove) {
@@ -473,7 +474,7 @@ TEST_F(GroupTest, RevokedMembershipOfAMembersOnlyRoomProposesARemove) {
   iq(kAlice, room("r"), "set",
      "<query xmlns='http://jabber.org/protocol/muc#admin'><item affiliation='member' "
      "jid='carol@example.org'/></query>");
-  EXPECT_TRUE(mls_store.pending_proposals(room("r"))->empty());
+  EXPECT_TRUE(mls_store.pending_proposals(room_jid(room("r")))->empty());
   // XEP-0045 §9.4: bob is no longer a member; his leaf must go.
   send("<iq type='set' id='revoke' from='" + std::string(kAlice) + "' to='" + room("r") +
        "'><query xmlns='http://jabber.org/protocol/muc#admin'><item affiliation='none' "
@@ -483,7 +484,7 @@ TEST_F(GroupTest, RevokedMembershipOfAMembersOnlyRoomProposesARemove) {
   const auto* p = find_child(sent, "proposal", kAlice);
   ASSERT_NE(p, nullptr);
   EXPECT_EQ(p->attr_or("epoch"), "1");
-  ASSERT_EQ(mls_store.pending_proposals(room("r"))->size(), 1u);
+  ASSERT_EQ(mls_store.pending_proposals(room_jid(room("r")))->size(), 1u);
   auto proposal = mls::decode<mls::MlsMessage>(*base64_decode(p->text()));
   ASSERT_TRUE(proposal.has_value());
   ASSERT_TRUE(g.handle_proposal(*proposal).has_value());
@@ -528,7 +529,7 @@ TEST_F(GroupTest, EvictedGroupIsRebuiltFromTheStore) {
   auto c1 = commit_adding(g, {bundle("bob@example.org").key_package});
   ASSERT_EQ(accepted_epoch(commit(kAlice, c1)), "1");
   g = std::move(c1.staged).merge();
-  ds->forget(room("r"));  // as the LRU bound would
+  ds->forget(room_jid(room("r")));  // as the LRU bound would
   EXPECT_EQ(ds->epoch_of(room("r")), std::nullopt);
   auto c2 = commit_adding(g, {bundle("carol@example.org").key_package});
   EXPECT_EQ(accepted_epoch(commit(kAlice, c2)), "2");
@@ -567,7 +568,7 @@ TEST_F(GroupTest, RoomRequestFloodIsRateLimitedPerJidAndChangesNothing) {
   EXPECT_EQ(stored_epoch(), 0u);
   EXPECT_EQ(ds->epoch_of(room("r")), 0u);
   EXPECT_TRUE(archive.rows.empty());
-  EXPECT_TRUE(mls_store.commits_since(room("r"), 0, 10)->commits.empty());
+  EXPECT_TRUE(mls_store.commits_since(room_jid(room("r")), Epoch(0), 10)->commits.empty());
   EXPECT_EQ(error_condition(group_info(kAlice)), "policy-violation");
   std::size_t lines = 0;
   for (const auto& l : ds_log) {

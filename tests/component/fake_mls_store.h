@@ -5,11 +5,13 @@
 // archive row goes to the attached ArchiveStore (attach_archive), which stands for the archive
 // table PostgreSQL writes in the same transaction.
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -17,6 +19,14 @@
 #include "component/store/mls_store.h"
 
 namespace conclave::component::testing {
+
+// room_jid: a room address a test writes as text. Tests write only room JIDs, so a failure is
+// a broken test: abort.
+inline RoomJid room_jid(std::string_view text) {
+  auto r = RoomJid::parse(text);
+  if (!r) std::abort();
+  return std::move(*r);
+}
 
 class FakeMlsStore : public MlsStore {
  public:
@@ -121,7 +131,7 @@ class FakeMlsStore : public MlsStore {
     return {};
   }
 
-  Result<std::optional<MlsGroupRecord>> load_group(const std::string& room) override {
+  Result<std::optional<MlsGroupRecord>> load_group(const RoomJid& room) override {
     std::lock_guard lock(mutex_);
     if (auto e = take_failure()) return fail(*e);
     auto it = groups_.find(room);
@@ -129,7 +139,7 @@ class FakeMlsStore : public MlsStore {
     return std::optional<MlsGroupRecord>(it->second);
   }
 
-  Result<CommitResult> accept_commit(const std::string& room, std::uint64_t expected_epoch,
+  Result<CommitResult> accept_commit(const RoomJid& room, Epoch expected_epoch,
                                      const MlsCommitRecord& commit,
                                      const std::vector<MlsNodeChange>& changed_nodes,
                                      std::uint32_t leaf_count) override {
@@ -146,11 +156,11 @@ class FakeMlsStore : public MlsStore {
     if (g.epoch != expected_epoch) {
       auto logged = log.find(expected_epoch);
       if (logged != log.end() && logged->second.commit_hash == commit.commit_hash) {
-        return CommitResult{CommitOutcome::duplicate, expected_epoch + 1, 0};
+        return CommitResult{CommitOutcome::duplicate, expected_epoch.next(), 0};
       }
       return CommitResult{CommitOutcome::wrong_epoch, g.epoch, 0};
     }
-    CommitResult out{CommitOutcome::accepted, expected_epoch + 1, 2};  // log row + group row
+    CommitResult out{CommitOutcome::accepted, expected_epoch.next(), 2};  // log row + group row
     // The archive row first: it is the only step that can fail from here on, so a failure
     // leaves everything unchanged, as PostgreSQL's rollback would.
     if (commit.archived) {
@@ -159,7 +169,7 @@ class FakeMlsStore : public MlsStore {
     }
     log[expected_epoch] = {expected_epoch, commit.commit_hash, commit.mls_message,
                            commit.sender_jid};
-    g.epoch = expected_epoch + 1;
+    g.epoch = expected_epoch.next();
     g.tree_hash = commit.tree_hash;
     g.group_info = commit.group_info;
     g.group_context = commit.group_context;
@@ -181,7 +191,7 @@ class FakeMlsStore : public MlsStore {
     for (auto& [index, data] : nodes) g.nodes.push_back({index, std::move(data)});
     for (std::size_t i = 0; i < commit.welcome_recipients.size(); ++i) {
       welcomes_.push_back({{next_id_++, welcome_stable_id(commit.commit_hash, i), room,
-                            expected_epoch + 1, commit.welcome_recipients[i], commit.welcome},
+                            expected_epoch.next(), commit.welcome_recipients[i], commit.welcome},
                            false});
       ++out.rows_written;
     }
@@ -189,7 +199,7 @@ class FakeMlsStore : public MlsStore {
     return out;
   }
 
-  Result<MlsCommitPage> commits_since(const std::string& room, std::uint64_t since,
+  Result<MlsCommitPage> commits_since(const RoomJid& room, Epoch since,
                                       std::size_t limit) override {
     std::lock_guard lock(mutex_);
     if (auto e = take_failure()) return fail(*e);
@@ -206,7 +216,7 @@ class FakeMlsStore : public MlsStore {
     return page;
   }
 
-  Result<ProposalResult> add_proposal(const std::string& room,
+  Result<ProposalResult> add_proposal(const RoomJid& room,
                                       const MlsProposalRecord& proposal) override {
     std::lock_guard lock(mutex_);
     if (auto e = take_failure()) return fail(*e);
@@ -221,7 +231,7 @@ class FakeMlsStore : public MlsStore {
     return ProposalResult{true, it->second.epoch};
   }
 
-  Result<std::vector<MlsProposalRecord>> pending_proposals(const std::string& room) override {
+  Result<std::vector<MlsProposalRecord>> pending_proposals(const RoomJid& room) override {
     std::lock_guard lock(mutex_);
     if (auto e = take_failure()) return fail(*e);
     std::vector<MlsProposalRecord> out;
@@ -296,9 +306,9 @@ class FakeMlsStore : public MlsStore {
   std::optional<std::error_code> fail_next_;
   std::int64_t next_id_ = 1;
   std::vector<Row> key_packages_;  // insertion order
-  std::map<std::string, MlsGroupRecord> groups_;
-  std::map<std::string, std::map<std::uint64_t, MlsCommitEntry>> commits_;
-  std::vector<std::pair<std::string, MlsProposalRecord>> proposals_;
+  std::map<RoomJid, MlsGroupRecord> groups_;
+  std::map<RoomJid, std::map<Epoch, MlsCommitEntry>> commits_;
+  std::vector<std::pair<RoomJid, MlsProposalRecord>> proposals_;
   std::vector<OutboxRow> welcomes_;
   std::optional<ExternalSenderKey> external_sender_;
   ArchiveStore* archive_ = nullptr;

@@ -53,18 +53,27 @@ class ServiceTest : public ::testing::Test {
   RecordingSender out;
   std::int64_t clock_ms = 1'700'000'000'000;
   int ids = 0;
+  // The one Services of the fixture's services (main.cpp has one per process): the recording
+  // sender, the inline runner, the fixture's clock and ids.
+  Services services = make_services();
   std::unique_ptr<MucService> service;
 
   void SetUp() override { service = make_service(); }
 
+  Services make_services() {
+    Services s;
+    s.out = &out;
+    s.runner = &runner;
+    s.now = [this] { return TimePoint(std::chrono::milliseconds(clock_ms)); };
+    s.new_id = [this] { return "id" + std::to_string(++ids); };
+    return s;
+  }
+
   std::unique_ptr<MucService> make_service(std::set<std::string> admins = {}) {
     RoomEnv env;
-    env.out = &out;
-    env.runner = &runner;
+    env.services = &services;
     env.rooms = &room_store;
     env.archive = &archive;
-    env.now = [this] { return TimePoint(std::chrono::milliseconds(clock_ms)); };
-    env.new_id = [this] { return "id" + std::to_string(++ids); };
     env.new_salt = [this] { return "salt" + std::to_string(++ids); };
     env.service_admins = std::move(admins);
     env.max_history = 50;

@@ -52,10 +52,10 @@ KeyPackageRecord kp(const std::string& ref, bool last_resort = false,
 MlsGroupRecord group(const std::string& room, std::uint32_t leaf_count,
                      std::vector<MlsNode> nodes) {
   MlsGroupRecord g;
-  g.room = room;
+  g.room = testing::room_jid(room);
   g.group_id = bytes("gid-" + room);
   g.cipher_suite = 1;
-  g.epoch = 0;
+  g.epoch = Epoch(0);
   g.tree_hash = bytes("th0");
   g.group_info = bytes("gi0");
   g.group_context = bytes("gc0");
@@ -195,13 +195,13 @@ class MlsStoreTest : public ::testing::TestWithParam<Backend> {
 #endif
   }
   void create(const MlsGroupRecord& g) {
-    add_room(g.room);
+    add_room(g.room.str());
     auto s = store_->create_group(g);
     ASSERT_TRUE(s) << s.error().message();
   }
   CommitResult accept(const std::string& room, std::uint64_t epoch, const MlsCommitRecord& c,
                       const std::vector<MlsNodeChange>& nodes = {}, std::uint32_t leaves = 4) {
-    auto r = store_->accept_commit(room, epoch, c, nodes, leaves);
+    auto r = store_->accept_commit(testing::room_jid(room), Epoch(epoch), c, nodes, leaves);
     EXPECT_TRUE(r) << r.error().message();
     return r.value_or(CommitResult{});
   }
@@ -369,7 +369,7 @@ TEST_P(MlsStoreTest, ConcurrentUploadsRespectTheLimit) {
 TEST_P(MlsStoreTest, AGroupIsCreatedOnceAndLoadsBack) {
   MlsGroupRecord g = group("r@mls", 4, {{4, bytes("n4")}, {0, bytes("n0")}, {1, bytes("n1")}});
   create(g);
-  auto loaded = store_->load_group("r@mls");
+  auto loaded = store_->load_group(testing::room_jid("r@mls"));
   ASSERT_TRUE(loaded && *loaded);
   MlsGroupRecord expected = g;
   std::sort(expected.nodes.begin(), expected.nodes.end(),
@@ -386,7 +386,7 @@ TEST_P(MlsStoreTest, AGroupIsCreatedOnceAndLoadsBack) {
   ASSERT_FALSE(taken);
   EXPECT_EQ(taken.error(), StoreErrc::conflict);
 
-  auto none = store_->load_group("nowhere@mls");
+  auto none = store_->load_group(testing::room_jid("nowhere@mls"));
   ASSERT_TRUE(none);
   EXPECT_FALSE(*none);
 }
@@ -397,21 +397,22 @@ TEST_P(MlsStoreTest, NodeIndicesMustBeDistinctAndInsideTheTree) {
   ASSERT_FALSE(outside);
   EXPECT_EQ(outside.error(), std::errc::invalid_argument);
   ASSERT_TRUE(store_->create_group(group("r@mls", 2, {{0, bytes("n0")}})));
-  auto twice =
-      store_->accept_commit("r@mls", 0, commit("c"), {{1, bytes("a")}, {1, std::nullopt}}, 2);
+  auto twice = store_->accept_commit(testing::room_jid("r@mls"), Epoch(0), commit("c"),
+                                     {{1, bytes("a")}, {1, std::nullopt}}, 2);
   ASSERT_FALSE(twice);
   EXPECT_EQ(twice.error(), std::errc::invalid_argument);
-  auto none = store_->accept_commit("r@mls", 0, commit("c"), {}, 0);
+  auto none = store_->accept_commit(testing::room_jid("r@mls"), Epoch(0), commit("c"), {}, 0);
   ASSERT_FALSE(none);
   EXPECT_EQ(none.error(), std::errc::invalid_argument);
-  EXPECT_EQ((*store_->load_group("r@mls"))->epoch, 0u);
+  EXPECT_EQ((*store_->load_group(testing::room_jid("r@mls")))->epoch, 0u);
 }
 
 TEST_P(MlsStoreTest, AcceptWritesOnlyTheChangedNodesAndLoadsAsExpected) {
   create(group(
       "r@mls", 4,
       {{0, bytes("n0")}, {1, bytes("n1")}, {2, bytes("n2")}, {4, bytes("n4")}, {5, bytes("n5")}}));
-  ASSERT_TRUE(store_->add_proposal("r@mls", {0, bytes("pref"), bytes("pmsg")}));
+  ASSERT_TRUE(
+      store_->add_proposal(testing::room_jid("r@mls"), {Epoch(0), bytes("pref"), bytes("pmsg")}));
   // Leaf 0 updates its path (0, 1, 3), leaf 1 (node 2) is removed, two members are welcomed.
   const MlsCommitRecord c = commit("c0", {"bob@x", "carol@x"});
   CommitResult r = accept("r@mls", 0, c,
@@ -429,12 +430,12 @@ TEST_P(MlsStoreTest, AcceptWritesOnlyTheChangedNodesAndLoadsAsExpected) {
   MlsGroupRecord expected = group(
       "r@mls", 4,
       {{0, bytes("n0'")}, {1, bytes("n1'")}, {3, bytes("n3")}, {4, bytes("n4")}, {5, bytes("n5")}});
-  expected.epoch = 1;
+  expected.epoch = Epoch(1);
   expected.tree_hash = c.tree_hash;
   expected.group_info = c.group_info;
   expected.group_context = c.group_context;
   expected.interim_transcript_hash = c.interim_transcript_hash;
-  auto loaded = store_->load_group("r@mls");
+  auto loaded = store_->load_group(testing::room_jid("r@mls"));
   ASSERT_TRUE(loaded && *loaded);
   EXPECT_EQ(**loaded, expected);
 }
@@ -446,7 +447,7 @@ TEST_P(MlsStoreTest, AShrinkingTreeDropsTheNodesBeyondItsWidth) {
   CommitResult r = accept("r@mls", 0, commit("c0"), {{1, std::nullopt}}, 2);
   ASSERT_EQ(r.outcome, CommitOutcome::accepted);
   EXPECT_EQ(r.rows_written, 2u + 1u + 3u);  // log, group, node 1, then 3, 4, 6 cut off
-  auto loaded = store_->load_group("r@mls");
+  auto loaded = store_->load_group(testing::room_jid("r@mls"));
   ASSERT_TRUE(loaded && *loaded);
   EXPECT_EQ((*loaded)->nodes, (std::vector<MlsNode>{{0, bytes("n0")}}));
   EXPECT_EQ((*loaded)->leaf_count, 2u);
@@ -460,7 +461,7 @@ TEST_P(MlsStoreTest, ConcurrentCommitsForOneEpochAcceptExactlyOne) {
     for (std::size_t t = 0; t < results.size(); ++t) {
       threads.emplace_back([&, t] {
         const std::string tag = std::to_string(epoch) + "." + std::to_string(t);
-        auto r = store_->accept_commit("r@mls", epoch, commit(tag),
+        auto r = store_->accept_commit(testing::room_jid("r@mls"), Epoch(epoch), commit(tag),
                                        {{0, bytes("n0-" + tag)}, {1, bytes("n1-" + tag)}}, 4);
         if (r) results[t] = *r;
       });
@@ -482,11 +483,11 @@ TEST_P(MlsStoreTest, ConcurrentCommitsForOneEpochAcceptExactlyOne) {
     ASSERT_EQ(accepted, 1) << "epoch " << epoch;
     // The log and the tree both hold the winner's commit.
     const std::string tag = std::to_string(epoch) + "." + std::to_string(winner);
-    auto page = store_->commits_since("r@mls", epoch, 10);
+    auto page = store_->commits_since(testing::room_jid("r@mls"), Epoch(epoch), 10);
     ASSERT_TRUE(page);
     ASSERT_EQ(page->commits.size(), 1u);
     EXPECT_EQ(page->commits[0].commit_hash, commit(tag).commit_hash);
-    auto loaded = store_->load_group("r@mls");
+    auto loaded = store_->load_group(testing::room_jid("r@mls"));
     ASSERT_TRUE(loaded && *loaded);
     EXPECT_EQ((*loaded)->epoch, epoch + 1);
     EXPECT_EQ((*loaded)->nodes,
@@ -512,7 +513,7 @@ TEST_P(MlsStoreTest, AReSentCommitGetsTheOriginalAnswer) {
   CommitResult future = accept("r@mls", 5, commit("c5"));
   EXPECT_EQ(future.outcome, CommitOutcome::wrong_epoch);
   EXPECT_EQ(future.epoch, 2u);
-  auto page = store_->commits_since("r@mls", 0, 10);
+  auto page = store_->commits_since(testing::room_jid("r@mls"), Epoch(0), 10);
   ASSERT_TRUE(page);
   EXPECT_EQ(page->commits.size(), 2u);
 }
@@ -545,7 +546,7 @@ TEST_P(MlsStoreTest, ACommitThatLosesTheCompareAndSetWritesNoArchiveRowAndNoNode
   auto rows = archived("r@mls");
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].stanza_id, "sid-won");
-  auto loaded = store_->load_group("r@mls");
+  auto loaded = store_->load_group(testing::room_jid("r@mls"));
   ASSERT_TRUE(loaded && *loaded);
   EXPECT_EQ((*loaded)->nodes, (std::vector<MlsNode>{{0, bytes("w")}}));
 }
@@ -566,28 +567,30 @@ TEST_P(MlsStoreTest, AReSentCommitWritesNoSecondArchiveRow) {
 TEST_P(MlsStoreTest, AnArchiveRowOfAnotherRoomIsRefusedAndNothingIsWritten) {
   create(group("r@mls", 4, {{0, bytes("n0")}}));
   add_room("s@mls");
-  auto r = store_->accept_commit("r@mls", 0, with_archive(commit("c0"), "s@mls", "c0"), {}, 4);
+  auto r = store_->accept_commit(testing::room_jid("r@mls"), Epoch(0),
+                                 with_archive(commit("c0"), "s@mls", "c0"), {}, 4);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), std::make_error_code(std::errc::invalid_argument));
   EXPECT_TRUE(archived("r@mls").empty());
   EXPECT_TRUE(archived("s@mls").empty());
-  auto loaded = store_->load_group("r@mls");
+  auto loaded = store_->load_group(testing::room_jid("r@mls"));
   ASSERT_TRUE(loaded && *loaded);
   EXPECT_EQ((*loaded)->epoch, 0u);
 }
 
 TEST_P(MlsStoreTest, AnUnknownRoomHasNoGroup) {
-  auto r = store_->accept_commit("nowhere@mls", 0, commit("c0"), {}, 1);
+  auto r = store_->accept_commit(testing::room_jid("nowhere@mls"), Epoch(0), commit("c0"), {}, 1);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), StoreErrc::not_found);
-  auto p = store_->add_proposal("nowhere@mls", {0, bytes("p"), bytes("m")});
+  auto p =
+      store_->add_proposal(testing::room_jid("nowhere@mls"), {Epoch(0), bytes("p"), bytes("m")});
   ASSERT_FALSE(p);
   EXPECT_EQ(p.error(), StoreErrc::not_found);
-  auto page = store_->commits_since("nowhere@mls", 0, 10);
+  auto page = store_->commits_since(testing::room_jid("nowhere@mls"), Epoch(0), 10);
   ASSERT_TRUE(page);
   EXPECT_TRUE(page->commits.empty());
   EXPECT_FALSE(page->more);
-  auto pending = store_->pending_proposals("nowhere@mls");
+  auto pending = store_->pending_proposals(testing::room_jid("nowhere@mls"));
   ASSERT_TRUE(pending);
   EXPECT_TRUE(pending->empty());
 }
@@ -597,19 +600,19 @@ TEST_P(MlsStoreTest, CommitsSinceIsPagedInEpochOrder) {
   for (std::uint64_t e = 0; e < 5; ++e) {
     ASSERT_EQ(accept("r@mls", e, commit(std::to_string(e))).outcome, CommitOutcome::accepted);
   }
-  auto first = store_->commits_since("r@mls", 1, 2);
+  auto first = store_->commits_since(testing::room_jid("r@mls"), Epoch(1), 2);
   ASSERT_TRUE(first);
   ASSERT_EQ(first->commits.size(), 2u);
   EXPECT_EQ(first->commits[0],
-            (MlsCommitEntry{1, bytes("hash-1"), bytes("msg-1"), "alice@example.org"}));
+            (MlsCommitEntry{Epoch(1), bytes("hash-1"), bytes("msg-1"), "alice@example.org"}));
   EXPECT_EQ(first->commits[1].epoch, 2u);
   EXPECT_TRUE(first->more);
-  auto last = store_->commits_since("r@mls", 3, 2);
+  auto last = store_->commits_since(testing::room_jid("r@mls"), Epoch(3), 2);
   ASSERT_TRUE(last);
   ASSERT_EQ(last->commits.size(), 2u);
   EXPECT_EQ(last->commits[1].epoch, 4u);
   EXPECT_FALSE(last->more);
-  auto none = store_->commits_since("r@mls", 5, 2);
+  auto none = store_->commits_since(testing::room_jid("r@mls"), Epoch(5), 2);
   ASSERT_TRUE(none);
   EXPECT_TRUE(none->commits.empty());
   EXPECT_FALSE(none->more);
@@ -617,23 +620,26 @@ TEST_P(MlsStoreTest, CommitsSinceIsPagedInEpochOrder) {
 
 TEST_P(MlsStoreTest, ProposalsArePendingUntilACommitOfTheirEpoch) {
   create(group("r@mls", 4, {{0, bytes("n0")}}));
-  const MlsProposalRecord p1{0, bytes("ref1"), bytes("remove-bob")};
-  const MlsProposalRecord p2{0, bytes("ref2"), bytes("remove-carol")};
-  auto r = store_->add_proposal("r@mls", p1);
+  const MlsProposalRecord p1{Epoch(0), bytes("ref1"), bytes("remove-bob")};
+  const MlsProposalRecord p2{Epoch(0), bytes("ref2"), bytes("remove-carol")};
+  auto r = store_->add_proposal(testing::room_jid("r@mls"), p1);
   ASSERT_TRUE(r);
   EXPECT_TRUE(r->stored);
-  ASSERT_TRUE(store_->add_proposal("r@mls", p2));
-  ASSERT_TRUE(store_->add_proposal("r@mls", p1));  // stored once
-  auto future = store_->add_proposal("r@mls", {1, bytes("ref3"), bytes("m")});
+  ASSERT_TRUE(store_->add_proposal(testing::room_jid("r@mls"), p2));
+  ASSERT_TRUE(store_->add_proposal(testing::room_jid("r@mls"), p1));  // stored once
+  auto future =
+      store_->add_proposal(testing::room_jid("r@mls"), {Epoch(1), bytes("ref3"), bytes("m")});
   ASSERT_TRUE(future);
   EXPECT_FALSE(future->stored);
   EXPECT_EQ(future->current_epoch, 0u);
-  EXPECT_EQ(store_->pending_proposals("r@mls"), (std::vector<MlsProposalRecord>{p1, p2}));
+  EXPECT_EQ(store_->pending_proposals(testing::room_jid("r@mls")),
+            (std::vector<MlsProposalRecord>{p1, p2}));
 
   CommitResult c = accept("r@mls", 0, commit("c0"));
   EXPECT_EQ(c.rows_written, 2u + 2u);  // log, group, two proposals cleared
-  EXPECT_EQ(store_->pending_proposals("r@mls"), std::vector<MlsProposalRecord>{});
-  auto stale = store_->add_proposal("r@mls", p1);
+  EXPECT_EQ(store_->pending_proposals(testing::room_jid("r@mls")),
+            std::vector<MlsProposalRecord>{});
+  auto stale = store_->add_proposal(testing::room_jid("r@mls"), p1);
   ASSERT_TRUE(stale);
   EXPECT_FALSE(stale->stored);
   EXPECT_EQ(stale->current_epoch, 1u);
@@ -789,7 +795,7 @@ TEST_P(PgMlsStoreTest, AGroupNeedsItsRoomRowAndGoesWithIt) {
   create(group("r@mls", 4, {{0, bytes("n0")}}));
   ASSERT_EQ(accept("r@mls", 0, commit("c0", {"bob@x"})).outcome, CommitOutcome::accepted);
   ASSERT_TRUE(rooms_->destroy("r@mls"));
-  auto gone = store_->load_group("r@mls");
+  auto gone = store_->load_group(testing::room_jid("r@mls"));
   ASSERT_TRUE(gone);
   EXPECT_FALSE(*gone);
   EXPECT_EQ(count("SELECT (SELECT count(*) FROM mls_tree_nodes) + (SELECT count(*) FROM "
@@ -816,10 +822,10 @@ TEST_P(PgMlsStoreTest, ADuplicateStanzaIdUndoesTheWholeCommit) {
   create(group("r@mls", 4, {{0, bytes("n0")}}));
   ASSERT_EQ(accept("r@mls", 0, with_archive(commit("c0"), "r@mls", "same")).outcome,
             CommitOutcome::accepted);
-  auto r = store_->accept_commit("r@mls", 1, with_archive(commit("c1"), "r@mls", "same"),
-                                 {{0, bytes("y")}}, 4);
+  auto r = store_->accept_commit(testing::room_jid("r@mls"), Epoch(1),
+                                 with_archive(commit("c1"), "r@mls", "same"), {{0, bytes("y")}}, 4);
   EXPECT_FALSE(r);  // room_archive_stanza_id: the archive write fails inside the transaction
-  auto loaded = store_->load_group("r@mls");
+  auto loaded = store_->load_group(testing::room_jid("r@mls"));
   ASSERT_TRUE(loaded && *loaded);
   EXPECT_EQ((*loaded)->epoch, 1u);
   EXPECT_EQ((*loaded)->nodes, (std::vector<MlsNode>{{0, bytes("n0")}}));
@@ -844,20 +850,22 @@ TEST_P(PgMlsStoreTest, ACommitUnderADeposedLeaseIsFencedAndWritesNothing) {
   std::this_thread::sleep_for(500ms);  // a's lease expires in the database
   MlsCommitRecord late = with_archive(commit("c1-a"), "r@mls", "c1-a");
   late.fence = Fence{"a#1", (*a)[0]};
-  auto expired = store_->accept_commit("r@mls", 1, late, {{0, bytes("a")}}, 4);
+  auto expired =
+      store_->accept_commit(testing::room_jid("r@mls"), Epoch(1), late, {{0, bytes("a")}}, 4);
   ASSERT_FALSE(expired);
   EXPECT_EQ(expired.error(), StoreErrc::fenced);  // expired, even before anyone took it
 
   auto b = leases.acquire("b#1", {shard}, 10s);
   ASSERT_TRUE(b && b->size() == 1u);
   EXPECT_EQ((*b)[0].term, 2u);
-  auto deposed = store_->accept_commit("r@mls", 1, late, {{0, bytes("a")}}, 4);
+  auto deposed =
+      store_->accept_commit(testing::room_jid("r@mls"), Epoch(1), late, {{0, bytes("a")}}, 4);
   ASSERT_FALSE(deposed);
   EXPECT_EQ(deposed.error(), StoreErrc::fenced);
   // The right term under another holder's name is no fence either.
   MlsCommitRecord forged = commit("c1-f");
   forged.fence = Fence{"a#1", (*b)[0]};
-  auto wrong_holder = store_->accept_commit("r@mls", 1, forged, {}, 4);
+  auto wrong_holder = store_->accept_commit(testing::room_jid("r@mls"), Epoch(1), forged, {}, 4);
   ASSERT_FALSE(wrong_holder);
   EXPECT_EQ(wrong_holder.error(), StoreErrc::fenced);
   // Nothing of the fenced attempts was written.

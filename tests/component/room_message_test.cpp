@@ -163,13 +163,11 @@ class DeferringRunner : public InlineRunner {
 
 TEST_F(MessageTest, AFirstMessageWaitsOneLoopTurnSoMessagesReadWithItShareItsWrite) {
   DeferringRunner deferring;
+  services.runner = &deferring;  // the fixture's services, with this runner
   RoomEnv env;
-  env.out = &out;
-  env.runner = &deferring;
+  env.services = &services;
   env.rooms = &room_store;
   env.archive = &archive;
-  env.now = [this] { return TimePoint(std::chrono::milliseconds(clock_ms)); };
-  env.new_id = [this] { return "id" + std::to_string(++ids); };
   env.new_salt = [this] { return "salt" + std::to_string(++ids); };
   service = std::make_unique<MucService>(ServiceInfo{kService, "Test rooms"}, std::move(env));
   create("d");

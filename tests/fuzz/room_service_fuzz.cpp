@@ -179,6 +179,7 @@ struct World {
   RecordingSender out;
   std::int64_t clock_ms = 1'700'000'000'000;
   int ids = 0;
+  component::Services services;  // one for both services, as in main.cpp
   std::unique_ptr<component::ds::DeliveryService> ds;
   std::unique_ptr<component::MucService> service;
   bool dump = std::getenv("CONCLAVE_FUZZ_DUMP") != nullptr;
@@ -189,13 +190,14 @@ struct World {
       return component::TimePoint(std::chrono::milliseconds(clock_ms));
     };
     mls.attach_archive(&archive);
+    services.out = &out;
+    services.runner = &runner;
+    services.now = now;
+    services.new_id = [this] { return "id" + std::to_string(++ids); };
     component::ds::DsEnv denv;
+    denv.services = &services;
     denv.domain = std::string(kService);
-    denv.out = &out;
-    denv.runner = &runner;
     denv.store = &mls;
-    denv.now = now;
-    denv.new_id = [this] { return "id" + std::to_string(++ids); };
     denv.archive = &archive;
     auto identity = component::ds::ServiceIdentity::from_key(mls_fixture().service_key.view(),
                                                              std::string(kService));
@@ -203,13 +205,10 @@ struct World {
     ds = std::make_unique<component::ds::DeliveryService>(component::ds::DsConfig{},
                                                           std::move(denv), std::move(*identity));
     component::RoomEnv env;
-    env.out = &out;
-    env.runner = &runner;
+    env.services = &services;
     env.rooms = &rooms;
     env.archive = &archive;
     env.extensions = {ds.get()};
-    env.now = now;
-    env.new_id = [this] { return "id" + std::to_string(++ids); };
     env.new_salt = [this] { return "salt" + std::to_string(++ids); };
     env.service_admins = {"alice@example.org"};
     service = std::make_unique<component::MucService>(

@@ -58,5 +58,38 @@ TEST(Stanza, KindsAndAccessors) {
   EXPECT_EQ(kind_of(Element("foo", "bar")), StanzaKind::other);
 }
 
+TEST(Stanza, TypesParseToEnumeratorsWithDefaultsAndUnknown) {
+  EXPECT_EQ(iq_type_from("get"), IqType::get);
+  EXPECT_EQ(iq_type_from("set"), IqType::set);
+  EXPECT_EQ(iq_type_from("result"), IqType::result);
+  EXPECT_EQ(iq_type_from("error"), IqType::error);
+  EXPECT_EQ(iq_type_from(""), IqType::unknown);  // an iq has no default type
+  EXPECT_EQ(iq_type_from("GET"), IqType::unknown);
+  EXPECT_EQ(message_type_from(""), MessageType::normal);  // RFC 6121 §5.2.2
+  EXPECT_EQ(message_type_from("normal"), MessageType::normal);
+  EXPECT_EQ(message_type_from("chat"), MessageType::chat);
+  EXPECT_EQ(message_type_from("groupchat"), MessageType::groupchat);
+  EXPECT_EQ(message_type_from("headline"), MessageType::headline);
+  EXPECT_EQ(message_type_from("error"), MessageType::error);
+  EXPECT_EQ(message_type_from("shout"), MessageType::unknown);
+  EXPECT_EQ(presence_type_from(""), PresenceType::available);  // RFC 6121 §4.7.1
+  EXPECT_EQ(presence_type_from("unavailable"), PresenceType::unavailable);
+  EXPECT_EQ(presence_type_from("subscribe"), PresenceType::subscribe);
+  EXPECT_EQ(presence_type_from("subscribed"), PresenceType::subscribed);
+  EXPECT_EQ(presence_type_from("unsubscribe"), PresenceType::unsubscribe);
+  EXPECT_EQ(presence_type_from("unsubscribed"), PresenceType::unsubscribed);
+  EXPECT_EQ(presence_type_from("probe"), PresenceType::probe);
+  EXPECT_EQ(presence_type_from("error"), PresenceType::error);
+  EXPECT_EQ(presence_type_from("available"), PresenceType::unknown);  // not a wire value
+  Element m = make_stanza("message", "groupchat", "a@b/c", "d@e", "1");
+  EXPECT_EQ(message_type_of(m), MessageType::groupchat);
+  EXPECT_FALSE(is_error_stanza(m));
+  m.set_attr("type", "error");
+  EXPECT_TRUE(is_error_stanza(m));
+  EXPECT_EQ(iq_type_of(make_iq("get", "a@b/c", "d@e", "2")), IqType::get);
+  EXPECT_EQ(presence_type_of(make_stanza("presence", "", "a@b/c", "d@e", "")),
+            PresenceType::available);
+}
+
 }  // namespace
 }  // namespace conclave::xmpp
