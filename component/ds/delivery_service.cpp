@@ -152,6 +152,11 @@ void DeliveryService::forget(const RoomJid& room) {
   rooms_.erase(it);
 }
 
+void DeliveryService::forget_all() {
+  rooms_.clear();
+  lru_.clear();
+}
+
 std::optional<Epoch> DeliveryService::epoch_of(const RoomJid& room) const {
   auto it = rooms_.find(room);
   if (it == rooms_.end() || !it->second.group) return std::nullopt;
@@ -357,6 +362,15 @@ void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Elemen
     return;
   }
   auto c = std::make_shared<CheckedCommit>(std::move(*checked));
+  if (env_.fence_for) {
+    // docs/sequencing.md §A.4: stored under this instance's lease, checked by the store.
+    auto fence = env_.fence_for(bare);
+    if (!fence) {
+      reply_error(iq, not_sequencing());
+      return;
+    }
+    c->record.fence = std::move(*fence);
+  }
 
   // The fan-out stanza, archived in the accept transaction (MlsCommitRecord::archived).
   const std::string sid = env_.new_id();
@@ -396,6 +410,15 @@ void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Elemen
       },
       [this, &room, iq, bare, c, fanout, t0, checked_at, epoch](Stored out) {
         if (!out.result) {
+          if (out.result.error() == make_error_code(StoreErrc::fenced)) {
+            // Deposed between the check above and the transaction: nothing was written.
+            ++fenced_;
+            log(LogLevel::warn, "a commit in " + bare.str() + " was fenced: not the sequencer");
+            forget(bare);
+            reply_error(iq, not_sequencing());
+            if (env_.on_fenced) env_.on_fenced();
+            return;
+          }
           store_error(iq, "storing a commit in " + bare.str(), out.result.error());
           return;
         }
@@ -612,7 +635,8 @@ void DeliveryService::deliver_welcomes() {
         for (const WelcomeDelivery& w : *r) {
           // Type normal to the bare JID: the user's server stores it while the user is
           // offline (RFC 6121 §8.5.2). Never archived in the room.
-          Element m = xmpp::make_stanza("message", "normal", w.room.str(), w.recipient, w.stable_id);
+          Element m =
+              xmpp::make_stanza("message", "normal", w.room.str(), w.recipient, w.stable_id);
           m.add_child("welcome", std::string(kMlsNs))
               .set_attr("epoch", std::to_string(w.epoch.value()))
               .set_text(base64_encode(w.welcome));
@@ -659,6 +683,13 @@ bool DeliveryService::admit_room_request(const Element& stanza, const std::strin
 
 void DeliveryService::reply_error(const Element& stanza, const StanzaError& e) {
   if (auto r = xmpp::error_reply(stanza, e)) env_.services->out->send(std::move(*r));
+}
+
+StanzaError DeliveryService::not_sequencing() {
+  // RFC 6120 §8.3.3.18 with type wait: temporary; the client retries, and reaches the instance
+  // that sequences the room once the failover is over (docs/cluster.md).
+  return StanzaError{StanzaCondition::resource_constraint, xmpp::ErrorType::wait,
+                     "The room's sequencer is changing; retry", std::nullopt};
 }
 
 void DeliveryService::store_error(const Element& stanza, const std::string& what,

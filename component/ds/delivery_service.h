@@ -69,7 +69,12 @@ class DeliveryService : public RoomExtension {
   // restart; commits call it too).
   void deliver_welcomes();
 
+  // forget_all: drops every cached group (this instance stopped sequencing; docs/cluster.md).
+  void forget_all();
+
   // --- introspection (tests, metrics) ---
+  // Commits the store refused because this instance's lease was gone (docs/cluster.md §3).
+  std::uint64_t fenced_commits() const { return fenced_; }
   std::optional<Epoch> epoch_of(const RoomJid& room) const;
   // epoch_of: the same by the room's address as text (tests, tools); nullopt if not a room JID.
   std::optional<Epoch> epoch_of(std::string_view room) const;
@@ -108,6 +113,8 @@ class DeliveryService : public RoomExtension {
                           const std::string& room);
   void reply_error(const xmpp::Element& stanza, const xmpp::StanzaError& e);
   void store_error(const xmpp::Element& stanza, const std::string& what, std::error_code ec);
+  // The error of a commit this instance may not sequence now (type wait: retry).
+  static xmpp::StanzaError not_sequencing();
   void log(LogLevel level, const std::string& line) const;
   using Clock = std::chrono::steady_clock;
   // log_commit_timing: at debug level, what an accepted commit's latency was made of.
@@ -126,6 +133,7 @@ class DeliveryService : public RoomExtension {
   bool welcomes_running_ = false;
   bool welcomes_again_ = false;
   std::map<RoomJid, bool> reconciling_;  // room -> run again when done
+  std::uint64_t fenced_ = 0;
 };
 
 }  // namespace conclave::component::ds

@@ -5,12 +5,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "component/core/config_table.h"
 #include "component/core/services.h"
 #include "component/store/archive_store.h"
+#include "component/store/lease_store.h"
 #include "component/store/mls_store.h"
 
 namespace conclave::component::ds {
@@ -50,6 +52,12 @@ struct DsEnv {
   // The rooms' archive: commits and service proposals are archived with the room's messages
   // (MAM). Null: not archived.
   ArchiveStore* archive = nullptr;
+  // Several instances (docs/cluster.md): the fence a commit to this room is stored under, or
+  // nullopt when this instance does not sequence the room now (the commit is refused with a
+  // wait error and the client retries). Unset: one instance, no fence.
+  std::function<std::optional<Fence>(const RoomJid& room)> fence_for;
+  // Called when the store refused a commit as fenced: this instance was deposed.
+  std::function<void()> on_fenced;
 };
 
 }  // namespace conclave::component::ds

@@ -29,6 +29,8 @@ struct Lease {
 struct Fence {
   std::string holder;
   Lease lease;
+
+  friend bool operator==(const Fence&, const Fence&) = default;
 };
 
 // One shard as the database sees it (the admin `stats` command and the room list show these).

@@ -60,6 +60,10 @@ class DsTest : public ServiceTest {
   ds::DsConfig ds_config;
   std::unique_ptr<ds::DeliveryService> ds;
   std::vector<std::string> ds_log;  // "level: line", every line logged (services.log)
+  // Several instances: set before rebuild() to give the delivery service a lease to store
+  // commits under (DsEnv::fence_for); on_fenced calls are counted.
+  std::function<std::optional<Fence>(const RoomJid&)> fence_for;
+  int fenced_calls = 0;
 
   static constexpr const char* kAlice = "alice@example.org/phone";
   static constexpr const char* kBob = "bob@example.org/laptop";
@@ -84,6 +88,10 @@ class DsTest : public ServiceTest {
     denv.services = &services;
     denv.store = &mls_store;
     denv.archive = &archive;
+    if (fence_for) {
+      denv.fence_for = [this](const RoomJid& r) { return fence_for(r); };
+      denv.on_fenced = [this] { ++fenced_calls; };
+    }
     auto identity = ds::ServiceIdentity::load_or_create(mls_store, kService);
     ASSERT_TRUE(identity.has_value());
     ds = std::make_unique<ds::DeliveryService>(ds_config, std::move(denv), std::move(*identity));

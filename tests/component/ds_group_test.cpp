@@ -600,5 +600,46 @@ TEST_F(GroupTest, ZeroRoomRequestRateTurnsTheLimitOff) {
   }
 }
 
+// ---- several instances (docs/cluster.md §3) ----
+
+TEST_F(GroupTest, ACommitThisInstanceDoesNotSequenceIsAWaitErrorAndStoresNothing) {
+  fence_for = [](const RoomJid&) { return std::optional<Fence>(); };  // a standby
+  rebuild();
+  mls::Group g = room_with_group();
+  auto c = commit_adding(g, {});
+  take();
+  Stanzas sent = send_commit(kAlice, c);
+  ASSERT_NE(reply_in(sent), nullptr);
+  EXPECT_EQ(error_condition(*reply_in(sent)), "resource-constraint");
+  EXPECT_EQ(reply_in(sent)->child("error", xmpp::ns::kComponent)->attr_or("type"), "wait");
+  EXPECT_EQ(count_child(sent, "commit"), 0u);
+  EXPECT_EQ(stored_epoch(), 0u);
+  EXPECT_FALSE(mls_store.last_fence.has_value());  // never reached the store
+}
+
+TEST_F(GroupTest, ACommitGoesToTheStoreUnderTheLeaseAndAFencedOneChangesNothing) {
+  const Fence lease{"a#1", {5, 3}};
+  fence_for = [lease](const RoomJid&) { return std::optional<Fence>(lease); };
+  rebuild();
+  mls::Group g = room_with_group();
+  auto c = commit_adding(g, {bundle("bob@example.org").key_package});
+  take();
+  mls_store.fence_valid = [](const Fence&) { return false; };  // deposed meanwhile
+  Stanzas sent = send_commit(kAlice, c);
+  ASSERT_NE(reply_in(sent), nullptr);
+  EXPECT_EQ(error_condition(*reply_in(sent)), "resource-constraint");
+  EXPECT_EQ(count_child(sent, "commit"), 0u);  // no fan-out
+  EXPECT_EQ(stored_epoch(), 0u);
+  EXPECT_TRUE(mls_store.unsent_welcomes(10)->empty());
+  EXPECT_EQ(ds->fenced_commits(), 1u);
+  EXPECT_EQ(fenced_calls, 1);
+  ASSERT_TRUE(mls_store.last_fence.has_value());
+  EXPECT_EQ(*mls_store.last_fence, lease);
+  // The lease holds again (this instance took the shard back): the same commit is accepted.
+  mls_store.fence_valid = nullptr;
+  EXPECT_EQ(accepted_epoch(commit(kAlice, c)), "1");
+  EXPECT_EQ(stored_epoch(), 1u);
+}
+
 }  // namespace
 }  // namespace conclave::component::testing

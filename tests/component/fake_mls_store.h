@@ -36,6 +36,11 @@ class FakeMlsStore : public MlsStore {
     fail_next_ = e;
   }
 
+  // The fence of the last commit that carried one, and whether fences still hold (unset: all
+  // do). Set by tests of several instances.
+  std::optional<Fence> last_fence;
+  std::function<bool(const Fence&)> fence_valid;
+
   // attach_archive: where accept_commit appends MlsCommitRecord::archived. Without one, a
   // commit that carries an archive row is refused (invalid_argument), so none is lost silently.
   void attach_archive(ArchiveStore* archive) {
@@ -145,6 +150,11 @@ class FakeMlsStore : public MlsStore {
                                      std::uint32_t leaf_count) override {
     std::lock_guard lock(mutex_);
     if (auto e = take_failure()) return fail(*e);
+    if (commit.fence) {
+      // Stands in for the lease row check of the PostgreSQL store (docs/cluster.md §3).
+      last_fence = commit.fence;
+      if (fence_valid && !fence_valid(*commit.fence)) return fail(StoreErrc::fenced);
+    }
     if (!valid_changes(changed_nodes, leaf_count) ||
         (commit.archived && (commit.archived->room != room || archive_ == nullptr))) {
       return fail(std::make_error_code(std::errc::invalid_argument));
