@@ -15,6 +15,12 @@ namespace conclave {
 // base64_encode returns the padded encoding of `data`.
 std::string base64_encode(std::span<const std::uint8_t> data);
 
+// base64url_encode_unpadded: `data` in the URL- and filename-safe alphabet (RFC 4648 §5: '-' and
+// '_' for '+' and '/') without padding (§3.2): tokens that travel in XML attributes and
+// resource names (XEP-0421 occupant ids, salts, ids). Nothing here decodes them; they are
+// compared as opaque text.
+std::string base64url_encode_unpadded(std::span<const std::uint8_t> data);
+
 // base64_decode: nullopt for anything but canonical base64 (a character outside the alphabet,
 // whitespace inside the value, missing or extra padding, non-zero bits under the padding: RFC
 // 4648 §3.5, so one value has one text). XML whitespace (space, tab, CR, LF) around the whole

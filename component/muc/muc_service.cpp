@@ -93,8 +93,8 @@ void MucService::dispatch(Element stanza) {
             Element u = xmpp::make_stanza("presence", "unavailable", to->full(), from->full(), "");
             Element& x = u.add_child("x", std::string(ns::kMucUser));
             x.add_child("item", std::string(ns::kMucUser))
-                .set_attr("affiliation", "none")
-                .set_attr("role", "none");
+                .set_attr("affiliation", std::string(to_string(Affiliation::none)))
+                .set_attr("role", std::string(to_string(Role::none)));
             for (int c : {110, 307, 333}) {
               x.add_child("status", std::string(ns::kMucUser)).set_attr("code", std::to_string(c));
             }

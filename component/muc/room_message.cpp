@@ -276,7 +276,8 @@ void Room::on_invite(const Pending& p, const Element& invite) {
   if (config_.members_only && affiliation_of(to_bare) < Affiliation::member &&
       affiliation_of(to_bare) != Affiliation::outcast) {
     // §7.8.2: an invitation into a members-only room makes the invitee a member.
-    AffiliationRecord rec{to_bare, "member", "invited by " + o->bare.bare_string(), ""};
+    AffiliationRecord rec{to_bare, std::string(to_string(Affiliation::member)),
+                          "invited by " + o->bare.bare_string(), ""};
     RoomStore* store = env_.rooms;
     const std::string room = jid_.bare_string();
     await<Status>([store, room, rec] { return store->set_affiliations(room, {rec}); },

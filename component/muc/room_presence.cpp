@@ -43,7 +43,7 @@ Element Room::occupant_presence(const Occupant& o, const Occupant* receiver,
   Element& item = x.add_child("item", std::string(ns::kMucUser));
   const Affiliation aff = affiliation_of(o.bare.bare_string());
   item.set_attr("affiliation", std::string(to_string(aff)));
-  item.set_attr("role", std::string(unavailable ? "none" : to_string(o.role)));
+  item.set_attr("role", std::string(to_string(unavailable ? Role::none : o.role)));
   if ((self || can_see_jids(receiver)) && !o.sessions.empty()) {
     item.set_attr("jid", o.sessions.front().full());
   }
@@ -120,8 +120,8 @@ void Room::kick_non_occupant(const Pending& p) {
   Element u = xmpp::make_stanza("presence", "unavailable", p.to.full(), p.from.full(), "");
   Element& x = u.add_child("x", std::string(ns::kMucUser));
   x.add_child("item", std::string(ns::kMucUser))
-      .set_attr("affiliation", "none")
-      .set_attr("role", "none");
+      .set_attr("affiliation", std::string(to_string(Affiliation::none)))
+      .set_attr("role", std::string(to_string(Role::none)));
   for (int c : {110, 307, 333}) add_status(x, c);
   send(std::move(u));
 }
@@ -142,7 +142,7 @@ void Room::on_join(const Pending& p) {
       return;
     }
     // The first presence creates the room; its sender becomes the owner (§10.1.1).
-    affiliations_[bare] = {bare, "owner", "", ""};
+    affiliations_[bare] = {bare, std::string(to_string(Affiliation::owner)), "", ""};
     RoomRecord rec = record();
     RoomStore* store = env_.rooms;
     await<Status>([store, rec] { return store->create(rec); },

@@ -32,6 +32,29 @@ TEST(Base64, Rfc4648Vectors) {
   }
 }
 
+TEST(Base64, UrlUnpaddedRfc4648Vectors) {
+  // RFC 4648 §10's vectors (their characters are the same in the URL alphabet of §5), without
+  // the padding (§3.2).
+  const std::pair<std::string_view, std::string_view> v[] = {
+      {"", ""},           {"f", "Zg"},          {"fo", "Zm8"},          {"foo", "Zm9v"},
+      {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"},
+  };
+  for (const auto& [plain, enc] : v) EXPECT_EQ(base64url_encode_unpadded(b(plain)), enc);
+}
+
+TEST(Base64, UrlAlphabetReplacesPlusAndSlash) {
+  // Values 62 and 63: '+' and '/' in the standard alphabet, '-' and '_' in the URL one (§5).
+  const Bytes v{0xfb, 0xff};
+  EXPECT_EQ(base64_encode(v), "+/8=");
+  EXPECT_EQ(base64url_encode_unpadded(v), "-_8");
+  Bytes all(256);
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<std::uint8_t>(i);
+  std::string expected = base64_encode(all);
+  while (!expected.empty() && expected.back() == '=') expected.pop_back();
+  for (char& c : expected) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  EXPECT_EQ(base64url_encode_unpadded(all), expected);
+}
+
 TEST(Base64, AllByteValuesRoundTrip) {
   Bytes all(256);
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<std::uint8_t>(i);

@@ -60,6 +60,13 @@ TEST_F(MessageTest, OccupantIdIsStablePerUserAndDiffersBetweenUsers) {
   EXPECT_NE(occupant_id("salt", "bob@example.org"), occupant_id("pepper", "bob@example.org"));
 }
 
+TEST(OccupantId, IsUnpaddedBase64urlOfHmacSha256OfTheBareJid) {
+  // Pinned so the ids of existing rooms never change; computed independently with
+  //   printf 'bob@example.org' | openssl dgst -sha256 -hmac salt -binary | base64 |
+  //   tr '+/' '-_' | tr -d '='
+  EXPECT_EQ(occupant_id("salt", "bob@example.org"), "YFlmfxz7RqpcU2EIewsI12LODSz0jcDG8jOKYkZPjH8");
+}
+
 TEST_F(MessageTest, ClientSentRoomStanzaIdAndOccupantIdAreStripped) {
   send("<message type='groupchat' id='x' from='" + kBob + "' to='" + room("r") +
        "'><body>forged</body><stanza-id xmlns='urn:xmpp:sid:0' by='" + room("r") +
