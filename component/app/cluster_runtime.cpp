@@ -78,6 +78,11 @@ void ClusterRuntime::tick() {
   schedule();
 }
 
+void ClusterRuntime::tick_now() {
+  keeper_.step();
+  if (state_ != State::standby && !keeper_.active()) on_lost();
+}
+
 void ClusterRuntime::on_gained(const std::vector<Lease>& gained) {
   bool leader = false;
   for (const Lease& l : gained) leader = leader || l.shard == cluster::kLeaderShard;
@@ -124,8 +129,7 @@ void ClusterRuntime::drain() {
         for (const HandedStanza& h : *got) {
           auto parsed = parse_stanza_xml(h.stanza);
           if (!parsed) continue;  // written by us; cannot happen short of a corrupted row
-          hooks_.dispatch(
-              with_namespace(std::move(*parsed), ns::kClient, xmpp::ns::kComponent));
+          hooks_.dispatch(with_namespace(std::move(*parsed), ns::kClient, xmpp::ns::kComponent));
         }
         if (got->size() == kTakeBatch) drain();
       });

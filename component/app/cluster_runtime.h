@@ -42,6 +42,8 @@ class ClusterRuntime {
   ~ClusterRuntime();
 
   void start();
+  // check_now: steps the leases at once (the store refused a write as fenced: find out now).
+  void check_now() { tick_now(); }
   // Gives the leases up (graceful shutdown: a standby takes over at once), then `done`.
   void shutdown(std::function<void()> done);
 
@@ -59,6 +61,7 @@ class ClusterRuntime {
   enum class State { standby, activating, active };
 
   void tick();
+  void tick_now();
   void schedule();
   void on_gained(const std::vector<Lease>& gained);
   void on_lost();

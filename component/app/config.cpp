@@ -105,7 +105,8 @@ const ConfigTable<Config>& config_keys() {
     ConfigTable<Config> all;
     for (ConfigTable<Config> part :
          {component_keys(), server_keys(), database_keys(), service_keys(), muc_keys(),
-          nested(&Config::mls, ds::config_keys()), limits_keys(), log_keys()}) {
+          nested(&Config::mls, ds::config_keys()), nested(&Config::cluster, cluster::config_keys()),
+          limits_keys(), log_keys()}) {
       all.insert(all.end(), part.begin(), part.end());
     }
     return all;
@@ -114,7 +115,12 @@ const ConfigTable<Config>& config_keys() {
 }
 
 tl::expected<Config, ConfigError> parse_config(std::string_view text) {
-  return parse_ini(text, config_keys());
+  auto c = parse_ini(text, config_keys());
+  if (!c) return c;
+  if (auto why = cluster::check(c->cluster)) {
+    return tl::unexpected(ConfigError{{}, 0, "cluster.renew_ms", *why});
+  }
+  return c;
 }
 
 bool may_create_room(const Config& c, std::string_view user_domain) {

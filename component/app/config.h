@@ -10,6 +10,7 @@
 #include <string_view>
 #include <tl/expected.hpp>
 
+#include "component/cluster/cluster_config.h"
 #include "component/core/config_table.h"
 #include "component/core/log.h"
 #include "component/ds/ds_env.h"
@@ -47,6 +48,8 @@ struct Config {
   // [mls] (docs/configuration.md): epoch_window, max_key_packages, group_cache,
   // key_package_uploads_per_minute, claims_per_minute, room_requests_per_minute
   ds::DsConfig mls;
+  // [cluster] (docs/cluster.md): several instances on one database.
+  cluster::ClusterConfig cluster;
   // [log]
   LogLevel log_level = LogLevel::info;
 

@@ -3,6 +3,8 @@
 //
 //   conclave [run] --config FILE     serve (applies pending migrations first)
 //   conclave migrate --config FILE   apply the schema migrations and exit
+#include <unistd.h>
+
 #include <atomic>
 #include <csignal>
 #include <cstring>
@@ -10,8 +12,10 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "component/admin/admin_commands.h"
+#include "component/app/cluster_runtime.h"
 #include "component/app/config.h"
 #include "component/app/executor_runner.h"
 #include "component/core/log.h"
@@ -22,6 +26,8 @@
 #include "db/database.h"
 #include "db/migrations.h"
 #include "db/pg_archive_store.h"
+#include "db/pg_handoff_store.h"
+#include "db/pg_lease_store.h"
 #include "db/pg_mls_store.h"
 #include "db/pg_room_store.h"
 #include "xmpp/component_connection.h"
@@ -39,6 +45,18 @@ class ConnectionSender : public StanzaSender {
   }
   xmpp::ComponentConnection* connection = nullptr;
 };
+
+// cluster_holder_id: this process's name in the lease rows: the configured instance name (or
+// the host name), the process id and a random part, so that a restarted instance never takes
+// its predecessor's lease for its own (docs/sequencing.md §A.3).
+std::string cluster_holder_id(const std::string& instance) {
+  std::string name = instance;
+  if (name.empty()) {
+    char host[256] = {};
+    name = ::gethostname(host, sizeof host - 1) == 0 ? host : "conclave";
+  }
+  return name + "#" + std::to_string(::getpid()) + "#" + random_token(4);
+}
 
 int usage() {
   std::cerr << "usage: conclave [run] --config FILE\n"
@@ -74,6 +92,8 @@ int serve(const Config& config, Logger& logger) {
   db::PgRoomStore room_store(database.pool());
   db::PgArchiveStore archive_store(database.pool());
   db::PgMlsStore mls_store(database.pool());
+  db::PgLeaseStore lease_store(database.pool());
+  db::PgHandoffStore handoff_store(database.pool());
 
   boost::asio::io_context io;
   ExecutorRunner runner(database.executor(), io);
@@ -98,6 +118,17 @@ int serve(const Config& config, Logger& logger) {
   ds_env.domain = config.domain;
   ds_env.store = &mls_store;
   ds_env.archive = &archive_store;
+  // With several instances, commits are stored under this instance's lease (docs/cluster.md).
+  // Made below, once the services it drives exist; the delivery service asks it at run time.
+  std::unique_ptr<ClusterRuntime> cluster;
+  if (config.cluster.enabled) {
+    ds_env.fence_for = [&cluster](const RoomJid& room) -> std::optional<Fence> {
+      return cluster ? cluster->fence_for(room.str()) : std::nullopt;
+    };
+    ds_env.on_fenced = [&cluster] {
+      if (cluster) cluster->check_now();
+    };
+  }
   ds::DeliveryService delivery(config.mls, std::move(ds_env), std::move(*identity));
 
   RoomEnv env;
@@ -116,12 +147,6 @@ int serve(const Config& config, Logger& logger) {
   };
   MucService service({config.domain, config.name}, std::move(env));
   register_admin_commands(service.commands(), service, &delivery);
-  auto loaded = service.load();  // before the I/O loop starts: nothing waits on it yet
-  if (!loaded) {
-    logger.log(LogLevel::error, "loading rooms: " + loaded.error().message());
-    return 1;
-  }
-  logger.log(LogLevel::info, "loaded " + std::to_string(*loaded) + " persistent rooms");
 
   xmpp::ComponentConfig cc;
   cc.host = config.server_host;
@@ -130,39 +155,129 @@ int serve(const Config& config, Logger& logger) {
   cc.secret = config.secret;
   cc.max_queued = config.max_queued;
   cc.limits.max_stanza_bytes = config.max_stanza_bytes;
+
+  // The XEP-0114 link. With several instances it exists only while this one is active, so a
+  // connection object is made per activation; stopped ones are kept until exit (their strand
+  // may still run a callback).
+  std::unique_ptr<xmpp::ComponentConnection> connection;
+  std::vector<std::unique_ptr<xmpp::ComponentConnection>> retired;
+  boost::asio::steady_timer reconnect(io);
+  std::function<void()> connect;
+  auto disconnect = [&] {
+    sender.connection = nullptr;
+    if (connection) {
+      connection->stop();
+      retired.push_back(std::move(connection));
+    }
+  };
   xmpp::ComponentEvents events;
-  events.stanza = [&](xmpp::Element s) { service.dispatch(std::move(s)); };
+  events.stanza = [&](xmpp::Element s) {
+    // Received by an instance that is not (or no longer) the active one: the active one
+    // handles it (docs/cluster.md §4).
+    if (cluster && !cluster->serving()) {
+      cluster->hand_off(s);
+      return;
+    }
+    service.dispatch(std::move(s));
+  };
   events.online = [&] {
     delivery.deliver_welcomes();  // what an outage or a crash left in the outbox
     logger.log(LogLevel::info, "connected to " + config.server_host + ":" +
                                    std::to_string(config.server_port) + " as " + config.domain);
   };
-  events.offline = [&](std::error_code why, std::optional<xmpp::StreamError>) {
+  events.offline = [&](std::error_code why, std::optional<xmpp::StreamError> error) {
+    if (cluster && error && error->condition == xmpp::StreamCondition::conflict) {
+      // Replaced by another instance's connection (Prosody kick_old, docs/cluster.md §1).
+      // Reconnecting blindly would evict it in turn, forever: come back only if this instance
+      // still holds the leader lease, after a pause.
+      logger.log(LogLevel::warn, "connection replaced by another instance");
+      boost::asio::post(io, [&] {
+        disconnect();
+        reconnect.expires_after(std::chrono::seconds(1));
+        reconnect.async_wait([&](const boost::system::error_code& ec) {
+          if (!ec && cluster->serving() && !connection) connect();
+        });
+      });
+      return;
+    }
     logger.log(LogLevel::warn, "connection down: " + why.message() + "; reconnecting");
   };
   events.undeliverable = [&](xmpp::Element, std::error_code why) {
     logger.log(LogLevel::warn, "stanza dropped: " + why.message());
   };
-  xmpp::ComponentConnection connection(io, cc, std::move(events));
-  sender.connection = &connection;
+  connect = [&] {
+    connection = std::make_unique<xmpp::ComponentConnection>(io, cc, events);
+    sender.connection = connection.get();
+    connection->start();
+  };
+
+  if (config.cluster.enabled) {
+    ClusterRuntime::Hooks hooks;
+    hooks.become_active = [&](std::function<void()> done) {
+      // Whatever the previous active instance left: persistent rooms, temporary ones to purge.
+      MucService* muc = &service;
+      run_blocking<Result<std::size_t>>(
+          runner, [muc] { return muc->load(); },
+          [&, done](Result<std::size_t> loaded) {
+            if (!loaded) {
+              logger.log(LogLevel::error, "loading rooms: " + loaded.error().message());
+            } else {
+              logger.log(LogLevel::info, "loaded " + std::to_string(*loaded) + " persistent rooms");
+            }
+            connect();
+            done();
+          });
+    };
+    hooks.become_standby = [&] {
+      reconnect.cancel();
+      disconnect();
+      service.forget_all();
+      delivery.forget_all();
+    };
+    hooks.dispatch = [&](xmpp::Element s) { service.dispatch(std::move(s)); };
+    const std::string holder = cluster_holder_id(config.cluster.instance);
+    logger.log(LogLevel::info, "cluster: this instance is " + holder + "; standing by");
+    cluster =
+        std::make_unique<ClusterRuntime>(io, config.cluster, holder, config.database_url,
+                                         lease_store, handoff_store, services, std::move(hooks));
+  } else {
+    auto loaded = service.load();  // before the I/O loop starts: nothing waits on it yet
+    if (!loaded) {
+      logger.log(LogLevel::error, "loading rooms: " + loaded.error().message());
+      return 1;
+    }
+    logger.log(LogLevel::info, "loaded " + std::to_string(*loaded) + " persistent rooms");
+  }
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   boost::asio::steady_timer grace(io);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     logger.log(LogLevel::info, std::string("signal ") + std::to_string(sig) + ": shutting down");
-    // Occupants learn first (status 332), then the stream closes, then the loop ends; each
+    // Occupants learn first (status 332), then the stream closes (with several instances: the
+    // leases are given up first, so a standby takes over at once), then the loop ends; each
     // step gets a short grace period for its stanzas to be written. The executor finishes
     // queued store work before the stores go (ExecutorRunner::wait_idle).
     service.shutdown();
     grace.expires_after(std::chrono::milliseconds(300));
     grace.async_wait([&](const boost::system::error_code&) {
-      connection.stop();
-      grace.expires_after(std::chrono::milliseconds(300));
-      grace.async_wait([&](const boost::system::error_code&) { io.stop(); });
+      auto finish = [&] {
+        disconnect();
+        grace.expires_after(std::chrono::milliseconds(300));
+        grace.async_wait([&](const boost::system::error_code&) { io.stop(); });
+      };
+      if (cluster) {
+        cluster->shutdown(finish);
+      } else {
+        finish();
+      }
     });
   });
-  connection.start();
+  if (cluster) {
+    cluster->start();
+  } else {
+    connect();
+  }
   io.run();
   sender.connection = nullptr;
   if (!runner.wait_idle(std::chrono::seconds(10))) {

@@ -38,6 +38,8 @@ Result<std::size_t> MucService::load() {
   return records->size();
 }
 
+void MucService::forget_all() { rooms_.clear(); }
+
 void MucService::shutdown() {
   for (const auto& [bare, room] : rooms_) room->shutdown();
 }

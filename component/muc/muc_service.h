@@ -31,6 +31,10 @@ class MucService {
   // shutdown: every room tells its occupants the service is going down (status 332).
   void shutdown();
 
+  // forget_all: drops every room from memory without a word to anyone: another instance serves
+  // them now (docs/cluster.md). Persistent rooms come back with the next load().
+  void forget_all();
+
   // dispatch: one received stanza. Never throws.
   void dispatch(xmpp::Element stanza);
 
