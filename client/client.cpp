@@ -456,7 +456,7 @@ Result<std::uint64_t> Client::send(const std::string& room, const std::string& t
   if (!r->joined) {
     if (auto s = enter(room); !s) return fail(s.error());
   }
-  for (int attempt = 0; attempt < 2; ++attempt) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
     auto msg = r->group->protect(mls::as_bytes(text));
     if (!msg) return fail(msg.error());
     const std::uint64_t used = r->group->epoch();
@@ -478,6 +478,15 @@ Result<std::uint64_t> Client::send(const std::string& room, const std::string& t
     auto err = parse_service_error(*echo);
     if (!err) return used;
     last_error_ = err;
+    if (err->condition == "not-acceptable" && err->app_condition.empty()) {
+      // XEP-0410 §3: the room no longer counts us as an occupant (the service restarted or
+      // failed over without telling us): enter again and resend.
+      r->joined = false;
+      if (auto s = enter(room); !s) return fail(s.error());
+      r = find_room(room);
+      if (r == nullptr || !r->group) return fail(Errc::no_group);
+      continue;
+    }
     if (err->app_condition != "wrong-epoch") return fail(Errc::stanza_error);
     // Our epoch is behind the room's (§8): apply the missing commits, then encrypt again.
     auto synced = sync_commits(room);

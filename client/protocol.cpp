@@ -114,7 +114,18 @@ Element mam_query(std::string_view room, std::string_view query_id, std::string_
 Element instant_room_config(std::string_view room) {
   Element iq = stanza("iq", "set", room);
   Element& q = iq.add_child("query", std::string(ns::kMucOwner));
-  q.add_child("x", std::string(ns::kData)).set_attr("type", "submit");
+  Element& x = q.add_child("x", std::string(ns::kData));
+  x.set_attr("type", "submit");
+  // An encrypted group's state (its ratchet tree, commit log and archive) must outlive the
+  // moments when no member is online and a restart or failover of the service: a temporary
+  // room would take it with it (XEP-0045 §10.1.3; docs/cluster.md).
+  auto field = [&x](std::string_view var, std::string value) {
+    Element& f = x.add_child("field", std::string(ns::kData));
+    f.set_attr("var", std::string(var));
+    f.add_child("value", std::string(ns::kData)).set_text(std::move(value));
+  };
+  field("FORM_TYPE", "http://jabber.org/protocol/muc#roomconfig");
+  field("muc#roomconfig_persistentroom", "1");
   return iq;
 }
 

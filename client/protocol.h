@@ -57,7 +57,8 @@ xmpp::Element commits_request(std::string_view room, std::uint64_t since);
 // XEP-0313 §4: a query on the room archive after `after_id` (all when empty), RSM page `max`.
 xmpp::Element mam_query(std::string_view room, std::string_view query_id, std::string_view after_id,
                         std::size_t max);
-// XEP-0045 §10.1.2: accept the default configuration (an "instant room").
+// XEP-0045 §10.1.3: the new room's configuration: the defaults, but persistent (an encrypted
+// group's state must survive empty moments and service restarts).
 xmpp::Element instant_room_config(std::string_view room);
 
 // --- messages and presence ---------------------------------------------------------------------
