@@ -276,6 +276,16 @@ Result<Element> Client::wait_for(const std::function<bool(const Element&)>& pred
   }
 }
 
+void Client::advance(Room& r, mls::Group next) {
+  if (r.group && next.epoch() == r.group->epoch() + 1) {
+    r.past.push_front(std::move(*r.group));
+    while (r.past.size() > kPastEpochs) r.past.pop_back();
+  } else {
+    r.past.clear();  // a new lineage (created, joined, resynced): nothing to read in it
+  }
+  r.group.emplace(std::move(next));
+}
+
 Status Client::enter(const std::string& room) {
   Room& r = room_state(room);
   const std::string occupant = room + "/" + r.record.nick;
@@ -365,7 +375,7 @@ Result<std::uint64_t> Client::commit_change(Room& r, const BuildCommit& build,
     auto accepted = expect(*reply, "accepted");
     if (accepted) {
       if (out->staged.removes_self()) return fail(Errc::bad_response);
-      r.group.emplace(std::move(out->staged).merge());
+      advance(r, std::move(out->staged).merge());
       if (auto s = save(r); !s) return fail(s.error());
       emit({"commit", r.record.room, bare_jid_, r.record.nick, "", r.group->epoch(), summary});
       return r.group->epoch();

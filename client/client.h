@@ -151,6 +151,9 @@ class Client {
   Room* find_room(const std::string& room);
   const Room* find_room(const std::string& room) const;
   Status save(Room& r);
+  // advance: `next` (the group after a commit) becomes the room's group; the one it replaces
+  // is kept among the last few epochs (Room::past) to read late messages of those epochs.
+  void advance(Room& r, mls::Group next);
   void emit(Event e);
   std::string new_id();
   Result<xmpp::Element> wait_for(const std::function<bool(const xmpp::Element&)>& pred,

@@ -150,7 +150,7 @@ Status Client::apply_commit(Room& r, mls::ByteView data, std::uint64_t commit_ep
     emit({"removed", room, committer, "", "", std::nullopt, "removed by a commit"});
     return {};
   }
-  r.group.emplace(std::move(*staged).merge());
+  advance(r, std::move(*staged).merge());
   if (auto s = save(r); !s) return s;
   emit({"commit", room, committer, "", "", r.group->epoch(), ""});
   return {};
@@ -188,11 +188,19 @@ void Client::handle_encrypted(Room& r, const Element& m, mls::ByteView data, boo
     report("undecryptable: not a PrivateMessage");
     return;
   }
+  mls::Group* reader = nullptr;  // the group of the message's epoch
   if (pm->epoch < r.group->epoch()) {
-    // Keys of past epochs are gone (forward secrecy); archived history from before we joined
-    // or before our last commit is expected to be unreadable.
-    if (!from_archive) report("undecryptable: epoch " + std::to_string(pm->epoch) + " is past");
-    return;
+    // A message of a recent epoch that arrived after the commit ending it (the service admits
+    // those, docs/protocol.md §8): read it with that epoch's group if still kept. Older ones'
+    // keys are gone (forward secrecy); archived history from before we joined or before our
+    // last commit is expected to be unreadable.
+    for (mls::Group& g : r.past) {
+      if (g.epoch() == pm->epoch) reader = &g;
+    }
+    if (reader == nullptr) {
+      if (!from_archive) report("undecryptable: epoch " + std::to_string(pm->epoch) + " is past");
+      return;
+    }
   }
   if (pm->epoch > r.group->epoch()) {
     if (auto s = sync_commits(room); !s) {
@@ -202,12 +210,13 @@ void Client::handle_encrypted(Room& r, const Element& m, mls::ByteView data, boo
   }
   Room* now = find_room(room);
   if (now == nullptr || !now->group) return;
-  auto app = now->group->unprotect_application(*msg);
+  if (reader == nullptr) reader = &*now->group;
+  auto app = reader->unprotect_application(*msg);
   if (!app) {
     report("undecryptable: " + app.error().message());
     return;
   }
-  auto leaf = now->group->tree().leaf_node(app->sender);
+  auto leaf = reader->tree().leaf_node(app->sender);
   const std::string identity = leaf ? identity_of(*leaf) : std::string();
   // docs/protocol.md §8: the sender leaf must belong to the occupant who sent the message. Live,
   // the real JID comes from the occupant's presence only (a sender could put a muc#user item in

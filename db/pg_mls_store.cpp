@@ -117,11 +117,13 @@ constexpr Statement kGroupCas{
     "mls_group_context = $5, mls_interim_hash = $6, mls_leaf_count = $7 "
     "WHERE jid = $1 AND mls_epoch = $2 AND mls_group_id IS NOT NULL"};
 // §A.4: the fence, FOR SHARE, so a takeover (an UPDATE of the lease row) waits until this
-// transaction ends, and a holder deposed before it began finds no row and writes nothing.
+// transaction ends, and a holder deposed before this statement finds no row and writes nothing.
+// clock_timestamp(), not now(): now() is the transaction's start, which a stalled transaction
+// may have passed long ago.
 constexpr Statement kFenceCheck{
     "lease_fence_check",
     "SELECT 1 FROM shard_lease WHERE shard = $1 AND holder = $2 AND term = $3 "
-    "AND expires_at > now() FOR SHARE"};
+    "AND expires_at > clock_timestamp() FOR SHARE"};
 constexpr Statement kGroupEpoch{
     "mls_group_epoch", "SELECT mls_epoch FROM rooms WHERE jid = $1 AND mls_group_id IS NOT NULL"};
 constexpr Statement kCommitHashAt{

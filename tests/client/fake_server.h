@@ -31,6 +31,13 @@ class FakeTransport final : public Transport {
   void deliver(xmpp::Element e);
   std::string bare() const { return jid_.substr(0, jid_.find('/')); }
   std::size_t queued() const { return inbox_.size(); }
+  // Test knob: the oldest stanza waiting for this session goes behind all the others (a message
+  // of an epoch overtaken by the commits that end it, as the real service may deliver them).
+  void delay_oldest() {
+    if (inbox_.size() < 2) return;
+    inbox_.push_back(std::move(inbox_.front()));
+    inbox_.pop_front();
+  }
 
  private:
   FakeServer& server_;

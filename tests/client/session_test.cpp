@@ -199,6 +199,30 @@ TEST_F(SessionTest, MessageInNewerEpochTriggersCommitFetch) {
   EXPECT_EQ(bob->epoch(room), 2u);
 }
 
+TEST_F(SessionTest, AMessageOfARecentEpochArrivingAfterItsCommitIsStillRead) {
+  // The service admits messages up to mls.epoch_window epochs behind (docs/protocol.md §8), so
+  // one sent just before a commit can arrive after it.
+  ASSERT_TRUE(bob->send(room, "sent at epoch 1"));
+  ASSERT_EQ(bob->update(room), 2u);
+  alice.transport->delay_oldest();  // alice gets the commit first, then the message
+  auto events = alice.pump();
+  ASSERT_EQ(alice->epoch(room), 2u);
+  auto msgs = of_type(events, "message");
+  ASSERT_EQ(msgs.size(), 1u) << (of_type(events, "error").empty()
+                                     ? std::string()
+                                     : of_type(events, "error")[0].detail);
+  EXPECT_EQ(msgs[0].text, "sent at epoch 1");
+  EXPECT_EQ(msgs[0].from, bob.jid);
+  // Beyond the kept epochs the keys are gone (forward secrecy): reported, not read.
+  ASSERT_TRUE(bob->send(room, "sent at epoch 2"));
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(bob->update(room));
+  alice.transport->delay_oldest();  // the message goes behind all four commits
+  events = alice.pump();
+  EXPECT_TRUE(of_type(events, "message").empty());
+  ASSERT_EQ(of_type(events, "error").size(), 1u);
+  EXPECT_NE(of_type(events, "error")[0].detail.find("is past"), std::string::npos);
+}
+
 TEST_F(SessionTest, RemovedMemberLosesTheGroup) {
   ASSERT_EQ(alice->remove(room, "bob@localhost"), 2u);
   auto events = bob.pump();

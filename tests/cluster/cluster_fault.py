@@ -1,0 +1,444 @@
+#!/usr/bin/python3
+"""Several Conclave instances sharing one PostgreSQL behind a real Prosody or ejabberd, while the
+test breaks the active one on purpose (docs/cluster.md), Jepsen-style: three scripted
+`conclave-client` processes keep committing and sending in one encrypted room, faults are
+injected one after another, and an invariant checker reads every client's log and the database.
+
+  cluster_fault.py CONCLAVE CLIENT SERVER failover   the CI run: 2 instances, one fault of each
+                                                     kind (kill -9, SIGSTOP past the lease,
+                                                     SIGTERM, PostgreSQL restart, database link
+                                                     cut, database stall for fencing)
+  cluster_fault.py CONCLAVE CLIENT SERVER three      3 instances: kill -9 twice in a row
+  cluster_fault.py CONCLAVE CLIENT SERVER bench      the failover benchmark (a tool, not in CI):
+                                                     CONCLAVE_FAILOVER_ROUNDS (default 20) of
+                                                     each of kill, pause and graceful; prints
+                                                     p50/p99 from fault to the first commit the
+                                                     new active instance accepts
+
+Invariants checked at the end: (1) every (room, epoch) of the commit log has one commit and the
+epochs run 0..E-1 with the room's epoch at E; (2) every commit a client saw acknowledged is in
+the log at its epoch, from that client; (3) every message a client saw acknowledged reached every
+other member (live or from the archive); (4) all clients end at the same epoch with the same
+epoch_authenticator (RFC 9420 §8.7), which would differ after any fork; (5) in `failover`, the
+database stall produced fence rejections (> 0), and nothing written under them.
+Environment: CONCLAVE_CLUSTER_LEASE_MS (default 3000; the deployment default is 10000).
+"""
+import asyncio
+import json
+import os
+import random
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+from conclave_test.e2e_lib import E2EWorld
+from conclave_test.muc_client import TestFailure, check, scenario_main
+from conclave_test.muc_world import HARNESS, SERVICE, env
+
+
+LEASE_MS = int(os.environ.get("CONCLAVE_CLUSTER_LEASE_MS", "3000"))
+RENEW_MS = max(100, LEASE_MS // 6)
+MARGIN_MS = max(100, LEASE_MS // 6)
+
+
+def now():
+    return time.monotonic()
+
+
+class ClusterWorld(E2EWorld):
+    def __init__(self, binary, client_binary, server, scenario):
+        super().__init__(binary, client_binary, server, scenario)
+        self.db = "cluster_%s_%s" % (server, scenario)
+        self.procs = {}
+        self.fault_times = []
+        self.confs = {}
+        self.logs = {}
+        self.stats = {"faults": {}, "failover_s": {}, "fence_rejections": 0,
+                      "handed_off": 0, "acked_commits": 0, "acked_messages": 0,
+                      "failed_ops": 0}
+
+    # ---- instances ----
+
+    def setup(self):
+        self.psql("DROP DATABASE IF EXISTS %s WITH (FORCE)" % self.db)
+        self.psql("CREATE DATABASE %s" % self.db)
+        sep = "&" if "?" in self.pg else "?"
+        self.db_url = self.pg + sep + "dbname=" + self.db
+
+    def add_instance(self, name):
+        conf = os.path.join(self.tmp, "conclave-%s.conf" % name)
+        # application_name lets the test find this instance's database sessions.
+        url = self.db_url + "&application_name=" + name
+        with open(conf, "w") as f:
+            f.write("[component]\ndomain = %s\nsecret = %s\n[server]\nhost = 127.0.0.1\n"
+                    "port = %d\n[database]\nurl = %s\n[log]\nlevel = debug\n"
+                    "[cluster]\nenabled = true\ninstance = %s\nlease_ms = %d\nrenew_ms = %d\n"
+                    "margin_ms = %d\npoll_ms = 200\n"
+                    % (SERVICE, self.secret, self.component, url, name, LEASE_MS, RENEW_MS,
+                       MARGIN_MS))
+        self.confs[name] = conf
+        self.logs[name] = os.path.join(self.tmp, "conclave-%s.log" % name)
+        if len(self.confs) == 1:
+            subprocess.run([self.binary, "migrate", "--config", conf], check=True,
+                           stdout=subprocess.DEVNULL)
+        self.log_path = self.logs[name]  # the log scenario_main prints on failure
+
+    def start_instance(self, name):
+        log = open(self.logs[name], "a")
+        self.procs[name] = subprocess.Popen([self.binary, "run", "--config", self.confs[name]],
+                                            stdout=log, stderr=log)
+
+    def signal(self, name, sig):
+        self.procs[name].send_signal(sig)
+
+    def reap(self, name, timeout=15):
+        p = self.procs[name]
+        try:
+            return p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(5)
+            raise TestFailure("%s did not exit" % name)
+
+    def query(self, sql):
+        return subprocess.run(["psql", self.db_url, "-At", "-c", sql], check=True,
+                              capture_output=True, text=True).stdout.strip()
+
+    def active(self):
+        """The instance holding a live leader lease, or None."""
+        h = self.query("SELECT holder FROM shard_lease WHERE shard = 0 AND "
+                       "expires_at > clock_timestamp()")
+        return h.split("#")[0] if h else None
+
+    def log_count(self, name, needle):
+        with open(self.logs[name]) as f:
+            return f.read().count(needle)
+
+    async def wait_active(self, not_name=None, timeout=60):
+        deadline = now() + timeout
+        while now() < deadline:
+            a = self.active()
+            if a is not None and a != not_name and self.log_count(a, "cluster: active") > 0:
+                # Serving: connected after its takeover.
+                if self.log_count(a, "connected to") >= self.log_count(a, "cluster: active"):
+                    return a
+            await asyncio.sleep(0.1)
+        raise TestFailure("no active instance other than %s within %ss" % (not_name, timeout))
+
+    def backend_pids(self, name):
+        out = self.query("SELECT pid FROM pg_stat_activity WHERE application_name = '%s'" % name)
+        return [int(p) for p in out.split()] if out else []
+
+    def stop_all(self):
+        for name, p in self.procs.items():
+            if p.poll() is None:
+                p.send_signal(signal.SIGCONT)
+                p.terminate()
+                try:
+                    p.wait(15)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+
+
+# ---------------------------------------------------------------------------------------------
+# The workload: three members commit and send, retrying through failovers.
+
+class Workload:
+    def __init__(self, w, room, clients):
+        self.w, self.room, self.clients = w, room, clients
+        self.acks = []  # (kind, client, value, t)
+        self.stop = asyncio.Event()
+        self.tasks = []
+        self.last_commit_ok = 0.0
+        self.counter = 0
+        self.t_start = now()
+
+    async def member(self, c):
+        rnd = random.Random(c.user)
+        failures = 0
+        while not self.stop.is_set():
+            if rnd.random() < 0.4:
+                a = await c.request("update", room=self.room)
+                if a.get("ok"):
+                    self.acks.append(("commit", c, a["epoch"], now()))
+                    self.last_commit_ok = now()
+                    failures = 0
+                else:
+                    failures += 1
+            else:
+                self.counter += 1
+                m = self.w.marker("%s%d" % (c.user[:1], self.counter))
+                a = await c.request("send", room=self.room, text=m)
+                if a.get("ok"):
+                    self.acks.append(("message", c, m, now()))
+                    failures = 0
+                else:
+                    failures += 1
+            if failures:
+                self.w.stats["failed_ops"] += 1
+                if failures % 4 == 0:
+                    # Behind (a commit of ours was accepted but its answer lost, say): catch up.
+                    await c.request("catchup", room=self.room)
+                await asyncio.sleep(0.3)
+            else:
+                await asyncio.sleep(rnd.uniform(0.05, 0.3))
+
+    def start(self):
+        self.tasks = [asyncio.ensure_future(self.member(c)) for c in self.clients]
+
+    async def finish(self):
+        self.stop.set()
+        for t in self.tasks:
+            await t
+
+    async def first_commit_after(self, t0, timeout=60):
+        deadline = now() + timeout
+        while now() < deadline:
+            for kind, _, _, t in self.acks:
+                if kind == "commit" and t > t0:
+                    return t - t0
+            await asyncio.sleep(0.05)
+        raise TestFailure("no commit accepted within %ss of the fault" % timeout)
+
+
+# ---------------------------------------------------------------------------------------------
+# Faults. Each returns the instance that was active when it struck.
+
+async def fault_kill(w, load):
+    victim = await w.wait_active()
+    t0 = now()
+    w.signal(victim, signal.SIGKILL)
+    w.reap(victim)
+    await w.wait_active(not_name=victim)
+    took = await load.first_commit_after(t0)
+    w.start_instance(victim)  # back as a standby
+    return victim, took
+
+
+async def fault_pause(w, load):
+    """SIGSTOP longer than the lease, then SIGCONT: the paused instance must find itself
+    demoted and hand over what it received meanwhile, never act on it."""
+    victim = await w.wait_active()
+    t0 = now()
+    w.signal(victim, signal.SIGSTOP)
+    await w.wait_active(not_name=victim)
+    took = await load.first_commit_after(t0)
+    await asyncio.sleep(LEASE_MS / 1000.0)
+    w.signal(victim, signal.SIGCONT)
+    await asyncio.sleep(1.0)
+    check(w.procs[victim].poll() is None, "the paused instance survives its demotion")
+    return victim, took
+
+
+async def fault_graceful(w, load):
+    victim = await w.wait_active()
+    t0 = now()
+    w.signal(victim, signal.SIGTERM)
+    check(w.reap(victim) == 0, "%s exits 0 after SIGTERM" % victim)
+    await w.wait_active(not_name=victim)
+    took = await load.first_commit_after(t0)
+    w.start_instance(victim)
+    return victim, took
+
+
+async def fault_pg_restart(w, load):
+    victim = await w.wait_active()
+    t0 = now()
+    await asyncio.get_event_loop().run_in_executor(None, lambda: subprocess.run(
+        [os.path.join(HARNESS, "postgres.sh"), "restart", env("CONCLAVE_TEST_PG_RUNDIR")],
+        check=True, stdout=subprocess.DEVNULL))
+    await w.wait_active()
+    took = await load.first_commit_after(t0)
+    return victim, took
+
+
+async def fault_db_cut(w, load):
+    """The active instance loses its database link for longer than the lease (its sessions are
+    terminated as fast as it opens them): it must demote itself; a standby takes over."""
+    victim = await w.wait_active()
+    t0 = now()
+    end = t0 + LEASE_MS / 1000.0 + 1.0
+    while now() < end:
+        w.query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = '%s'" % victim)
+        await asyncio.sleep(0.05)
+    await w.wait_active(not_name=victim)
+    took = await load.first_commit_after(t0)
+    return victim, took
+
+
+async def fault_db_stall(w, load, clients):
+    """Fencing: the active instance's database sessions are frozen (SIGSTOP on their backends)
+    while a commit is in flight, past the lease; a standby takes over and commits; then the
+    frozen sessions resume. The stale commit must be refused by the fence and write nothing."""
+    victim = await w.wait_active()
+    before = w.log_count(victim, "was fenced")
+    pids = w.backend_pids(victim)
+    check(pids, "found the sessions of %s" % victim)
+    await load.finish()  # a quiet moment: the one stale commit is ours
+    t0 = now()
+    for p in pids:
+        os.kill(p, signal.SIGSTOP)
+    try:
+        stale = clients[0].send_line("update", room=load.room)  # blocks in the frozen session
+        await w.wait_active(not_name=victim)
+        # The new active instance commits (the stale one still hangs).
+        a = await clients[1].ok("update", room=load.room)
+        load.acks.append(("commit", clients[1], a["epoch"], now()))
+        took = now() - t0
+    finally:
+        for p in pids:
+            try:
+                os.kill(p, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+    answer = await clients[0].answer(stale, "the stale commit's answer", 60)
+    deadline = now() + 20
+    while w.log_count(victim, "was fenced") == before and now() < deadline:
+        await asyncio.sleep(0.1)
+    fenced = w.log_count(victim, "was fenced") - before
+    check(fenced > 0, "the stale commit was fenced (log of %s)" % victim)
+    w.stats["fence_rejections"] += fenced
+    if answer.get("ok"):  # retried by the client to the new active instance
+        load.acks.append(("commit", clients[0], answer["epoch"], now()))
+    load.stop = asyncio.Event()
+    load.start()
+    return victim, took
+
+
+# ---------------------------------------------------------------------------------------------
+
+async def setup_room(w, names):
+    room = w.room("ledger")
+    clients = [await w.script(n, timeout_s=4) for n in names]
+    owner = clients[0]
+    a = await owner.ok("create", room=room)
+    epoch = a["epoch"]
+    for c in clients[1:]:
+        a = await owner.ok("invite", room=room, jid=c.jid)
+        epoch = a["epoch"]
+        await c.event(lambda e: e.get("event") == "joined" and e.get("room") == room,
+                      "%s joined" % c.user, 30)
+    return room, clients
+
+
+async def check_invariants(w, room, clients, load):
+    # Quiesce, then everybody catches up from the log and the archive.
+    for c in clients:
+        await c.request("catchup", room=room)
+    rows = w.query("SELECT epoch, encode(commit_hash, 'hex'), sender_jid FROM mls_commits "
+                   "WHERE room = '%s' ORDER BY epoch" % room).splitlines()
+    log = [r.split("|") for r in rows]
+    epochs = [int(r[0]) for r in log]
+    room_epoch = int(w.query("SELECT mls_epoch FROM rooms WHERE jid = '%s'" % room))
+    check(epochs == list(range(room_epoch)),
+          "(1) the commit log holds epochs 0..%d once each: %s" % (room_epoch - 1, epochs[:50]))
+    by_epoch = {int(r[0]): r for r in log}
+    commits = [(c, e) for kind, c, e, _ in load.acks if kind == "commit"]
+    for c, e in commits:
+        row = by_epoch.get(e - 1)
+        check(row is not None and row[2] == c.jid,
+              "(2) %s's acknowledged commit to epoch %d is in the log from it: %s" % (c.user, e, row))
+    messages = [(c, m, t) for kind, c, m, t in load.acks if kind == "message"]
+    missing = []
+    for sender, m, t in messages:
+        for r in clients:
+            if r is sender:
+                continue
+            got = r.seen(lambda e: e.get("event") == "message" and e.get("text") == m)
+            if not got:
+                missing.append("%s lacks %s's %s (acknowledged at +%.1fs)" % (
+                    r.user, sender.user, m[-6:], t - load.t_start))
+    if missing:
+        errors = {c.user: [e for e in c.events if e.get("event") == "error"][-5:] for c in clients}
+        raise TestFailure("(3) acknowledged messages missing: %s; faults at %s; client errors %s"
+                          % (missing[:10], w.fault_times, errors))
+    auths, ends = set(), set()
+    for c in clients:
+        f = await c.ok("fingerprints", room=room)
+        ends.add(f["epoch"])
+        auths.add(f["epoch_authenticator"])
+    check(ends == {room_epoch} and len(auths) == 1,
+          "(4) every client at epoch %d with one authenticator: %s %s" % (room_epoch, ends, auths))
+    w.stats["acked_commits"] = len(commits)
+    w.stats["acked_messages"] = len(messages)
+    w.stats["epochs"] = room_epoch
+    w.stats["handed_off"] = sum(w.log_count(n, "stanza(s) to the active instance")
+                                for n in w.logs)
+
+
+async def run_faults(w, names, instances, schedule, rounds=1):
+    for n in instances:
+        w.add_instance(n)
+        w.start_instance(n)
+    first = await w.wait_active(timeout=30)
+    room, clients = await setup_room(w, names)
+    load = Workload(w, room, clients)
+    load.start()
+    await asyncio.sleep(2.0)
+    for _ in range(rounds):
+        for kind in schedule:
+            if kind == "db_stall":
+                victim, took = await fault_db_stall(w, load, clients)
+            else:
+                victim, took = await FAULTS[kind](w, load)
+            w.stats["faults"][kind] = w.stats["faults"].get(kind, 0) + 1
+            w.fault_times.append("%s@+%.1fs" % (kind, now() - load.t_start - took))
+            w.stats["failover_s"].setdefault(kind, []).append(round(took, 3))
+            print("fault %s on %s: first commit after %.2fs" % (kind, victim, took), flush=True)
+            await asyncio.sleep(1.5)  # some traffic under the new active instance
+    await load.finish()
+    await check_invariants(w, room, clients, load)
+    w.stats["first_active"] = first
+
+
+FAULTS = {"kill": fault_kill, "pause": fault_pause, "graceful": fault_graceful,
+          "pg_restart": fault_pg_restart, "db_cut": fault_db_cut}
+
+
+def percentile(xs, p):
+    xs = sorted(xs)
+    if not xs:
+        return None
+    k = (len(xs) - 1) * p
+    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+async def scenario_failover(w):
+    await run_faults(w, ["alice", "bob", "carol"], ["n1", "n2"],
+                     ["kill", "pause", "graceful", "pg_restart", "db_cut", "db_stall"])
+    check(w.stats["fence_rejections"] > 0, "(5) fence rejections > 0")
+
+
+async def scenario_three(w):
+    await run_faults(w, ["alice", "bob", "carol"], ["n1", "n2", "n3"], ["kill", "kill"])
+
+
+async def scenario_bench(w):
+    rounds = int(os.environ.get("CONCLAVE_FAILOVER_ROUNDS", "20"))
+    await run_faults(w, ["alice", "bob", "carol"], ["n1", "n2"], ["kill", "pause", "graceful"],
+                     rounds)
+    for kind, xs in w.stats["failover_s"].items():
+        print("failover %-9s n=%d p50=%.2fs p99=%.2fs max=%.2fs" % (
+            kind, len(xs), percentile(xs, 0.5), percentile(xs, 0.99), max(xs)))
+
+
+SCENARIOS = {"failover": scenario_failover, "three": scenario_three, "bench": scenario_bench}
+
+
+async def run(w):
+    w.setup()
+    try:
+        await SCENARIOS[w.scenario](w)
+        print("stats " + json.dumps(w.stats, sort_keys=True), flush=True)
+    finally:
+        await w.close()
+        w.stop_all()
+
+
+if __name__ == "__main__":
+    sys.exit(scenario_main(__doc__, ClusterWorld, SCENARIOS, run, 4))
