@@ -383,7 +383,7 @@ Result<std::uint64_t> Client::commit_change(Room& r, const BuildCommit& build,
     if (accepted.error() != make_error_code(Errc::wrong_epoch)) return fail(accepted.error());
     // The commit race (§5): somebody else's commit won this epoch. Apply what we missed and
     // rebuild ours on top of it.
-    auto synced = sync_commits(r.record.room);
+    auto synced = fill_gap(r.record.room);
     if (!synced) return fail(synced.error());
   }
   return fail(Errc::retries_exhausted);
@@ -490,21 +490,33 @@ Result<std::uint64_t> Client::send(const std::string& room, const std::string& t
     last_error_ = err;
     if (err->condition == "not-acceptable" && err->app_condition.empty()) {
       // XEP-0410 §3: the room no longer counts us as an occupant (the service restarted or
-      // failed over without telling us): enter again and resend.
+      // failed over without telling us): enter again, read what we missed, resend.
       r->joined = false;
       if (auto s = enter(room); !s) return fail(s.error());
+      if (auto s = fill_gap(room); !s) return fail(s.error());
       r = find_room(room);
       if (r == nullptr || !r->group) return fail(Errc::no_group);
       continue;
     }
     if (err->app_condition != "wrong-epoch") return fail(Errc::stanza_error);
-    // Our epoch is behind the room's (§8): apply the missing commits, then encrypt again.
-    auto synced = sync_commits(room);
+    // Our epoch is behind the room's (§8): catch up, then encrypt again.
+    auto synced = fill_gap(room);
     if (!synced) return fail(synced.error());
     r = find_room(room);
     if (r == nullptr || !r->group) return fail(Errc::no_group);
   }
   return fail(Errc::wrong_epoch);
+}
+
+Result<std::uint64_t> Client::fill_gap(const std::string& room) {
+  if (catching_up_) return sync_commits(room);
+  catching_up_ = true;
+  auto read = catch_up(room);
+  catching_up_ = false;
+  if (!read) return fail(read.error());
+  Room* r = find_room(room);
+  if (r == nullptr || !r->group) return fail(Errc::no_group);
+  return r->group->epoch();
 }
 
 Result<std::uint64_t> Client::sync_commits(const std::string& room) {

@@ -154,6 +154,13 @@ class Client {
   // advance: `next` (the group after a commit) becomes the room's group; the one it replaces
   // is kept among the last few epochs (Room::past) to read late messages of those epochs.
   void advance(Room& r, mls::Group next);
+  // fill_gap: the room moved on without us seeing all of it (a commit or message of a later
+  // epoch, a wrong-epoch answer, or we were no longer an occupant): read the archive from the
+  // last message we saw, in order, so messages are decrypted in their epochs before the commits
+  // after them are applied; then fetch any commits still missing. Falls back to the commit log
+  // alone while a catch-up is already running (it is then filling this very gap).
+  Result<std::uint64_t> fill_gap(const std::string& room);
+  bool catching_up_ = false;
   void emit(Event e);
   std::string new_id();
   Result<xmpp::Element> wait_for(const std::function<bool(const xmpp::Element&)>& pred,

@@ -77,6 +77,14 @@ void Client::handle_message(const Element& m, bool from_archive, std::string arc
   if (r == nullptr) return;              // not a room of ours
   if (xmpp::is_error_stanza(m)) return;  // answers to our sends are matched by send()
   if (!from_archive) archive_id = stanza_id_by(m, room);
+  if (!archive_id.empty()) {
+    // Read already (a catch-up fills a gap and then meets the message that revealed it).
+    if (std::find(r->recent_ids.begin(), r->recent_ids.end(), archive_id) != r->recent_ids.end()) {
+      return;
+    }
+    r->recent_ids.push_back(archive_id);
+    if (r->recent_ids.size() > kRecentIds) r->recent_ids.pop_front();
+  }
   if (payload) {
     if (!payload->has_value()) {
       emit({"error", room, "", from->resource(), "", std::nullopt, "malformed MLS payload"});
@@ -86,8 +94,8 @@ void Client::handle_message(const Element& m, bool from_archive, std::string arc
         case RoomPayload::Kind::commit:
           if (r->group) {
             if (*pl.epoch > r->group->epoch()) {
-              // A gap: fetch the commits in between from the service (§7).
-              if (auto s = sync_commits(room); !s) {
+              // A gap: read what we missed, in order (§7).
+              if (auto s = fill_gap(room); !s) {
                 emit({"error", room, "", "", "", epoch(room),
                       "catch-up failed: " + s.error().message()});
               }
@@ -203,7 +211,7 @@ void Client::handle_encrypted(Room& r, const Element& m, mls::ByteView data, boo
     }
   }
   if (pm->epoch > r.group->epoch()) {
-    if (auto s = sync_commits(room); !s) {
+    if (auto s = fill_gap(room); !s) {
       report("undecryptable: cannot reach epoch " + std::to_string(pm->epoch));
       return;
     }

@@ -16,12 +16,16 @@ namespace conclave::client {
 // before a commit may arrive after it. Kept in memory only, and only this many: every epoch
 // kept is forward secrecy given up for that long (RFC 9420 §16.5 weighs the same trade-off).
 inline constexpr std::size_t kPastEpochs = 3;
+// Archive ids remembered per room, so a message read live and again from the archive (a
+// catch-up that filled a gap) is handled once.
+inline constexpr std::size_t kRecentIds = 512;
 
 struct Client::Room {
   RoomRecord record;  // record.group is filled only while saving; the live state is `group`
   std::optional<mls::Group> group;
-  std::deque<mls::Group> past;  // the groups of the last kPastEpochs epochs, newest first
-  bool joined = false;          // we are an occupant (self-presence seen)
+  std::deque<mls::Group> past;         // the groups of the last kPastEpochs epochs, newest first
+  std::deque<std::string> recent_ids;  // archive ids of the last kRecentIds messages handled
+  bool joined = false;                 // we are an occupant (self-presence seen)
   std::map<std::string, std::string> occupants;  // nick -> bare real JID ("" when hidden)
 };
 
