@@ -164,7 +164,7 @@ class ModerationFeature final : public RoomFeature {
   }
 
   bool on_iq(Room& room, const Element& iq, const Jid& from, const Element& q) const override {
-    if (xmpp::type_of(iq) != "set" ||
+    if (xmpp::iq_type_of(iq) != xmpp::IqType::set ||
         !(q.is("moderate", ns::kModerate) || q.is("apply-to", ns::kFasten))) {
       return false;
     }

@@ -31,7 +31,7 @@ void register_iq(Room& room, const Element& iq, const Jid& from, const Element& 
   const AffiliationRecord* row = room.affiliation_row(bare);
   const std::string current = row == nullptr ? std::string() : row->nick;
 
-  if (xmpp::type_of(iq) == "get") {
+  if (xmpp::iq_type_of(iq) == xmpp::IqType::get) {
     Element reply("query", std::string(ns::kRegister));
     if (!current.empty()) {
       // XEP-0077 §3.1 / §7.10: already registered, with the nickname as the username.
@@ -150,7 +150,7 @@ class RegistrationFeature final : public RoomFeature {
       register_iq(room, iq, from, q);
       return true;
     }
-    if (xmpp::type_of(iq) == "get" && q.is("query", xmpp::ns::kDiscoInfo) &&
+    if (xmpp::iq_type_of(iq) == xmpp::IqType::get && q.is("query", xmpp::ns::kDiscoInfo) &&
         q.attr_or("node") == kReservedNode) {
       reserved_nick_iq(room, iq, from);
       return true;
