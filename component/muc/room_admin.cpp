@@ -182,7 +182,7 @@ void Room::on_admin_set(const Pending& p, const Element& q) {
     records.push_back({c.bare, std::string(to_string(c.affiliation)), c.reason, ""});
   }
   RoomStore* store = env_.rooms;
-  const std::string room = jid_.bare_string();
+  const RoomJid room = room_jid();
   await<Status>([store, room, records] { return store->set_affiliations(room, records); },
                 [this, p, apply](Status s) {
                   if (!s) {

@@ -240,12 +240,13 @@ void Room::destroy_room(std::string reason, std::string alternate,
 
 void Room::destroy_store(std::string reason, std::string alternate,
                          std::function<void(Status)> done) {
-  const std::string room = jid_.bare_string();
+  const RoomJid room = room_jid();
   RoomStore* store = env_.rooms;
   await<Status>([store, room] { return store->destroy(room); },
                 [this, reason, alternate, room, done](Status s) {
                   if (!s) {
-                    log(LogLevel::error, "destroying " + room + " failed: " + s.error().message());
+                    log(LogLevel::error,
+                        "destroying " + room.str() + " failed: " + s.error().message());
                     done(s);
                     return;
                   }
@@ -263,7 +264,7 @@ void Room::destroy_store(std::string reason, std::string alternate,
                   occupants_.clear();
                   gone_ = true;
                   done(s);
-                  log(LogLevel::info, "room destroyed: " + room);
+                  log(LogLevel::info, "room destroyed: " + room.str());
                   if (env_.room_gone) env_.room_gone(room);
                 });
 }

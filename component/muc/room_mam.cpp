@@ -44,7 +44,7 @@ void mam_query_iq(Room& room, const Element& iq, const Jid& from, const Element&
     return;
   }
   ArchiveQuery query;
-  query.room = room.jid().bare_string();
+  query.room = room.room_jid();
   query.max = std::min<std::size_t>(20, room.env().mam_max_page);
   if (auto form = xmpp::find_data_form(q)) {
     if (!*form) {

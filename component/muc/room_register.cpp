@@ -68,7 +68,7 @@ void register_iq(Room& room, const Element& iq, const Jid& from, const Element& 
     }
     Room::AffChange change{bare, Affiliation::none, ""};
     RoomStore* store = room.env().rooms;
-    const std::string room_jid = room.jid().bare_string();
+    const RoomJid room_jid = room.room_jid();
     const AffiliationRecord rec{bare, "none", "", ""};
     room.await<Status>([store, room_jid, rec] { return store->set_affiliations(room_jid, {rec}); },
                        [&room, iq, change](Status s) {
@@ -110,7 +110,7 @@ void register_iq(Room& room, const Element& iq, const Jid& from, const Element& 
   const AffiliationRecord rec{bare, std::string(to_string(new_aff)),
                               row == nullptr ? std::string() : row->reason, nick};
   RoomStore* store = room.env().rooms;
-  const std::string room_jid = room.jid().bare_string();
+  const RoomJid room_jid = room.room_jid();
   room.await<Status>([store, room_jid, rec] { return store->set_affiliations(room_jid, {rec}); },
                      [&room, iq, rec, aff, new_aff](Status s) {
                        if (!s) {
