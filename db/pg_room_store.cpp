@@ -7,6 +7,7 @@
 
 namespace conclave::db {
 
+using component::Affiliation;
 using component::AffiliationRecord;
 using component::RoomJid;
 using component::RoomRecord;
@@ -19,7 +20,7 @@ constexpr const char* kMode = "chat_room";
 
 void write_affiliation(pqxx::work& tx, const RoomJid& room_jid, const AffiliationRecord& a) {
   const std::string& room = room_jid.str();  // SQL parameters are text
-  if (a.affiliation == "none") {
+  if (a.affiliation == Affiliation::none) {
     tx.exec_params0("DELETE FROM room_affiliations WHERE room = $1 AND jid = $2", room, a.jid);
     return;
   }
@@ -30,7 +31,7 @@ void write_affiliation(pqxx::work& tx, const RoomJid& room_jid, const Affiliatio
       "VALUES ($1, $2, $3, NULLIF($4, ''), NULLIF($5, '')) "
       "ON CONFLICT (room, jid) DO UPDATE SET affiliation = EXCLUDED.affiliation, "
       "reason = EXCLUDED.reason, nick = COALESCE(EXCLUDED.nick, room_affiliations.nick)",
-      room, a.jid, a.affiliation, a.reason, a.nick);
+      room, a.jid, std::string(to_string(a.affiliation)), a.reason, a.nick);
 }
 
 }  // namespace
@@ -60,9 +61,12 @@ component::Result<std::vector<RoomRecord>> PgRoomStore::load_persistent() {
                      "WHERE r.persistent ORDER BY a.room, a.jid")) {
           auto it = index.find(row[0].as<std::string>());
           if (it == index.end()) continue;
-          out[it->second].affiliations.push_back(
-              {row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<std::string>(),
-               row[4].as<std::string>()});
+          // The column's CHECK admits only the four stored affiliations.
+          auto affiliation = component::affiliation_from(row[2].as<std::string>());
+          if (!affiliation) return fail(std::make_error_code(std::errc::invalid_argument));
+          out[it->second].affiliations.push_back({row[1].as<std::string>(), *affiliation,
+                                                  row[3].as<std::string>(),
+                                                  row[4].as<std::string>()});
         }
         return out;
       });

@@ -192,7 +192,7 @@ Affiliation Room::affiliation_of(const std::string& bare) const {
   if (env_.service_admins.count(bare) != 0) return Affiliation::owner;
   auto it = affiliations_.find(bare);
   if (it == affiliations_.end()) return Affiliation::none;
-  return affiliation_from(it->second.affiliation).value_or(Affiliation::none);
+  return it->second.affiliation;
 }
 
 std::string Room::occupant_jid(std::string_view nick) const {

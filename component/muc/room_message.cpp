@@ -278,8 +278,7 @@ void Room::on_invite(const Pending& p, const Element& invite) {
   if (config_.members_only && affiliation_of(to_bare) < Affiliation::member &&
       affiliation_of(to_bare) != Affiliation::outcast) {
     // §7.8.2: an invitation into a members-only room makes the invitee a member.
-    AffiliationRecord rec{to_bare, std::string(to_string(Affiliation::member)),
-                          "invited by " + o->bare.bare_string(), ""};
+    AffiliationRecord rec{to_bare, Affiliation::member, "invited by " + o->bare.bare_string(), ""};
     RoomStore* store = env_.rooms;
     const RoomJid room = room_jid();
     await<Status>([store, room, rec] { return store->set_affiliations(room, {rec}); },

@@ -142,7 +142,7 @@ void Room::on_join(const Pending& p) {
       return;
     }
     // The first presence creates the room; its sender becomes the owner (§10.1.1).
-    affiliations_[bare] = {bare, std::string(to_string(Affiliation::owner)), "", ""};
+    affiliations_[bare] = {bare, Affiliation::owner, "", ""};
     RoomRecord rec = record();
     RoomStore* store = env_.rooms;
     await<Status>([store, rec] { return store->create(rec); },

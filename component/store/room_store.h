@@ -9,17 +9,18 @@
 #include <string>
 #include <vector>
 
+#include "component/store/affiliation.h"
 #include "component/store/archive_store.h"
 #include "component/store/result.h"
 #include "component/store/room_jid.h"
 
 namespace conclave::component {
 
-// One XEP-0045 §5.2 affiliation row. affiliation is "owner", "admin", "member", "outcast";
-// "none" means "delete the row" when saved.
+// One XEP-0045 §5.2 affiliation row. A stored row is never Affiliation::none: none means
+// "delete the row" when saved.
 struct AffiliationRecord {
   std::string jid;  // bare user JID, normalised
-  std::string affiliation;
+  Affiliation affiliation = Affiliation::none;
   std::string reason;
   std::string nick;  // registered nickname, "" when none
   bool operator==(const AffiliationRecord&) const = default;
@@ -49,7 +50,7 @@ class RoomStore {
   // save: updates persistent + settings of an existing room (affiliations untouched).
   // Error: not_found.
   virtual Status save(const RoomRecord& room) = 0;
-  // set_affiliations: applies the changes in one transaction ("none" deletes the row).
+  // set_affiliations: applies the changes in one transaction (Affiliation::none deletes the row).
   virtual Status set_affiliations(const RoomJid& room,
                                   const std::vector<AffiliationRecord>& changes) = 0;
   // destroy: deletes the room, its affiliations and its archive. Not an error if absent.

@@ -61,7 +61,7 @@ class FakeRoomStore : public RoomStore {
     auto& affs = it->second.affiliations;
     for (const auto& c : changes) {
       std::erase_if(affs, [&](const AffiliationRecord& a) { return a.jid == c.jid; });
-      if (c.affiliation != "none") affs.push_back(c);
+      if (c.affiliation != Affiliation::none) affs.push_back(c);
     }
     return {};
   }

@@ -54,7 +54,7 @@ class PgStoreTest : public ::testing::Test {
     r.jid = testing::room_jid(jid);
     r.persistent = persistent;
     r.settings = {{"muc#roomconfig_roomname", "Name \"quoted\""}, {"conclave#salt", "s"}};
-    r.affiliations = {{"alice@example.org", "owner", "", ""}};
+    r.affiliations = {{"alice@example.org", Affiliation::owner, "", ""}};
     return r;
   }
   static ArchivedMessage msg(const std::string& room, int i) {
@@ -81,11 +81,11 @@ TEST_F(PgStoreTest, RoomsRoundTripAndTemporaryRoomsArePurged) {
   auto again = rooms_->create(room("keep@mls", true));
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error(), make_error_code(StoreErrc::conflict));
-  ASSERT_TRUE(rooms_->set_affiliations(
-      testing::room_jid("keep@mls"),
-      {{"bob@example.org", "member", "friend", "Bob"}, {"eve@example.org", "outcast", "", ""}}));
   ASSERT_TRUE(rooms_->set_affiliations(testing::room_jid("keep@mls"),
-                                       {{"eve@example.org", "none", "", ""}}));
+                                       {{"bob@example.org", Affiliation::member, "friend", "Bob"},
+                                        {"eve@example.org", Affiliation::outcast, "", ""}}));
+  ASSERT_TRUE(rooms_->set_affiliations(testing::room_jid("keep@mls"),
+                                       {{"eve@example.org", Affiliation::none, "", ""}}));
   RoomRecord changed = room("keep@mls", true);
   changed.settings["conclave#subject"] = "Plans";
   ASSERT_TRUE(rooms_->save(changed));
@@ -100,7 +100,8 @@ TEST_F(PgStoreTest, RoomsRoundTripAndTemporaryRoomsArePurged) {
   EXPECT_EQ(r.settings.at("conclave#subject"), "Plans");
   EXPECT_EQ(r.settings.at("muc#roomconfig_roomname"), "Name \"quoted\"");
   ASSERT_EQ(r.affiliations.size(), 2u);
-  EXPECT_EQ(r.affiliations[1], (AffiliationRecord{"bob@example.org", "member", "friend", "Bob"}));
+  EXPECT_EQ(r.affiliations[1],
+            (AffiliationRecord{"bob@example.org", Affiliation::member, "friend", "Bob"}));
   ASSERT_TRUE(rooms_->destroy(testing::room_jid("keep@mls")));
   EXPECT_TRUE(rooms_->load_persistent()->empty());
 }

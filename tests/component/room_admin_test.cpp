@@ -57,7 +57,7 @@ TEST_F(AdminTest, BanRemovesWith301PersistsAndRefusesRejoinWithForbidden) {
   EXPECT_TRUE(has_code(to_bob[0], 301));
   const auto& affs = room_store.rows.at(room_jid(room("r"))).affiliations;
   EXPECT_TRUE(std::any_of(affs.begin(), affs.end(), [](const AffiliationRecord& a) {
-    return a.jid == "bob@example.org" && a.affiliation == "outcast";
+    return a.jid == "bob@example.org" && a.affiliation == Affiliation::outcast;
   }));
   EXPECT_EQ(error_condition(join(kBob, room("r") + "/Bob")[0]), "forbidden");
 }

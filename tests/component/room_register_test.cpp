@@ -56,7 +56,7 @@ TEST_F(RegisterTest, SubmissionMakesAMemberWithTheNickPersisted) {
   EXPECT_EQ(service->room(room("r"))->affiliation_of("bob@example.org"), Affiliation::member);
   const AffiliationRecord* a = stored("bob@example.org");
   ASSERT_NE(a, nullptr);
-  EXPECT_EQ(a->affiliation, "member");
+  EXPECT_EQ(a->affiliation, Affiliation::member);
   EXPECT_EQ(a->nick, "Bobby");
 }
 
