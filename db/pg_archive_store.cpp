@@ -11,6 +11,7 @@ namespace conclave::db {
 using component::ArchivedMessage;
 using component::ArchivePage;
 using component::ArchiveQuery;
+using component::RoomJid;
 using component::StoreErrc;
 using component::TimePoint;
 
@@ -33,7 +34,7 @@ constexpr const char* kFilter =
     "room = $1 AND ts >= to_timestamp($2::bigint / 1000.0) AND "
     "ts <= to_timestamp($3::bigint / 1000.0) AND ($4 = '' OR from_nick = $4)";
 
-ArchivedMessage row_to_message(const std::string& room, const pqxx::row& row) {
+ArchivedMessage row_to_message(const RoomJid& room, const pqxx::row& row) {
   ArchivedMessage m;
   m.room = room;
   m.stanza_id = row[0].as<std::string>();
@@ -46,10 +47,10 @@ ArchivedMessage row_to_message(const std::string& room, const pqxx::row& row) {
 }
 
 // The archive row id of a stanza id in a room; nullopt if unknown.
-std::optional<std::int64_t> row_id(pqxx::transaction_base& tx, const std::string& room,
+std::optional<std::int64_t> row_id(pqxx::transaction_base& tx, const RoomJid& room,
                                    const std::string& stanza_id) {
-  auto r = tx.exec_params("SELECT id FROM room_archive WHERE room = $1 AND stanza_id = $2", room,
-                          stanza_id);
+  auto r = tx.exec_params("SELECT id FROM room_archive WHERE room = $1 AND stanza_id = $2",
+                          room.str(), stanza_id);
   if (r.empty()) return std::nullopt;
   return r[0][0].as<std::int64_t>();
 }
@@ -59,7 +60,7 @@ std::optional<std::int64_t> row_id(pqxx::transaction_base& tx, const std::string
 component::Status PgArchiveStore::append(const ArchivedMessage& m) {
   return pool_.run([&](pqxx::connection_base& c) -> Status {
     pqxx::work tx(c);
-    auto exists = tx.exec_params("SELECT 1 FROM rooms WHERE jid = $1 FOR SHARE", m.room);
+    auto exists = tx.exec_params("SELECT 1 FROM rooms WHERE jid = $1 FOR SHARE", m.room.str());
     if (exists.empty()) return fail(make_error_code(StoreErrc::not_found));
     insert_archive_row(tx, m);
     tx.commit();  // durable before the room reflects the message
@@ -75,10 +76,10 @@ component::Status PgArchiveStore::append_batch(const std::vector<ArchivedMessage
   constexpr std::size_t kColumnsPerRow = 7;
   return pool_.run([&](pqxx::connection_base& c) -> Status {
     pqxx::work tx(c);
-    std::vector<std::string> checked;
+    std::vector<RoomJid> checked;
     for (const ArchivedMessage& m : messages) {
       if (std::find(checked.begin(), checked.end(), m.room) != checked.end()) continue;
-      auto exists = tx.exec_params("SELECT 1 FROM rooms WHERE jid = $1 FOR SHARE", m.room);
+      auto exists = tx.exec_params("SELECT 1 FROM rooms WHERE jid = $1 FOR SHARE", m.room.str());
       if (exists.empty()) return fail(make_error_code(StoreErrc::not_found));
       checked.push_back(m.room);
     }
@@ -98,7 +99,7 @@ component::Status PgArchiveStore::append_batch(const std::vector<ArchivedMessage
         if (i != first) sql += ", ";
         sql += "(" + p(1) + ", " + p(2) + ", to_timestamp(" + p(3) + "::bigint / 1000.0), " + p(4) +
                ", NULLIF(" + p(5) + ", ''), NULLIF(" + p(6) + ", ''), " + p(7) + ")";
-        params.push_back(m.room);
+        params.push_back(m.room.str());
         params.push_back(m.stanza_id);
         params.push_back(std::to_string(to_ms(m.ts)));
         params.push_back(m.from_nick);
@@ -132,14 +133,14 @@ component::Result<ArchivePage> PgArchiveStore::query(const ArchiveQuery& q) {
     const std::string nick = q.with_nick.value_or("");
     ArchivePage page;
     page.count = tx.exec_params(std::string("SELECT count(*) FROM room_archive WHERE ") + kFilter,
-                                q.room, start, end, nick)[0][0]
+                                q.room.str(), start, end, nick)[0][0]
                      .as<std::size_t>();
     // Backwards (RSM <before/>) pages are read newest first and reversed into archive order.
     const bool backwards = q.last_page || (q.before_id && !q.after_id);
     const std::string sql = std::string("SELECT ") + kColumns + " FROM room_archive WHERE " +
                             kFilter + " AND id > $5 AND id < $6 ORDER BY id " +
                             (backwards ? "DESC" : "ASC") + " LIMIT $7";
-    auto rows = tx.exec_params(sql, q.room, start, end, nick, after, before,
+    auto rows = tx.exec_params(sql, q.room.str(), start, end, nick, after, before,
                                static_cast<std::int64_t>(q.max) + 1);
     const std::size_t n = std::min<std::size_t>(rows.size(), q.max);
     page.complete = rows.size() <= q.max;
@@ -150,7 +151,7 @@ component::Result<ArchivePage> PgArchiveStore::query(const ArchiveQuery& q) {
   });
 }
 
-component::Result<std::vector<ArchivedMessage>> PgArchiveStore::recent(const std::string& room,
+component::Result<std::vector<ArchivedMessage>> PgArchiveStore::recent(const RoomJid& room,
                                                                        std::size_t max) {
   return pool_.run<std::vector<ArchivedMessage>>(
       [&](pqxx::connection_base& c) -> Result<std::vector<ArchivedMessage>> {
@@ -158,7 +159,7 @@ component::Result<std::vector<ArchivedMessage>> PgArchiveStore::recent(const std
         auto rows = tx.exec_params(std::string("SELECT ") + kColumns +
                                        " FROM room_archive WHERE room = $1 ORDER BY id DESC "
                                        "LIMIT $2",
-                                   room, static_cast<std::int64_t>(max));
+                                   room.str(), static_cast<std::int64_t>(max));
         std::vector<ArchivedMessage> out;
         out.reserve(rows.size());
         for (const auto& row : rows) out.push_back(row_to_message(room, row));

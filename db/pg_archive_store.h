@@ -14,7 +14,7 @@ class PgArchiveStore : public component::ArchiveStore {
   component::Status append(const component::ArchivedMessage& message) override;
   component::Status append_batch(const std::vector<component::ArchivedMessage>& messages) override;
   component::Result<component::ArchivePage> query(const component::ArchiveQuery& query) override;
-  component::Result<std::vector<component::ArchivedMessage>> recent(const std::string& room,
+  component::Result<std::vector<component::ArchivedMessage>> recent(const component::RoomJid& room,
                                                                     std::size_t max) override;
 
  private:

@@ -406,7 +406,7 @@ component::Result<CommitResult> PgMlsStore::accept_commit(
     const std::vector<MlsNodeChange>& changed_nodes, std::uint32_t leaf_count) {
   const std::string& room = room_jid.str();  // SQL parameters are text
   if (!valid_nodes(changed_nodes, leaf_count) ||
-      (commit.archived && commit.archived->room != room)) {
+      (commit.archived && commit.archived->room != room_jid)) {
     return fail(std::make_error_code(std::errc::invalid_argument));
   }
   const std::int64_t epoch = as_bigint(expected_epoch);

@@ -7,7 +7,9 @@
 
 namespace conclave::db {
 
+using component::Affiliation;
 using component::AffiliationRecord;
+using component::RoomJid;
 using component::RoomRecord;
 using component::StoreErrc;
 
@@ -16,8 +18,9 @@ namespace {
 // Rooms hosted by this component are MUC chat rooms (rooms.mode, schema/0001_initial.sql).
 constexpr const char* kMode = "chat_room";
 
-void write_affiliation(pqxx::work& tx, const std::string& room, const AffiliationRecord& a) {
-  if (a.affiliation == "none") {
+void write_affiliation(pqxx::work& tx, const RoomJid& room_jid, const AffiliationRecord& a) {
+  const std::string& room = room_jid.str();  // SQL parameters are text
+  if (a.affiliation == Affiliation::none) {
     tx.exec_params0("DELETE FROM room_affiliations WHERE room = $1 AND jid = $2", room, a.jid);
     return;
   }
@@ -28,7 +31,7 @@ void write_affiliation(pqxx::work& tx, const std::string& room, const Affiliatio
       "VALUES ($1, $2, $3, NULLIF($4, ''), NULLIF($5, '')) "
       "ON CONFLICT (room, jid) DO UPDATE SET affiliation = EXCLUDED.affiliation, "
       "reason = EXCLUDED.reason, nick = COALESCE(EXCLUDED.nick, room_affiliations.nick)",
-      room, a.jid, a.affiliation, a.reason, a.nick);
+      room, a.jid, std::string(to_string(a.affiliation)), a.reason, a.nick);
 }
 
 }  // namespace
@@ -42,11 +45,14 @@ component::Result<std::vector<RoomRecord>> PgRoomStore::load_persistent() {
         for (const auto& row :
              tx.exec("SELECT jid, persistent, config::text FROM rooms WHERE persistent "
                      "ORDER BY jid")) {
+          // rooms.jid only ever holds rooms' bare JIDs, written from RoomJid::str().
+          auto jid = RoomJid::parse(row[0].as<std::string>());
+          if (!jid) return fail(jid.error());
           RoomRecord r;
-          r.jid = row[0].as<std::string>();
+          r.jid = std::move(*jid);
           r.persistent = row[1].as<bool>();
           r.settings = component::decode_settings(row[2].as<std::string>());
-          index[r.jid] = out.size();
+          index[r.jid.str()] = out.size();
           out.push_back(std::move(r));
         }
         for (const auto& row :
@@ -55,9 +61,12 @@ component::Result<std::vector<RoomRecord>> PgRoomStore::load_persistent() {
                      "WHERE r.persistent ORDER BY a.room, a.jid")) {
           auto it = index.find(row[0].as<std::string>());
           if (it == index.end()) continue;
-          out[it->second].affiliations.push_back(
-              {row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<std::string>(),
-               row[4].as<std::string>()});
+          // The column's CHECK admits only the four stored affiliations.
+          auto affiliation = component::affiliation_from(row[2].as<std::string>());
+          if (!affiliation) return fail(std::make_error_code(std::errc::invalid_argument));
+          out[it->second].affiliations.push_back({row[1].as<std::string>(), *affiliation,
+                                                  row[3].as<std::string>(),
+                                                  row[4].as<std::string>()});
         }
         return out;
       });
@@ -78,7 +87,7 @@ component::Status PgRoomStore::create(const RoomRecord& room) {
     auto r = tx.exec_params(
         "INSERT INTO rooms (jid, mode, persistent, config) VALUES ($1, $2, $3, $4::jsonb) "
         "ON CONFLICT (jid) DO NOTHING",
-        room.jid, kMode, room.persistent, component::encode_settings(room.settings));
+        room.jid.str(), kMode, room.persistent, component::encode_settings(room.settings));
     if (r.affected_rows() != 1) return fail(make_error_code(StoreErrc::conflict));
     for (const AffiliationRecord& a : room.affiliations) write_affiliation(tx, room.jid, a);
     tx.commit();
@@ -89,20 +98,21 @@ component::Status PgRoomStore::create(const RoomRecord& room) {
 component::Status PgRoomStore::save(const RoomRecord& room) {
   return pool_.run([&](pqxx::connection_base& c) -> Status {
     pqxx::work tx(c);
-    auto r = tx.exec_params("UPDATE rooms SET persistent = $2, config = $3::jsonb WHERE jid = $1",
-                            room.jid, room.persistent, component::encode_settings(room.settings));
+    auto r =
+        tx.exec_params("UPDATE rooms SET persistent = $2, config = $3::jsonb WHERE jid = $1",
+                       room.jid.str(), room.persistent, component::encode_settings(room.settings));
     if (r.affected_rows() != 1) return fail(make_error_code(StoreErrc::not_found));
     tx.commit();
     return {};
   });
 }
 
-component::Status PgRoomStore::set_affiliations(const std::string& room,
+component::Status PgRoomStore::set_affiliations(const RoomJid& room,
                                                 const std::vector<AffiliationRecord>& changes) {
   return pool_.run([&](pqxx::connection_base& c) -> Status {
     pqxx::work tx(c);
     // Lock the room row: a concurrent destroy cannot leave orphan rows behind.
-    auto r = tx.exec_params("SELECT 1 FROM rooms WHERE jid = $1 FOR UPDATE", room);
+    auto r = tx.exec_params("SELECT 1 FROM rooms WHERE jid = $1 FOR UPDATE", room.str());
     if (r.empty()) return fail(make_error_code(StoreErrc::not_found));
     for (const AffiliationRecord& a : changes) write_affiliation(tx, room, a);
     tx.commit();
@@ -110,18 +120,19 @@ component::Status PgRoomStore::set_affiliations(const std::string& room,
   });
 }
 
-component::Status PgRoomStore::destroy(const std::string& room) {
+component::Status PgRoomStore::destroy(const RoomJid& room) {
   return pool_.run([&](pqxx::connection_base& c) -> Status {
     pqxx::work tx(c);
-    tx.exec_params0("DELETE FROM rooms WHERE jid = $1", room);  // cascades to the archive
+    tx.exec_params0("DELETE FROM rooms WHERE jid = $1", room.str());  // cascades to the archive
     tx.commit();
     return {};
   });
 }
 
 component::Result<std::string> PgRoomStore::tombstone_message(
-    const std::string& room, const std::string& stanza_id, const Tombstoner& make,
+    const RoomJid& room_jid, const std::string& stanza_id, const Tombstoner& make,
     const component::ArchivedMessage& notice) {
+  const std::string& room = room_jid.str();  // SQL parameters are text
   return pool_.run<std::string>([&](pqxx::connection_base& c) -> Result<std::string> {
     pqxx::work tx(c);
     // The room first, FOR SHARE as every archive append holds it (a concurrent destroy waits;

@@ -17,10 +17,11 @@ class PgRoomStore : public component::RoomStore {
   component::Status create(const component::RoomRecord& room) override;
   component::Status save(const component::RoomRecord& room) override;
   component::Status set_affiliations(
-      const std::string& room, const std::vector<component::AffiliationRecord>& changes) override;
-  component::Status destroy(const std::string& room) override;
+      const component::RoomJid& room,
+      const std::vector<component::AffiliationRecord>& changes) override;
+  component::Status destroy(const component::RoomJid& room) override;
   component::Result<std::string> tombstone_message(
-      const std::string& room, const std::string& stanza_id, const Tombstoner& make,
+      const component::RoomJid& room, const std::string& stanza_id, const Tombstoner& make,
       const component::ArchivedMessage& notice) override;
 
  private:

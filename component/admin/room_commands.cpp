@@ -28,7 +28,7 @@ std::string room_line(const Room& room, const ds::DeliveryService* mls) {
   if (!room.config().public_room) line += " hidden";
   if (room.locked()) line += " locked";
   if (mls != nullptr) {
-    if (auto epoch = mls->epoch_of(room.jid().bare_string())) {
+    if (auto epoch = mls->epoch_of(room.room_jid())) {
       line += " mls-epoch=" + std::to_string(epoch->value());
     }
   }
@@ -42,7 +42,7 @@ CommandResponse list_rooms(const AdminTarget& target) {
   std::vector<std::string> lines;
   for (const auto& [bare, room] : service.rooms()) {
     if (room->gone()) continue;
-    jids.push_back(bare);
+    jids.push_back(bare.str());
     lines.push_back(room_line(*room, target.mls));
   }
   f.add("count", FieldType::text_single, "Number of rooms", {std::to_string(jids.size())});
@@ -76,11 +76,13 @@ CommandResponse destroy_room(const AdminTarget& target, CommandContext& ctx) {
         StanzaError::of(StanzaCondition::bad_request, "The form is incomplete or invalid"));
   }
   const auto jid = xmpp::Jid::parse(ctx.submitted->field("roomjid")->value());
-  if (!jid || jid->node().empty() || !jid->resource().empty()) {
+  // room_jid_of refuses a JID without a node or with a resource.
+  const auto room_jid = jid ? room_jid_of(*jid) : fail(jid.error());
+  if (!room_jid) {
     return CommandResponse::failed(
         StanzaError::of(StanzaCondition::jid_malformed, "Not a room JID"));
   }
-  std::shared_ptr<Room> room = service.find_room(jid->bare_string());
+  std::shared_ptr<Room> room = service.find_room(*room_jid);
   if (!room || room->gone()) {
     return CommandResponse::failed(
         StanzaError::of(StanzaCondition::item_not_found, "No such room"));
@@ -89,7 +91,7 @@ CommandResponse destroy_room(const AdminTarget& target, CommandContext& ctx) {
     const xmpp::FormField* f = ctx.submitted->field(var);
     return f != nullptr ? f->value() : std::string();
   };
-  const std::string bare = jid->bare_string();
+  const std::string bare = room_jid->str();
   const std::string admin = ctx.requester.bare_string();
   service.log(LogLevel::info, "admin " + admin + " destroys room " + bare);
   // Answered once the store has deleted it: a "completed" the admin sees is durable.

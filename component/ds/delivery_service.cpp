@@ -384,7 +384,7 @@ void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Elemen
       .set_attr("by", bare.str());
   if (env_.archive != nullptr) {
     ArchivedMessage& archived = c->record.archived.emplace();
-    archived.room = bare.str();
+    archived.room = bare;
     archived.stanza_id = sid;
     archived.ts = env_.now();
     archived.from_jid = sender;
@@ -548,7 +548,7 @@ void DeliveryService::propose_removes(GroupHost& room) {
         .set_attr("id", sid)
         .set_attr("by", bare.str());
     ArchivedMessage a;
-    a.room = bare.str();
+    a.room = bare;
     a.stanza_id = sid;
     a.ts = env_.now();
     a.from_jid = env_.domain;

@@ -15,12 +15,9 @@ using xmpp::StanzaCondition;
 MucService::MucService(ServiceInfo info, RoomEnv env)
     : info_(std::move(info)), env_(std::move(env)), started_(env_.now()) {
   auto previous = env_.room_gone;
-  env_.room_gone = [this, previous](const std::string& room) {
+  env_.room_gone = [this, previous](const RoomJid& room) {
     rooms_.erase(room);  // the room keeps itself alive until its current call returns
-    // RoomEnv::room_gone still names the room by text; a room's own bare JID always parses.
-    if (auto jid = RoomJid::parse(room)) {
-      for (RoomExtension* x : env_.extensions) x->room_gone(*jid);
-    }
+    for (RoomExtension* x : env_.extensions) x->room_gone(room);
     if (previous) previous(room);
   };
 }
@@ -44,11 +41,14 @@ void MucService::shutdown() {
   for (const auto& [bare, room] : rooms_) room->shutdown();
 }
 
-const Room* MucService::room(const std::string& bare) const { return find_room(bare).get(); }
-
-std::shared_ptr<Room> MucService::find_room(const std::string& bare) const {
-  auto it = rooms_.find(bare);
+std::shared_ptr<Room> MucService::find_room(const RoomJid& jid) const {
+  auto it = rooms_.find(jid);
   return it == rooms_.end() ? nullptr : it->second;
+}
+
+const Room* MucService::room(std::string_view jid) const {
+  auto parsed = RoomJid::parse(jid);
+  return parsed ? find_room(*parsed).get() : nullptr;
 }
 
 void MucService::log(LogLevel level, const std::string& line) const {
@@ -78,8 +78,19 @@ void MucService::dispatch(Element stanza) {
       on_service_stanza(stanza);
       return;
     }
-    const std::string bare = to->bare_string();
-    auto it = rooms_.find(bare);
+    // A node@domain JID, normalised by Jid::parse, is a valid room address (GroupHost::room_jid
+    // relies on it too); anything else would be a parser bug, answered as a room that does not
+    // exist rather than a room that cannot name itself.
+    auto bare = room_jid_of(to->bare());
+    if (!bare) {
+      log(LogLevel::error, "not a room address: " + to->bare_string());
+      if (auto r =
+              xmpp::error_reply(stanza, xmpp::StanzaError::of(StanzaCondition::item_not_found))) {
+        env_.services->out->send(std::move(*r));
+      }
+      return;
+    }
+    auto it = rooms_.find(*bare);
     std::shared_ptr<Room> room;
     if (it != rooms_.end()) {
       room = it->second;
@@ -112,7 +123,7 @@ void MucService::dispatch(Element stanza) {
         return;
       }
       room = Room::make_new(env_, to->bare());
-      rooms_[bare] = room;
+      rooms_[*bare] = room;
     }
     room->handle(std::move(stanza), std::move(*from), std::move(*to));
   } catch (const std::exception& e) {
@@ -163,7 +174,7 @@ void MucService::on_service_stanza(const Element& stanza) {
     for (const auto& [bare, room] : rooms_) {
       if (room->locked() || !room->config().public_room) continue;
       items.push_back(
-          {bare, "", room->config().name.empty() ? room->jid().node() : room->config().name});
+          {bare.str(), "", room->config().name.empty() ? room->jid().node() : room->config().name});
     }
     env_.services->out->send(xmpp::iq_result(stanza, xmpp::items_query(items)));
     return;

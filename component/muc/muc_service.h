@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "component/muc/room.h"
 #include "xmpp/adhoc.h"
@@ -38,12 +39,15 @@ class MucService {
   // dispatch: one received stanza. Never throws.
   void dispatch(xmpp::Element stanza);
 
-  using RoomMap = std::map<std::string, std::shared_ptr<Room>, std::less<>>;
+  using RoomMap = std::map<RoomJid, std::shared_ptr<Room>>;
 
   std::size_t room_count() const { return rooms_.size(); }
-  const Room* room(const std::string& bare) const;
-  std::shared_ptr<Room> find_room(const std::string& bare) const;
-  const RoomMap& rooms() const { return rooms_; }  // by bare JID
+  // room, find_room: the live room at `jid`, or null.
+  const Room* room(const RoomJid& jid) const { return find_room(jid).get(); }
+  std::shared_ptr<Room> find_room(const RoomJid& jid) const;
+  // room: the same by the room's address as text (tests, tools); null if not a room JID.
+  const Room* room(std::string_view jid) const;
+  const RoomMap& rooms() const { return rooms_; }
   RoomEnv& env() { return env_; }
   TimePoint started() const { return started_; }
   void log(LogLevel level, const std::string& line) const;

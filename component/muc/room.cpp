@@ -29,7 +29,7 @@ std::shared_ptr<Room> Room::make_new(RoomEnv& env, Jid jid) {
 
 std::shared_ptr<Room> Room::from_record(RoomEnv& env, const RoomRecord& rec,
                                         const std::vector<ArchivedMessage>& recent) {
-  auto parsed = Jid::parse(rec.jid);
+  auto parsed = Jid::parse(rec.jid.str());
   auto r = adopt(new Room(env, parsed ? *parsed : Jid()));
   r->config_ = read_settings(rec.settings);
   r->config_.persistent = rec.persistent;
@@ -192,7 +192,7 @@ Affiliation Room::affiliation_of(const std::string& bare) const {
   if (env_.service_admins.count(bare) != 0) return Affiliation::owner;
   auto it = affiliations_.find(bare);
   if (it == affiliations_.end()) return Affiliation::none;
-  return affiliation_from(it->second.affiliation).value_or(Affiliation::none);
+  return it->second.affiliation;
 }
 
 std::string Room::occupant_jid(std::string_view nick) const {
@@ -229,7 +229,7 @@ std::vector<AffiliationRecord> Room::affiliation_records() const {
 
 RoomRecord Room::record() const {
   RoomRecord r;
-  r.jid = jid_.bare_string();
+  r.jid = room_jid();
   r.persistent = config_.persistent;
   write_settings(config_, r.settings);
   r.settings[std::string(kSaltKey)] = salt_;

@@ -69,7 +69,7 @@ struct RoomEnv {
   // create a room by joining it? Unset: anyone may.
   std::function<bool(const xmpp::Jid& user)> may_create;
   // The room is gone (destroyed, or temporary and empty): the service forgets it.
-  std::function<void(const std::string& room)> room_gone;
+  std::function<void(const RoomJid& room)> room_gone;
 };
 
 class Room : public GroupHost, public std::enable_shared_from_this<Room> {

@@ -53,9 +53,9 @@ void Room::on_admin_get(const Pending& p, const Element& q) {
     return;
   }
   for (const auto& [bare, a] : affiliations_) {
-    if (a.affiliation != to_string(*wanted)) continue;
+    if (a.affiliation != *wanted) continue;
     Element& i = reply.add_child("item", std::string(ns::kMucAdmin));
-    i.set_attr("affiliation", a.affiliation).set_attr("jid", bare);
+    i.set_attr("affiliation", std::string(to_string(a.affiliation))).set_attr("jid", bare);
     if (!a.nick.empty()) i.set_attr("nick", a.nick);
     if (!a.reason.empty()) i.add_child("reason", std::string(ns::kMucAdmin)).set_text(a.reason);
   }
@@ -145,7 +145,7 @@ void Room::on_admin_set(const Pending& p, const Element& q) {
   if (!affs.empty()) {
     std::set<std::string> owners;
     for (const auto& [bare, a] : affiliations_) {
-      if (a.affiliation == "owner") owners.insert(bare);
+      if (a.affiliation == Affiliation::owner) owners.insert(bare);
     }
     for (const AffChange& c : affs) {
       if (c.affiliation == Affiliation::owner) {
@@ -179,10 +179,10 @@ void Room::on_admin_set(const Pending& p, const Element& q) {
   }
   std::vector<AffiliationRecord> records;
   for (const AffChange& c : affs) {
-    records.push_back({c.bare, std::string(to_string(c.affiliation)), c.reason, ""});
+    records.push_back({c.bare, c.affiliation, c.reason, ""});
   }
   RoomStore* store = env_.rooms;
-  const std::string room = jid_.bare_string();
+  const RoomJid room = room_jid();
   await<Status>([store, room, records] { return store->set_affiliations(room, records); },
                 [this, p, apply](Status s) {
                   if (!s) {
@@ -201,7 +201,7 @@ void Room::apply_affiliation(const AffChange& c, const std::string&) {
   } else {
     auto& a = affiliations_[c.bare];
     const std::string nick = a.nick;
-    a = {c.bare, std::string(to_string(c.affiliation)), c.reason, nick};
+    a = {c.bare, c.affiliation, c.reason, nick};
   }
   std::vector<std::string> nicks;
   for (Occupant* o : by_bare(c.bare)) nicks.push_back(o->nick);

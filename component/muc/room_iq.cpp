@@ -17,13 +17,14 @@ void Room::on_iq(const Pending& p) {
     return;
   }
   if (!xmpp::is_iq_request(p.stanza)) {
-    if (xmpp::type_of(p.stanza) == "get" || xmpp::type_of(p.stanza) == "set") {
+    if (const xmpp::IqType type = xmpp::iq_type_of(p.stanza);
+        type == xmpp::IqType::get || type == xmpp::IqType::set) {
       send_error(p.stanza, StanzaCondition::bad_request);
     }
     return;  // results and errors addressed to the room itself: nothing is waiting for them
   }
   const Element& q = *xmpp::iq_payload(p.stanza);
-  const std::string_view type = xmpp::type_of(p.stanza);
+  const xmpp::IqType type = xmpp::iq_type_of(p.stanza);
   if (locked_ && affiliation_of(p.from.bare_string()) != Affiliation::owner) {
     send_error(p.stanza, StanzaCondition::item_not_found);  // a locked room does not exist yet
     return;
@@ -33,16 +34,16 @@ void Room::on_iq(const Pending& p) {
   for (const RoomFeature* f : room_features()) {
     if (f->on_iq(*this, p.stanza, p.from, q)) return;
   }
-  if (type == "get" && q.is("query", xmpp::ns::kDiscoInfo)) {
+  if (type == xmpp::IqType::get && q.is("query", xmpp::ns::kDiscoInfo)) {
     on_disco_info(p);
-  } else if (type == "get" && q.is("query", xmpp::ns::kDiscoItems)) {
+  } else if (type == xmpp::IqType::get && q.is("query", xmpp::ns::kDiscoItems)) {
     // Occupant lists are not published through disco (§6.5 allows an empty answer).
     send(xmpp::iq_result(p.stanza, xmpp::items_query({}, q.attr_or("node"))));
   } else if (q.is("query", ns::kMucOwner)) {
     on_owner(p, q);
-  } else if (type == "get" && q.is("query", ns::kMucAdmin)) {
+  } else if (type == xmpp::IqType::get && q.is("query", ns::kMucAdmin)) {
     on_admin_get(p, q);
-  } else if (type == "set" && q.is("query", ns::kMucAdmin)) {
+  } else if (type == xmpp::IqType::set && q.is("query", ns::kMucAdmin)) {
     on_admin_set(p, q);
   } else {
     send_error(p.stanza, StanzaCondition::service_unavailable);
@@ -51,8 +52,8 @@ void Room::on_iq(const Pending& p) {
 
 void Room::on_occupant_iq(const Pending& p) {
   Occupant* sender = by_session(p.from);
-  const std::string_view type = xmpp::type_of(p.stanza);
-  if (type == "result" || type == "error") {
+  const xmpp::IqType type = xmpp::iq_type_of(p.stanza);
+  if (type == xmpp::IqType::result || type == xmpp::IqType::error) {
     // A reply from an occupant to a request we forwarded to it.
     auto it = forwarded_iqs_.find(std::string(xmpp::id_of(p.stanza)));
     if (it == forwarded_iqs_.end() || sender == nullptr || sender->nick != it->second.target_nick) {
@@ -132,7 +133,7 @@ void Room::on_owner(const Pending& p, const Element& q) {
     send_error(p.stanza, StanzaCondition::forbidden, "Only owners may do this");
     return;
   }
-  if (xmpp::type_of(p.stanza) == "get") {
+  if (xmpp::iq_type_of(p.stanza) == xmpp::IqType::get) {
     Element reply("query", std::string(ns::kMucOwner));
     reply.add_child(config_form(config_, env_.max_history).to_element());
     send(xmpp::iq_result(p.stanza, std::move(reply)));
@@ -239,12 +240,13 @@ void Room::destroy_room(std::string reason, std::string alternate,
 
 void Room::destroy_store(std::string reason, std::string alternate,
                          std::function<void(Status)> done) {
-  const std::string room = jid_.bare_string();
+  const RoomJid room = room_jid();
   RoomStore* store = env_.rooms;
   await<Status>([store, room] { return store->destroy(room); },
                 [this, reason, alternate, room, done](Status s) {
                   if (!s) {
-                    log(LogLevel::error, "destroying " + room + " failed: " + s.error().message());
+                    log(LogLevel::error,
+                        "destroying " + room.str() + " failed: " + s.error().message());
                     done(s);
                     return;
                   }
@@ -262,7 +264,7 @@ void Room::destroy_store(std::string reason, std::string alternate,
                   occupants_.clear();
                   gone_ = true;
                   done(s);
-                  log(LogLevel::info, "room destroyed: " + room);
+                  log(LogLevel::info, "room destroyed: " + room.str());
                   if (env_.room_gone) env_.room_gone(room);
                 });
 }

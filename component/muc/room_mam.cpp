@@ -44,7 +44,7 @@ void mam_query_iq(Room& room, const Element& iq, const Jid& from, const Element&
     return;
   }
   ArchiveQuery query;
-  query.room = room.jid().bare_string();
+  query.room = room.room_jid();
   query.max = std::min<std::size_t>(20, room.env().mam_max_page);
   if (auto form = xmpp::find_data_form(q)) {
     if (!*form) {
@@ -159,7 +159,7 @@ class ArchiveFeature final : public RoomFeature {
 
   bool on_iq(Room& room, const Element& iq, const Jid& from, const Element& q) const override {
     if (!q.is("query", ns::kMam)) return false;
-    if (xmpp::type_of(iq) == "set") {
+    if (xmpp::iq_type_of(iq) == xmpp::IqType::set) {
       mam_query_iq(room, iq, from, q);
     } else {
       mam_form_iq(room, iq);  // XEP-0313 §6.1 (is_iq_request: get or set)

@@ -136,10 +136,12 @@ Element Room::as_reflected(Element m, const Occupant& sender) const {
 }
 
 Room::Staged Room::stage(const Element& request, const Occupant& sender, TimePoint ts) {
-  const std::string room = jid_.bare_string();
+  const RoomJid room = room_jid();
   Element m = as_reflected(request, sender);
   const std::string sid = env_.new_id();
-  m.add_child("stanza-id", std::string(ns::kStanzaId)).set_attr("id", sid).set_attr("by", room);
+  m.add_child("stanza-id", std::string(ns::kStanzaId))
+      .set_attr("id", sid)
+      .set_attr("by", room.str());
   ArchivedMessage a;
   a.room = room;
   a.stanza_id = sid;
@@ -276,10 +278,9 @@ void Room::on_invite(const Pending& p, const Element& invite) {
   if (config_.members_only && affiliation_of(to_bare) < Affiliation::member &&
       affiliation_of(to_bare) != Affiliation::outcast) {
     // §7.8.2: an invitation into a members-only room makes the invitee a member.
-    AffiliationRecord rec{to_bare, std::string(to_string(Affiliation::member)),
-                          "invited by " + o->bare.bare_string(), ""};
+    AffiliationRecord rec{to_bare, Affiliation::member, "invited by " + o->bare.bare_string(), ""};
     RoomStore* store = env_.rooms;
-    const std::string room = jid_.bare_string();
+    const RoomJid room = room_jid();
     await<Status>([store, room, rec] { return store->set_affiliations(room, {rec}); },
                   [this, p, rec, deliver](Status s) {
                     if (!s) {

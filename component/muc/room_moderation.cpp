@@ -107,12 +107,12 @@ void moderate_iq(Room& room, const Element& iq, const Jid& from, const Element& 
   m.occupant_id = actor->occupant_id;
   m.stamp = format_timestamp(room.now());
 
-  const std::string room_jid = room.jid().bare_string();
-  Element notice = announcement(room_jid, room.new_id(), m);
+  const RoomJid room_jid = room.room_jid();
+  Element notice = announcement(room_jid.str(), room.new_id(), m);
   const std::string sid = room.new_id();
   notice.add_child("stanza-id", std::string(ns::kStanzaId))
       .set_attr("id", sid)
-      .set_attr("by", room_jid);
+      .set_attr("by", room_jid.str());
   ArchivedMessage row;
   row.room = room_jid;
   row.stanza_id = sid;
@@ -164,7 +164,7 @@ class ModerationFeature final : public RoomFeature {
   }
 
   bool on_iq(Room& room, const Element& iq, const Jid& from, const Element& q) const override {
-    if (xmpp::type_of(iq) != "set" ||
+    if (xmpp::iq_type_of(iq) != xmpp::IqType::set ||
         !(q.is("moderate", ns::kModerate) || q.is("apply-to", ns::kFasten))) {
       return false;
     }

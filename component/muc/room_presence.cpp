@@ -138,11 +138,11 @@ void Room::on_join(const Pending& p) {
       // The service's creation policy (muc.create_rooms): the room does not come into being.
       send_error(p.stanza, StanzaCondition::not_allowed, "You may not create rooms here");
       gone_ = true;
-      if (env_.room_gone) env_.room_gone(jid_.bare_string());
+      if (env_.room_gone) env_.room_gone(room_jid());
       return;
     }
     // The first presence creates the room; its sender becomes the owner (§10.1.1).
-    affiliations_[bare] = {bare, std::string(to_string(Affiliation::owner)), "", ""};
+    affiliations_[bare] = {bare, Affiliation::owner, "", ""};
     RoomRecord rec = record();
     RoomStore* store = env_.rooms;
     await<Status>([store, rec] { return store->create(rec); },
@@ -152,7 +152,7 @@ void Room::on_join(const Pending& p) {
                                                " failed: " + s.error().message());
                       send_error(p.stanza, StanzaCondition::internal_server_error);
                       gone_ = true;
-                      if (env_.room_gone) env_.room_gone(jid_.bare_string());
+                      if (env_.room_gone) env_.room_gone(room_jid());
                       return;
                     }
                     created_in_store_ = true;
@@ -301,14 +301,14 @@ void Room::maybe_vanish() {
   if (!occupants_.empty() || config_.persistent || gone_) return;
   // §10.1.3 (temporary rooms): destroyed when the last occupant leaves; so is its archive.
   gone_ = true;
-  const std::string room = jid_.bare_string();
+  const RoomJid room = room_jid();
   RoomStore* store = env_.rooms;
   await<Status>([store, room] { return store->destroy(room); },
                 [this, room](Status s) {
                   if (!s)
                     log(LogLevel::warn,
-                        "dropping temporary room " + room + ": " + s.error().message());
-                  log(LogLevel::info, "temporary room ended: " + room);
+                        "dropping temporary room " + room.str() + ": " + s.error().message());
+                  log(LogLevel::info, "temporary room ended: " + room.str());
                   if (env_.room_gone) env_.room_gone(room);
                 });
 }

@@ -31,7 +31,7 @@ void register_iq(Room& room, const Element& iq, const Jid& from, const Element& 
   const AffiliationRecord* row = room.affiliation_row(bare);
   const std::string current = row == nullptr ? std::string() : row->nick;
 
-  if (xmpp::type_of(iq) == "get") {
+  if (xmpp::iq_type_of(iq) == xmpp::IqType::get) {
     Element reply("query", std::string(ns::kRegister));
     if (!current.empty()) {
       // XEP-0077 §3.1 / §7.10: already registered, with the nickname as the username.
@@ -68,8 +68,8 @@ void register_iq(Room& room, const Element& iq, const Jid& from, const Element& 
     }
     Room::AffChange change{bare, Affiliation::none, ""};
     RoomStore* store = room.env().rooms;
-    const std::string room_jid = room.jid().bare_string();
-    const AffiliationRecord rec{bare, "none", "", ""};
+    const RoomJid room_jid = room.room_jid();
+    const AffiliationRecord rec{bare, Affiliation::none, "", ""};
     room.await<Status>([store, room_jid, rec] { return store->set_affiliations(room_jid, {rec}); },
                        [&room, iq, change](Status s) {
                          if (!s) {
@@ -107,10 +107,9 @@ void register_iq(Room& room, const Element& iq, const Jid& from, const Element& 
   }
   // An unaffiliated user becomes a member (§7.10); admins and owners keep their affiliation.
   const Affiliation new_aff = aff < Affiliation::member ? Affiliation::member : aff;
-  const AffiliationRecord rec{bare, std::string(to_string(new_aff)),
-                              row == nullptr ? std::string() : row->reason, nick};
+  const AffiliationRecord rec{bare, new_aff, row == nullptr ? std::string() : row->reason, nick};
   RoomStore* store = room.env().rooms;
-  const std::string room_jid = room.jid().bare_string();
+  const RoomJid room_jid = room.room_jid();
   room.await<Status>([store, room_jid, rec] { return store->set_affiliations(room_jid, {rec}); },
                      [&room, iq, rec, aff, new_aff](Status s) {
                        if (!s) {
@@ -133,7 +132,7 @@ void reserved_nick_iq(Room& room, const Element& iq, const Jid& from) {
   // when there is none.
   xmpp::DiscoInfo info;
   const AffiliationRecord* row = room.affiliation_row(from.bare_string());
-  if (row != nullptr && !row->nick.empty() && row->affiliation != "outcast") {
+  if (row != nullptr && !row->nick.empty() && row->affiliation != Affiliation::outcast) {
     info.identities.push_back({"conference", "text", row->nick, ""});
   }
   room.send(xmpp::iq_result(iq, info.to_query(std::string(kReservedNode))));
@@ -150,7 +149,7 @@ class RegistrationFeature final : public RoomFeature {
       register_iq(room, iq, from, q);
       return true;
     }
-    if (xmpp::type_of(iq) == "get" && q.is("query", xmpp::ns::kDiscoInfo) &&
+    if (xmpp::iq_type_of(iq) == xmpp::IqType::get && q.is("query", xmpp::ns::kDiscoInfo) &&
         q.attr_or("node") == kReservedNode) {
       reserved_nick_iq(room, iq, from);
       return true;

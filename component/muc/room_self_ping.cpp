@@ -17,7 +17,7 @@ class SelfPingFeature final : public RoomFeature {
 
   bool on_iq(Room& room, const xmpp::Element& iq, const xmpp::Jid&,
              const xmpp::Element& payload) const override {
-    if (xmpp::type_of(iq) != "get" || !payload.is("ping", ns::kPing)) return false;
+    if (xmpp::iq_type_of(iq) != xmpp::IqType::get || !payload.is("ping", ns::kPing)) return false;
     room.send(xmpp::iq_result(iq));
     return true;
   }

@@ -36,7 +36,7 @@ bool voice_request(Room& room, const Element& message, const Jid& from) {
   if (allow == nullptr) {
     // §7.13: a request. Only the role participant can be asked for, and only a visitor asks.
     const xmpp::FormField* role = form.field(kRoleVar);
-    if (role == nullptr || role->value() != "participant") {
+    if (role == nullptr || role_from(role->value()) != Role::participant) {
       room.send_error(message, StanzaCondition::bad_request, "Only voice can be requested");
       return true;
     }
@@ -66,7 +66,7 @@ bool voice_request(Room& room, const Element& message, const Jid& from) {
         "To grant voice to this occupant, set \"Grant voice\" and submit the form.");
     approval.set_form_type(std::string(ns::kMucRequest));
     approval.add(std::string(kRoleVar), xmpp::FieldType::list_single, "Requested role",
-                 {"participant"});
+                 {std::string(to_string(Role::participant))});
     approval.add(
         std::string(kJidVar), xmpp::FieldType::jid_single, "User ID",
         {sender->sessions.empty() ? sender->bare.full() : sender->sessions.front().full()});

@@ -10,13 +10,14 @@
 #include <vector>
 
 #include "component/store/result.h"
+#include "component/store/room_jid.h"
 
 namespace conclave::component {
 
 using TimePoint = std::chrono::system_clock::time_point;
 
 struct ArchivedMessage {
-  std::string room;       // bare room JID
+  RoomJid room;
   std::string stanza_id;  // XEP-0359 id the room assigned, unique per room
   TimePoint ts{};
   std::string from_nick;
@@ -30,7 +31,7 @@ struct ArchivedMessage {
 // order. after_id/before_id bound the page (exclusive); last_page (RSM empty <before/>) asks
 // for the newest `max` matching messages instead of the oldest.
 struct ArchiveQuery {
-  std::string room;
+  RoomJid room;
   std::optional<TimePoint> start;  // inclusive
   std::optional<TimePoint> end;    // inclusive
   std::optional<std::string> with_nick;
@@ -67,7 +68,7 @@ class ArchiveStore {
   // query: one page. Error: not_found when after_id/before_id is not in this room's archive.
   virtual Result<ArchivePage> query(const ArchiveQuery& query) = 0;
   // recent: the newest `max` messages of a room, oldest first (history replay after a restart).
-  virtual Result<std::vector<ArchivedMessage>> recent(const std::string& room, std::size_t max) = 0;
+  virtual Result<std::vector<ArchivedMessage>> recent(const RoomJid& room, std::size_t max) = 0;
 };
 
 }  // namespace conclave::component

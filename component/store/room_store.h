@@ -9,23 +9,25 @@
 #include <string>
 #include <vector>
 
+#include "component/store/affiliation.h"
 #include "component/store/archive_store.h"
 #include "component/store/result.h"
+#include "component/store/room_jid.h"
 
 namespace conclave::component {
 
-// One XEP-0045 §5.2 affiliation row. affiliation is "owner", "admin", "member", "outcast";
-// "none" means "delete the row" when saved.
+// One XEP-0045 §5.2 affiliation row. A stored row is never Affiliation::none: none means
+// "delete the row" when saved.
 struct AffiliationRecord {
   std::string jid;  // bare user JID, normalised
-  std::string affiliation;
+  Affiliation affiliation = Affiliation::none;
   std::string reason;
   std::string nick;  // registered nickname, "" when none
   bool operator==(const AffiliationRecord&) const = default;
 };
 
 struct RoomRecord {
-  std::string jid;  // bare room JID, normalised
+  RoomJid jid;
   bool persistent = false;
   // Everything else the room keeps (muc#roomconfig values, subject, occupant-id salt), by name.
   // Values are strings; the room layer owns their meaning (component/muc/room_config.h).
@@ -48,11 +50,11 @@ class RoomStore {
   // save: updates persistent + settings of an existing room (affiliations untouched).
   // Error: not_found.
   virtual Status save(const RoomRecord& room) = 0;
-  // set_affiliations: applies the changes in one transaction ("none" deletes the row).
-  virtual Status set_affiliations(const std::string& room,
+  // set_affiliations: applies the changes in one transaction (Affiliation::none deletes the row).
+  virtual Status set_affiliations(const RoomJid& room,
                                   const std::vector<AffiliationRecord>& changes) = 0;
   // destroy: deletes the room, its affiliations and its archive. Not an error if absent.
-  virtual Status destroy(const std::string& room) = 0;
+  virtual Status destroy(const RoomJid& room) = 0;
 
   // Moderation of the room's archive (XEP-0425: a moderator retracts a message). The room owns
   // its archive rows, so the edit lives beside the room rather than in the append-only
@@ -65,8 +67,7 @@ class RoomStore {
   // reverse (a client catching up through MAM sees both or neither). Errors: not_found if no
   // such archived message; conflict if `make` declines (returns nullopt) or the notice's
   // stanza id is taken; either way nothing changes.
-  virtual Result<std::string> tombstone_message(const std::string& room,
-                                                const std::string& stanza_id,
+  virtual Result<std::string> tombstone_message(const RoomJid& room, const std::string& stanza_id,
                                                 const Tombstoner& make,
                                                 const ArchivedMessage& notice) = 0;
 };

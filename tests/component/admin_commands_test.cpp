@@ -146,10 +146,10 @@ TEST_F(AdminCommandsTest, DestroyRoomTellsOccupantsAfterTheStoreDeletesIt) {
        room("doomed") + "</value></field><field var='reason'><value>spam</value></field>" +
        "</x></command></iq>");
   EXPECT_TRUE(take().empty());
-  EXPECT_EQ(room_store.rows.count(room("doomed")), 1u);
+  EXPECT_EQ(room_store.rows.count(room_jid(room("doomed"))), 1u);
   runner.release();
   auto sent = take();
-  EXPECT_EQ(room_store.rows.count(room("doomed")), 0u);
+  EXPECT_EQ(room_store.rows.count(room_jid(room("doomed"))), 0u);
   EXPECT_EQ(service->room(room("doomed")), nullptr);
   int told = 0;
   for (const auto& s : sent) {
@@ -193,7 +193,7 @@ TEST_F(AdminCommandsTest, DestroyRoomErrorsLeaveTheRoomAndTheSession) {
             "internal-server-error");
   ASSERT_NE(service->room(room("kept")), nullptr);
   EXPECT_EQ(service->room(room("kept"))->occupant_count(), 1u);
-  EXPECT_EQ(room_store.rows.count(room("kept")), 1u);
+  EXPECT_EQ(room_store.rows.count(room_jid(room("kept"))), 1u);
   // A deferred outcome ended that session.
   auto again = command(kAdmin, kDestroyRoomNode, sid, destroy_fields(room("kept")), "complete");
   EXPECT_EQ(error_condition(again), "bad-request");
@@ -225,7 +225,7 @@ TEST_F(AdminCommandsTest, DestroyRoomQueuesBehindTheRoomsWork) {
   ASSERT_LT(reflected, sent.size());
   ASSERT_LT(answered, sent.size());
   EXPECT_LT(reflected, answered);
-  EXPECT_EQ(room_store.rows.count(room("busy")), 0u);
+  EXPECT_EQ(room_store.rows.count(room_jid(room("busy"))), 0u);
 }
 
 }  // namespace

@@ -17,16 +17,9 @@
 #include <vector>
 
 #include "component/store/mls_store.h"
+#include "test_room_jid.h"
 
 namespace conclave::component::testing {
-
-// room_jid: a room address a test writes as text. Tests write only room JIDs, so a failure is
-// a broken test: abort.
-inline RoomJid room_jid(std::string_view text) {
-  auto r = RoomJid::parse(text);
-  if (!r) std::abort();
-  return std::move(*r);
-}
 
 class FakeMlsStore : public MlsStore {
  public:

@@ -15,11 +15,12 @@
 #include "component/core/stanza_sender.h"
 #include "component/store/archive_store.h"
 #include "component/store/room_store.h"
+#include "test_room_jid.h"
 
 namespace conclave::component::testing {
 class FakeRoomStore : public RoomStore {
  public:
-  std::map<std::string, RoomRecord> rows;
+  std::map<RoomJid, RoomRecord> rows;
   bool fail_next = false;
 
   Status maybe_fail() {
@@ -52,7 +53,7 @@ class FakeRoomStore : public RoomStore {
     it->second.settings = room.settings;
     return {};
   }
-  Status set_affiliations(const std::string& room,
+  Status set_affiliations(const RoomJid& room,
                           const std::vector<AffiliationRecord>& changes) override {
     if (auto s = maybe_fail(); !s) return s;
     auto it = rows.find(room);
@@ -60,16 +61,16 @@ class FakeRoomStore : public RoomStore {
     auto& affs = it->second.affiliations;
     for (const auto& c : changes) {
       std::erase_if(affs, [&](const AffiliationRecord& a) { return a.jid == c.jid; });
-      if (c.affiliation != "none") affs.push_back(c);
+      if (c.affiliation != Affiliation::none) affs.push_back(c);
     }
     return {};
   }
-  Status destroy(const std::string& room) override {
+  Status destroy(const RoomJid& room) override {
     if (auto s = maybe_fail(); !s) return s;
     rows.erase(room);
     return {};
   }
-  Result<std::string> tombstone_message(const std::string& room, const std::string& stanza_id,
+  Result<std::string> tombstone_message(const RoomJid& room, const std::string& stanza_id,
                                         const Tombstoner& make,
                                         const ArchivedMessage& notice) override {
     if (auto s = maybe_fail(); !s) return fail(s.error());
@@ -152,7 +153,7 @@ class FakeArchiveStore : public ArchiveStore {
     for (std::size_t i : window) page.messages.push_back(rows[i]);
     return page;
   }
-  Result<std::vector<ArchivedMessage>> recent(const std::string& room, std::size_t max) override {
+  Result<std::vector<ArchivedMessage>> recent(const RoomJid& room, std::size_t max) override {
     std::vector<ArchivedMessage> out;
     for (const auto& m : rows) {
       if (m.room == room) out.push_back(m);

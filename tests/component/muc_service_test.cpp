@@ -107,7 +107,7 @@ TEST_F(ServiceTest, PersistentRoomsAffiliationsSubjectAndHistorySurviveARestart)
   const Room* r = service->room(room("keep"));
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(service->room(room("gone")), nullptr);
-  EXPECT_EQ(room_store.rows.count(room("gone")), 0u);  // purged at start-up
+  EXPECT_EQ(room_store.rows.count(room_jid(room("gone"))), 0u);  // purged at start-up
   EXPECT_FALSE(r->locked());
   EXPECT_TRUE(r->config().members_only);
   EXPECT_EQ(r->config().name, "Kept");
@@ -153,7 +153,7 @@ TEST_F(ServiceTest, ShutdownTellsEveryOccupantWith332) {
     EXPECT_EQ(p.attr_or("type"), "unavailable");
     EXPECT_EQ(status_codes(p), (std::vector<int>{110, 332}));
   }
-  EXPECT_TRUE(room_store.rows.at(room("r")).persistent);  // the room itself stays
+  EXPECT_TRUE(room_store.rows.at(room_jid(room("r"))).persistent);  // the room itself stays
 }
 
 // The example configuration local-stack.sh starts from stays valid as keys are added.

@@ -102,7 +102,7 @@ std::vector<MlsNode> full_tree(std::uint32_t members) {
 // it.
 MlsCommitRecord with_archive(MlsCommitRecord c, const std::string& room, const std::string& tag) {
   ArchivedMessage& a = c.archived.emplace();
-  a.room = room;
+  a.room = testing::room_jid(room);
   a.stanza_id = "sid-" + tag;
   a.ts = kNow;
   a.from_jid = c.sender_jid;
@@ -123,7 +123,7 @@ class ListArchive : public ArchiveStore {
   Result<ArchivePage> query(const ArchiveQuery&) override {
     return fail(std::make_error_code(std::errc::operation_not_supported));
   }
-  Result<std::vector<ArchivedMessage>> recent(const std::string& room, std::size_t max) override {
+  Result<std::vector<ArchivedMessage>> recent(const RoomJid& room, std::size_t max) override {
     std::lock_guard lock(mutex_);
     std::vector<ArchivedMessage> out;
     for (const auto& m : rows_) {
@@ -186,7 +186,7 @@ class MlsStoreTest : public ::testing::TestWithParam<Backend> {
 #ifdef CONCLAVE_MLS_STORE_PG
     if (rooms_) {
       RoomRecord r;
-      r.jid = jid;
+      r.jid = testing::room_jid(jid);
       r.persistent = true;
       ASSERT_TRUE(rooms_->create(r));
     }
@@ -207,7 +207,7 @@ class MlsStoreTest : public ::testing::TestWithParam<Backend> {
   }
   // archived: the room's archive rows, in archive order.
   std::vector<ArchivedMessage> archived(const std::string& room) {
-    auto rows = archive_->recent(room, 1000);
+    auto rows = archive_->recent(testing::room_jid(room), 1000);
     EXPECT_TRUE(rows) << rows.error().message();
     return rows.value_or(std::vector<ArchivedMessage>{});
   }
@@ -794,7 +794,7 @@ TEST_P(PgMlsStoreTest, AGroupNeedsItsRoomRowAndGoesWithIt) {
   EXPECT_EQ(orphan.error(), StoreErrc::not_found);
   create(group("r@mls", 4, {{0, bytes("n0")}}));
   ASSERT_EQ(accept("r@mls", 0, commit("c0", {"bob@x"})).outcome, CommitOutcome::accepted);
-  ASSERT_TRUE(rooms_->destroy("r@mls"));
+  ASSERT_TRUE(rooms_->destroy(testing::room_jid("r@mls")));
   auto gone = store_->load_group(testing::room_jid("r@mls"));
   ASSERT_TRUE(gone);
   EXPECT_FALSE(*gone);

@@ -11,6 +11,7 @@
 #include "db/migrations.h"
 #include "db/pg_archive_store.h"
 #include "db/pg_room_store.h"
+#include "tests/component/test_room_jid.h"
 
 namespace conclave::component {
 namespace {
@@ -50,15 +51,15 @@ class PgStoreTest : public ::testing::Test {
 
   static RoomRecord room(const std::string& jid, bool persistent) {
     RoomRecord r;
-    r.jid = jid;
+    r.jid = testing::room_jid(jid);
     r.persistent = persistent;
     r.settings = {{"muc#roomconfig_roomname", "Name \"quoted\""}, {"conclave#salt", "s"}};
-    r.affiliations = {{"alice@example.org", "owner", "", ""}};
+    r.affiliations = {{"alice@example.org", Affiliation::owner, "", ""}};
     return r;
   }
   static ArchivedMessage msg(const std::string& room, int i) {
     ArchivedMessage m;
-    m.room = room;
+    m.room = testing::room_jid(room);
     m.stanza_id = "sid" + std::to_string(i);
     m.ts = TimePoint(std::chrono::milliseconds(1'700'000'000'000 + i * 1000));
     m.from_nick = i % 2 == 0 ? "Alice" : "Bob";
@@ -80,9 +81,11 @@ TEST_F(PgStoreTest, RoomsRoundTripAndTemporaryRoomsArePurged) {
   auto again = rooms_->create(room("keep@mls", true));
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error(), make_error_code(StoreErrc::conflict));
-  ASSERT_TRUE(rooms_->set_affiliations("keep@mls", {{"bob@example.org", "member", "friend", "Bob"},
-                                                    {"eve@example.org", "outcast", "", ""}}));
-  ASSERT_TRUE(rooms_->set_affiliations("keep@mls", {{"eve@example.org", "none", "", ""}}));
+  ASSERT_TRUE(rooms_->set_affiliations(testing::room_jid("keep@mls"),
+                                       {{"bob@example.org", Affiliation::member, "friend", "Bob"},
+                                        {"eve@example.org", Affiliation::outcast, "", ""}}));
+  ASSERT_TRUE(rooms_->set_affiliations(testing::room_jid("keep@mls"),
+                                       {{"eve@example.org", Affiliation::none, "", ""}}));
   RoomRecord changed = room("keep@mls", true);
   changed.settings["conclave#subject"] = "Plans";
   ASSERT_TRUE(rooms_->save(changed));
@@ -97,8 +100,9 @@ TEST_F(PgStoreTest, RoomsRoundTripAndTemporaryRoomsArePurged) {
   EXPECT_EQ(r.settings.at("conclave#subject"), "Plans");
   EXPECT_EQ(r.settings.at("muc#roomconfig_roomname"), "Name \"quoted\"");
   ASSERT_EQ(r.affiliations.size(), 2u);
-  EXPECT_EQ(r.affiliations[1], (AffiliationRecord{"bob@example.org", "member", "friend", "Bob"}));
-  ASSERT_TRUE(rooms_->destroy("keep@mls"));
+  EXPECT_EQ(r.affiliations[1],
+            (AffiliationRecord{"bob@example.org", Affiliation::member, "friend", "Bob"}));
+  ASSERT_TRUE(rooms_->destroy(testing::room_jid("keep@mls")));
   EXPECT_TRUE(rooms_->load_persistent()->empty());
 }
 
@@ -107,7 +111,7 @@ TEST_F(PgStoreTest, ArchivePagingMatchesRsmSemantics) {
   EXPECT_EQ(archive_->append(msg("nope@mls", 0)).error(), make_error_code(StoreErrc::not_found));
   for (int i = 0; i < 7; ++i) ASSERT_TRUE(archive_->append(msg("r@mls", i)));
   ArchiveQuery q;
-  q.room = "r@mls";
+  q.room = testing::room_jid("r@mls");
   q.max = 3;
   auto p = archive_->query(q);
   ASSERT_TRUE(p);
@@ -137,18 +141,18 @@ TEST_F(PgStoreTest, ArchivePagingMatchesRsmSemantics) {
   q.before_id = "unknown";
   EXPECT_EQ(archive_->query(q).error(), make_error_code(StoreErrc::not_found));
   ArchiveQuery f;
-  f.room = "r@mls";
+  f.room = testing::room_jid("r@mls");
   f.with_nick = "Bob";
   f.start = msg("r@mls", 2).ts;
   p = archive_->query(f);
   ASSERT_EQ(p->messages.size(), 2u);  // sid3, sid5
   EXPECT_EQ(p->messages[0].stanza_id, "sid3");
-  auto recent = archive_->recent("r@mls", 2);
+  auto recent = archive_->recent(testing::room_jid("r@mls"), 2);
   ASSERT_TRUE(recent);
   ASSERT_EQ(recent->size(), 2u);
   EXPECT_EQ(recent->back().stanza_id, "sid6");
-  ASSERT_TRUE(rooms_->destroy("r@mls"));  // cascades
-  EXPECT_TRUE(archive_->recent("r@mls", 10)->empty());
+  ASSERT_TRUE(rooms_->destroy(testing::room_jid("r@mls")));  // cascades
+  EXPECT_TRUE(archive_->recent(testing::room_jid("r@mls"), 10)->empty());
 }
 
 TEST_F(PgStoreTest, GroupCommitStoresABatchInOrderAllOrNothing) {
@@ -156,13 +160,13 @@ TEST_F(PgStoreTest, GroupCommitStoresABatchInOrderAllOrNothing) {
   std::vector<ArchivedMessage> batch;
   for (int i = 0; i < 600; ++i) batch.push_back(msg("r@mls", i));  // more than one INSERT
   ASSERT_TRUE(archive_->append_batch(batch));
-  auto stored = archive_->recent("r@mls", 1000);
+  auto stored = archive_->recent(testing::room_jid("r@mls"), 1000);
   ASSERT_TRUE(stored);
   EXPECT_EQ(*stored, batch);
   // A duplicate stanza id in the last row: the whole batch is rolled back.
   std::vector<ArchivedMessage> bad = {msg("r@mls", 600), msg("r@mls", 601), msg("r@mls", 0)};
   EXPECT_FALSE(archive_->append_batch(bad));
-  EXPECT_EQ(archive_->recent("r@mls", 1000)->size(), 600u);
+  EXPECT_EQ(archive_->recent(testing::room_jid("r@mls"), 1000)->size(), 600u);
   EXPECT_EQ(archive_->append_batch({msg("nope@mls", 700)}).error(),
             make_error_code(StoreErrc::not_found));
   EXPECT_TRUE(archive_->append_batch({}));
@@ -176,28 +180,33 @@ TEST_F(PgStoreTest, TombstoneAndItsNoticeCommitTogether) {
   };
   // The notice's stanza id is taken: the INSERT fails, and the tombstone, already UPDATEd in
   // the same transaction, is rolled back with it.
-  auto clash = rooms_->tombstone_message("r@mls", "sid1", blank, msg("r@mls", 2));
+  auto clash =
+      rooms_->tombstone_message(testing::room_jid("r@mls"), "sid1", blank, msg("r@mls", 2));
   ASSERT_FALSE(clash);
   EXPECT_EQ(clash.error(), make_error_code(StoreErrc::conflict));
-  auto rows = archive_->recent("r@mls", 10);
+  auto rows = archive_->recent(testing::room_jid("r@mls"), 10);
   ASSERT_TRUE(rows);
   ASSERT_EQ(rows->size(), 3u);
   EXPECT_EQ((*rows)[1], msg("r@mls", 1));
 
   // A declined tombstone and an unknown id change nothing either.
   auto decline = [](const std::string&) { return std::optional<std::string>(); };
-  EXPECT_EQ(rooms_->tombstone_message("r@mls", "sid1", decline, msg("r@mls", 3)).error(),
+  EXPECT_EQ(rooms_->tombstone_message(testing::room_jid("r@mls"), "sid1", decline, msg("r@mls", 3))
+                .error(),
             make_error_code(StoreErrc::conflict));
-  EXPECT_EQ(rooms_->tombstone_message("r@mls", "nope", blank, msg("r@mls", 3)).error(),
-            make_error_code(StoreErrc::not_found));
-  EXPECT_EQ(rooms_->tombstone_message("nope@mls", "sid1", blank, msg("nope@mls", 3)).error(),
-            make_error_code(StoreErrc::not_found));
-  EXPECT_EQ(archive_->recent("r@mls", 10)->size(), 3u);
+  EXPECT_EQ(
+      rooms_->tombstone_message(testing::room_jid("r@mls"), "nope", blank, msg("r@mls", 3)).error(),
+      make_error_code(StoreErrc::not_found));
+  EXPECT_EQ(
+      rooms_->tombstone_message(testing::room_jid("nope@mls"), "sid1", blank, msg("nope@mls", 3))
+          .error(),
+      make_error_code(StoreErrc::not_found));
+  EXPECT_EQ(archive_->recent(testing::room_jid("r@mls"), 10)->size(), 3u);
 
   // Success: the row keeps its id and place, and the notice follows it in the archive.
-  auto done = rooms_->tombstone_message("r@mls", "sid1", blank, msg("r@mls", 3));
+  auto done = rooms_->tombstone_message(testing::room_jid("r@mls"), "sid1", blank, msg("r@mls", 3));
   ASSERT_TRUE(done);
-  rows = archive_->recent("r@mls", 10);
+  rows = archive_->recent(testing::room_jid("r@mls"), 10);
   ASSERT_EQ(rows->size(), 4u);
   EXPECT_EQ((*rows)[1].stanza_id, "sid1");
   EXPECT_EQ((*rows)[1].stanza, *done);

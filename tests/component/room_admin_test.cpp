@@ -55,9 +55,9 @@ TEST_F(AdminTest, BanRemovesWith301PersistsAndRefusesRejoinWithForbidden) {
   auto to_bob = sent_to(take(), kBob);
   ASSERT_EQ(to_bob.size(), 1u);
   EXPECT_TRUE(has_code(to_bob[0], 301));
-  const auto& affs = room_store.rows.at(room("r")).affiliations;
+  const auto& affs = room_store.rows.at(room_jid(room("r"))).affiliations;
   EXPECT_TRUE(std::any_of(affs.begin(), affs.end(), [](const AffiliationRecord& a) {
-    return a.jid == "bob@example.org" && a.affiliation == "outcast";
+    return a.jid == "bob@example.org" && a.affiliation == Affiliation::outcast;
   }));
   EXPECT_EQ(error_condition(join(kBob, room("r") + "/Bob")[0]), "forbidden");
 }
@@ -177,7 +177,7 @@ TEST_F(AdminTest, DestroySendsDestroyPresenceAndForgetsTheRoom) {
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(d->attr_or("jid"), "other@" + std::string(kService));
   EXPECT_EQ(service->room(room("r")), nullptr);
-  EXPECT_EQ(room_store.rows.count(room("r")), 0u);
+  EXPECT_EQ(room_store.rows.count(room_jid(room("r"))), 0u);
   EXPECT_EQ(error_condition(iq(kBob, room("r"), "get",
                                "<query xmlns='http://jabber.org/protocol/disco#info'/>")),
             "item-not-found");

@@ -25,7 +25,7 @@ TEST_F(ServiceTest, CreationGivesSelfPresenceWith110And201ThenEmptySubject) {
   EXPECT_EQ(s[1].name(), "message");
   ASSERT_NE(s[1].child("subject", xmpp::ns::kComponent), nullptr);
   EXPECT_EQ(s[1].child("subject", xmpp::ns::kComponent)->text(), "");
-  EXPECT_EQ(room_store.rows.count(room("r")), 1u);  // the row exists from creation on
+  EXPECT_EQ(room_store.rows.count(room_jid(room("r"))), 1u);  // the row exists from creation on
 }
 
 TEST_F(ServiceTest, LockedRoomIsItemNotFoundForOthersUntilConfigured) {
@@ -169,7 +169,7 @@ TEST_F(ServiceTest, TemporaryRoomEndsWithItsLastOccupant) {
   send("<presence type='unavailable' from='" + kAlice + "' to='" + room("r") + "/Alice'/>");
   take();
   EXPECT_EQ(service->room(room("r")), nullptr);
-  EXPECT_EQ(room_store.rows.count(room("r")), 0u);
+  EXPECT_EQ(room_store.rows.count(room_jid(room("r"))), 0u);
 }
 
 TEST_F(ServiceTest, PersistentRoomStaysWhenEmpty) {
@@ -177,7 +177,7 @@ TEST_F(ServiceTest, PersistentRoomStaysWhenEmpty) {
   send("<presence type='unavailable' from='" + kAlice + "' to='" + room("r") + "/Alice'/>");
   take();
   EXPECT_NE(service->room(room("r")), nullptr);
-  EXPECT_TRUE(room_store.rows.at(room("r")).persistent);
+  EXPECT_TRUE(room_store.rows.at(room_jid(room("r"))).persistent);
 }
 
 TEST_F(ServiceTest, StanzasWaitWhileTheRoomsStoreCallIsInFlight) {

@@ -30,7 +30,7 @@ class RegisterTest : public ServiceTest {
     create("r");
   }
   const AffiliationRecord* stored(const std::string& bare) {
-    for (const auto& a : room_store.rows.at(room("r")).affiliations) {
+    for (const auto& a : room_store.rows.at(room_jid(room("r"))).affiliations) {
       if (a.jid == bare) return &a;
     }
     return nullptr;
@@ -56,7 +56,7 @@ TEST_F(RegisterTest, SubmissionMakesAMemberWithTheNickPersisted) {
   EXPECT_EQ(service->room(room("r"))->affiliation_of("bob@example.org"), Affiliation::member);
   const AffiliationRecord* a = stored("bob@example.org");
   ASSERT_NE(a, nullptr);
-  EXPECT_EQ(a->affiliation, "member");
+  EXPECT_EQ(a->affiliation, Affiliation::member);
   EXPECT_EQ(a->nick, "Bobby");
 }
 
@@ -209,7 +209,7 @@ TEST_F(CreatePolicyTest, RefusedCreatorGetsNotAllowedAndNoRoomExists) {
   EXPECT_EQ(s[0].attr_or("type"), "error");
   EXPECT_EQ(error_condition(s[0]), "not-allowed");
   EXPECT_EQ(service->room(room("new")), nullptr);
-  EXPECT_EQ(room_store.rows.count(room("new")), 0u);
+  EXPECT_EQ(room_store.rows.count(room_jid(room("new"))), 0u);
   // An allowed user creates it afterwards.
   auto a = join(kAlice, room("new") + "/Alice");
   EXPECT_TRUE(std::any_of(a.begin(), a.end(), [](const xmpp::Element& e) {
