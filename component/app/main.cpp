@@ -214,6 +214,10 @@ int serve(const Config& config, Logger& logger) {
   if (config.cluster.enabled) {
     ClusterRuntime::Hooks hooks;
     hooks.become_active = [&](std::function<void()> done) {
+      // Nothing cached from an earlier active period may survive (a store call that finished
+      // after the last demotion can have cached a group): start from the store.
+      service.forget_all();
+      delivery.forget_all();
       // Whatever the previous active instance left: persistent rooms, temporary ones to purge.
       MucService* muc = &service;
       run_blocking<Result<std::size_t>>(

@@ -348,7 +348,10 @@ void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Elemen
     if (decoded->epoch < current) {
       answer_stale(room, iq, sender, decoded->epoch, decoded->hash, current);
     } else {
+      // A member ahead of this cache: another instance may have moved the group (docs/
+      // cluster.md); read it from the store next time rather than insist on what we hold.
       reply_error(iq, commit_wrong_epoch(current));
+      forget(bare);
     }
     return;
   }
