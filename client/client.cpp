@@ -378,7 +378,11 @@ Result<std::uint64_t> Client::commit_change(Room& r, const BuildCommit& build,
       advance(r, std::move(out->staged).merge());
       if (auto s = save(r); !s) return fail(s.error());
       emit({"commit", r.record.room, bare_jid_, r.record.nick, "", r.group->epoch(), summary});
-      return r.group->epoch();
+      const std::string room_name = r.record.room;
+      read_waiting(room_name);
+      Room* after = find_room(room_name);
+      if (after == nullptr || !after->group) return fail(Errc::no_group);
+      return after->group->epoch();
     }
     if (accepted.error() != make_error_code(Errc::wrong_epoch)) return fail(accepted.error());
     // The commit race (§5): somebody else's commit won this epoch. Apply what we missed and

@@ -176,6 +176,8 @@ class Client {
   Status apply_commit(Room& r, mls::ByteView data, std::uint64_t commit_epoch);
   void handle_proposal(Room& r, mls::ByteView data, std::uint64_t epoch);
   void handle_encrypted(Room& r, const xmpp::Element& m, mls::ByteView data, bool from_archive);
+  // read_waiting: the waiting messages of the room's epoch, now that the group reached it.
+  void read_waiting(const std::string& room);
   void handle_welcome(const std::string& room, mls::ByteView data, std::uint64_t epoch);
 
   Transport& transport_;

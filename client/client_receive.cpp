@@ -161,6 +161,7 @@ Status Client::apply_commit(Room& r, mls::ByteView data, std::uint64_t commit_ep
   advance(r, std::move(*staged).merge());
   if (auto s = save(r); !s) return s;
   emit({"commit", room, committer, "", "", r.group->epoch(), ""});
+  read_waiting(room);
   return {};
 }
 
@@ -218,6 +219,17 @@ void Client::handle_encrypted(Room& r, const Element& m, mls::ByteView data, boo
   }
   Room* now = find_room(room);
   if (now == nullptr || !now->group) return;
+  if (reader == nullptr && pm->epoch > now->group->epoch()) {
+    // Still behind: the commit leading there is ours and its answer has not arrived, or it is
+    // not readable yet. Keep the message until the group gets there (read_waiting).
+    if (now->waiting.size() >= kWaitingMax) {
+      report("undecryptable: too many messages waiting for epoch " +
+             std::to_string(now->waiting.front().epoch));
+      now->waiting.pop_front();
+    }
+    now->waiting.push_back({m, mls::Bytes(data.begin(), data.end()), pm->epoch, from_archive});
+    return;
+  }
   if (reader == nullptr) reader = &*now->group;
   auto app = reader->unprotect_application(*msg);
   if (!app) {
@@ -241,6 +253,19 @@ void Client::handle_encrypted(Room& r, const Element& m, mls::ByteView data, boo
     return;
   }
   emit({"message", room, identity, nick, message_text(app->data), now->group->epoch(), ""});
+}
+
+void Client::read_waiting(const std::string& room) {
+  for (;;) {
+    Room* r = find_room(room);
+    if (r == nullptr || !r->group) return;
+    auto it = std::find_if(r->waiting.begin(), r->waiting.end(),
+                           [&](const Room::Waiting& w) { return w.epoch <= r->group->epoch(); });
+    if (it == r->waiting.end()) return;
+    Room::Waiting w = std::move(*it);
+    r->waiting.erase(it);
+    handle_encrypted(*r, w.message, w.data, w.from_archive);
+  }
 }
 
 void Client::handle_welcome(const std::string& room, mls::ByteView data, std::uint64_t epoch) {

@@ -19,13 +19,24 @@ inline constexpr std::size_t kPastEpochs = 3;
 // Archive ids remembered per room, so a message read live and again from the archive (a
 // catch-up that filled a gap) is handled once.
 inline constexpr std::size_t kRecentIds = 512;
+// Messages kept per room for an epoch not reached yet (beyond: the oldest is reported lost).
+inline constexpr std::size_t kWaitingMax = 256;
 
 struct Client::Room {
   RoomRecord record;  // record.group is filled only while saving; the live state is `group`
   std::optional<mls::Group> group;
   std::deque<mls::Group> past;         // the groups of the last kPastEpochs epochs, newest first
   std::deque<std::string> recent_ids;  // archive ids of the last kRecentIds messages handled
-  bool joined = false;                 // we are an occupant (self-presence seen)
+  // Messages of an epoch we have not reached yet and could not catch up to at once (our own
+  // commit's answer is still on its way): read when the group gets there.
+  struct Waiting {
+    xmpp::Element message;
+    mls::Bytes data;
+    std::uint64_t epoch = 0;
+    bool from_archive = false;
+  };
+  std::deque<Waiting> waiting;
+  bool joined = false;                           // we are an occupant (self-presence seen)
   std::map<std::string, std::string> occupants;  // nick -> bare real JID ("" when hidden)
 };
 
