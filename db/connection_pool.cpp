@@ -81,6 +81,11 @@ Status ConnectionPool::ensure_open(std::size_t slot) {
   }
   try {
     conn.reset(new pqxx::connection(options_.conninfo));
+    if (options_.idle_in_transaction_timeout.count() > 0) {
+      pqxx::nontransaction tx(*conn);
+      tx.exec("SET idle_in_transaction_session_timeout = " +
+              std::to_string(options_.idle_in_transaction_timeout.count()));
+    }
     return {};
   } catch (const std::exception& e) {
     conn.reset();

@@ -24,6 +24,11 @@ struct PoolOptions {
   std::size_t size = 4;  // connections, opened lazily on first use
   std::chrono::milliseconds acquire_timeout{5000};
   Log log = {};  // server messages of failures; optional
+  // The server ends a session that sits in an open transaction this long (PostgreSQL
+  // idle_in_transaction_session_timeout), releasing its locks: a client cut off in the middle
+  // of a transaction must not hold rows others need (the lease rows at a takeover,
+  // docs/cluster.md §3). 0: the server's setting.
+  std::chrono::milliseconds idle_in_transaction_timeout{0};
 };
 
 class ConnectionPool {

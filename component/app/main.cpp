@@ -88,6 +88,11 @@ int serve(const Config& config, Logger& logger) {
   pool_options.conninfo = config.database_url;
   pool_options.size = config.database_pool;
   pool_options.log = [&](std::string_view line) { logger.log(LogLevel::warn, line); };
+  if (config.cluster.enabled) {
+    // A transaction left open by a cut-off instance must not keep the lease rows locked past
+    // the lease (docs/cluster.md §3): the server ends it after half a lease.
+    pool_options.idle_in_transaction_timeout = config.cluster.leases.length / 2;
+  }
   db::Database database(std::move(pool_options));
   db::PgRoomStore room_store(database.pool());
   db::PgArchiveStore archive_store(database.pool());
