@@ -468,7 +468,12 @@ Result<std::uint64_t> Client::send(const std::string& room, const std::string& t
   Room* r = find_room(room);
   if (r == nullptr || !r->group) return fail(Errc::no_group);
   if (!r->joined) {
+    // Out of the room (it restarted, failed over, or we left): what was said meanwhile is
+    // only in the archive; read it before speaking.
     if (auto s = enter(room); !s) return fail(s.error());
+    if (auto s = fill_gap(room); !s) return fail(s.error());
+    r = find_room(room);
+    if (r == nullptr || !r->group) return fail(Errc::no_group);
   }
   for (int attempt = 0; attempt < 3; ++attempt) {
     auto msg = r->group->protect(mls::as_bytes(text));

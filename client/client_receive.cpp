@@ -211,7 +211,9 @@ void Client::handle_encrypted(Room& r, const Element& m, mls::ByteView data, boo
       return;
     }
   }
+  bool caught_up = false;
   if (pm->epoch > r.group->epoch()) {
+    caught_up = true;
     if (auto s = fill_gap(room); !s) {
       report("undecryptable: cannot reach epoch " + std::to_string(pm->epoch));
       return;
@@ -230,10 +232,19 @@ void Client::handle_encrypted(Room& r, const Element& m, mls::ByteView data, boo
     now->waiting.push_back({m, mls::Bytes(data.begin(), data.end()), pm->epoch, from_archive});
     return;
   }
+  if (reader == nullptr && caught_up && pm->epoch < now->group->epoch()) {
+    // The catch-up went past this message's epoch: it read the archived copy of this very
+    // message on the way (or reported it), so this live copy is done.
+    for (mls::Group& g : now->past) {
+      if (g.epoch() == pm->epoch) reader = &g;
+    }
+    if (reader == nullptr) return;
+  }
   if (reader == nullptr) reader = &*now->group;
   auto app = reader->unprotect_application(*msg);
   if (!app) {
-    report("undecryptable: " + app.error().message());
+    // After a catch-up the archived copy was read already (its generation is spent).
+    if (!caught_up) report("undecryptable: " + app.error().message());
     return;
   }
   auto leaf = reader->tree().leaf_node(app->sender);
