@@ -18,6 +18,7 @@
 #include "component/app/cluster_runtime.h"
 #include "component/app/config.h"
 #include "component/app/executor_runner.h"
+#include "component/app/xmpp_link.h"
 #include "component/core/log.h"
 #include "component/core/services.h"
 #include "component/ds/delivery_service.h"
@@ -34,17 +35,6 @@
 
 namespace conclave::component {
 namespace {
-
-class ConnectionSender : public StanzaSender {
- public:
-  void send(xmpp::Element stanza) override {
-    if (connection != nullptr) connection->send(std::move(stanza));
-  }
-  void send_to_each(std::vector<xmpp::Element> stanzas, std::vector<std::string> to) override {
-    if (connection != nullptr) connection->send_to_each(std::move(stanzas), std::move(to));
-  }
-  xmpp::ComponentConnection* connection = nullptr;
-};
 
 // cluster_holder_id: this process's name in the lease rows: the configured instance name (or
 // the host name), the process id and a random part, so that a restarted instance never takes
@@ -80,6 +70,38 @@ bool apply_migrations(const Config& config, Logger& logger) {
                                  std::to_string(report->current_version) + " (" +
                                  std::to_string(report->applied.size()) + " applied)");
   return true;
+}
+
+// cluster_hooks: what becoming active or standby means for this process (docs/cluster.md §2).
+ClusterRuntime::Hooks cluster_hooks(MucService& service, ds::DeliveryService& delivery,
+                                    XmppLink& link, BlockingRunner& runner, Logger& logger) {
+  ClusterRuntime::Hooks hooks;
+  hooks.become_active = [&](std::function<void()> done) {
+    // Nothing cached from an earlier active period may survive (a store call that finished
+    // after the last demotion can have cached a group): start from the store.
+    service.forget_all();
+    delivery.forget_all();
+    // Whatever the previous active instance left: persistent rooms, temporary ones to purge.
+    MucService* muc = &service;
+    run_blocking<Result<std::size_t>>(
+        runner, [muc] { return muc->load(); },
+        [&logger, &link, done](Result<std::size_t> loaded) {
+          if (!loaded) {
+            logger.log(LogLevel::error, "loading rooms: " + loaded.error().message());
+          } else {
+            logger.log(LogLevel::info, "loaded " + std::to_string(*loaded) + " persistent rooms");
+          }
+          link.connect();
+          done();
+        });
+  };
+  hooks.become_standby = [&] {
+    link.disconnect();
+    service.forget_all();
+    delivery.forget_all();
+  };
+  hooks.dispatch = [&](xmpp::Element s) { service.dispatch(std::move(s)); };
+  return hooks;
 }
 
 int serve(const Config& config, Logger& logger) {
@@ -161,22 +183,8 @@ int serve(const Config& config, Logger& logger) {
   cc.max_queued = config.max_queued;
   cc.limits.max_stanza_bytes = config.max_stanza_bytes;
 
-  // The XEP-0114 link. With several instances it exists only while this one is active, so a
-  // connection object is made per activation; stopped ones are kept until exit (their strand
-  // may still run a callback).
-  std::unique_ptr<xmpp::ComponentConnection> connection;
-  std::vector<std::unique_ptr<xmpp::ComponentConnection>> retired;
-  boost::asio::steady_timer reconnect(io);
-  std::function<void()> connect;
-  auto disconnect = [&] {
-    sender.connection = nullptr;
-    if (connection) {
-      connection->stop();
-      retired.push_back(std::move(connection));
-    }
-  };
-  xmpp::ComponentEvents events;
-  events.stanza = [&](xmpp::Element s) {
+  XmppLink::Hooks link_hooks;
+  link_hooks.stanza = [&](xmpp::Element s) {
     // Received by an instance that is not (or no longer) the active one: the active one
     // handles it (docs/cluster.md §4).
     if (cluster && !cluster->serving()) {
@@ -185,65 +193,17 @@ int serve(const Config& config, Logger& logger) {
     }
     service.dispatch(std::move(s));
   };
-  events.online = [&] {
+  link_hooks.online = [&] {
     delivery.deliver_welcomes();  // what an outage or a crash left in the outbox
     logger.log(LogLevel::info, "connected to " + config.server_host + ":" +
                                    std::to_string(config.server_port) + " as " + config.domain);
   };
-  events.offline = [&](std::error_code why, std::optional<xmpp::StreamError> error) {
-    if (cluster && error && error->condition == xmpp::StreamCondition::conflict) {
-      // Replaced by another instance's connection (Prosody kick_old, docs/cluster.md §1).
-      // Reconnecting blindly would evict it in turn, forever: come back only if this instance
-      // still holds the leader lease, after a pause.
-      logger.log(LogLevel::warn, "connection replaced by another instance");
-      boost::asio::post(io, [&] {
-        disconnect();
-        reconnect.expires_after(std::chrono::seconds(1));
-        reconnect.async_wait([&](const boost::system::error_code& ec) {
-          if (!ec && cluster->serving() && !connection) connect();
-        });
-      });
-      return;
-    }
-    logger.log(LogLevel::warn, "connection down: " + why.message() + "; reconnecting");
-  };
-  events.undeliverable = [&](xmpp::Element, std::error_code why) {
-    logger.log(LogLevel::warn, "stanza dropped: " + why.message());
-  };
-  connect = [&] {
-    connection = std::make_unique<xmpp::ComponentConnection>(io, cc, events);
-    sender.connection = connection.get();
-    connection->start();
-  };
+  link_hooks.log = services.log;
+  if (config.cluster.enabled) link_hooks.may_reconnect = [&] { return cluster->serving(); };
+  XmppLink link(io, cc, sender, std::move(link_hooks));
 
   if (config.cluster.enabled) {
-    ClusterRuntime::Hooks hooks;
-    hooks.become_active = [&](std::function<void()> done) {
-      // Nothing cached from an earlier active period may survive (a store call that finished
-      // after the last demotion can have cached a group): start from the store.
-      service.forget_all();
-      delivery.forget_all();
-      // Whatever the previous active instance left: persistent rooms, temporary ones to purge.
-      MucService* muc = &service;
-      run_blocking<Result<std::size_t>>(
-          runner, [muc] { return muc->load(); },
-          [&, done](Result<std::size_t> loaded) {
-            if (!loaded) {
-              logger.log(LogLevel::error, "loading rooms: " + loaded.error().message());
-            } else {
-              logger.log(LogLevel::info, "loaded " + std::to_string(*loaded) + " persistent rooms");
-            }
-            connect();
-            done();
-          });
-    };
-    hooks.become_standby = [&] {
-      reconnect.cancel();
-      disconnect();
-      service.forget_all();
-      delivery.forget_all();
-    };
-    hooks.dispatch = [&](xmpp::Element s) { service.dispatch(std::move(s)); };
+    ClusterRuntime::Hooks hooks = cluster_hooks(service, delivery, link, runner, logger);
     const std::string holder = cluster_holder_id(config.cluster.instance);
     logger.log(LogLevel::info, "cluster: this instance is " + holder + "; standing by");
     cluster =
@@ -271,7 +231,7 @@ int serve(const Config& config, Logger& logger) {
     grace.expires_after(std::chrono::milliseconds(300));
     grace.async_wait([&](const boost::system::error_code&) {
       auto finish = [&] {
-        disconnect();
+        link.disconnect();
         grace.expires_after(std::chrono::milliseconds(300));
         grace.async_wait([&](const boost::system::error_code&) { io.stop(); });
       };
@@ -285,7 +245,7 @@ int serve(const Config& config, Logger& logger) {
   if (cluster) {
     cluster->start();
   } else {
-    connect();
+    link.connect();
   }
   io.run();
   sender.connection = nullptr;
