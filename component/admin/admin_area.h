@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "component/admin/admin_commands.h"
+#include "component/cluster/lease_keeper.h"
 #include "component/ds/delivery_service.h"
 #include "component/muc/muc_service.h"
 #include "xmpp/data_form.h"
@@ -15,6 +16,7 @@ namespace conclave::component::admin {
 struct AdminTarget {
   MucService& service;
   const ds::DeliveryService* mls = nullptr;
+  const cluster::LeaseKeeper* cluster = nullptr;  // several instances: this one's leases
 };
 
 // result_form: a completed command's form (FORM_TYPE urn:conclave:admin).

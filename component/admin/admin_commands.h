@@ -15,6 +15,9 @@ class MucService;
 namespace ds {
 class DeliveryService;
 }
+namespace cluster {
+class LeaseKeeper;
+}
 
 inline constexpr std::string_view kAdminFormType = "urn:conclave:admin";
 inline constexpr std::string_view kListRoomsNode = "urn:conclave:admin:list-rooms";
@@ -22,9 +25,11 @@ inline constexpr std::string_view kStatsNode = "urn:conclave:admin:stats";
 inline constexpr std::string_view kDestroyRoomNode = "urn:conclave:admin:destroy-room";
 
 // register_admin_commands: adds the commands to `registry` (MucService::commands()); they act on
-// `service` and read MLS figures from `mls` (null: none), which must outlive the registry.
+// `service` and read MLS figures from `mls` and this instance's shard leases from `cluster`
+// (null: none; docs/cluster.md), which must outlive the registry.
 // One file per area: room_commands.cpp, stats_command.cpp.
 void register_admin_commands(xmpp::CommandRegistry& registry, MucService& service,
-                             const ds::DeliveryService* mls);
+                             const ds::DeliveryService* mls,
+                             const cluster::LeaseKeeper* cluster = nullptr);
 
 }  // namespace conclave::component

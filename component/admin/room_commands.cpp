@@ -20,7 +20,8 @@ using xmpp::StanzaCondition;
 using xmpp::StanzaError;
 
 // One line per room for people reading the result: what an admin checks before acting.
-std::string room_line(const Room& room, const ds::DeliveryService* mls) {
+std::string room_line(const Room& room, const ds::DeliveryService* mls,
+                      const cluster::LeaseKeeper* cluster) {
   std::string line = room.jid().bare_string();
   line += " occupants=" + std::to_string(room.occupant_count());
   line += room.config().persistent ? " persistent" : " temporary";
@@ -30,6 +31,17 @@ std::string room_line(const Room& room, const ds::DeliveryService* mls) {
   if (mls != nullptr) {
     if (auto epoch = mls->epoch_of(room.room_jid())) {
       line += " mls-epoch=" + std::to_string(epoch->value());
+    }
+  }
+  if (cluster != nullptr) {
+    // Who sequences the room (docs/cluster.md): its shard and this instance's lease term on
+    // it, or "not held" (mid-failover).
+    const std::uint32_t shard = shard_of(room.room_jid().str(), cluster->settings().shards);
+    line += " shard=" + std::to_string(shard);
+    if (auto lease = cluster->fence_for(room.room_jid().str())) {
+      line += " holder=" + cluster->holder() + " term=" + std::to_string(lease->term);
+    } else {
+      line += " holder=(not this instance)";
     }
   }
   return line;
@@ -43,7 +55,7 @@ CommandResponse list_rooms(const AdminTarget& target) {
   for (const auto& [bare, room] : service.rooms()) {
     if (room->gone()) continue;
     jids.push_back(bare.str());
-    lines.push_back(room_line(*room, target.mls));
+    lines.push_back(room_line(*room, target.mls, target.cluster));
   }
   f.add("count", FieldType::text_single, "Number of rooms", {std::to_string(jids.size())});
   f.add("rooms", FieldType::jid_multi, "Rooms", std::move(jids));

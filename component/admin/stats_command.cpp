@@ -36,6 +36,27 @@ CommandResponse stats(const AdminTarget& target) {
   add("mls-groups", "Rooms with an MLS group in memory", mls_rooms);
   add("uptime", "Seconds since start",
       static_cast<std::size_t>(std::max<long long>(0, up.count())));
+  if (const cluster::LeaseKeeper* c = target.cluster) {
+    // docs/cluster.md: this instance, whether it is the active one, the shards it holds and
+    // in which terms, and how many commits the fence refused here.
+    const std::vector<Lease> held = c->held();
+    std::uint64_t lo = 0, hi = 0;
+    for (const Lease& l : held) {
+      lo = lo == 0 ? l.term : std::min(lo, l.term);
+      hi = std::max(hi, l.term);
+    }
+    f.add("cluster-instance", FieldType::text_single, "This instance", {c->holder()});
+    f.add("cluster-active", FieldType::boolean, "Active (holds the leader shard)",
+          {c->active() ? "1" : "0"});
+    add("cluster-shards-held", "Shards held", held.size());
+    add("cluster-shards", "Shards in all", c->settings().shards);
+    f.add("cluster-terms", FieldType::text_single, "Terms of the held shards",
+          {held.empty() ? std::string("-")
+           : lo == hi   ? std::to_string(lo)
+                        : std::to_string(lo) + ".." + std::to_string(hi)});
+    add("cluster-fenced-commits", "Commits refused by the fence here",
+        mls != nullptr ? mls->fenced_commits() : 0);
+  }
   return CommandResponse::completed({}, std::move(f));
 }
 

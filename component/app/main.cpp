@@ -173,7 +173,6 @@ int serve(const Config& config, Logger& logger) {
     return may_create_room(config, user.domain());
   };
   MucService service({config.domain, config.name}, std::move(env));
-  register_admin_commands(service.commands(), service, &delivery);
 
   xmpp::ComponentConfig cc;
   cc.host = config.server_host;
@@ -217,6 +216,9 @@ int serve(const Config& config, Logger& logger) {
     }
     logger.log(LogLevel::info, "loaded " + std::to_string(*loaded) + " persistent rooms");
   }
+
+  register_admin_commands(service.commands(), service, &delivery,
+                          cluster ? &cluster->keeper() : nullptr);
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   boost::asio::steady_timer grace(io);

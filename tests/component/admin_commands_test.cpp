@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include "component/cluster/lease_keeper.h"
 #include "component/muc/muc_service.h"
+#include "fake_lease_store.h"
 #include "fakes.h"
 
 namespace conclave::component::testing {
@@ -226,6 +228,43 @@ TEST_F(AdminCommandsTest, DestroyRoomQueuesBehindTheRoomsWork) {
   ASSERT_LT(answered, sent.size());
   EXPECT_LT(reflected, answered);
   EXPECT_EQ(room_store.rows.count(room_jid(room("busy"))), 0u);
+}
+
+// Several instances (docs/cluster.md): the active instance's commands show its leases.
+class ClusterAdminTest : public AdminCommandsTest {
+ protected:
+  void SetUp() override {
+    service = make_service({"root@example.org"});
+    services.runner = &runner;
+    keeper = std::make_unique<cluster::LeaseKeeper>(
+        cluster::LeaseSettings{4, 10000ms, 2000ms, 1000ms}, "n1#test", leases, services);
+    keeper->step();  // takes the leader shard, then the rest
+    register_admin_commands(service->commands(), *service, nullptr, keeper.get());
+  }
+  FakeLeaseStore leases;
+  Services services;
+  std::unique_ptr<cluster::LeaseKeeper> keeper;
+};
+
+TEST_F(ClusterAdminTest, StatsAndRoomListShowTheLeases) {
+  create("open");
+  auto stats = result_of(command(kAdmin, kStatsNode));
+  EXPECT_EQ(stats.field("cluster-instance")->value(), "n1#test");
+  EXPECT_EQ(stats.field("cluster-active")->value(), "1");
+  EXPECT_EQ(stats.field("cluster-shards-held")->value(), "4");
+  EXPECT_EQ(stats.field("cluster-shards")->value(), "4");
+  EXPECT_EQ(stats.field("cluster-terms")->value(), "1");
+  EXPECT_EQ(stats.field("cluster-fenced-commits")->value(), "0");
+  auto list = result_of(command(kAdmin, kListRoomsNode));
+  const std::string shard = std::to_string(shard_of(room("open"), 4));
+  EXPECT_EQ(list.field("details")->values,
+            (std::vector<std::string>{room("open") + " occupants=1 temporary shard=" + shard +
+                                      " holder=n1#test term=1"}));
+}
+
+TEST_F(AdminCommandsTest, WithoutAClusterNoLeaseFieldsAppear) {
+  auto stats = result_of(command(kAdmin, kStatsNode));
+  EXPECT_EQ(stats.field("cluster-active"), nullptr);
 }
 
 }  // namespace
