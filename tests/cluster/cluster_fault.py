@@ -168,10 +168,11 @@ class ClusterWorld(E2EWorld):
         with open(conf, "w") as f:
             f.write("[component]\ndomain = %s\nsecret = %s\n[server]\nhost = 127.0.0.1\n"
                     "port = %d\n[database]\nurl = %s\n[log]\nlevel = debug\n"
+                    "[service]\nadmins = %s\n"
                     "[cluster]\nenabled = true\ninstance = %s\nlease_ms = %d\nrenew_ms = %d\n"
                     "margin_ms = %d\npoll_ms = 200\n"
-                    % (SERVICE, self.secret, self.component, url, name, LEASE_MS, RENEW_MS,
-                       MARGIN_MS))
+                    % (SERVICE, self.secret, self.component, url, self.user("admin") + "@localhost",
+                       name, LEASE_MS, RENEW_MS, MARGIN_MS))
         self.confs[name] = conf
         self.logs[name] = os.path.join(self.tmp, "conclave-%s.log" % name)
         if len(self.confs) == 1:
@@ -513,10 +514,36 @@ def percentile(xs, p):
     return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
 
 
+CMDS = "http://jabber.org/protocol/commands"
+XDATA = "{jabber:x:data}"
+
+
+async def admin_view(w, room):
+    """The admin commands through the real server show the active instance's leases."""
+    admin = await w.raw("admin")
+    active = w.active()
+    term = w.query("SELECT term FROM shard_lease WHERE shard = 0")
+    r = await admin.iq(SERVICE, "set", "<command xmlns='%s' node='urn:conclave:admin:stats'/>"
+                       % CMDS)
+    x = r.find("{%s}command/%sx" % (CMDS, XDATA))
+    check(x is not None, "stats answers with a form: %s" % r.get("type"))
+    v = {f.get("var"): [e.text or "" for e in f.findall(XDATA + "value")]
+         for f in x.findall(XDATA + "field")}
+    check(v.get("cluster-active") == ["1"] and v["cluster-instance"][0].startswith(active + "#"),
+          "stats names the active instance %s: %s" % (active, v))
+    check(v["cluster-terms"] == [term], "stats shows the lease term %s: %s" % (term, v))
+    r = await admin.iq(SERVICE, "set",
+                       "<command xmlns='%s' node='urn:conclave:admin:list-rooms'/>" % CMDS)
+    details = [e.text for e in r.iter(XDATA + "value") if e.text and " shard=" in e.text]
+    check(details and ("term=%s" % term) in details[0] and "holder=" + active in details[0],
+          "the room list shows the room's holder and term: %s" % details)
+
+
 async def scenario_failover(w):
     await run_faults(w, ["alice", "bob", "carol"], ["n1", "n2"],
                      ["kill", "pause", "graceful", "pg_restart", "db_cut", "db_stall"])
     check(w.stats["fence_rejections"] > 0, "(5) fence rejections > 0")
+    await admin_view(w, w.room("ledger"))
 
 
 async def scenario_three(w):
