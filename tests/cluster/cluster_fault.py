@@ -391,6 +391,14 @@ async def fault_db_stall(w, load, clients):
     victim = await w.wait_active()
     before = w.log_count(victim, "was fenced")
     await load.finish()  # a quiet moment: the one stale commit is ours
+    # Cut right after a renewal, so the commit reaches an instance with most of its lease ahead
+    # (L - margin) even on a loaded machine: it must pass the instance's own check and hang in
+    # the store call, not be refused as "not sequencing".
+    last = w.query("SELECT expires_at FROM shard_lease WHERE shard = 0")
+    deadline = now() + 10
+    while w.query("SELECT expires_at FROM shard_lease WHERE shard = 0") == last:
+        check(now() < deadline, "%s renews its lease" % victim)
+        await asyncio.sleep(0.01)
     t0 = now()
     w.links[victim].cut()
     try:
