@@ -261,7 +261,8 @@ class Workload:
             if rnd.random() < 0.4:
                 a = await c.request("update", room=self.room)
                 if a.get("ok"):
-                    self.acks.append(("commit", c, a["epoch"], now()))
+                    # Timed by arrival: an answer read before a fault must not count after it.
+                    self.acks.append(("commit", c, a["epoch"], a.get("_read_at", now())))
                     self.last_commit_ok = now()
                     failures = 0
                 else:

@@ -261,6 +261,7 @@ class ScriptClient:
             if "event" in j:
                 self.events.append(j)
             elif "ok" in j:
+                j["_read_at"] = time.monotonic()  # when it arrived, not when a waiter woke
                 self.answers.append(j)
             else:
                 self.other.append(j)
