@@ -253,6 +253,7 @@ class Workload:
         self.last_commit_ok = 0.0
         self.counter = 0
         self.t_start = now()
+        self.epoch_at_fault = 0
 
     async def member(self, c):
         rnd = random.Random(c.user)
@@ -294,10 +295,14 @@ class Workload:
             await t
 
     async def first_commit_after(self, t0, timeout=60):
+        """Seconds from t0 to the first commit the next holder accepted: later than t0, and to
+        an epoch past every epoch the database had at t0 (an answer the old holder sent just
+        before the fault can arrive just after it)."""
+        floor = self.epoch_at_fault
         deadline = now() + timeout
         while now() < deadline:
-            for kind, _, _, t in self.acks:
-                if kind == "commit" and t > t0:
+            for kind, _, e, t in self.acks:
+                if kind == "commit" and t > t0 and e > floor:
                     return t - t0
             await asyncio.sleep(0.05)
         raise TestFailure("no commit accepted within %ss of the fault" % timeout)
@@ -318,9 +323,15 @@ async def retry_ok(c, op, timeout=30, **fields):
 # ---------------------------------------------------------------------------------------------
 # Faults. Each returns the instance that was active when it struck.
 
+def mark(w, load):
+    """The fault's start: the time, and the room's epoch then (commits to later epochs are the
+    next holder's)."""
+    load.epoch_at_fault = int(w.query("SELECT COALESCE(max(mls_epoch), 0) FROM rooms") or 0)
+    return now()
+
 async def fault_kill(w, load):
     victim = await w.wait_active()
-    t0 = now()
+    t0 = mark(w, load)
     w.signal(victim, signal.SIGKILL)
     w.reap(victim)
     await w.wait_active(not_name=victim)
@@ -333,7 +344,7 @@ async def fault_pause(w, load):
     """SIGSTOP longer than the lease, then SIGCONT: the paused instance must find itself
     demoted and hand over what it received meanwhile, never act on it."""
     victim = await w.wait_active()
-    t0 = now()
+    t0 = mark(w, load)
     w.signal(victim, signal.SIGSTOP)
     await w.wait_active(not_name=victim)
     took = await load.first_commit_after(t0)
@@ -346,7 +357,7 @@ async def fault_pause(w, load):
 
 async def fault_graceful(w, load):
     victim = await w.wait_active()
-    t0 = now()
+    t0 = mark(w, load)
     w.signal(victim, signal.SIGTERM)
     check(w.reap(victim) == 0, "%s exits 0 after SIGTERM" % victim)
     await w.wait_active(not_name=victim)
@@ -357,7 +368,7 @@ async def fault_graceful(w, load):
 
 async def fault_pg_restart(w, load):
     victim = await w.wait_active()
-    t0 = now()
+    t0 = mark(w, load)
     await asyncio.get_event_loop().run_in_executor(None, lambda: subprocess.run(
         [os.path.join(HARNESS, "postgres.sh"), "restart", env("CONCLAVE_TEST_PG_RUNDIR")],
         check=True, stdout=subprocess.DEVNULL))
@@ -371,7 +382,7 @@ async def fault_db_cut(w, load):
     the lease: it must stop acting on its own clock; a standby takes over; then the link heals
     and the former active instance stays a standby."""
     victim = await w.wait_active()
-    t0 = now()
+    t0 = mark(w, load)
     w.links[victim].cut()
     try:
         await w.wait_active(not_name=victim)
@@ -400,7 +411,7 @@ async def fault_db_stall(w, load, clients):
     while w.query("SELECT expires_at FROM shard_lease WHERE shard = 0") == last:
         check(now() < deadline, "%s renews its lease" % victim)
         await asyncio.sleep(0.01)
-    t0 = now()
+    t0 = mark(w, load)
     w.links[victim].cut()
     try:
         stale = clients[0].send_line("update", room=load.room)  # waits in the cut-off store call
