@@ -266,7 +266,8 @@ void FakeServer::handle_room_iq(FakeTransport& from, const Element& iq, const El
   if (q.is("commits", ns::kMls)) {
     const std::uint64_t since = std::stoull(std::string(q.attr_or("since", "0")));
     Element cs("commits", std::string(ns::kMls));
-    for (std::uint64_t e = std::max(since, r.base_epoch); e < r.pub->epoch(); ++e) {
+    for (std::uint64_t e = std::max(since, r.base_epoch); !withhold_commits && e < r.pub->epoch();
+         ++e) {
       Element& c = cs.add_child(mls_el("commit", r.commits[e - r.base_epoch]));
       c.set_attr("epoch", std::to_string(e));
     }
@@ -330,6 +331,7 @@ void FakeServer::handle_room_iq(FakeTransport& from, const Element& iq, const El
     std::string last;
     std::size_t sent = 0;
     for (; it != r.archive.end() && sent < max; ++it, ++sent) {
+      if (withhold_commits && it->second.child("commit", ns::kMls) != nullptr) continue;
       Element m = make("message", "", room, from.jid());
       Element& res = m.add_child("result", std::string(ns::kMam));
       res.set_attr("queryid", std::string(q.attr_or("queryid")));

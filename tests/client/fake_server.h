@@ -33,6 +33,12 @@ class FakeTransport final : public Transport {
   std::size_t queued() const { return inbox_.size(); }
   // Test knob: the oldest stanza waiting for this session goes behind all the others (a message
   // of an epoch overtaken by the commits that end it, as the real service may deliver them).
+  // Test knob: takes the oldest waiting stanza out (the test delivers it later).
+  xmpp::Element take_oldest() {
+    xmpp::Element e = std::move(inbox_.front());
+    inbox_.pop_front();
+    return e;
+  }
   void delay_oldest() {
     if (inbox_.size() < 2) return;
     inbox_.push_back(std::move(inbox_.front()));
@@ -59,6 +65,9 @@ class FakeServer {
   std::string spoof_nick;  // reflect groupchat messages as sent by this occupant nick
   std::string forge_item;  // put <x muc#user><item jid=…/></x> into reflected messages
   std::size_t group_info_queries = 0;  // <group-info/> IQs answered
+  // Commits are not to be had for now: <commits/> answers none and MAM skips them (as when
+  // the commit a client waits for is its own, still unanswered).
+  bool withhold_commits = false;
 
   struct StoredKeyPackage {
     mls::Bytes message;

@@ -223,6 +223,27 @@ TEST_F(SessionTest, AMessageOfARecentEpochArrivingAfterItsCommitIsStillRead) {
   EXPECT_NE(of_type(events, "error")[0].detail.find("is past"), std::string::npos);
 }
 
+TEST_F(SessionTest, AMessageOfAnEpochNotReachedYetWaitsForItsCommit) {
+  // A message of the next epoch arrives before the commit that leads there, and the commit
+  // cannot be fetched yet (as when it is our own, its answer still on the way): the message
+  // waits, and is read once the commit arrives.
+  ASSERT_EQ(bob->update(room), 2u);
+  ASSERT_TRUE(bob->send(room, "sent at epoch 2"));
+  xmpp::Element commit = alice.transport->take_oldest();  // held back
+  server.withhold_commits = true;
+  auto events = alice.pump();
+  EXPECT_TRUE(of_type(events, "error").empty())
+      << (of_type(events, "error").empty() ? "" : of_type(events, "error")[0].detail);
+  EXPECT_TRUE(of_type(events, "message").empty());
+  EXPECT_EQ(alice->epoch(room), 1u);
+  alice.transport->deliver(std::move(commit));
+  events = alice.pump();
+  EXPECT_EQ(alice->epoch(room), 2u);
+  ASSERT_EQ(of_type(events, "message").size(), 1u);
+  EXPECT_EQ(of_type(events, "message")[0].text, "sent at epoch 2");
+  EXPECT_EQ(events.front().type, "commit");  // the commit first, then the waiting message
+}
+
 TEST_F(SessionTest, RemovedMemberLosesTheGroup) {
   ASSERT_EQ(alice->remove(room, "bob@localhost"), 2u);
   auto events = bob.pump();
