@@ -79,11 +79,12 @@ void Client::handle_message(const Element& m, bool from_archive, std::string arc
   if (!from_archive) archive_id = stanza_id_by(m, room);
   if (!archive_id.empty()) {
     // Read already (a catch-up fills a gap and then meets the message that revealed it).
-    if (std::find(r->recent_ids.begin(), r->recent_ids.end(), archive_id) != r->recent_ids.end()) {
-      return;
+    if (!r->recent_ids.insert(archive_id).second) return;
+    r->recent_order.push_back(archive_id);
+    if (r->recent_order.size() > kRecentIds) {
+      r->recent_ids.erase(r->recent_order.front());
+      r->recent_order.pop_front();
     }
-    r->recent_ids.push_back(archive_id);
-    if (r->recent_ids.size() > kRecentIds) r->recent_ids.pop_front();
   }
   if (payload) {
     if (!payload->has_value()) {

@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_set>
 
 #include "client/account_store.h"
 #include "client/client.h"
@@ -25,8 +26,11 @@ inline constexpr std::size_t kWaitingMax = 256;
 struct Client::Room {
   RoomRecord record;  // record.group is filled only while saving; the live state is `group`
   std::optional<mls::Group> group;
-  std::deque<mls::Group> past;         // the groups of the last kPastEpochs epochs, newest first
-  std::deque<std::string> recent_ids;  // archive ids of the last kRecentIds messages handled
+  std::deque<mls::Group> past;  // the groups of the last kPastEpochs epochs, newest first
+  // Archive ids of the last kRecentIds messages handled: looked up per message, evicted oldest
+  // first.
+  std::unordered_set<std::string> recent_ids;
+  std::deque<std::string> recent_order;
   // Messages of an epoch we have not reached yet and could not catch up to at once (our own
   // commit's answer is still on its way): read when the group gets there.
   struct Waiting {

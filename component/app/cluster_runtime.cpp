@@ -70,9 +70,7 @@ void ClusterRuntime::schedule() {
 }
 
 void ClusterRuntime::tick() {
-  keeper_.step();
-  // A deadline that passed without a renewal is noticed here at the latest.
-  if (state_ != State::standby && !keeper_.active()) on_lost();
+  tick_now();
   if (state_ == State::active) drain();
   flush_hand_offs();
   schedule();
@@ -80,6 +78,7 @@ void ClusterRuntime::tick() {
 
 void ClusterRuntime::tick_now() {
   keeper_.step();
+  // A deadline that passed without a renewal is noticed here at the latest.
   if (state_ != State::standby && !keeper_.active()) on_lost();
 }
 

@@ -110,12 +110,7 @@ void LeaseKeeper::finish_round(SteadyClock::time_point sent, const std::vector<L
     if ((stopping_ || !leader_now) && !round.acquired->empty()) {
       // Taken while shutting down, or while the leader shard was lost in the same round: not
       // ours to sequence; give them straight back.
-      counters_.released += round.acquired->size();
-      LeaseStore* store = &store_;
-      run_blocking<Status>(
-          *services_.runner,
-          [store, me = holder_, back = *round.acquired] { return store->release(me, back); },
-          [](Status) {});
+      give_back(*round.acquired);
       return;
     }
     std::vector<Lease> gained;
@@ -157,11 +152,7 @@ void LeaseKeeper::lose(const std::vector<std::uint32_t>& shards) {
     std::vector<Lease> rest = held();
     for (const Lease& l : rest) gone.push_back(l.shard);
     held_.clear();
-    counters_.released += rest.size();
-    LeaseStore* store = &store_;
-    run_blocking<Status>(
-        *services_.runner, [store, me = holder_, rest] { return store->release(me, rest); },
-        [](Status) {});
+    give_back(std::move(rest));
   }
   if (on_lost) on_lost(gone);
 }
@@ -173,14 +164,18 @@ void LeaseKeeper::release_all(std::function<void()> done) {
   for (const Lease& l : all) shards.push_back(l.shard);
   // Stop acting first: nothing is sequenced under a lease being given away.
   if (!shards.empty()) lose(shards);
-  counters_.released += all.size();
+  give_back(std::move(all), std::move(done));
+}
+
+void LeaseKeeper::give_back(std::vector<Lease> leases, std::function<void()> done) {
+  counters_.released += leases.size();
   LeaseStore* store = &store_;
-  const std::string me = holder_;
   run_blocking<Status>(
-      *services_.runner, [store, me, all] { return store->release(me, all); },
+      *services_.runner,
+      [store, me = holder_, leases = std::move(leases)] { return store->release(me, leases); },
       [this, done = std::move(done)](Status s) {
         if (!s) log(LogLevel::warn, "releasing shard leases failed: " + s.error().message());
-        done();
+        if (done) done();
       });
 }
 

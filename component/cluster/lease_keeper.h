@@ -96,6 +96,8 @@ class LeaseKeeper {
   void drop_expired(SteadyClock::time_point now);
   void finish_round(SteadyClock::time_point sent, const std::vector<Lease>& asked, Round round);
   void lose(const std::vector<std::uint32_t>& shards);
+  // give_back: releases `leases` in the store (counted), then `done` if set.
+  void give_back(std::vector<Lease> leases, std::function<void()> done = {});
   void log(LogLevel level, const std::string& line) const;
 
   LeaseSettings settings_;

@@ -143,8 +143,8 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
     queue_.await<T>(std::move(blocking), std::move(then));
   }
   const RoomEnv& env() const { return env_; }
-  TimePoint now() const { return env_.services->now(); }
-  std::string new_id() const { return env_.services->new_id(); }
+  TimePoint now() const { return env_.now(); }
+  std::string new_id() const { return env_.new_id(); }
   void log(LogLevel level, const std::string& line) const;
 
   // One inbox entry: a stanza with its parsed addresses, or a service action.

@@ -25,8 +25,6 @@ constexpr std::string_view kAllowPm = "muc#roomconfig_allowpm";
 constexpr std::string_view kMaxUsers = "muc#roomconfig_maxusers";
 constexpr std::string_view kMaxHistory = "muc#maxhistoryfetch";
 
-std::string b(bool v) { return v ? "1" : "0"; }
-
 std::string_view to_string(Whois w) { return w == Whois::anyone ? "anyone" : "moderators"; }
 std::optional<PmPolicy> pm_from(std::string_view s) {
   if (s == "anyone") return PmPolicy::anyone;
@@ -62,7 +60,7 @@ FormField bool_field(std::string_view var, std::string label, bool v) {
   f.var = std::string(var);
   f.type = FieldType::boolean;
   f.label = std::move(label);
-  f.values = {b(v)};
+  f.values = {flag_setting(v)};
   return f;
 }
 
@@ -73,6 +71,13 @@ bool read_bool_field(const DataForm& submitted, std::string_view var, bool& out)
   if (!v) return false;
   out = *v;
   return true;
+}
+
+void read_flag_setting(const std::map<std::string, std::string>& in, std::string_view key,
+                       bool& out) {
+  if (auto it = in.find(std::string(key)); it != in.end()) {
+    out = it->second == "1" || it->second == "true";
+  }
 }
 
 std::string_view to_string(PmPolicy p) {
@@ -162,12 +167,12 @@ xmpp::Status apply_config_form(RoomConfig& c, const DataForm& submitted,
 void write_settings(const RoomConfig& c, std::map<std::string, std::string>& out) {
   out[std::string(kName)] = c.name;
   out[std::string(kDesc)] = c.description;
-  out[std::string(kPublic)] = b(c.public_room);
-  out[std::string(kMembersOnly)] = b(c.members_only);
-  out[std::string(kModerated)] = b(c.moderated);
+  out[std::string(kPublic)] = flag_setting(c.public_room);
+  out[std::string(kMembersOnly)] = flag_setting(c.members_only);
+  out[std::string(kModerated)] = flag_setting(c.moderated);
   out[std::string(kWhois)] = std::string(to_string(c.whois));
-  out[std::string(kChangeSubject)] = b(c.change_subject);
-  out[std::string(kAllowInvites)] = b(c.allow_invites);
+  out[std::string(kChangeSubject)] = flag_setting(c.change_subject);
+  out[std::string(kAllowInvites)] = flag_setting(c.allow_invites);
   out[std::string(kAllowPm)] = std::string(to_string(c.allow_pm));
   out[std::string(kMaxUsers)] = std::to_string(c.max_users);
   out[std::string(kMaxHistory)] = std::to_string(c.max_history);
@@ -180,9 +185,7 @@ RoomConfig read_settings(const std::map<std::string, std::string>& in) {
     auto it = in.find(std::string(k));
     return it == in.end() ? nullptr : &it->second;
   };
-  auto flag = [&](std::string_view k, bool& out) {
-    if (const std::string* v = get(k)) out = (*v == "1" || *v == "true");
-  };
+  auto flag = [&](std::string_view k, bool& out) { read_flag_setting(in, k, out); };
   if (const std::string* v = get(kName)) c.name = *v;
   if (const std::string* v = get(kDesc)) c.description = *v;
   flag(kPublic, c.public_room);

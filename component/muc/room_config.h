@@ -48,6 +48,11 @@ xmpp::FormField bool_field(std::string_view var, std::string label, bool v);
 // not a boolean.
 bool read_bool_field(const xmpp::DataForm& submitted, std::string_view var, bool& out);
 
+// A stored boolean setting ("1"/"0"; "true" read too) into `out`; absent: unchanged.
+inline std::string flag_setting(bool v) { return v ? "1" : "0"; }
+void read_flag_setting(const std::map<std::string, std::string>& in, std::string_view key,
+                       bool& out);
+
 // The stored settings of a persistent room, with every feature's (room_feature.h).
 void write_settings(const RoomConfig& c, std::map<std::string, std::string>& out);
 RoomConfig read_settings(const std::map<std::string, std::string>& in);

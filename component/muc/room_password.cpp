@@ -49,15 +49,13 @@ class PasswordFeature final : public RoomFeature {
   }
 
   void write_settings(const RoomConfig& c, std::map<std::string, std::string>& out) const override {
-    out[std::string(kProtected)] = c.password_protected ? "1" : "0";
+    out[std::string(kProtected)] = flag_setting(c.password_protected);
     out[std::string(kSecret)] = c.password;
   }
 
   void read_settings(const std::map<std::string, std::string>& in, RoomConfig& c) const override {
     if (auto it = in.find(std::string(kSecret)); it != in.end()) c.password = it->second;
-    if (auto it = in.find(std::string(kProtected)); it != in.end()) {
-      c.password_protected = it->second == "1" || it->second == "true";
-    }
+    read_flag_setting(in, kProtected, c.password_protected);
   }
 };
 

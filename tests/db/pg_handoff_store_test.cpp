@@ -10,29 +10,13 @@
 #include <set>
 #include <thread>
 
-#include "db/migrations.h"
 #include "db/notification_listener.h"
 #include "pg_test_env.h"
 
 namespace conclave::db {
 namespace {
 
-class PgHandoffStoreTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const std::string base = testing::pg_conninfo();
-    ASSERT_FALSE(base.empty());
-    db_.emplace(base);
-    auto ms = embedded_migrations();
-    ASSERT_TRUE(ms.has_value());
-    ASSERT_TRUE(migrate(db_->conninfo(), *ms, [](std::string_view) {}).has_value());
-    pool_.emplace(PoolOptions{db_->conninfo(), 8});
-    store_.emplace(*pool_);
-  }
-  std::optional<testing::ScratchDatabase> db_;
-  std::optional<ConnectionPool> pool_;
-  std::optional<PgHandoffStore> store_;
-};
+using PgHandoffStoreTest = testing::StoreTest<PgHandoffStore>;
 
 TEST_F(PgHandoffStoreTest, StanzasComeOutOnceInHandOffOrder) {
   ASSERT_TRUE(store_->hand_off({"<a/>", "<b/>"}, "x#1").has_value());

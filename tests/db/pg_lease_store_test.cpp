@@ -11,7 +11,6 @@
 #include <set>
 #include <thread>
 
-#include "db/migrations.h"
 #include "pg_test_env.h"
 
 namespace conclave::db {
@@ -20,17 +19,11 @@ namespace {
 using component::Lease;
 using namespace std::chrono_literals;
 
-class PgLeaseStoreTest : public ::testing::Test {
+class PgLeaseStoreTest : public testing::StoreTest<PgLeaseStore> {
  protected:
   void SetUp() override {
-    const std::string base = testing::pg_conninfo();
-    ASSERT_FALSE(base.empty());
-    db_.emplace(base);
-    auto ms = embedded_migrations();
-    ASSERT_TRUE(ms.has_value());
-    ASSERT_TRUE(migrate(db_->conninfo(), *ms, [](std::string_view) {}).has_value());
-    pool_.emplace(PoolOptions{db_->conninfo(), 8});
-    store_.emplace(*pool_);
+    StoreTest::SetUp();
+    if (HasFatalFailure()) return;
     ASSERT_TRUE(store_->ensure_shards(8).has_value());
   }
 
@@ -39,10 +32,6 @@ class PgLeaseStoreTest : public ::testing::Test {
     for (std::uint32_t i = 0; i < n; ++i) v[i] = i;
     return v;
   }
-
-  std::optional<testing::ScratchDatabase> db_;
-  std::optional<ConnectionPool> pool_;
-  std::optional<PgLeaseStore> store_;
 };
 
 TEST_F(PgLeaseStoreTest, ShardsAreCreatedOnceAndStartFree) {

@@ -9,8 +9,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <pqxx/pqxx>
 #include <string>
+
+#include "db/connection_pool.h"
+#include "db/migrations.h"
 
 namespace conclave::db::testing {
 
@@ -82,6 +86,27 @@ class TempDir {
 
  private:
   std::filesystem::path path_;
+};
+
+// StoreTest<Store>: a scratch database with the embedded schema, a pool of 8 connections and a
+// Store over it; the base of the PostgreSQL store tests (a derived SetUp calls this one first
+// and returns if it failed).
+template <class Store>
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string base = pg_conninfo();
+    ASSERT_FALSE(base.empty());
+    db_.emplace(base);
+    auto ms = embedded_migrations();
+    ASSERT_TRUE(ms.has_value());
+    ASSERT_TRUE(migrate(db_->conninfo(), *ms, [](std::string_view) {}).has_value());
+    pool_.emplace(PoolOptions{db_->conninfo(), 8});
+    store_.emplace(*pool_);
+  }
+  std::optional<ScratchDatabase> db_;  // first: dropped after the pool closes
+  std::optional<ConnectionPool> pool_;
+  std::optional<Store> store_;
 };
 
 }  // namespace conclave::db::testing
