@@ -31,6 +31,7 @@ mls::Bytes encode_room_record(const RoomRecord& r) {
                          {"nick", r.nick},
                          {"last_stanza_id", r.last_stanza_id},
                          {"own_ids", r.own_ids}};
+  if (r.chain) meta["chain"] = mls::to_hex(*r.chain);
   const std::string text = meta.dump();
   RoomFile f{mls::Bytes(text.begin(), text.end()), r.group};
   mls::Bytes out(kRoomMagic.begin(), kRoomMagic.end());
@@ -53,6 +54,11 @@ Result<RoomRecord> decode_room_record(mls::ByteView data) {
     r.nick = meta.at("nick").get<std::string>();
     r.last_stanza_id = meta.at("last_stanza_id").get<std::string>();
     r.own_ids = meta.at("own_ids").get<std::vector<std::string>>();
+    if (auto c = meta.find("chain"); c != meta.end()) {
+      auto bytes = mls::from_hex(c->get<std::string>());
+      if (!bytes) return fail(Errc::state_corrupt);
+      r.chain = std::move(*bytes);
+    }
   } catch (const nlohmann::json::exception&) {
     return fail(Errc::state_corrupt);
   }

@@ -33,6 +33,9 @@ struct RoomRecord {
   std::string last_stanza_id;        // XEP-0359 id of the last room message processed (MAM)
   std::vector<std::string> own_ids;  // ids of our recent messages (their echo is not decrypted)
   std::optional<mls::Bytes> group;   // Group::serialize(); secret
+  // The commit chain hash of the group's epoch (docs/protocol.md §6.7), as this client followed
+  // it; nullopt until known (a file written before the chain existed).
+  std::optional<mls::Bytes> chain = {};
   bool operator==(const RoomRecord&) const = default;
 };
 

@@ -6,6 +6,7 @@
 #include "client/fingerprint.h"
 #include "mls/codec/codec.h"
 #include "mls/codec/hex.h"
+#include "mls/crypto/commit_chain.h"
 #include "mls/group/extensions.h"
 #include "mls/group/welcome_crypto.h"
 #include "xmpp/jid.h"
@@ -189,6 +190,35 @@ std::optional<std::uint64_t> Client::epoch(const std::string& room) const {
 
 bool Client::has_group(const std::string& room) const { return epoch(room).has_value(); }
 
+std::optional<std::string> Client::chain_hash(const std::string& room) const {
+  const Room* r = find_room(room);
+  if (r == nullptr || !r->group || !r->record.chain) return std::nullopt;
+  return mls::to_hex(*r->record.chain);
+}
+
+std::string Client::chain_hex(const Room& r) const {
+  return r.record.chain ? mls::to_hex(*r.record.chain) : std::string();
+}
+
+void Client::check_chain(Room& r, const std::optional<mls::Bytes>& served) {
+  if (!served || !r.record.chain || *served == *r.record.chain) return;
+  // Not secret: compared in plain time. Both values go into the event for whoever investigates.
+  emit({"chain-mismatch", r.record.room, options_.service, "", "",
+        r.group ? std::optional(r.group->epoch()) : std::nullopt,
+        "service " + mls::to_hex(*served) + ", ours " + mls::to_hex(*r.record.chain)});
+}
+
+void Client::follow_chain(Room& r, mls::ByteView commit, const std::optional<mls::Bytes>& served) {
+  if (!r.record.chain) {
+    // We never knew where the chain stood (state written before it existed): start from the
+    // service's word, the only one there is, and check every commit after this one.
+    r.record.chain = served;
+    return;
+  }
+  r.record.chain = mls::commit_chain_next(*suite_, *r.record.chain, suite_->hash(commit));
+  check_chain(r, served);
+}
+
 std::vector<std::string> Client::rooms() const {
   std::vector<std::string> out;
   for (const auto& [name, r] : rooms_) out.push_back(name);
@@ -343,11 +373,16 @@ Result<std::uint64_t> Client::create(const std::string& room) {
   if (!gi) return fail(gi.error());
   auto reply = request(create_request(room, wrap_message(*gi), g->tree().encode()));
   if (!reply) return fail(reply.error());
-  if (auto a = expect(*reply, "accepted"); !a) return fail(a.error());
+  auto accepted = expect(*reply, "accepted");
+  if (!accepted) return fail(accepted.error());
+  auto served = parse_chain_attr(**accepted);
+  if (!served) return fail(served.error());
   Room& r = room_state(room);
   r.group.emplace(std::move(*g));
+  r.record.chain = mls::commit_chain_genesis(*suite_);
+  check_chain(r, *served);
   if (auto s = save(r); !s) return fail(s.error());
-  emit({"created", room, bare_jid_, r.record.nick, "", 0, ""});
+  emit({"created", room, bare_jid_, r.record.nick, "", 0, "", chain_hex(r)});
   return std::uint64_t{0};
 }
 
@@ -375,9 +410,13 @@ Result<std::uint64_t> Client::commit_change(Room& r, const BuildCommit& build,
     auto accepted = expect(*reply, "accepted");
     if (accepted) {
       if (out->staged.removes_self()) return fail(Errc::bad_response);
+      auto served = parse_chain_attr(**accepted);
+      if (!served) return fail(served.error());
       advance(r, std::move(out->staged).merge());
+      follow_chain(r, commit, *served);
       if (auto s = save(r); !s) return fail(s.error());
-      emit({"commit", r.record.room, bare_jid_, r.record.nick, "", r.group->epoch(), summary});
+      emit({"commit", r.record.room, bare_jid_, r.record.nick, "", r.group->epoch(), summary,
+            chain_hex(r)});
       const std::string room_name = r.record.room;
       read_waiting(room_name);
       Room* after = find_room(room_name);
@@ -541,7 +580,7 @@ Result<std::uint64_t> Client::sync_commits(const std::string& room) {
       r = find_room(room);
       if (r == nullptr || !r->group) return fail(Errc::no_group);  // removed by a commit
       if (c.epoch < r->group->epoch()) continue;
-      if (auto s = apply_commit(*r, c.message, c.epoch); !s) return fail(s.error());
+      if (auto s = apply_commit(*r, c.message, c.epoch, c.chain); !s) return fail(s.error());
     }
     r = find_room(room);
     if (r == nullptr || !r->group) return fail(Errc::no_group);
@@ -591,11 +630,16 @@ Result<std::uint64_t> Client::external_commit(const std::string& room, bool resy
       if (accepted.error() == make_error_code(Errc::wrong_epoch)) continue;  // fetch again
       return fail(accepted.error());
     }
+    auto served = parse_chain_attr(**accepted);
+    if (!served) return fail(served.error());
     Room& r = room_state(room);
     r.group.emplace(std::move(g));
+    // The chain as the service showed it at the GroupInfo's epoch, then our own commit on it.
+    r.record.chain = info->chain;
+    follow_chain(r, mls::encode(joined->first), *served);
     if (auto s = save(r); !s) return fail(s.error());
     emit({resync ? "resynced" : "joined", room, bare_jid_, r.record.nick, "", r.group->epoch(),
-          "external commit"});
+          "external commit", chain_hex(r)});
     if (!r.joined) {
       if (auto s = enter(room); !s) return fail(s.error());
     }

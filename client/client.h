@@ -49,6 +49,9 @@ struct Event {
   std::string text;
   std::optional<std::uint64_t> epoch;  // the room's epoch after the event
   std::string detail;                  // error detail, commit summary
+  // created, joined, commit: the room's commit chain hash after the event (hex; docs/protocol.md
+  // §6.7), as this client computed it. chain-mismatch events name both values in `detail`.
+  std::string chain = {};
 };
 
 struct MemberFingerprint {
@@ -133,6 +136,8 @@ class Client {
   // last_error: the stanza error behind the latest Errc::stanza_error / Errc::wrong_epoch.
   const std::optional<ServiceError>& last_error() const { return last_error_; }
   std::optional<std::uint64_t> epoch(const std::string& room) const;
+  // chain_hash: the room's commit chain hash (hex) as this client follows it; nullopt if unknown.
+  std::optional<std::string> chain_hash(const std::string& room) const;
   std::vector<std::string> rooms() const;
   bool has_group(const std::string& room) const;
 
@@ -173,12 +178,21 @@ class Client {
   void handle_message(const xmpp::Element& m, bool from_archive, std::string archive_id);
   void handle_presence(const xmpp::Element& p);
   void handle_iq(const xmpp::Element& iq);
-  Status apply_commit(Room& r, mls::ByteView data, std::uint64_t commit_epoch);
+  Status apply_commit(Room& r, mls::ByteView data, std::uint64_t commit_epoch,
+                      const std::optional<mls::Bytes>& chain);
+  // follow_chain: the room's chain after `commit` (just merged), compared with the service's
+  // value when it sent one: a difference means the service showed us another history than it
+  // logged (or than it showed others), and is reported as a chain-mismatch event. Our own value
+  // stays, so the difference persists and every later check reports it too.
+  void follow_chain(Room& r, mls::ByteView commit, const std::optional<mls::Bytes>& served);
+  void check_chain(Room& r, const std::optional<mls::Bytes>& served);
+  std::string chain_hex(const Room& r) const;
   void handle_proposal(Room& r, mls::ByteView data, std::uint64_t epoch);
   void handle_encrypted(Room& r, const xmpp::Element& m, mls::ByteView data, bool from_archive);
   // read_waiting: the waiting messages of the room's epoch, now that the group reached it.
   void read_waiting(const std::string& room);
-  void handle_welcome(const std::string& room, mls::ByteView data, std::uint64_t epoch);
+  void handle_welcome(const std::string& room, mls::ByteView data, std::uint64_t epoch,
+                      const std::optional<mls::Bytes>& chain);
 
   Transport& transport_;
   AccountStore store_;

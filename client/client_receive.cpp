@@ -70,7 +70,7 @@ void Client::handle_message(const Element& m, bool from_archive, std::string arc
   if (!from) return;
   const std::string room = from->bare_string();
   if (payload && payload->has_value() && (*payload)->kind == RoomPayload::Kind::welcome) {
-    handle_welcome(room, (*payload)->data, (*payload)->epoch.value_or(0));
+    handle_welcome(room, (*payload)->data, (*payload)->epoch.value_or(0), (*payload)->chain);
     return;
   }
   Room* r = find_room(room);
@@ -101,7 +101,7 @@ void Client::handle_message(const Element& m, bool from_archive, std::string arc
                       "catch-up failed: " + s.error().message()});
               }
             } else if (*pl.epoch == r->group->epoch()) {
-              (void)apply_commit(*r, pl.data, *pl.epoch);
+              (void)apply_commit(*r, pl.data, *pl.epoch, pl.chain);
             }
           }
           break;
@@ -127,7 +127,8 @@ void Client::handle_message(const Element& m, bool from_archive, std::string arc
   }
 }
 
-Status Client::apply_commit(Room& r, mls::ByteView data, std::uint64_t commit_epoch) {
+Status Client::apply_commit(Room& r, mls::ByteView data, std::uint64_t commit_epoch,
+                            const std::optional<mls::Bytes>& chain) {
   const std::string room = r.record.room;
   auto fail_event = [&](const std::string& why) {
     emit({"error", room, "", "", "", r.group ? std::optional(r.group->epoch()) : std::nullopt,
@@ -160,8 +161,9 @@ Status Client::apply_commit(Room& r, mls::ByteView data, std::uint64_t commit_ep
     return {};
   }
   advance(r, std::move(*staged).merge());
+  follow_chain(r, data, chain);
   if (auto s = save(r); !s) return s;
-  emit({"commit", room, committer, "", "", r.group->epoch(), ""});
+  emit({"commit", room, committer, "", "", r.group->epoch(), "", chain_hex(r)});
   read_waiting(room);
   return {};
 }
@@ -280,7 +282,8 @@ void Client::read_waiting(const std::string& room) {
   }
 }
 
-void Client::handle_welcome(const std::string& room, mls::ByteView data, std::uint64_t epoch) {
+void Client::handle_welcome(const std::string& room, mls::ByteView data, std::uint64_t epoch,
+                            const std::optional<mls::Bytes>& chain) {
   if (Room* r = find_room(room); r != nullptr && r->group && r->group->epoch() >= epoch) {
     return;  // a copy of a Welcome we already used (offline storage and live delivery)
   }
@@ -320,6 +323,7 @@ void Client::handle_welcome(const std::string& room, mls::ByteView data, std::ui
   }
   Room& r = room_state(room);
   r.group.emplace(std::move(*g));
+  r.record.chain = chain;  // where our chain starts: the service's word for the joined epoch
   if (auto s = save(r); !s) {
     emit({"error", room, "", "", "", std::nullopt, "saving state failed"});
     return;
@@ -329,7 +333,7 @@ void Client::handle_welcome(const std::string& room, mls::ByteView data, std::ui
     (void)store_.remove_key_package(kp->ref, false);
     key_packages_.erase(kp);
   }
-  emit({"joined", room, bare_jid_, r.record.nick, "", r.group->epoch(), "welcome"});
+  emit({"joined", room, bare_jid_, r.record.nick, "", r.group->epoch(), "welcome", chain_hex(r)});
   if (!r.joined) {
     if (auto s = enter(room); !s)
       emit({"error", room, "", "", "", this->epoch(room), "entering the room failed"});

@@ -197,6 +197,14 @@ Result<std::uint64_t> parse_epoch_attr(const Element& e, std::string_view attr) 
   return *v;
 }
 
+Result<std::optional<mls::Bytes>> parse_chain_attr(const Element& e) {
+  const auto* v = e.attr("chain");
+  if (v == nullptr) return std::optional<mls::Bytes>();
+  auto b = base64_decode(*v);
+  if (!b || b->empty()) return fail(Errc::bad_response);
+  return std::optional<mls::Bytes>(std::move(*b));
+}
+
 Result<KeyPackageCount> parse_key_package_count(const Element& iq) {
   auto p = mls_payload(iq, "key-packages");
   if (!p) return fail(p.error());
@@ -215,7 +223,9 @@ Result<GroupInfoReply> parse_group_info_reply(const Element& iq) {
   if (!epoch || gi == nullptr || tree == nullptr) return fail(Errc::bad_response);
   auto gi_bytes = mls_bytes(*gi);
   auto tree_bytes = mls_bytes(*tree);
-  if (!gi_bytes || !tree_bytes) return fail(Errc::bad_response);
+  auto chain = parse_chain_attr(**p);
+  if (!gi_bytes || !tree_bytes || !chain) return fail(Errc::bad_response);
+  out.chain = std::move(*chain);
   out.epoch = *epoch;
   out.group_info = std::move(*gi_bytes);
   out.ratchet_tree = std::move(*tree_bytes);
@@ -230,12 +240,13 @@ Result<CommitsReply> parse_commits_reply(const Element& iq) {
   for (const Element* c : (*p)->children_named("commit", ns::kMls)) {
     auto epoch = parse_epoch_attr(*c, "epoch");
     auto data = mls_bytes(*c);
-    if (!epoch || !data) return fail(Errc::bad_response);
+    auto chain = parse_chain_attr(*c);
+    if (!epoch || !data || !chain) return fail(Errc::bad_response);
     // The service answers in epoch order; anything else would make the client skip commits.
     if (!out.commits.empty() && *epoch != out.commits.back().epoch + 1) {
       return fail(Errc::bad_response);
     }
-    out.commits.push_back({*epoch, std::move(*data)});
+    out.commits.push_back({*epoch, std::move(*data), std::move(*chain)});
   }
   return out;
 }
@@ -258,8 +269,10 @@ std::optional<Result<RoomPayload>> parse_room_payload(const Element& msg) {
       out.epoch = *epoch;
     }
     auto data = mls_bytes(*e);
-    if (!data) return Result<RoomPayload>(fail(Errc::bad_response));
+    auto chain = parse_chain_attr(*e);
+    if (!data || !chain) return Result<RoomPayload>(fail(Errc::bad_response));
     out.data = std::move(*data);
+    out.chain = std::move(*chain);
     return Result<RoomPayload>(std::move(out));
   }
   return std::nullopt;

@@ -90,6 +90,9 @@ Result<const xmpp::Element*> mls_payload(const xmpp::Element& iq, std::string_vi
 Result<mls::Bytes> mls_bytes(const xmpp::Element& e);
 // parse_epoch_attr reads a decimal uint64 attribute; Errc::bad_response when absent or bad.
 Result<std::uint64_t> parse_epoch_attr(const xmpp::Element& e, std::string_view attr);
+// parse_chain_attr reads the optional `chain` attribute (docs/protocol.md §6.7: the commit chain
+// hash, base64); nullopt when absent, Errc::bad_response when it is not base64.
+Result<std::optional<mls::Bytes>> parse_chain_attr(const xmpp::Element& e);
 
 struct KeyPackageCount {
   std::size_t count = 0;
@@ -99,14 +102,16 @@ Result<KeyPackageCount> parse_key_package_count(const xmpp::Element& iq);
 
 struct GroupInfoReply {
   std::uint64_t epoch = 0;
-  mls::Bytes group_info;    // MLSMessage wrapping GroupInfo
-  mls::Bytes ratchet_tree;  // ratchet_tree extension data
+  mls::Bytes group_info;            // MLSMessage wrapping GroupInfo
+  mls::Bytes ratchet_tree;          // ratchet_tree extension data
+  std::optional<mls::Bytes> chain;  // the commit chain hash of `epoch`
 };
 Result<GroupInfoReply> parse_group_info_reply(const xmpp::Element& iq);
 
 struct EpochCommit {
   std::uint64_t epoch = 0;  // the epoch the commit was made in
   mls::Bytes message;
+  std::optional<mls::Bytes> chain;  // the chain hash after it
 };
 struct CommitsReply {
   std::vector<EpochCommit> commits;
@@ -120,6 +125,7 @@ struct RoomPayload {
   Kind kind = Kind::commit;
   std::optional<std::uint64_t> epoch;  // commit/proposal/welcome carry it; encrypted does not
   mls::Bytes data;
+  std::optional<mls::Bytes> chain;  // commit: the chain hash after it; welcome: of its epoch
 };
 // parse_room_payload: nullopt when `msg` carries no MLS payload; Errc::bad_response for a
 // payload that is malformed (bad base64, bad epoch).

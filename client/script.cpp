@@ -113,6 +113,7 @@ json event_json(const Event& e) {
   if (e.type == "message" || !e.text.empty()) j["text"] = e.text;
   if (e.epoch) j["epoch"] = *e.epoch;
   if (!e.detail.empty()) j["detail"] = e.detail;
+  if (!e.chain.empty()) j["chain"] = e.chain;
   return j;
 }
 
@@ -163,6 +164,7 @@ json run_request(Client& c, const ScriptRequest& r) {
     if (!e) return error_json(r, make_error_code(Errc::no_group), std::nullopt);
     json j = ok(r);
     j["epoch"] = *e;
+    if (auto chain = c.chain_hash(r.room)) j["chain"] = *chain;
     return j;
   }
   if (op == "fingerprints") {
@@ -214,6 +216,7 @@ json run_request(Client& c, const ScriptRequest& r) {
     for (const std::string& name : c.rooms()) {
       json room = {{"room", name}};
       if (auto e = c.epoch(name)) room["epoch"] = *e;
+      if (auto chain = c.chain_hash(name)) room["chain"] = *chain;
       j["rooms"].push_back(room);
     }
     return j;

@@ -85,12 +85,12 @@ constexpr Statement kGroupCreate{
     "mls_group_create",
     "UPDATE rooms SET mls_group_id = $2, mls_cipher_suite = $3, mls_epoch = $4, "
     "mls_tree_hash = $5, mls_group_info = $6, mls_group_context = $7, mls_interim_hash = $8, "
-    "mls_leaf_count = $9 WHERE jid = $1 AND mls_group_id IS NULL"};
+    "mls_leaf_count = $9, mls_chain_hash = $10 WHERE jid = $1 AND mls_group_id IS NULL"};
 constexpr Statement kRoomExists{"mls_room_exists", "SELECT 1 FROM rooms WHERE jid = $1"};
 constexpr Statement kGroupLoad{
     "mls_group_load",
     "SELECT mls_group_id, mls_cipher_suite, mls_epoch, mls_tree_hash, mls_group_info, "
-    "mls_group_context, mls_interim_hash, mls_leaf_count FROM rooms "
+    "mls_group_context, mls_interim_hash, mls_leaf_count, mls_chain_hash FROM rooms "
     "WHERE jid = $1 AND mls_group_id IS NOT NULL"};
 constexpr Statement kNodesLoad{
     "mls_nodes_load",
@@ -114,8 +114,8 @@ constexpr Statement kNodesTruncate{
 constexpr Statement kGroupCas{
     "mls_group_cas",
     "UPDATE rooms SET mls_epoch = $2::bigint + 1, mls_tree_hash = $3, mls_group_info = $4, "
-    "mls_group_context = $5, mls_interim_hash = $6, mls_leaf_count = $7 "
-    "WHERE jid = $1 AND mls_epoch = $2 AND mls_group_id IS NOT NULL"};
+    "mls_group_context = $5, mls_interim_hash = $6, mls_leaf_count = $7, mls_chain_hash = $8 "
+    "WHERE jid = $1 AND mls_epoch = $2 AND mls_group_id IS NOT NULL AND mls_chain_hash = $9"};
 // §A.4: the fence, FOR SHARE, so a takeover (an UPDATE of the lease row) waits until this
 // transaction ends, and a holder deposed before this statement finds no row and writes nothing.
 // clock_timestamp(), not now(): now() is the transaction's start, which a stalled transaction
@@ -127,11 +127,13 @@ constexpr Statement kFenceCheck{
 constexpr Statement kGroupEpoch{
     "mls_group_epoch", "SELECT mls_epoch FROM rooms WHERE jid = $1 AND mls_group_id IS NOT NULL"};
 constexpr Statement kCommitHashAt{
-    "mls_commit_hash_at", "SELECT commit_hash FROM mls_commits WHERE room = $1 AND epoch = $2"};
+    "mls_commit_hash_at",
+    "SELECT commit_hash, chain_hash FROM mls_commits WHERE room = $1 AND epoch = $2"};
 constexpr Statement kCommitInsert{
     "mls_commit_insert",
     "INSERT INTO mls_commits (room, epoch, commit_hash, mls_message, welcome, group_info, "
-    "sender_jid) VALUES ($1, $2, $3, $4, NULLIF($5, ''::bytea), $6, $7) ON CONFLICT DO NOTHING"};
+    "sender_jid, chain_hash) VALUES ($1, $2, $3, $4, NULLIF($5, ''::bytea), $6, $7, $8) "
+    "ON CONFLICT DO NOTHING"};
 constexpr Statement kWelcomesQueue{
     "mls_welcomes_queue",
     "INSERT INTO mls_welcome_outbox (room, epoch, stable_id, recipient) SELECT $1, $2, s, r "
@@ -140,7 +142,7 @@ constexpr Statement kProposalsClear{"mls_proposals_clear",
                                     "DELETE FROM mls_pending_proposals WHERE room = $1"};
 constexpr Statement kCommitsSince{
     "mls_commits_since",
-    "SELECT epoch, commit_hash, mls_message, sender_jid FROM mls_commits "
+    "SELECT epoch, commit_hash, mls_message, sender_jid, chain_hash FROM mls_commits "
     "WHERE room = $1 AND epoch >= $2 ORDER BY epoch LIMIT $3"};
 
 // ---- proposals, outbox, external sender ----
@@ -159,7 +161,8 @@ constexpr Statement kProposalsPending{
     "JOIN rooms r ON r.jid = p.room AND r.mls_epoch = p.epoch WHERE p.room = $1 ORDER BY p.id"};
 constexpr Statement kWelcomesUnsent{
     "mls_welcomes_unsent",
-    "SELECT o.id, o.stable_id, o.room, o.epoch, o.recipient, COALESCE(c.welcome, ''::bytea) "
+    "SELECT o.id, o.stable_id, o.room, o.epoch, o.recipient, COALESCE(c.welcome, ''::bytea), "
+    "c.chain_hash "
     "FROM mls_welcome_outbox o JOIN mls_commits c ON c.room = o.room AND c.epoch = o.epoch "
     "WHERE o.sent_at IS NULL ORDER BY o.id LIMIT $1"};
 constexpr Statement kWelcomeSent{
@@ -351,10 +354,10 @@ component::Status PgMlsStore::create_group(const MlsGroupRecord& g) {
   return pool_.run([&](pqxx::connection_base& c) -> Status {
     pqxx::work tx(c);
     try {
-      auto r =
-          exec(tx, kGroupCreate, g.room.str(), bin(g.group_id), static_cast<int>(g.cipher_suite),
-               as_bigint(g.epoch), bin(g.tree_hash), bin(g.group_info), bin(g.group_context),
-               bin(g.interim_transcript_hash), static_cast<std::int64_t>(g.leaf_count));
+      auto r = exec(tx, kGroupCreate, g.room.str(), bin(g.group_id),
+                    static_cast<int>(g.cipher_suite), as_bigint(g.epoch), bin(g.tree_hash),
+                    bin(g.group_info), bin(g.group_context), bin(g.interim_transcript_hash),
+                    static_cast<std::int64_t>(g.leaf_count), bin(g.chain_hash));
       if (r.affected_rows() != 1) {
         if (exec(tx, kRoomExists, g.room.str()).empty()) return fail(StoreErrc::not_found);
         return fail(StoreErrc::conflict);
@@ -394,6 +397,7 @@ component::Result<std::optional<MlsGroupRecord>> PgMlsStore::load_group(const Ro
     g.group_context = blob(row[5]);
     g.interim_transcript_hash = blob(row[6]);
     g.leaf_count = row[7].as<std::uint32_t>();
+    if (!row[8].is_null()) g.chain_hash = blob(row[8]);
     auto nodes = exec(tx, kNodesLoad, room);
     g.nodes.reserve(nodes.size());
     for (const auto& n : nodes) g.nodes.push_back({n[0].as<std::uint32_t>(), blob(n[1])});
@@ -422,21 +426,26 @@ component::Result<CommitResult> PgMlsStore::accept_commit(
     }
     auto cas = exec(tx, kGroupCas, room, epoch, bin(commit.tree_hash), bin(commit.group_info),
                     bin(commit.group_context), bin(commit.interim_transcript_hash),
-                    static_cast<std::int64_t>(leaf_count));
+                    static_cast<std::int64_t>(leaf_count), bin(commit.chain_hash),
+                    bin(commit.prev_chain_hash));
     if (cas.affected_rows() != 1) {
       // Lost the race or stale: nothing was written; the transaction rolls back on return.
       auto current = exec(tx, kGroupEpoch, room);
       if (current.empty()) return fail(StoreErrc::not_found);
       auto logged = exec(tx, kCommitHashAt, room, epoch);
       if (!logged.empty() && blob(logged[0][0]) == commit.commit_hash) {
-        return CommitResult{CommitOutcome::duplicate, expected_epoch.next(), 0};
+        return CommitResult{CommitOutcome::duplicate, expected_epoch.next(), blob(logged[0][1]), 0};
       }
-      return CommitResult{CommitOutcome::wrong_epoch, epoch_from(current[0][0]), 0};
+      const Epoch now_at = epoch_from(current[0][0]);
+      // At the expected epoch but another chain: the caller's state is not this log's.
+      if (now_at == expected_epoch) return fail(StoreErrc::conflict);
+      return CommitResult{CommitOutcome::wrong_epoch, now_at, {}, 0};
     }
-    CommitResult out{CommitOutcome::accepted, expected_epoch.next(), cas.affected_rows()};
-    auto logged =
-        exec(tx, kCommitInsert, room, epoch, bin(commit.commit_hash), bin(commit.mls_message),
-             bin(commit.welcome), bin(commit.group_info), commit.sender_jid);
+    CommitResult out{CommitOutcome::accepted, expected_epoch.next(), commit.chain_hash,
+                     cas.affected_rows()};
+    auto logged = exec(tx, kCommitInsert, room, epoch, bin(commit.commit_hash),
+                       bin(commit.mls_message), bin(commit.welcome), bin(commit.group_info),
+                       commit.sender_jid, bin(commit.chain_hash));
     // The group row was at this epoch, so the log cannot hold it yet unless the two disagree
     // (edited by hand): refuse rather than overwrite history.
     if (logged.affected_rows() != 1) return fail(StoreErrc::conflict);
@@ -495,7 +504,7 @@ component::Result<MlsCommitPage> PgMlsStore::commits_since(const RoomJid& room_j
     for (std::size_t i = 0; i < n; ++i) {
       const auto& row = rows[i];
       page.commits.push_back(
-          {epoch_from(row[0]), blob(row[1]), blob(row[2]), row[3].as<std::string>()});
+          {epoch_from(row[0]), blob(row[1]), blob(row[2]), row[3].as<std::string>(), blob(row[4])});
     }
     return page;
   });
@@ -540,7 +549,8 @@ component::Result<std::vector<WelcomeDelivery>> PgMlsStore::unsent_welcomes(std:
       auto room = RoomJid::parse(row[2].as<std::string>());
       if (!room) return fail(room.error());
       out.push_back({row[0].as<std::int64_t>(), row[1].as<std::string>(), std::move(*room),
-                     epoch_from(row[3]).next(), row[4].as<std::string>(), blob(row[5])});
+                     epoch_from(row[3]).next(), row[4].as<std::string>(), blob(row[5]),
+                     blob(row[6])});
     }
     return out;
   });

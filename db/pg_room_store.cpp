@@ -15,9 +15,6 @@ using component::StoreErrc;
 
 namespace {
 
-// Rooms hosted by this component are MUC chat rooms (rooms.mode, schema/0001_initial.sql).
-constexpr const char* kMode = "chat_room";
-
 void write_affiliation(pqxx::work& tx, const RoomJid& room_jid, const AffiliationRecord& a) {
   const std::string& room = room_jid.str();  // SQL parameters are text
   if (a.affiliation == Affiliation::none) {
@@ -43,7 +40,7 @@ component::Result<std::vector<RoomRecord>> PgRoomStore::load_persistent() {
         std::vector<RoomRecord> out;
         std::map<std::string, std::size_t> index;
         for (const auto& row :
-             tx.exec("SELECT jid, persistent, config::text FROM rooms WHERE persistent "
+             tx.exec("SELECT jid, persistent, config::text, mode FROM rooms WHERE persistent "
                      "ORDER BY jid")) {
           // rooms.jid only ever holds rooms' bare JIDs, written from RoomJid::str().
           auto jid = RoomJid::parse(row[0].as<std::string>());
@@ -52,6 +49,8 @@ component::Result<std::vector<RoomRecord>> PgRoomStore::load_persistent() {
           r.jid = std::move(*jid);
           r.persistent = row[1].as<bool>();
           r.settings = component::decode_settings(row[2].as<std::string>());
+          r.mode = component::room_mode_from(row[3].as<std::string>())
+                       .value_or(component::RoomMode::chat_room);
           index[r.jid.str()] = out.size();
           out.push_back(std::move(r));
         }
@@ -87,7 +86,8 @@ component::Status PgRoomStore::create(const RoomRecord& room) {
     auto r = tx.exec_params(
         "INSERT INTO rooms (jid, mode, persistent, config) VALUES ($1, $2, $3, $4::jsonb) "
         "ON CONFLICT (jid) DO NOTHING",
-        room.jid.str(), kMode, room.persistent, component::encode_settings(room.settings));
+        room.jid.str(), std::string(component::to_string(room.mode)), room.persistent,
+        component::encode_settings(room.settings));
     if (r.affected_rows() != 1) return fail(make_error_code(StoreErrc::conflict));
     for (const AffiliationRecord& a : room.affiliations) write_affiliation(tx, room.jid, a);
     tx.commit();
@@ -98,9 +98,10 @@ component::Status PgRoomStore::create(const RoomRecord& room) {
 component::Status PgRoomStore::save(const RoomRecord& room) {
   return pool_.run([&](pqxx::connection_base& c) -> Status {
     pqxx::work tx(c);
-    auto r =
-        tx.exec_params("UPDATE rooms SET persistent = $2, config = $3::jsonb WHERE jid = $1",
-                       room.jid.str(), room.persistent, component::encode_settings(room.settings));
+    auto r = tx.exec_params(
+        "UPDATE rooms SET persistent = $2, config = $3::jsonb, mode = $4 WHERE jid = $1",
+        room.jid.str(), room.persistent, component::encode_settings(room.settings),
+        std::string(component::to_string(room.mode)));
     if (r.affected_rows() != 1) return fail(make_error_code(StoreErrc::not_found));
     tx.commit();
     return {};

@@ -5,6 +5,7 @@
 #include "base/base64.h"
 #include "component/ds/identity.h"
 #include "component/ds/mls_ns.h"
+#include "mls/crypto/commit_chain.h"
 #include "mls/group/extensions.h"
 #include "mls/group/proposal_validation.h"
 #include "mls/group/welcome_crypto.h"
@@ -178,6 +179,8 @@ DsResult<CheckedCommit> check_commit(const RoomGroup& group, const DecodedCommit
 
   MlsCommitRecord rec;
   rec.commit_hash = commit.hash;
+  rec.prev_chain_hash = group.chain_hash;
+  rec.chain_hash = mls::commit_chain_next(suite(), group.chain_hash, commit.hash);
   rec.mls_message = commit.wire;
   rec.welcome = std::move(*welcome);
   for (const mls::LeafIndex l : report.added) {

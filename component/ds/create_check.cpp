@@ -3,6 +3,7 @@
 #include "base/base64.h"
 #include "component/ds/identity.h"
 #include "component/ds/mls_ns.h"
+#include "mls/crypto/commit_chain.h"
 #include "mls/group/extensions.h"
 
 namespace conclave::component::ds {
@@ -69,8 +70,10 @@ DsResult<CheckedCreate> check_create(const RoomJid& room, std::string_view gi_te
       interim_after(suite, gc.confirmed_transcript_hash, gi->confirmation_tag);
   rec.leaf_count = view->tree().leaf_count().value();
   rec.nodes = all_nodes(view->tree());
+  rec.chain_hash = mls::commit_chain_genesis(suite);
   RoomGroup group(std::move(*view));
   group.group_info = std::move(*gi_bytes);
+  group.chain_hash = rec.chain_hash;
   return CheckedCreate{std::move(group), std::move(rec)};
 }
 

@@ -36,6 +36,12 @@ std::string hex16(const mls::Bytes& b) {
   return out;
 }
 
+// The commit chain (docs/protocol.md §6.7) travels as a `chain` attribute, base64.
+Element& with_chain(Element& e, const mls::Bytes& chain) {
+  if (!chain.empty()) e.set_attr("chain", base64_encode(chain));
+  return e;
+}
+
 std::optional<std::string_view> child_text_view(const Element& q, std::string_view name,
                                                 std::string& holder) {
   const Element* c = q.child(name, kMlsNs);
@@ -270,9 +276,10 @@ void DeliveryService::on_create(GroupHost& room, const Element& iq, const Elemen
           store_error(iq, "creating the MLS group of " + bare.str(), s.error());
           return;
         }
-        install(bare, std::move(made->group));
         Element answer("accepted", std::string(kMlsNs));
         answer.set_attr("epoch", "0");
+        with_chain(answer, made->group.chain_hash);
+        install(bare, std::move(made->group));
         env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
         log(LogLevel::info, "MLS group created in " + bare.str());
       });
@@ -286,6 +293,7 @@ void DeliveryService::on_group_info(GroupHost& room, const Element& iq, const st
   }
   Element answer("group-info", std::string(kMlsNs));
   answer.set_attr("epoch", std::to_string(e->group->epoch().value()));
+  with_chain(answer, e->group->chain_hash);
   answer.add_child("group-info", std::string(kMlsNs)).set_text(base64_encode(e->group->group_info));
   answer.add_child("ratchet-tree", std::string(kMlsNs))
       .set_text(base64_encode(e->group->group.tree().encode()));
@@ -317,7 +325,7 @@ void DeliveryService::on_commits(GroupHost& room, const Element& iq, const Eleme
         Element answer("commits", std::string(kMlsNs));
         if (page->more) answer.set_attr("more", "true");
         for (const MlsCommitEntry& c : page->commits) {
-          answer.add_child("commit", std::string(kMlsNs))
+          with_chain(answer.add_child("commit", std::string(kMlsNs)), c.chain_hash)
               .set_attr("epoch", std::to_string(c.epoch.value()))
               .set_text(base64_encode(c.mls_message));
         }
@@ -379,7 +387,7 @@ void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Elemen
   const std::string sid = env_.new_id();
   Element fanout = xmpp::make_stanza("message", "groupchat", bare.str(), "",
                                      "mls-commit-" + hex16(decoded->hash));
-  fanout.add_child("commit", std::string(kMlsNs))
+  with_chain(fanout.add_child("commit", std::string(kMlsNs)), c->record.chain_hash)
       .set_attr("epoch", std::to_string(decoded->epoch.value()))
       .set_text(base64_encode(decoded->wire));
   fanout.add_child("stanza-id", std::string(ns::kStanzaId))
@@ -433,6 +441,7 @@ void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Elemen
         }
         Element answer("accepted", std::string(kMlsNs));
         answer.set_attr("epoch", std::to_string(r.epoch.value()));
+        with_chain(answer, r.chain_hash);
         if (r.outcome == CommitOutcome::duplicate) {
           env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
           return;
@@ -440,6 +449,7 @@ void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Elemen
         if (Entry* now = find(bare); now != nullptr && now->group) {
           now->group->group = std::move(c->next);
           now->group->group_info = c->record.group_info;
+          now->group->chain_hash = c->record.chain_hash;
           now->group->pending.clear();
           now->group->recount();
         }
@@ -476,6 +486,7 @@ void DeliveryService::answer_stale(GroupHost& room, const Element& iq, const std
           }
           Element answer("accepted", std::string(kMlsNs));
           answer.set_attr("epoch", std::to_string(epoch.next().value()));
+          with_chain(answer, page->commits.front().chain_hash);
           env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
           return;
         }
@@ -640,7 +651,7 @@ void DeliveryService::deliver_welcomes() {
           // offline (RFC 6121 §8.5.2). Never archived in the room.
           Element m =
               xmpp::make_stanza("message", "normal", w.room.str(), w.recipient, w.stable_id);
-          m.add_child("welcome", std::string(kMlsNs))
+          with_chain(m.add_child("welcome", std::string(kMlsNs)), w.chain_hash)
               .set_attr("epoch", std::to_string(w.epoch.value()))
               .set_text(base64_encode(w.welcome));
           m.add_child("store", std::string(kHintsNs));

@@ -49,6 +49,7 @@ Result<RoomGroup> group_from_record(const MlsGroupRecord& rec,
   RoomGroup out(mls::PublicGroup::from_state(
       mls::EpochState{*suite, std::move(*context), std::move(*tree), rec.interim_transcript_hash}));
   out.group_info = rec.group_info;
+  out.chain_hash = rec.chain_hash;
   for (const MlsProposalRecord& p : pending) {
     if (p.epoch != out.epoch()) continue;
     auto msg = mls::decode<mls::MlsMessage>(p.mls_message);

@@ -25,6 +25,7 @@ struct RoomGroup {
 
   mls::PublicGroup group;
   mls::Bytes group_info;  // MLSMessage GroupInfo of this epoch, as the committer sent it
+  mls::Bytes chain_hash;  // commit chain of this epoch (mls/crypto/commit_chain.h)
   std::vector<PendingProposal> pending;
   std::unordered_map<std::string, std::uint32_t> identities;  // bare JID -> number of leaves
 

@@ -231,6 +231,7 @@ RoomRecord Room::record() const {
   RoomRecord r;
   r.jid = room_jid();
   r.persistent = config_.persistent;
+  r.mode = config_.effective_mode();
   write_settings(config_, r.settings);
   r.settings[std::string(kSaltKey)] = salt_;
   r.settings[std::string(kSubjectKey)] = subject_;

@@ -42,6 +42,8 @@ std::optional<std::size_t> number_from(std::string_view s) {
   return v;
 }
 
+}  // namespace
+
 FormField list_field(std::string_view var, std::string label, std::string value,
                      std::initializer_list<std::string_view> options) {
   FormField f;
@@ -52,8 +54,6 @@ FormField list_field(std::string_view var, std::string label, std::string value,
   for (auto o : options) f.options.push_back({std::string(o), std::string(o)});
   return f;
 }
-
-}  // namespace
 
 FormField bool_field(std::string_view var, std::string label, bool v) {
   FormField f;

@@ -2,9 +2,12 @@
 // RoomConfig: a room's muc#roomconfig settings (XEP-0045 §10.2, §15.5.3), the owner's form,
 // and their storage as a settings map (component/store/room_store.h).
 #include <cstddef>
+#include <initializer_list>
 #include <map>
+#include <optional>
 #include <string>
 
+#include "component/store/room_mode.h"
 #include "xmpp/data_form.h"
 #include "xmpp/result.h"
 
@@ -30,8 +33,14 @@ struct RoomConfig {
   PmPolicy allow_pm = PmPolicy::anyone;
   std::size_t max_users = 0;  // 0: the service limit
   std::size_t max_history = 20;
+  // The owner's choice of mode (room_mode.cpp); nullopt: the default for the room's kind.
+  std::optional<RoomMode> mode;
 
   bool non_anonymous() const { return whois == Whois::anyone; }
+  // A private group chat unless chosen otherwise when members only; a chat room when open.
+  RoomMode effective_mode() const {
+    return mode.value_or(members_only ? RoomMode::group_chat : RoomMode::chat_room);
+  }
 };
 
 // The owner's configuration form (type form, FORM_TYPE muc#roomconfig) with current values.
@@ -44,6 +53,9 @@ xmpp::Status apply_config_form(RoomConfig& c, const xmpp::DataForm& submitted,
 
 // A boolean field (XEP-0004 §3.3) with its value, for the form of the core and of features.
 xmpp::FormField bool_field(std::string_view var, std::string label, bool v);
+// A list-single field (XEP-0004 §3.3) whose labels are its option values.
+xmpp::FormField list_field(std::string_view var, std::string label, std::string value,
+                           std::initializer_list<std::string_view> options);
 // Reads a submitted boolean field into `out`; absent or empty: unchanged. False if the value is
 // not a boolean.
 bool read_bool_field(const xmpp::DataForm& submitted, std::string_view var, bool& out);

@@ -49,6 +49,8 @@ class RoomFeature {
 
   // disco#info (XEP-0045 §6.4): the features (and form fields) this feature announces.
   virtual void describe(const Room& /*room*/, xmpp::DiscoInfo& /*info*/) const {}
+  // The muc#roominfo form of disco#info (§15.5.4): the fields this feature adds to it.
+  virtual void add_info_fields(const Room& /*room*/, xmpp::DataForm& /*roominfo*/) const {}
 
   // An IQ request to the room's bare JID, with its payload. True: taken (answered, or answered
   // later from the room's queue); false: not this feature's.
@@ -100,5 +102,6 @@ const RoomFeature& archive_feature();        // room_mam.cpp
 const RoomFeature& moderation_feature();     // room_moderation.cpp
 const RoomFeature& voice_request_feature();  // room_voice.cpp
 const RoomFeature& self_ping_feature();      // room_self_ping.cpp
+const RoomFeature& mode_feature();           // room_mode.cpp
 
 }  // namespace conclave::component

@@ -123,6 +123,7 @@ void Room::on_disco_info(const Pending& p) {
   form.add("muc#roomconfig_allowpm", xmpp::FieldType::text_single, "Who may send private messages",
            {std::string(to_string(config_.allow_pm))});
   add("muc#maxhistoryfetch", "Messages replayed on join", std::to_string(config_.max_history));
+  for (const RoomFeature* f : room_features()) f->add_info_fields(*this, form);
   for (const RoomExtension* x : env_.extensions) x->describe_room(*this, info, form);
   info.extensions.push_back(std::move(form));
   send(xmpp::iq_result(p.stanza, info.to_query(p.stanza.first_child()->attr_or("node"))));

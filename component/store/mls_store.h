@@ -77,6 +77,9 @@ struct MlsGroupRecord {
   Blob group_context;            // serialized GroupContext of this epoch (RFC 9420 §8.1)
   Blob interim_transcript_hash;  // of this epoch (RFC 9420 §8.2)
   std::uint32_t leaf_count = 0;  // leaves of the tree; node indices are < 2 * leaf_count - 1
+  // Chain hash of this epoch (docs/protocol.md §6.7; ds::chain_genesis before the first
+  // commit, then ds::chain_next of each accepted one). The store keeps what it is given.
+  Blob chain_hash;
   std::vector<MlsNode> nodes;
   bool operator==(const MlsGroupRecord&) const = default;
 };
@@ -93,6 +96,11 @@ struct MlsCommitRecord {
   Blob tree_hash;
   Blob group_context;
   Blob interim_transcript_hash;
+  // chain_next(prev_chain_hash, commit_hash). The store accepts the commit only if the group's
+  // stored chain hash is prev_chain_hash (else StoreErrc::conflict, writing nothing): the
+  // caller built the fan-out, which carries the new value, from the state it checked.
+  Blob prev_chain_hash;
+  Blob chain_hash;
   // The commit's row in the room's MAM archive (the table the deployment's ArchiveStore reads;
   // archived.room is the commit's room), written in the accept transaction, so an accepted
   // commit is never missing from MAM and a refused or re-sent one never enters it. nullopt: the
@@ -115,6 +123,8 @@ enum class CommitOutcome {
 struct CommitResult {
   CommitOutcome outcome = CommitOutcome::wrong_epoch;
   Epoch epoch;
+  // The chain hash of `epoch` when accepted or duplicate (the stored one); empty otherwise.
+  Blob chain_hash;
   // Rows this call inserted, updated or deleted (0 unless accepted): the commit log row, the
   // group row, each changed node row, nodes cut off by a shrinking tree, Welcome outbox rows,
   // the archive row and the cleared proposal rows. For measuring the cost of a commit
@@ -128,6 +138,7 @@ struct MlsCommitEntry {
   Blob commit_hash;
   Blob mls_message;
   std::string sender_jid;
+  Blob chain_hash;  // after this commit, i.e. of epoch.next()
   bool operator==(const MlsCommitEntry&) const = default;
 };
 
@@ -158,6 +169,7 @@ struct WelcomeDelivery {
   Epoch epoch;            // the epoch the Welcome joins (the commit's epoch + 1)
   std::string recipient;  // bare JID
   Blob welcome;           // MLSMessage Welcome
+  Blob chain_hash;        // of `epoch`: where the joiner's chain starts
   bool operator==(const WelcomeDelivery&) const = default;
 };
 

@@ -13,6 +13,7 @@
 #include "component/store/archive_store.h"
 #include "component/store/result.h"
 #include "component/store/room_jid.h"
+#include "component/store/room_mode.h"
 
 namespace conclave::component {
 
@@ -29,6 +30,9 @@ struct AffiliationRecord {
 struct RoomRecord {
   RoomJid jid;
   bool persistent = false;
+  // The room's effective mode (room_mode.h), kept in its own column for whoever reads rooms by
+  // mode; the owner's choice itself travels in `settings` like every configuration value.
+  RoomMode mode = RoomMode::chat_room;
   // Everything else the room keeps (muc#roomconfig values, subject, occupant-id salt), by name.
   // Values are strings; the room layer owns their meaning (component/muc/room_config.h).
   std::map<std::string, std::string> settings;

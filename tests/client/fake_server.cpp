@@ -5,6 +5,7 @@
 #include "base/base64.h"
 #include "client/protocol.h"
 #include "mls/codec/codec.h"
+#include "mls/crypto/commit_chain.h"
 
 namespace conclave::client::testing {
 
@@ -153,6 +154,13 @@ void FakeServer::to_bare(const std::string& bare, const Element& e) {
   if (!online) offline_[bare].push_back(e);  // RFC 6121 §8.5.2 offline storage
 }
 
+Element& FakeServer::with_chain(Element& e, const Room& r, std::uint64_t epoch) const {
+  if (epoch < r.base_epoch || epoch - r.base_epoch >= r.chains.size()) return e;
+  mls::Bytes chain = r.chains[epoch - r.base_epoch];
+  if (forge_chain) chain[0] ^= 1;
+  return e.set_attr("chain", base64_encode(chain));
+}
+
 void FakeServer::broadcast(Room& r, const std::string& room, Element m) {
   const std::string sid = "sid" + std::to_string(++next_sid_);
   Element& st = m.add_child("stanza-id", std::string(ns::kStanzaId));
@@ -250,15 +258,17 @@ void FakeServer::handle_room_iq(FakeTransport& from, const Element& iq, const El
     r.pub.emplace(std::move(*pub));
     r.group_info = *gi_bytes;
     r.base_epoch = r.pub->epoch();
+    r.chains = {mls::commit_chain_genesis(suite1())};
     Element a("accepted", std::string(ns::kMls));
     a.set_attr("epoch", std::to_string(r.pub->epoch()));
-    return reply(from, iq, a);
+    return reply(from, iq, with_chain(a, r, r.pub->epoch()));
   }
   if (!r.pub) return error(from, iq, "item-not-found");
   if (q.is("group-info", ns::kMls)) {
     ++group_info_queries;
     Element g("group-info", std::string(ns::kMls));
     g.set_attr("epoch", std::to_string(r.pub->epoch()));
+    with_chain(g, r, r.pub->epoch());
     g.add_child(mls_el("group-info", r.group_info));
     g.add_child(mls_el("ratchet-tree", r.pub->tree().encode()));
     return reply(from, iq, g);
@@ -270,6 +280,7 @@ void FakeServer::handle_room_iq(FakeTransport& from, const Element& iq, const El
          ++e) {
       Element& c = cs.add_child(mls_el("commit", r.commits[e - r.base_epoch]));
       c.set_attr("epoch", std::to_string(e));
+      with_chain(c, r, e + 1);
     }
     return reply(from, iq, cs);
   }
@@ -295,11 +306,13 @@ void FakeServer::handle_room_iq(FakeTransport& from, const Element& iq, const El
     r.pub.emplace(std::move(*staged).merge());
     r.group_info = *gi;
     r.commits.push_back(*bytes);
+    r.chains.push_back(mls::commit_chain_next(suite1(), r.chains.back(), suite1().hash(*bytes)));
     Element a("accepted", std::string(ns::kMls));
     a.set_attr("epoch", std::to_string(r.pub->epoch()));
-    reply(from, iq, a);
+    reply(from, iq, with_chain(a, r, r.pub->epoch()));
     Element fan = make("message", "groupchat", room, "");
-    fan.add_child(mls_el("commit", *bytes)).set_attr("epoch", std::to_string(current));
+    with_chain(fan.add_child(mls_el("commit", *bytes)), r, current + 1)
+        .set_attr("epoch", std::to_string(current));
     broadcast(r, room, fan);
     if (auto w = base64_decode(q.child_text("welcome", ns::kMls)); w && !w->empty()) {
       for (mls::LeafIndex l : report.added) {
@@ -307,7 +320,8 @@ void FakeServer::handle_room_iq(FakeTransport& from, const Element& iq, const El
         if (!leaf) continue;
         const auto& id = std::get<mls::BasicCredential>(leaf->credential.value).identity;
         Element wm = make("message", "normal", room, "");
-        wm.add_child(mls_el("welcome", *w)).set_attr("epoch", std::to_string(r.pub->epoch()));
+        with_chain(wm.add_child(mls_el("welcome", *w)), r, r.pub->epoch())
+            .set_attr("epoch", std::to_string(r.pub->epoch()));
         to_bare(std::string(id.begin(), id.end()), wm);
       }
     }

@@ -68,6 +68,9 @@ class FakeServer {
   // Commits are not to be had for now: <commits/> answers none and MAM skips them (as when
   // the commit a client waits for is its own, still unanswered).
   bool withhold_commits = false;
+  // Every commit chain hash served from now on is altered (a service showing another history
+  // than the one it logged).
+  bool forge_chain = false;
 
   struct StoredKeyPackage {
     mls::Bytes message;
@@ -79,6 +82,7 @@ class FakeServer {
     mls::Bytes group_info;
     std::vector<mls::Bytes> commits;  // commits[e - base_epoch] was made in epoch e
     std::uint64_t base_epoch = 0;
+    std::vector<mls::Bytes> chains;  // chains[e - base_epoch]: the commit chain hash of epoch e
     std::vector<std::pair<std::string, xmpp::Element>> archive;  // (stanza id, message)
   };
   std::map<std::string, std::vector<StoredKeyPackage>> key_packages;
@@ -93,6 +97,8 @@ class FakeServer {
   void handle_presence(FakeTransport& from, const xmpp::Element& p);
   void handle_message(FakeTransport& from, const xmpp::Element& m);
   void broadcast(Room& r, const std::string& room, xmpp::Element m);
+  // with_chain: `e` with the chain hash of `epoch` as its `chain` attribute (forged if asked).
+  xmpp::Element& with_chain(xmpp::Element& e, const Room& r, std::uint64_t epoch) const;
   void to_bare(const std::string& bare, const xmpp::Element& e);
   void reply(FakeTransport& to, const xmpp::Element& iq, std::optional<xmpp::Element> payload);
   void error(FakeTransport& to, const xmpp::Element& stanza, std::string_view condition,

@@ -165,6 +165,16 @@ TEST(Protocol, RoomPayloads) {
   EXPECT_EQ((*p)->kind, RoomPayload::Kind::commit);
   EXPECT_EQ((*p)->epoch, 4u);
   EXPECT_EQ((*p)->data, (mls::Bytes{1, 2}));
+  EXPECT_FALSE((*p)->chain);  // absent: nothing to check
+  c.set_attr("chain", "AwQ=");
+  p = parse_room_payload(m);
+  ASSERT_TRUE(p && *p);
+  EXPECT_EQ((*p)->chain, (mls::Bytes{3, 4}));
+  c.set_attr("chain", "??");  // a chain that is not base64 makes the payload malformed
+  p = parse_room_payload(m);
+  ASSERT_TRUE(p);
+  EXPECT_FALSE(*p);
+  c.remove_attr("chain");
   c.set_text("not base64!");
   p = parse_room_payload(m);
   ASSERT_TRUE(p);

@@ -8,6 +8,7 @@
 
 #include "client/client.h"
 #include "client/script.h"
+#include "mls/codec/hex.h"
 #include "tests/client/fake_server.h"
 #include "tests/client/temp_dir.h"
 
@@ -287,6 +288,48 @@ TEST_F(SessionTest, ResyncAfterLosingState) {
     }
   }
   expect_delivery(alice, bob, "welcome back");
+}
+
+// docs/protocol.md §6.7: every member follows the commit chain from its own view of the commits
+// and ends where the service says the room is, whichever way it joined (create, Welcome,
+// external commit) or caught up (live, commit log, archive); the value survives a restart.
+TEST_F(SessionTest, EveryMemberFollowsTheSameCommitChain) {
+  Account carol(server, "carol@localhost");
+  ASSERT_TRUE(carol->join_external(room));
+  ASSERT_TRUE(alice->update(room));
+  bob.go_offline();
+  ASSERT_TRUE(alice->update(room));  // bob catches this one up after his restart
+  bob.connect();
+  ASSERT_TRUE(bob->enter(room));
+  ASSERT_TRUE(bob->catch_up(room));
+  std::vector<Event> events;
+  for (Account* a : {&alice, &bob, &carol}) {
+    for (Event& e : a->pump()) events.push_back(std::move(e));
+  }
+  const std::string expected = mls::to_hex(server.rooms[room].chains.back());
+  for (Account* a : {&alice, &bob, &carol}) {
+    EXPECT_EQ((*a)->epoch(room), 4u);
+    EXPECT_EQ((*a)->chain_hash(room), expected);
+    for (Event& e : (*a)->take_events()) events.push_back(std::move(e));
+  }
+  EXPECT_TRUE(of_type(events, "chain-mismatch").empty());
+}
+
+// A service that shows another history than the one its chain says is caught by every member
+// at the next commit, and the event names both values.
+TEST_F(SessionTest, AForgedChainHashIsReported) {
+  server.forge_chain = true;
+  ASSERT_TRUE(alice->update(room));
+  auto at_alice = of_type(alice->take_events(), "chain-mismatch");
+  ASSERT_EQ(at_alice.size(), 1u);
+  EXPECT_EQ(at_alice[0].epoch, 2u);
+  EXPECT_NE(at_alice[0].detail.find(mls::to_hex(server.rooms[room].chains.back())),
+            std::string::npos);
+  auto at_bob = of_type(bob.pump(), "chain-mismatch");
+  ASSERT_EQ(at_bob.size(), 1u);
+  // Our own value stays: both members still agree with each other, and with the true log.
+  EXPECT_EQ(alice->chain_hash(room), mls::to_hex(server.rooms[room].chains.back()));
+  EXPECT_EQ(bob->chain_hash(room), alice->chain_hash(room));
 }
 
 TEST_F(SessionTest, SenderLeafMustMatchOccupant) {

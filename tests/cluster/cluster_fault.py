@@ -489,6 +489,27 @@ async def check_invariants(w, room, clients, load):
         auths.add(f["epoch_authenticator"])
     check(ends == {room_epoch} and len(auths) == 1,
           "(4) every client at epoch %d with one authenticator: %s %s" % (room_epoch, ends, auths))
+    # (5) The commit chain (docs/protocol.md §6.7): every client computed, from the commits it
+    # applied, the chain hash the database holds, at every epoch it reported one, and none saw
+    # the service name another.
+    chains = {int(r[0]) + 1: r[1] for r in (x.split("|") for x in w.query(
+        "SELECT epoch, encode(chain_hash, 'hex') FROM mls_commits WHERE room = '%s'" % room
+    ).splitlines())}
+    room_chain = w.query("SELECT encode(mls_chain_hash, 'hex') FROM rooms WHERE jid = '%s'" % room)
+    checked = 0
+    for c in clients:
+        e = await c.ok("epoch", room=room)
+        check(e.get("chain") == room_chain,
+              "(5) %s ends on the room's chain hash: %s vs %s" % (c.user, e.get("chain"), room_chain))
+        check(not c.seen(lambda ev: ev.get("event") == "chain-mismatch"),
+              "(5) %s saw no chain mismatch: %s" % (
+                  c.user, [ev for ev in c.events if ev.get("event") == "chain-mismatch"][:3]))
+        for ev in c.events:
+            if ev.get("chain") and ev.get("epoch") in chains:
+                check(ev["chain"] == chains[ev["epoch"]],
+                      "(5) %s's chain at epoch %d is the log's" % (c.user, ev["epoch"]))
+                checked += 1
+    w.stats["chain_checks"] = checked
     w.stats["acked_commits"] = len(commits)
     w.stats["acked_messages"] = len(messages)
     w.stats["epochs"] = room_epoch

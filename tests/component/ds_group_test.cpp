@@ -4,6 +4,7 @@
 
 #include "component/ds/commit_check.h"
 #include "ds_fixture.h"
+#include "mls/crypto/commit_chain.h"
 
 namespace conclave::component::testing {
 namespace {
@@ -217,6 +218,8 @@ TEST_F(GroupTest, CommitLosingTheRaceInTheStoreIsNotArchived) {
   other.commit_hash = {1, 2, 3};
   other.mls_message = {4};
   other.sender_jid = "alice@example.org";
+  other.prev_chain_hash = mls::commit_chain_genesis(**mls::CipherSuite::get(1));
+  other.chain_hash = {5};
   ASSERT_EQ(mls_store.accept_commit(room_jid(room("r")), Epoch(0), other, {}, 1)->outcome,
             CommitOutcome::accepted);
   take();
@@ -516,6 +519,60 @@ TEST_F(GroupTest, GroupInfoAndCommitsSinceServeCatchUp) {
   EXPECT_EQ(
       error_condition(iq(kBob, room("r"), "get", "<commits xmlns='urn:xmpp:mls:0' since='x'/>")),
       "bad-request");
+}
+
+// docs/protocol.md §6.7: the chain hash after each commit, wherever the service shows an epoch:
+// the create and commit answers, the fan-out (and so the archive), the Welcome, the GroupInfo
+// answer and catch-up; the same after a restart, since it is read back from the store.
+TEST_F(GroupTest, EveryEpochTheServiceNamesCarriesItsChainHash) {
+  create("r", {{"muc#roomconfig_persistentroom", "1"}});
+  mls::Group g = new_group("alice@example.org");
+  auto created = create_iq(kAlice, g);
+  const mls::CipherSuite& suite = suite1();
+  const mls::Bytes chain0 = mls::commit_chain_genesis(suite);
+  ASSERT_NE(created.child("accepted", "urn:xmpp:mls:0"), nullptr);
+  EXPECT_EQ(created.child("accepted", "urn:xmpp:mls:0")->attr_or("chain"), b64(chain0));
+
+  join(kBob, room("r") + "/Bob");
+  auto c = commit_adding(g, {bundle("bob@example.org").key_package});
+  const mls::Bytes chain1 =
+      mls::commit_chain_next(suite, chain0, suite.hash(mls::encode(c.message)));
+  Stanzas sent = send_commit(kAlice, c);
+  const auto* r = reply_in(sent);
+  ASSERT_NE(r, nullptr);
+  ASSERT_NE(r->child("accepted", "urn:xmpp:mls:0"), nullptr);
+  EXPECT_EQ(r->child("accepted", "urn:xmpp:mls:0")->attr_or("chain"), b64(chain1));
+  const auto* fanout = find_child(sent, "commit", kBob);
+  ASSERT_NE(fanout, nullptr);
+  EXPECT_EQ(fanout->attr_or("chain"), b64(chain1));
+  ASSERT_EQ(archive.rows.size(), 1u);
+  EXPECT_NE(archive.rows[0].stanza.find(b64(chain1)), std::string::npos);
+  const auto* w = find_child(sent, "welcome", "bob@example.org");
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w->attr_or("chain"), b64(chain1));
+
+  rebuild();  // a restart: the chain comes back from the store
+  auto gi = iq(kBob, room("r"), "get", "<group-info xmlns='urn:xmpp:mls:0'/>");
+  ASSERT_NE(gi.child("group-info", "urn:xmpp:mls:0"), nullptr);
+  EXPECT_EQ(gi.child("group-info", "urn:xmpp:mls:0")->attr_or("chain"), b64(chain1));
+  auto commits = iq(kBob, room("r"), "get", "<commits xmlns='urn:xmpp:mls:0' since='0'/>");
+  const auto* list = commits.child("commits", "urn:xmpp:mls:0");
+  ASSERT_NE(list, nullptr);
+  ASSERT_NE(list->child("commit", "urn:xmpp:mls:0"), nullptr);
+  EXPECT_EQ(list->child("commit", "urn:xmpp:mls:0")->attr_or("chain"), b64(chain1));
+  // A re-sent commit gets the original answer, chain included.
+  Stanzas again = send_commit(kAlice, c);
+  ASSERT_NE(reply_in(again), nullptr);
+  ASSERT_NE(reply_in(again)->child("accepted", "urn:xmpp:mls:0"), nullptr);
+  EXPECT_EQ(reply_in(again)->child("accepted", "urn:xmpp:mls:0")->attr_or("chain"), b64(chain1));
+
+  g = std::move(c.staged).merge();
+  auto c2 = commit_adding(g, {bundle("carol@example.org").key_package});
+  const mls::Bytes chain2 =
+      mls::commit_chain_next(suite, chain1, suite.hash(mls::encode(c2.message)));
+  auto r2 = commit(kAlice, c2);
+  ASSERT_NE(r2.child("accepted", "urn:xmpp:mls:0"), nullptr);
+  EXPECT_EQ(r2.child("accepted", "urn:xmpp:mls:0")->attr_or("chain"), b64(chain2));
 }
 
 TEST_F(GroupTest, NoGroupMeansItemNotFound) {

@@ -159,11 +159,14 @@ class FakeMlsStore : public MlsStore {
     if (g.epoch != expected_epoch) {
       auto logged = log.find(expected_epoch);
       if (logged != log.end() && logged->second.commit_hash == commit.commit_hash) {
-        return CommitResult{CommitOutcome::duplicate, expected_epoch.next(), 0};
+        return CommitResult{CommitOutcome::duplicate, expected_epoch.next(),
+                            logged->second.chain_hash, 0};
       }
-      return CommitResult{CommitOutcome::wrong_epoch, g.epoch, 0};
+      return CommitResult{CommitOutcome::wrong_epoch, g.epoch, {}, 0};
     }
-    CommitResult out{CommitOutcome::accepted, expected_epoch.next(), 2};  // log row + group row
+    if (g.chain_hash != commit.prev_chain_hash) return fail(StoreErrc::conflict);
+    CommitResult out{CommitOutcome::accepted, expected_epoch.next(), commit.chain_hash,
+                     2};  // log row + group row
     // The archive row first: it is the only step that can fail from here on, so a failure
     // leaves everything unchanged, as PostgreSQL's rollback would.
     if (commit.archived) {
@@ -171,7 +174,8 @@ class FakeMlsStore : public MlsStore {
       ++out.rows_written;
     }
     log[expected_epoch] = {expected_epoch, commit.commit_hash, commit.mls_message,
-                           commit.sender_jid};
+                           commit.sender_jid, commit.chain_hash};
+    g.chain_hash = commit.chain_hash;
     g.epoch = expected_epoch.next();
     g.tree_hash = commit.tree_hash;
     g.group_info = commit.group_info;
@@ -193,9 +197,10 @@ class FakeMlsStore : public MlsStore {
     g.nodes.clear();
     for (auto& [index, data] : nodes) g.nodes.push_back({index, std::move(data)});
     for (std::size_t i = 0; i < commit.welcome_recipients.size(); ++i) {
-      welcomes_.push_back({{next_id_++, welcome_stable_id(commit.commit_hash, i), room,
-                            expected_epoch.next(), commit.welcome_recipients[i], commit.welcome},
-                           false});
+      welcomes_.push_back(
+          {{next_id_++, welcome_stable_id(commit.commit_hash, i), room, expected_epoch.next(),
+            commit.welcome_recipients[i], commit.welcome, commit.chain_hash},
+           false});
       ++out.rows_written;
     }
     out.rows_written += std::erase_if(proposals_, [&](const auto& p) { return p.first == room; });

@@ -50,6 +50,7 @@ class FakeRoomStore : public RoomStore {
     auto it = rows.find(room.jid);
     if (it == rows.end()) return fail(StoreErrc::not_found);
     it->second.persistent = room.persistent;
+    it->second.mode = room.mode;
     it->second.settings = room.settings;
     return {};
   }

@@ -197,8 +197,27 @@ async def scenario_destroy(w):
     check(error_condition(info) == "item-not-found", "destroyed room: item-not-found")
 
 
+def roominfo(info, var):
+    """The value of `var` in the muc#roominfo form of a disco#info answer, or None."""
+    for f in info.iter("{jabber:x:data}field"):
+        if f.get("var") == var:
+            return f.findtext("{jabber:x:data}value")
+    return None
+
+
+MODE = "{urn:xmpp:mls:0}mode"
+
+
+async def configure(client, room, fields):
+    xml = "".join("<field var='%s'><value>%s</value></field>" % kv for kv in fields.items())
+    return await client.iq(room, "set", "<query xmlns='http://jabber.org/protocol/muc#owner'>"
+                           "<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>"
+                           "http://jabber.org/protocol/muc#roomconfig</value></field>%s</x></query>" % xml)
+
+
 async def scenario_persistence(w):
-    """A persistent members-only room with history survives a restart of conclave."""
+    """A persistent members-only room with history survives a restart of conclave; so does the
+    encrypted room mode its owner chose (docs/protocol.md §6.5)."""
     alice, bob = await w.client("alice"), await w.client("bob")
     room = w.room("durable")
     await create_instant(alice, room, "Alice", {"muc#roomconfig_persistentroom": "1",
@@ -209,6 +228,19 @@ async def scenario_persistence(w):
     check(r.get("type") == "result", "member added")
     await say(alice, room, "remember me")
     await expect_groupchat(alice, room, "Alice", "remember me")
+    disco = "<query xmlns='http://jabber.org/protocol/disco#info'/>"
+    info = await bob.iq(room, "get", disco)
+    check(roominfo(info, MODE) == "group_chat", "a members-only room is a private group chat: %s"
+          % roominfo(info, MODE))
+    form = await alice.iq(room, "get", "<query xmlns='http://jabber.org/protocol/muc#owner'/>")
+    check(any(f.get("var") == MODE for f in form.iter("{jabber:x:data}field")),
+          "the mode is in the owner's form")
+    r = await configure(alice, room, {MODE: "anarchy"})
+    check(r.get("type") == "error", "an unknown mode is refused")
+    check(roominfo(await bob.iq(room, "get", disco), MODE) == "group_chat", "and changes nothing")
+    r = await configure(alice, room, {MODE: "chat_room"})
+    check(r.get("type") == "result", "the owner chooses chat_room: %s" % error_condition(r))
+    check(roominfo(await bob.iq(room, "get", disco), MODE) == "chat_room", "disco shows it")
 
     w.stop_conclave()
     u = await alice.wait_for(lambda s: is_presence_from(room + "/Alice")(s) and s.get("type") == "unavailable",
@@ -220,6 +252,7 @@ async def scenario_persistence(w):
     check(info.get("type") == "result", "room exists after restart: %s" % error_condition(info))
     feats = {f.get("var") for f in info.iter("{http://jabber.org/protocol/disco#info}feature")}
     check("muc_persistent" in feats and "muc_membersonly" in feats, "configuration survived")
+    check(roominfo(info, MODE) == "chat_room", "the chosen mode survived: %s" % roominfo(info, MODE))
     seq = await bob.join_sequence(room + "/Bob")
     check(any(110 in codes(s) for s in seq), "member joins after restart")
     check(any(s.findtext(C + "body") == "remember me" for s in seq), "history survived")

@@ -71,6 +71,46 @@ TEST_F(ServiceTest, RoomDiscoInfoHasTypeFeaturesAndRoominfoForm) {
   EXPECT_EQ((*form)->field("muc#roominfo_occupants")->value(), "1");
 }
 
+// The encrypted room mode (component/store/room_mode.h, docs/protocol.md §6.5): a default that
+// follows the room's kind, an owner's choice in the configuration form, shown in the roominfo
+// form, stored (the rooms.mode column too) and refused when unknown, changing nothing.
+TEST_F(ServiceTest, TheRoomModeFollowsTheKindUntilTheOwnerChoosesOne) {
+  auto mode = [&](const std::string& name) {
+    auto r =
+        iq(kAlice, room(name), "get", "<query xmlns='http://jabber.org/protocol/disco#info'/>");
+    auto form = xmpp::find_data_form(*r.child("query", "http://jabber.org/protocol/disco#info"));
+    if (!form || !*form || (*form)->field("{urn:xmpp:mls:0}mode") == nullptr) return std::string();
+    return (*form)->field("{urn:xmpp:mls:0}mode")->value();
+  };
+  create("open", {{"muc#roomconfig_persistentroom", "1"}});
+  EXPECT_EQ(mode("open"), "chat_room");
+  EXPECT_EQ(room_store.rows.at(room_jid(room("open"))).mode, RoomMode::chat_room);
+  // Members only, no choice made: a private group chat.
+  ASSERT_EQ(configure(kAlice, room("open"), {{"muc#roomconfig_membersonly", "1"}}), "result");
+  EXPECT_EQ(mode("open"), "group_chat");
+  EXPECT_EQ(room_store.rows.at(room_jid(room("open"))).mode, RoomMode::group_chat);
+  // The owner's form offers both, with the current one selected.
+  auto form_iq =
+      iq(kAlice, room("open"), "get", "<query xmlns='http://jabber.org/protocol/muc#owner'/>");
+  auto owner_form =
+      xmpp::find_data_form(*form_iq.child("query", "http://jabber.org/protocol/muc#owner"));
+  ASSERT_TRUE(owner_form && *owner_form);
+  const xmpp::FormField* field = (*owner_form)->field("{urn:xmpp:mls:0}mode");
+  ASSERT_NE(field, nullptr);
+  EXPECT_EQ(field->value(), "group_chat");
+  EXPECT_EQ(field->options.size(), 2u);
+  // A wrong value is refused and changes nothing.
+  EXPECT_EQ(configure(kAlice, room("open"), {{"{urn:xmpp:mls:0}mode", "anarchy"}}), "error");
+  EXPECT_EQ(mode("open"), "group_chat");
+  // The owner's choice wins over the default, and survives a restart.
+  ASSERT_EQ(configure(kAlice, room("open"), {{"{urn:xmpp:mls:0}mode", "chat_room"}}), "result");
+  EXPECT_EQ(mode("open"), "chat_room");
+  EXPECT_EQ(room_store.rows.at(room_jid(room("open"))).mode, RoomMode::chat_room);
+  service = make_service();  // a restart: new service, same stores
+  ASSERT_TRUE(service->load());
+  EXPECT_EQ(mode("open"), "chat_room");
+}
+
 TEST_F(ServiceTest, UnknownRoomIsItemNotFound) {
   auto r =
       iq(kAlice, room("nowhere"), "get", "<query xmlns='http://jabber.org/protocol/disco#info'/>");

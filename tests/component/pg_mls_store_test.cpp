@@ -49,6 +49,17 @@ KeyPackageRecord kp(const std::string& ref, bool last_resort = false,
   return {bytes("ref-" + ref), bytes("kp-" + ref), last_resort, not_after};
 }
 
+// The test chain: a value per epoch, so that any commit at epoch e continues it; the real
+// values (mls/crypto/commit_chain.h) are the delivery service's business.
+Blob chain_at(std::uint64_t epoch) { return bytes("chain-" + std::to_string(epoch)); }
+
+// chained: `c` as a commit made in `epoch`, continuing the test chain.
+MlsCommitRecord chained(MlsCommitRecord c, std::uint64_t epoch) {
+  c.prev_chain_hash = chain_at(epoch);
+  c.chain_hash = chain_at(epoch + 1);
+  return c;
+}
+
 MlsGroupRecord group(const std::string& room, std::uint32_t leaf_count,
                      std::vector<MlsNode> nodes) {
   MlsGroupRecord g;
@@ -61,6 +72,7 @@ MlsGroupRecord group(const std::string& room, std::uint32_t leaf_count,
   g.group_context = bytes("gc0");
   g.interim_transcript_hash = bytes("ih0");
   g.leaf_count = leaf_count;
+  g.chain_hash = chain_at(0);
   g.nodes = std::move(nodes);
   return g;
 }
@@ -201,7 +213,8 @@ class MlsStoreTest : public ::testing::TestWithParam<Backend> {
   }
   CommitResult accept(const std::string& room, std::uint64_t epoch, const MlsCommitRecord& c,
                       const std::vector<MlsNodeChange>& nodes = {}, std::uint32_t leaves = 4) {
-    auto r = store_->accept_commit(testing::room_jid(room), Epoch(epoch), c, nodes, leaves);
+    const MlsCommitRecord in = c.chain_hash.empty() ? chained(c, epoch) : c;
+    auto r = store_->accept_commit(testing::room_jid(room), Epoch(epoch), in, nodes, leaves);
     EXPECT_TRUE(r) << r.error().message();
     return r.value_or(CommitResult{});
   }
@@ -435,6 +448,7 @@ TEST_P(MlsStoreTest, AcceptWritesOnlyTheChangedNodesAndLoadsAsExpected) {
   expected.group_info = c.group_info;
   expected.group_context = c.group_context;
   expected.interim_transcript_hash = c.interim_transcript_hash;
+  expected.chain_hash = chain_at(1);
   auto loaded = store_->load_group(testing::room_jid("r@mls"));
   ASSERT_TRUE(loaded && *loaded);
   EXPECT_EQ(**loaded, expected);
@@ -461,7 +475,8 @@ TEST_P(MlsStoreTest, ConcurrentCommitsForOneEpochAcceptExactlyOne) {
     for (std::size_t t = 0; t < results.size(); ++t) {
       threads.emplace_back([&, t] {
         const std::string tag = std::to_string(epoch) + "." + std::to_string(t);
-        auto r = store_->accept_commit(testing::room_jid("r@mls"), Epoch(epoch), commit(tag),
+        auto r = store_->accept_commit(testing::room_jid("r@mls"), Epoch(epoch),
+                                       chained(commit(tag), epoch),
                                        {{0, bytes("n0-" + tag)}, {1, bytes("n1-" + tag)}}, 4);
         if (r) results[t] = *r;
       });
@@ -495,6 +510,39 @@ TEST_P(MlsStoreTest, ConcurrentCommitsForOneEpochAcceptExactlyOne) {
   }
 }
 
+// docs/protocol.md §6.7: the chain hash is stored with each commit and with the group, and a
+// commit is accepted only on top of the chain it was checked against.
+TEST_P(MlsStoreTest, TheChainHashIsStoredAndACommitOnAnotherChainIsRefused) {
+  create(group("r@mls", 4, {{0, bytes("n0")}}));
+  auto start = store_->load_group(testing::room_jid("r@mls"));
+  ASSERT_TRUE(start && *start);
+  EXPECT_EQ((*start)->chain_hash, chain_at(0));
+  CommitResult r = accept("r@mls", 0, commit("c0"));
+  ASSERT_EQ(r.outcome, CommitOutcome::accepted);
+  EXPECT_EQ(r.chain_hash, chain_at(1));
+
+  MlsCommitRecord other = commit("c1");
+  other.prev_chain_hash = bytes("some other history");
+  other.chain_hash = bytes("its continuation");
+  auto refused = store_->accept_commit(testing::room_jid("r@mls"), Epoch(1), other, {}, 4);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(), StoreErrc::conflict);
+  auto loaded = store_->load_group(testing::room_jid("r@mls"));
+  ASSERT_TRUE(loaded && *loaded);
+  EXPECT_EQ((*loaded)->epoch, 1u);  // nothing written
+  EXPECT_EQ((*loaded)->chain_hash, chain_at(1));
+
+  ASSERT_EQ(accept("r@mls", 1, commit("c1")).outcome, CommitOutcome::accepted);
+  auto page = store_->commits_since(testing::room_jid("r@mls"), Epoch(0), 10);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->commits.size(), 2u);
+  EXPECT_EQ(page->commits[0].chain_hash, chain_at(1));
+  EXPECT_EQ(page->commits[1].chain_hash, chain_at(2));
+  loaded = store_->load_group(testing::room_jid("r@mls"));
+  ASSERT_TRUE(loaded && *loaded);
+  EXPECT_EQ((*loaded)->chain_hash, chain_at(2));
+}
+
 TEST_P(MlsStoreTest, AReSentCommitGetsTheOriginalAnswer) {
   create(group("r@mls", 4, {{0, bytes("n0")}}));
   EXPECT_EQ(accept("r@mls", 0, commit("c0"), {{0, bytes("x")}}).outcome, CommitOutcome::accepted);
@@ -506,10 +554,11 @@ TEST_P(MlsStoreTest, AReSentCommitGetsTheOriginalAnswer) {
   EXPECT_EQ(rival.outcome, CommitOutcome::wrong_epoch);
   EXPECT_EQ(rival.epoch, 1u);
   EXPECT_EQ(accept("r@mls", 1, commit("c1")).outcome, CommitOutcome::accepted);
-  // Still the original answer once the group has moved on.
+  // Still the original answer once the group has moved on, with the chain hash it made.
   again = accept("r@mls", 0, commit("c0"));
   EXPECT_EQ(again.outcome, CommitOutcome::duplicate);
   EXPECT_EQ(again.epoch, 1u);
+  EXPECT_EQ(again.chain_hash, chain_at(1));
   CommitResult future = accept("r@mls", 5, commit("c5"));
   EXPECT_EQ(future.outcome, CommitOutcome::wrong_epoch);
   EXPECT_EQ(future.epoch, 2u);
@@ -603,8 +652,8 @@ TEST_P(MlsStoreTest, CommitsSinceIsPagedInEpochOrder) {
   auto first = store_->commits_since(testing::room_jid("r@mls"), Epoch(1), 2);
   ASSERT_TRUE(first);
   ASSERT_EQ(first->commits.size(), 2u);
-  EXPECT_EQ(first->commits[0],
-            (MlsCommitEntry{Epoch(1), bytes("hash-1"), bytes("msg-1"), "alice@example.org"}));
+  EXPECT_EQ(first->commits[0], (MlsCommitEntry{Epoch(1), bytes("hash-1"), bytes("msg-1"),
+                                               "alice@example.org", chain_at(2)}));
   EXPECT_EQ(first->commits[1].epoch, 2u);
   EXPECT_TRUE(first->more);
   auto last = store_->commits_since(testing::room_jid("r@mls"), Epoch(3), 2);
@@ -664,6 +713,7 @@ TEST_P(MlsStoreTest, WelcomesAreQueuedWithTheirCommitAndMarkedSent) {
   EXPECT_EQ(w0.epoch, 1u);
   EXPECT_EQ(w0.recipient, "bob@x");
   EXPECT_EQ(w0.welcome, c.welcome);
+  EXPECT_EQ(w0.chain_hash, chain_at(1));  // where the joiner's chain starts
   EXPECT_EQ((*all)[1].recipient, "carol@x");
   EXPECT_EQ((*all)[1].stable_id, welcome_stable_id(c.commit_hash, 1));
   EXPECT_EQ((*all)[2].recipient, "dave@x");
@@ -823,7 +873,8 @@ TEST_P(PgMlsStoreTest, ADuplicateStanzaIdUndoesTheWholeCommit) {
   ASSERT_EQ(accept("r@mls", 0, with_archive(commit("c0"), "r@mls", "same")).outcome,
             CommitOutcome::accepted);
   auto r = store_->accept_commit(testing::room_jid("r@mls"), Epoch(1),
-                                 with_archive(commit("c1"), "r@mls", "same"), {{0, bytes("y")}}, 4);
+                                 chained(with_archive(commit("c1"), "r@mls", "same"), 1),
+                                 {{0, bytes("y")}}, 4);
   EXPECT_FALSE(r);  // room_archive_stanza_id: the archive write fails inside the transaction
   auto loaded = store_->load_group(testing::room_jid("r@mls"));
   ASSERT_TRUE(loaded && *loaded);
@@ -848,7 +899,7 @@ TEST_P(PgMlsStoreTest, ACommitUnderADeposedLeaseIsFencedAndWritesNothing) {
   ASSERT_EQ(accept("r@mls", 0, c0).outcome, CommitOutcome::accepted);
 
   std::this_thread::sleep_for(500ms);  // a's lease expires in the database
-  MlsCommitRecord late = with_archive(commit("c1-a"), "r@mls", "c1-a");
+  MlsCommitRecord late = chained(with_archive(commit("c1-a"), "r@mls", "c1-a"), 1);
   late.fence = Fence{"a#1", (*a)[0]};
   auto expired =
       store_->accept_commit(testing::room_jid("r@mls"), Epoch(1), late, {{0, bytes("a")}}, 4);
@@ -863,7 +914,7 @@ TEST_P(PgMlsStoreTest, ACommitUnderADeposedLeaseIsFencedAndWritesNothing) {
   ASSERT_FALSE(deposed);
   EXPECT_EQ(deposed.error(), StoreErrc::fenced);
   // The right term under another holder's name is no fence either.
-  MlsCommitRecord forged = commit("c1-f");
+  MlsCommitRecord forged = chained(commit("c1-f"), 1);
   forged.fence = Fence{"a#1", (*b)[0]};
   auto wrong_holder = store_->accept_commit(testing::room_jid("r@mls"), Epoch(1), forged, {}, 4);
   ASSERT_FALSE(wrong_holder);

@@ -88,6 +88,7 @@ TEST_F(PgStoreTest, RoomsRoundTripAndTemporaryRoomsArePurged) {
                                        {{"eve@example.org", Affiliation::none, "", ""}}));
   RoomRecord changed = room("keep@mls", true);
   changed.settings["conclave#subject"] = "Plans";
+  changed.mode = RoomMode::group_chat;  // rooms.mode follows the room's effective mode
   ASSERT_TRUE(rooms_->save(changed));
   EXPECT_EQ(rooms_->save(room("nope@mls", true)).error(), make_error_code(StoreErrc::not_found));
 
@@ -98,6 +99,7 @@ TEST_F(PgStoreTest, RoomsRoundTripAndTemporaryRoomsArePurged) {
   const RoomRecord& r = loaded->front();
   EXPECT_EQ(r.jid, "keep@mls");
   EXPECT_EQ(r.settings.at("conclave#subject"), "Plans");
+  EXPECT_EQ(r.mode, RoomMode::group_chat);
   EXPECT_EQ(r.settings.at("muc#roomconfig_roomname"), "Name \"quoted\"");
   ASSERT_EQ(r.affiliations.size(), 2u);
   EXPECT_EQ(r.affiliations[1],

@@ -72,6 +72,50 @@ TEST_F(Schema, RoomsKeepMlsStateAllOrNothing) {
             " VALUES ('r3@mls.localhost', 'chat_room', '\\x01', 0, '\\xbb')"));
 }
 
+// 0004_chain_hash.sql on a database that already holds commits: each logged commit gets
+// H(previous || commit_hash) from Nh zero bytes, the room the last one, a group without commits
+// the zero string. Expected values computed independently (Python hashlib).
+TEST(SchemaUpgrade, TheChainHashIsBackfilledOverExistingLogs) {
+  const std::string base = testing::pg_conninfo();
+  ASSERT_FALSE(base.empty());
+  testing::ScratchDatabase db(base);
+  Result<std::vector<Migration>> ms = embedded_migrations();
+  ASSERT_TRUE(ms.has_value());
+  ASSERT_GE(ms->size(), 4u);
+  ASSERT_TRUE(migrate(db.conninfo(), std::span<const Migration>(*ms).first(3)).has_value());
+  pqxx::connection conn(db.conninfo());
+  {
+    pqxx::work tx(conn);
+    for (const char* room : {"a@mls.localhost", "b@mls.localhost"}) {
+      tx.exec_params(
+          "INSERT INTO rooms (jid, mode, mls_group_id, mls_epoch, mls_tree_hash, "
+          "mls_cipher_suite, mls_group_info, mls_group_context, mls_interim_hash, "
+          "mls_leaf_count) VALUES ($1, 'group_chat', convert_to($1, 'UTF8'), 2, '\\xaa', 1, "
+          "'\\x01', '\\x02', '\\x03', 1)",
+          std::string(room));
+    }
+    tx.exec(
+        "INSERT INTO mls_commits (room, epoch, commit_hash, mls_message, group_info, sender_jid) "
+        "VALUES ('a@mls.localhost', 0, '\\x01', '\\x00', '\\x00', 'x@y'), "
+        "('a@mls.localhost', 1, '\\x02', '\\x00', '\\x00', 'x@y')");
+    tx.commit();
+  }
+  ASSERT_TRUE(migrate(db.conninfo(), *ms).has_value());
+  pqxx::read_transaction tx(conn);
+  auto commits = tx.exec(
+      "SELECT encode(chain_hash, 'hex') FROM mls_commits WHERE room = 'a@mls.localhost' "
+      "ORDER BY epoch");
+  ASSERT_EQ(commits.size(), 2u);
+  const std::string c1 = "1fd4247443c9440cb3c48c28851937196bc156032d70a96c98e127ecb347e45f";
+  const std::string c2 = "76eebb4978bb0c5ff030a7526eb0c488104e2a857b73fa280d2070dc716ba260";
+  EXPECT_EQ(commits[0][0].as<std::string>(), c1);
+  EXPECT_EQ(commits[1][0].as<std::string>(), c2);
+  auto rooms = tx.exec("SELECT jid, encode(mls_chain_hash, 'hex') FROM rooms ORDER BY jid");
+  ASSERT_EQ(rooms.size(), 2u);
+  EXPECT_EQ(rooms[0][1].as<std::string>(), c2);
+  EXPECT_EQ(rooms[1][1].as<std::string>(), std::string(64, '0'));
+}
+
 TEST_F(Schema, AffiliationsAreCheckedAndFollowTheirRoom) {
   exec("INSERT INTO rooms (jid, mode) VALUES ('r1@mls.localhost', 'chat_room')");
   exec(
