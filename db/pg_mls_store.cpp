@@ -165,6 +165,16 @@ constexpr Statement kWelcomesUnsent{
     "c.chain_hash "
     "FROM mls_welcome_outbox o JOIN mls_commits c ON c.room = o.room AND c.epoch = o.epoch "
     "WHERE o.sent_at IS NULL ORDER BY o.id LIMIT $1"};
+constexpr Statement kFanoutQueue{
+    "mls_fanout_queue",
+    "INSERT INTO mls_fanout_outbox (room, epoch, stanza_id) VALUES ($1, $2, $3)"};
+constexpr Statement kFanoutsUnsent{
+    "mls_fanouts_unsent",
+    "SELECT o.room, o.epoch, o.stanza_id, c.commit_hash, c.mls_message, c.chain_hash "
+    "FROM mls_fanout_outbox o JOIN mls_commits c ON c.room = o.room AND c.epoch = o.epoch "
+    "ORDER BY o.room, o.epoch LIMIT $1"};
+constexpr Statement kFanoutSent{"mls_fanout_sent",
+                                "DELETE FROM mls_fanout_outbox WHERE room = $1 AND epoch = $2"};
 constexpr Statement kWelcomeSent{
     "mls_welcome_sent",
     "UPDATE mls_welcome_outbox SET sent_at = COALESCE(sent_at, now()) WHERE id = $1"};
@@ -482,7 +492,8 @@ component::Result<CommitResult> PgMlsStore::accept_commit(
       // After the compare-and-set, which holds the room row until commit: the next epoch's
       // commit cannot take an archive id before this one, so MAM keeps epoch order.
       insert_archive_row(tx, *commit.archived);
-      ++out.rows_written;
+      exec(tx, kFanoutQueue, room, epoch, commit.archived->stanza_id);
+      out.rows_written += 2;
     }
     tx.commit();  // the answer (and any Welcome) goes out only after this
     return out;
@@ -560,6 +571,31 @@ component::Status PgMlsStore::mark_welcome_sent(std::int64_t id) {
   return pool_.run([&](pqxx::connection_base& c) -> Status {
     pqxx::work tx(c);
     if (exec(tx, kWelcomeSent, id).affected_rows() != 1) return fail(StoreErrc::not_found);
+    tx.commit();
+    return {};
+  });
+}
+
+component::Result<std::vector<component::FanoutDelivery>> PgMlsStore::unsent_fanouts(
+    std::size_t limit) {
+  using Out = std::vector<component::FanoutDelivery>;
+  return pool_.run<Out>([&](pqxx::connection_base& c) -> Result<Out> {
+    pqxx::read_transaction tx(c);
+    Out out;
+    for (const auto& row : exec(tx, kFanoutsUnsent, as_bigint(limit))) {
+      auto room = RoomJid::parse(row[0].as<std::string>());
+      if (!room) return fail(room.error());
+      out.push_back({std::move(*room), epoch_from(row[1]), row[2].as<std::string>(), blob(row[3]),
+                     blob(row[4]), blob(row[5])});
+    }
+    return out;
+  });
+}
+
+component::Status PgMlsStore::mark_fanout_sent(const RoomJid& room, Epoch epoch) {
+  return pool_.run([&](pqxx::connection_base& c) -> Status {
+    pqxx::work tx(c);
+    exec(tx, kFanoutSent, room.str(), as_bigint(epoch));
     tx.commit();
     return {};
   });

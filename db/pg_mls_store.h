@@ -42,6 +42,10 @@ class PgMlsStore : public component::MlsStore {
   component::Result<std::vector<component::WelcomeDelivery>> unsent_welcomes(
       std::size_t limit) override;
   component::Status mark_welcome_sent(std::int64_t id) override;
+  component::Result<std::vector<component::FanoutDelivery>> unsent_fanouts(
+      std::size_t limit) override;
+  component::Status mark_fanout_sent(const component::RoomJid& room,
+                                     component::Epoch epoch) override;
 
   component::Result<component::ExternalSenderKey> external_sender_key(
       const component::ExternalSenderKey& candidate) override;

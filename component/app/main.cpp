@@ -193,7 +193,8 @@ int serve(const Config& config, Logger& logger) {
     service.dispatch(std::move(s));
   };
   link_hooks.online = [&] {
-    delivery.deliver_welcomes();  // what an outage or a crash left in the outbox
+    delivery.deliver_welcomes();  // what an outage or a crash left in the outboxes
+    delivery.deliver_fanouts();
     logger.log(LogLevel::info, "connected to " + config.server_host + ":" +
                                    std::to_string(config.server_port) + " as " + config.domain);
   };

@@ -456,6 +456,13 @@ void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Elemen
         // Durable and archived: fan out, then answer (docs/protocol.md §6.7).
         room.reflect(fanout);
         env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
+        if (c->record.archived) {
+          // Sent: the outbox row may go. Lost with a crash before this, it is re-sent by
+          // deliver_fanouts, and clients drop the copy they already have by its stanza-id.
+          MlsStore* s = env_.store;
+          env_.services->runner->run([s, bare, epoch] { (void)s->mark_fanout_sent(bare, epoch); },
+                                     [] {});
+        }
         if (!c->record.welcome_recipients.empty()) deliver_welcomes();
         log_commit_timing(bare.str(), epoch, t0, checked_at, out.store_begin, out.store_end);
         // An external join or a commit racing a ban may leave members the room no longer
@@ -669,6 +676,79 @@ void DeliveryService::deliver_welcomes() {
                 welcomes_again_ = false;
                 deliver_welcomes();
               }
+            });
+      });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fan-outs nobody confirmed (docs/cluster.md §6).
+
+void DeliveryService::deliver_fanouts() {
+  if (fanouts_running_) return;
+  fanouts_running_ = true;
+  struct Pending {
+    FanoutDelivery fanout;
+    std::vector<std::string> members;  // bare JIDs of the group's members now
+  };
+  MlsStore* store = env_.store;
+  run_blocking<Result<std::vector<Pending>>>(
+      *env_.services->runner,
+      [store]() -> Result<std::vector<Pending>> {
+        auto rows = store->unsent_fanouts(kWelcomeBatch);
+        if (!rows) return fail(rows.error());
+        std::vector<Pending> out;
+        for (FanoutDelivery& f : *rows) {
+          // The members as the store has them: this instance may never have loaded the room.
+          auto rec = store->load_group(f.room);
+          if (!rec) return fail(rec.error());
+          Pending p{std::move(f), {}};
+          if (*rec) {
+            auto g = group_from_record(**rec, {});
+            if (g) {
+              for (const auto& [bare, leaves] : g->identities) p.members.push_back(bare);
+            }
+          }
+          out.push_back(std::move(p));
+        }
+        return out;
+      },
+      [this, store](Result<std::vector<Pending>> r) {
+        if (!r) {
+          log(LogLevel::error, "reading the fan-out outbox failed: " + r.error().message());
+          fanouts_running_ = false;
+          return;
+        }
+        std::vector<std::pair<RoomJid, Epoch>> sent;
+        for (const Pending& p : *r) {
+          const FanoutDelivery& f = p.fanout;
+          for (const std::string& member : p.members) {
+            // As the archive has it (id, stanza-id, payload), but to the bare JID and of type
+            // normal, so the user's server stores it for a member who is offline.
+            Element m = xmpp::make_stanza("message", "normal", f.room.str(), member,
+                                          "mls-commit-" + hex16(f.commit_hash));
+            with_chain(m.add_child("commit", std::string(kMlsNs)), f.chain_hash)
+                .set_attr("epoch", std::to_string(f.epoch.value()))
+                .set_text(base64_encode(f.mls_message));
+            m.add_child("stanza-id", std::string(ns::kStanzaId))
+                .set_attr("id", f.stanza_id)
+                .set_attr("by", f.room.str());
+            m.add_child("store", std::string(kHintsNs));
+            env_.services->out->send(std::move(m));
+          }
+          sent.emplace_back(f.room, f.epoch);
+        }
+        if (!sent.empty()) {
+          log(LogLevel::info, "re-sent " + std::to_string(sent.size()) +
+                                  " commit fan-out(s) no instance had confirmed");
+        }
+        const bool full = r->size() == kWelcomeBatch;
+        env_.services->runner->run(
+            [store, sent] {
+              for (const auto& [room, epoch] : sent) (void)store->mark_fanout_sent(room, epoch);
+            },
+            [this, full] {
+              fanouts_running_ = false;
+              if (full) deliver_fanouts();
             });
       });
 }

@@ -68,6 +68,10 @@ class DeliveryService : public RoomExtension {
   // deliver_welcomes: sends every Welcome still in the store's outbox (after a reconnect or
   // restart; commits call it too).
   void deliver_welcomes();
+  // deliver_fanouts: re-sends every commit fan-out still in the store's outbox (accepted, but no
+  // instance confirmed sending it: it died in between; docs/cluster.md §6) to each member's bare
+  // JID, with the ids it was archived with. Called when the instance comes online.
+  void deliver_fanouts();
 
   // forget_all: drops every cached group (this instance stopped sequencing; docs/cluster.md).
   void forget_all();
@@ -132,6 +136,7 @@ class DeliveryService : public RoomExtension {
   std::list<RoomJid> lru_;  // most recently used first
   bool welcomes_running_ = false;
   bool welcomes_again_ = false;
+  bool fanouts_running_ = false;
   std::map<RoomJid, bool> reconciling_;  // room -> run again when done
   std::uint64_t fenced_ = 0;
 };

@@ -173,6 +173,18 @@ struct WelcomeDelivery {
   bool operator==(const WelcomeDelivery&) const = default;
 };
 
+// A commit's fan-out that no instance has confirmed sending (docs/cluster.md §6): the commit
+// as its archive row names it, to re-send with the same ids.
+struct FanoutDelivery {
+  RoomJid room;
+  Epoch epoch;            // the epoch the commit was made in
+  std::string stanza_id;  // the stanza-id of its archive row
+  Blob commit_hash;
+  Blob mls_message;
+  Blob chain_hash;        // after the commit
+  bool operator==(const FanoutDelivery&) const = default;
+};
+
 // welcome_stable_id: the XEP-0359-style id of the Welcome of `commit_hash` to its i-th
 // recipient: the first 16 bytes of the hash in lowercase hex, "-w", then i. Both
 // implementations use it, so a re-sent Welcome keeps its id.
@@ -230,7 +242,8 @@ class MlsStore {
   // primary key (room, epoch) allows one), moves the group row to expected_epoch + 1 only if it
   // is still at expected_epoch (compare-and-set), writes only `changed_nodes`, deletes nodes at
   // or beyond 2 * leaf_count - 1, queues one Welcome per recipient, appends commit.archived to
-  // the room's archive (after every earlier row of the room: MAM keeps epoch order) and clears
+  // the room's archive (after every earlier row of the room: MAM keeps epoch order) with its
+  // fan-out outbox row (unsent_fanouts) and clears
   // the pending proposals. Nothing is written unless the outcome is accepted; a duplicate
   // writes no second archive row. Errors: not_found if the room has no group;
   // std::errc::invalid_argument as for create_group, or when commit.archived names another
@@ -260,6 +273,13 @@ class MlsStore {
   virtual Result<std::vector<WelcomeDelivery>> unsent_welcomes(std::size_t limit) = 0;
   // mark_welcome_sent: idempotent. Error: not_found if no such row.
   virtual Status mark_welcome_sent(std::int64_t id) = 0;
+
+  // ---- Fan-out outbox (accept_commit writes a row with each archived commit) ----
+
+  // unsent_fanouts: up to `limit` fan-outs not yet marked sent, oldest first, all rooms.
+  virtual Result<std::vector<FanoutDelivery>> unsent_fanouts(std::size_t limit) = 0;
+  // mark_fanout_sent: idempotent (an unknown row is not an error: another instance confirmed it).
+  virtual Status mark_fanout_sent(const RoomJid& room, Epoch epoch) = 0;
 
   // ---- External sender key ----
 

@@ -184,7 +184,12 @@ TEST_F(GroupTest, ArchiveRowIsWrittenInTheAcceptTransactionAndTheAnswerFollowsIt
   EXPECT_EQ(accepted_epoch(*answer), "1");
   EXPECT_EQ(fanout_sid, archive.rows[0].stanza_id);  // the MAM id occupants were given
   EXPECT_NE(archive.rows[0].stanza.find(fanout_sid), std::string::npos);
-  EXPECT_TRUE(runner.held.empty());  // no second transaction for the archive
+  // No second transaction for the archive; one, after the sends, confirms the fan-out.
+  ASSERT_EQ(runner.held.size(), 1u);
+  EXPECT_EQ(mls_store.unsent_fanouts(10)->size(), 1u);
+  runner.held.front().first();
+  EXPECT_TRUE(mls_store.unsent_fanouts(10)->empty());
+  runner.held.clear();
   // A re-send gets the original answer and no second archive row.
   runner.hold = false;
   EXPECT_EQ(accepted_epoch(commit(kAlice, c)), "1");
@@ -232,6 +237,63 @@ TEST_F(GroupTest, CommitLosingTheRaceInTheStoreIsNotArchived) {
   EXPECT_EQ(e->attr_or("current"), "1");
   EXPECT_TRUE(archive.rows.empty());
   EXPECT_EQ(count_child(sent, "commit"), 0u);  // no fan-out
+}
+
+// docs/cluster.md §6: an accepted commit's fan-out is confirmed by deleting its outbox row once
+// sent; one that no instance confirmed (it died between its COMMIT and its sends) is re-sent,
+// from the committed rows, with the archived ids, to every member's bare JID.
+TEST_F(GroupTest, AFanOutNobodyConfirmedIsReSentToEveryMember) {
+  mls::Group g = room_with_group();
+  ASSERT_EQ(accepted_epoch(commit(kAlice, commit_adding(g, {bundle("bob@example.org").key_package}))),
+            "1");
+  EXPECT_TRUE(mls_store.unsent_fanouts(10)->empty());  // sent, so confirmed
+
+  // Another instance accepted epoch 1's commit and died before its sends.
+  auto before = mls_store.load_group(room_jid(room("r")));
+  ASSERT_TRUE(before && *before);
+  MlsCommitRecord orphan;
+  orphan.commit_hash = mls::Bytes(32, 0xab);
+  orphan.mls_message = {1, 2, 3};
+  orphan.sender_jid = "alice@example.org";
+  orphan.group_info = (*before)->group_info;
+  orphan.tree_hash = (*before)->tree_hash;
+  orphan.group_context = (*before)->group_context;
+  orphan.interim_transcript_hash = (*before)->interim_transcript_hash;
+  orphan.prev_chain_hash = (*before)->chain_hash;
+  orphan.chain_hash = mls::Bytes(32, 0xcd);
+  ArchivedMessage& a = orphan.archived.emplace();
+  a.room = room_jid(room("r"));
+  a.stanza_id = "orphan-sid";
+  a.stanza = "<message/>";
+  ASSERT_EQ(mls_store.accept_commit(room_jid(room("r")), Epoch(1), orphan, {}, (*before)->leaf_count)
+                ->outcome,
+            CommitOutcome::accepted);
+  ASSERT_EQ(mls_store.unsent_fanouts(10)->size(), 1u);
+  take();
+
+  ds->deliver_fanouts();  // as the next active instance does when it comes online
+  Stanzas sent = take();
+  for (const char* member : {"alice@example.org", "bob@example.org"}) {
+    const xmpp::Element* m = nullptr;
+    for (const auto& s : sent) {
+      if (s.attr_or("to") == member && s.child("commit", "urn:xmpp:mls:0") != nullptr) m = &s;
+    }
+    ASSERT_NE(m, nullptr) << member;
+    EXPECT_EQ(m->attr_or("type"), "normal");
+    EXPECT_EQ(m->attr_or("from"), room("r"));
+    EXPECT_EQ(m->attr_or("id"), "mls-commit-abababababababababababababababab");
+    const auto* c = m->child("commit", "urn:xmpp:mls:0");
+    EXPECT_EQ(c->attr_or("epoch"), "1");
+    EXPECT_EQ(c->attr_or("chain"), b64(mls::Bytes(32, 0xcd)));
+    EXPECT_EQ(c->text(), b64(mls::Bytes{1, 2, 3}));
+    const auto* sid = m->child("stanza-id", "urn:xmpp:sid:0");
+    ASSERT_NE(sid, nullptr);
+    EXPECT_EQ(sid->attr_or("id"), "orphan-sid");  // the archive's: a client that has it drops it
+    EXPECT_EQ(sid->attr_or("by"), room("r"));
+  }
+  EXPECT_TRUE(mls_store.unsent_fanouts(10)->empty());  // confirmed now
+  ds->deliver_fanouts();
+  EXPECT_EQ(count_child(take(), "commit"), 0u);  // and not sent again
 }
 
 TEST_F(GroupTest, StoreFailureAnswersWaitAndChangesNothing) {

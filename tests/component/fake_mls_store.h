@@ -171,7 +171,13 @@ class FakeMlsStore : public MlsStore {
     // leaves everything unchanged, as PostgreSQL's rollback would.
     if (commit.archived) {
       if (auto s = archive_->append(*commit.archived); !s) return fail(s.error());
-      ++out.rows_written;
+      fanouts_[{room, expected_epoch}] = {room,
+                                          expected_epoch,
+                                          commit.archived->stanza_id,
+                                          commit.commit_hash,
+                                          commit.mls_message,
+                                          commit.chain_hash};
+      out.rows_written += 2;  // archive row + fan-out outbox row
     }
     log[expected_epoch] = {expected_epoch, commit.commit_hash, commit.mls_message,
                            commit.sender_jid, commit.chain_hash};
@@ -274,6 +280,24 @@ class FakeMlsStore : public MlsStore {
     return fail(StoreErrc::not_found);
   }
 
+  Result<std::vector<FanoutDelivery>> unsent_fanouts(std::size_t limit) override {
+    std::lock_guard lock(mutex_);
+    if (auto e = take_failure()) return fail(*e);
+    std::vector<FanoutDelivery> out;
+    for (const auto& [key, f] : fanouts_) {
+      if (out.size() == limit) break;
+      out.push_back(f);
+    }
+    return out;
+  }
+
+  Status mark_fanout_sent(const RoomJid& room, Epoch epoch) override {
+    std::lock_guard lock(mutex_);
+    if (auto e = take_failure()) return fail(*e);
+    fanouts_.erase({room, epoch});
+    return {};
+  }
+
   Result<ExternalSenderKey> external_sender_key(const ExternalSenderKey& candidate) override {
     std::lock_guard lock(mutex_);
     if (auto e = take_failure()) return fail(*e);
@@ -318,6 +342,7 @@ class FakeMlsStore : public MlsStore {
   std::map<RoomJid, std::map<Epoch, MlsCommitEntry>> commits_;
   std::vector<std::pair<RoomJid, MlsProposalRecord>> proposals_;
   std::vector<OutboxRow> welcomes_;
+  std::map<std::pair<RoomJid, Epoch>, FanoutDelivery> fanouts_;
   std::optional<ExternalSenderKey> external_sender_;
   ArchiveStore* archive_ = nullptr;
 };

@@ -574,7 +574,16 @@ TEST_P(MlsStoreTest, AnAcceptedCommitWritesExactlyOneArchiveRowInEpochOrder) {
   EXPECT_TRUE(archived("r@mls").empty());  // no archive row asked for, none written
   CommitResult r = accept("r@mls", 1, with_archive(commit("c1"), "r@mls", "c1"), {{0, bytes("y")}});
   ASSERT_EQ(r.outcome, CommitOutcome::accepted);
-  EXPECT_EQ(r.rows_written, plain.rows_written + 1);  // the archive row is counted
+  // The archive row and the fan-out outbox row are counted.
+  EXPECT_EQ(r.rows_written, plain.rows_written + 2);
+  auto outbox = store_->unsent_fanouts(10);
+  ASSERT_TRUE(outbox);
+  ASSERT_EQ(outbox->size(), 1u);  // only the archived commit has a fan-out to confirm
+  EXPECT_EQ((*outbox)[0], (FanoutDelivery{testing::room_jid("r@mls"), Epoch(1), "sid-c1",
+                                          bytes("hash-c1"), bytes("msg-c1"), chain_at(2)}));
+  ASSERT_TRUE(store_->mark_fanout_sent(testing::room_jid("r@mls"), Epoch(1)));
+  ASSERT_TRUE(store_->mark_fanout_sent(testing::room_jid("r@mls"), Epoch(1)));  // idempotent
+  EXPECT_TRUE(store_->unsent_fanouts(10)->empty());
   ASSERT_EQ(accept("r@mls", 2, with_archive(commit("c2"), "r@mls", "c2")).outcome,
             CommitOutcome::accepted);
   auto rows = archived("r@mls");
