@@ -184,7 +184,7 @@ void ClusterRuntime::shutdown(std::function<void()> done) {
   timer_.cancel();
   const bool was_serving = state_ != State::standby;
   state_ = State::standby;
-  if (was_serving) hooks_.become_standby();
+  if (was_serving) (hooks_.stop_serving ? hooks_.stop_serving : hooks_.become_standby)();
   std::weak_ptr<bool> alive = alive_;
   keeper_.release_all([alive, done = std::move(done)] {
     if (!alive.expired()) done();

@@ -32,6 +32,10 @@ class ClusterRuntime {
     // Stop serving at once: close the connection, forget the rooms (no stanza to anyone: the
     // new active instance serves them now).
     std::function<void()> become_standby;
+    // Stop handling stanzas but keep the connection (a graceful shutdown: the caller closes it
+    // a moment later, once its last stanzas are written; what arrives meanwhile is handed to the
+    // next active instance). Unset: become_standby.
+    std::function<void()> stop_serving;
     // A stanza another instance handed over (in the component namespace).
     std::function<void(xmpp::Element)> dispatch;
   };
@@ -44,7 +48,9 @@ class ClusterRuntime {
   void start();
   // check_now: steps the leases at once (the store refused a write as fenced: find out now).
   void check_now() { tick_now(); }
-  // Gives the leases up (graceful shutdown: a standby takes over at once), then `done`.
+  // Stops serving and gives the leases up (graceful shutdown: a standby takes over at once,
+  // while this instance's connection, which the caller closes, still hands off what reaches
+  // it), then `done`.
   void shutdown(std::function<void()> done);
 
   // Whether stanzas may be handled here now (the leader lease is held and within its deadline).

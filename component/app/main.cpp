@@ -100,6 +100,10 @@ ClusterRuntime::Hooks cluster_hooks(MucService& service, ds::DeliveryService& de
     service.forget_all();
     delivery.forget_all();
   };
+  hooks.stop_serving = [&] {
+    service.forget_all();
+    delivery.forget_all();
+  };
   hooks.dispatch = [&](xmpp::Element s) { service.dispatch(std::move(s)); };
   return hooks;
 }
@@ -226,23 +230,19 @@ int serve(const Config& config, Logger& logger) {
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     logger.log(LogLevel::info, std::string("signal ") + std::to_string(sig) + ": shutting down");
-    // Occupants learn first (status 332), then the stream closes (with several instances: the
-    // leases are given up first, so a standby takes over at once), then the loop ends; each
-    // step gets a short grace period for its stanzas to be written. The executor finishes
-    // queued store work before the stores go (ExecutorRunner::wait_idle).
+    // Occupants learn first (status 332); with several instances the leases are given up at
+    // the same moment, so a standby takes over while those stanzas are still being written,
+    // and whatever reaches this instance until its stream closes is handed to the standby
+    // (docs/cluster.md §2). Then the stream closes, then the loop ends, each step after a
+    // short grace period for its stanzas to be written. The executor finishes queued store
+    // work (the lease release among it) before the stores go (ExecutorRunner::wait_idle).
     service.shutdown();
+    if (cluster) cluster->shutdown([] {});
     grace.expires_after(std::chrono::milliseconds(300));
     grace.async_wait([&](const boost::system::error_code&) {
-      auto finish = [&] {
-        link.disconnect();
-        grace.expires_after(std::chrono::milliseconds(300));
-        grace.async_wait([&](const boost::system::error_code&) { io.stop(); });
-      };
-      if (cluster) {
-        cluster->shutdown(finish);
-      } else {
-        finish();
-      }
+      link.disconnect();
+      grace.expires_after(std::chrono::milliseconds(300));
+      grace.async_wait([&](const boost::system::error_code&) { io.stop(); });
     });
   });
   if (cluster) {

@@ -56,6 +56,17 @@ TEST(Protocol, SimpleRequests) {
             "<iq type='get' to='r@mls.localhost'><group-info xmlns='urn:xmpp:mls:0'/></iq>");
 }
 
+// A room the reference client creates is persistent: its group must outlive empty moments and
+// a restart or failover of the service (docs/cluster.md §6).
+TEST(Protocol, InstantRoomConfigurationMakesThePersistentRoom) {
+  EXPECT_EQ(xml(instant_room_config("r@mls.localhost")),
+            "<iq type='set' to='r@mls.localhost'><query "
+            "xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' "
+            "type='submit'><field var='FORM_TYPE'><value>"
+            "http://jabber.org/protocol/muc#roomconfig</value></field><field "
+            "var='muc#roomconfig_persistentroom'><value>1</value></field></x></query></iq>");
+}
+
 TEST(Protocol, EncryptedMessageHasEmeFallbackAndStoreHint) {
   Element m = encrypted_message("r@mls.localhost", "id1", mls::Bytes{0xff});
   EXPECT_EQ(m.attr_or("type"), "groupchat");

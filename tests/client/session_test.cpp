@@ -332,6 +332,27 @@ TEST_F(SessionTest, AForgedChainHashIsReported) {
   EXPECT_EQ(bob->chain_hash(room), alice->chain_hash(room));
 }
 
+// XEP-0410 §3 after a failover or restart of the service: the new active instance knows no
+// occupants, so a member's next message is refused not-acceptable. The client enters again, reads
+// what was said while it was out from the archive (in order, before speaking), then re-sends;
+// nothing either side said is lost.
+TEST_F(SessionTest, AMemberTheServiceForgotEntersAgainCatchesUpAndResends) {
+  server.rooms[room].occupants.clear();  // the service failed over: nobody is an occupant
+  auto used = bob->send(room, "said while alice was out");
+  ASSERT_TRUE(used) << used.error().message();  // bob entered again and re-sent
+  ASSERT_EQ(server.rooms[room].occupants.size(), 1u);
+  EXPECT_TRUE(of_type(alice.pump(), "message").empty());  // alice is not in the room now
+  used = alice->send(room, "back");
+  ASSERT_TRUE(used) << used.error().message();
+  auto at_alice = of_type(alice->take_events(), "message");
+  ASSERT_EQ(at_alice.size(), 1u);  // read from the archive while entering again
+  EXPECT_EQ(at_alice[0].text, "said while alice was out");
+  auto at_bob = of_type(bob.pump(), "message");
+  ASSERT_EQ(at_bob.size(), 1u);
+  EXPECT_EQ(at_bob[0].text, "back");
+  EXPECT_EQ(server.rooms[room].occupants.size(), 2u);
+}
+
 TEST_F(SessionTest, SenderLeafMustMatchOccupant) {
   Account carol(server, "carol@localhost");
   ASSERT_EQ(alice->invite(room, "carol@localhost"), 2u);

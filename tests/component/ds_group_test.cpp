@@ -244,8 +244,9 @@ TEST_F(GroupTest, CommitLosingTheRaceInTheStoreIsNotArchived) {
 // from the committed rows, with the archived ids, to every member's bare JID.
 TEST_F(GroupTest, AFanOutNobodyConfirmedIsReSentToEveryMember) {
   mls::Group g = room_with_group();
-  ASSERT_EQ(accepted_epoch(commit(kAlice, commit_adding(g, {bundle("bob@example.org").key_package}))),
-            "1");
+  ASSERT_EQ(
+      accepted_epoch(commit(kAlice, commit_adding(g, {bundle("bob@example.org").key_package}))),
+      "1");
   EXPECT_TRUE(mls_store.unsent_fanouts(10)->empty());  // sent, so confirmed
 
   // Another instance accepted epoch 1's commit and died before its sends.
@@ -265,9 +266,10 @@ TEST_F(GroupTest, AFanOutNobodyConfirmedIsReSentToEveryMember) {
   a.room = room_jid(room("r"));
   a.stanza_id = "orphan-sid";
   a.stanza = "<message/>";
-  ASSERT_EQ(mls_store.accept_commit(room_jid(room("r")), Epoch(1), orphan, {}, (*before)->leaf_count)
-                ->outcome,
-            CommitOutcome::accepted);
+  ASSERT_EQ(
+      mls_store.accept_commit(room_jid(room("r")), Epoch(1), orphan, {}, (*before)->leaf_count)
+          ->outcome,
+      CommitOutcome::accepted);
   ASSERT_EQ(mls_store.unsent_fanouts(10)->size(), 1u);
   take();
 

@@ -11,16 +11,16 @@
 // direct path (log2(leaves) + 1 nodes) and appends its archive row, as the delivery service's
 // commits do. Alternating in one run keeps the machine's noise common to both; the answer is the
 // ratio of the medians (and of the 99th percentiles).
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <unistd.h>
+#include <pqxx/pqxx>
 #include <string>
 #include <vector>
-
-#include <pqxx/pqxx>
 
 #include "component/store/lease_store.h"
 #include "component/store/mls_store.h"
