@@ -386,10 +386,21 @@ Result<std::uint64_t> Client::create(const std::string& room) {
   return std::uint64_t{0};
 }
 
-Result<std::uint64_t> Client::commit_change(Room& r, const BuildCommit& build,
+Result<std::uint64_t> Client::commit_change(Room& r_in, const BuildCommit& build,
                                             std::string summary) {
+  const std::string room_name = r_in.record.room;
   for (int attempt = 0; attempt <= options_.max_commit_retries; ++attempt) {
-    if (!r.group) return fail(Errc::no_group);
+    Room* found = find_room(room_name);
+    if (found == nullptr || !found->group) return fail(Errc::no_group);
+    Room& r = *found;
+    if (!r.joined) {
+      // docs/protocol.md §6.7: members commit as occupants. Out of the room (it restarted,
+      // failed over, or we left), read what was said meanwhile before moving the group on:
+      // messages of the epochs our commit ends could no longer be read after it.
+      if (auto s = enter(room_name); !s) return fail(s.error());
+      if (auto s = fill_gap(room_name); !s) return fail(s.error());
+      continue;
+    }
     auto opts = build(*r.group);
     if (!opts) return fail(opts.error());
     auto out = r.group->commit(std::move(*opts));
@@ -417,16 +428,21 @@ Result<std::uint64_t> Client::commit_change(Room& r, const BuildCommit& build,
       if (auto s = save(r); !s) return fail(s.error());
       emit({"commit", r.record.room, bare_jid_, r.record.nick, "", r.group->epoch(), summary,
             chain_hex(r)});
-      const std::string room_name = r.record.room;
       read_waiting(room_name);
       Room* after = find_room(room_name);
       if (after == nullptr || !after->group) return fail(Errc::no_group);
       return after->group->epoch();
     }
+    if (accepted.error() == make_error_code(Errc::stanza_error) && last_error_ &&
+        last_error_->condition == "not-acceptable" && last_error_->app_condition.empty()) {
+      // XEP-0410 §3: the room no longer counts us as an occupant; enter again (above).
+      r.joined = false;
+      continue;
+    }
     if (accepted.error() != make_error_code(Errc::wrong_epoch)) return fail(accepted.error());
     // The commit race (§5): somebody else's commit won this epoch. Apply what we missed and
     // rebuild ours on top of it.
-    auto synced = fill_gap(r.record.room);
+    auto synced = fill_gap(room_name);
     if (!synced) return fail(synced.error());
   }
   return fail(Errc::retries_exhausted);

@@ -372,6 +372,22 @@ void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Elemen
     reply_error(iq, checked.error());
     return;
   }
+  // A member commits as an occupant, as it speaks (XEP-0045 §7.4; a re-sent commit
+  // already accepted gets its answer above, in or out of the room; checked after the commit's
+  // own checks, so a bad commit gets the error that names what is wrong with it): a session the room does not
+  // count as one (the service restarted or failed over and forgot it, XEP-0410 §3) gets
+  // not-acceptable, enters again and reads what it missed before it moves the group on, so it
+  // never leaves unread messages of epochs whose keys it would then have dropped. An external
+  // commit (RFC 9420 §12.4.3.2) comes before entering and is exempt.
+  if (const auto* pm = std::get_if<mls::PublicMessage>(&decoded->message.message);
+      pm != nullptr && pm->content.sender.type() != mls::SenderType::new_member_commit) {
+    auto from = xmpp::Jid::parse(iq.attr_or("from"));
+    if (!from || !room.in_room(*from)) {
+      reply_error(iq, StanzaError::of(StanzaCondition::not_acceptable,
+                                      "You are not in the room: enter it, then commit"));
+      return;
+    }
+  }
   auto c = std::make_shared<CheckedCommit>(std::move(*checked));
   if (env_.fence_for) {
     // docs/sequencing.md §A.4: stored under this instance's lease, checked by the store.

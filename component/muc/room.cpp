@@ -164,6 +164,15 @@ Occupant* Room::by_session(const Jid& full) {
   return nullptr;
 }
 
+bool Room::in_room(const Jid& session) const {
+  for (const auto& o : occupants_) {
+    for (const Jid& s : o->sessions) {
+      if (s == session) return true;
+    }
+  }
+  return false;
+}
+
 Occupant* Room::by_nick(std::string_view nick) {
   for (auto& o : occupants_) {
     if (o->nick == nick) return o.get();

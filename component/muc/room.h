@@ -99,6 +99,7 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
   RoomPolicy policy() const override;
   SerialQueue& queue() override { return queue_; }
   void reflect(const xmpp::Element& message) override;
+  bool in_room(const xmpp::Jid& session) const override;
   void reprocess(xmpp::Element stanza, xmpp::Jid from, xmpp::Jid to) override;
 
   const RoomConfig& config() const { return config_; }

@@ -31,6 +31,8 @@ class GroupHost {
   // queue: the room's serial queue; an extension's store round trip goes through its await, so
   // the room handles no other stanza in between.
   virtual SerialQueue& queue() = 0;
+  // in_room: whether `session` (a full JID) is one of the room's occupant sessions.
+  virtual bool in_room(const xmpp::Jid& session) const = 0;
   // reflect: sends `message` to every occupant session (a groupchat fan-out).
   virtual void reflect(const xmpp::Element& message) = 0;
   // reprocess: handles `stanza` again from the start (e.g. after the group state was loaded).

@@ -631,6 +631,7 @@ TEST_F(GroupTest, EveryEpochTheServiceNamesCarriesItsChainHash) {
   EXPECT_EQ(reply_in(again)->child("accepted", "urn:xmpp:mls:0")->attr_or("chain"), b64(chain1));
 
   g = std::move(c.staged).merge();
+  join(kAlice, room("r") + "/Alice");  // the restarted service knows no occupants
   auto c2 = commit_adding(g, {bundle("carol@example.org").key_package});
   const mls::Bytes chain2 =
       mls::commit_chain_next(suite, chain1, suite.hash(mls::encode(c2.message)));
@@ -657,7 +658,35 @@ TEST_F(GroupTest, EvictedGroupIsRebuiltFromTheStore) {
   g = std::move(c2.staged).merge();
   rebuild();  // a restart: new service, new delivery service, same stores
   auto c3 = commit_adding(g, {bundle("dave@example.org").key_package});
+  // The restarted service knows no occupants: a member commits once it has entered again.
+  EXPECT_EQ(error_condition(commit(kAlice, c3)), "not-acceptable");
+  EXPECT_EQ(stored_epoch(), 2u);
+  join(kAlice, room("r") + "/Alice");
   EXPECT_EQ(accepted_epoch(commit(kAlice, c3)), "3");
+}
+
+// docs/protocol.md §6.7: a member commits as an occupant; a session the room does not count as
+// one is refused not-acceptable (XEP-0410 §3) and nothing changes. A byte-identical re-send of an
+// accepted commit still gets its original answer from outside the room.
+TEST_F(GroupTest, AMemberOutsideTheRoomIsToldToEnterBeforeCommitting) {
+  mls::Group g = room_with_group();
+  join(kBob, room("r") + "/Bob");
+  auto c = commit_adding(g, {bundle("carol@example.org").key_package});
+  ASSERT_EQ(accepted_epoch(commit(kAlice, c)), "1");
+  g = std::move(c.staged).merge();
+  send("<presence type='unavailable' from='" + std::string(kAlice) + "' to='" + room("r") +
+       "/Alice'/>");
+  take();
+  auto next = commit_adding(g, {});
+  auto r = commit(kAlice, next);
+  EXPECT_EQ(error_condition(r), "not-acceptable");
+  EXPECT_EQ(stored_epoch(), 1u);
+  EXPECT_EQ(count_child(take(), "commit"), 0u);  // nothing fanned out
+  EXPECT_EQ(accepted_epoch(commit(kAlice, c)), "1");  // the re-send: its original answer
+  // Another session of the same account is not in the room either.
+  EXPECT_EQ(error_condition(commit("alice@example.org/laptop", next)), "not-acceptable");
+  join(kAlice, room("r") + "/Alice");
+  EXPECT_EQ(accepted_epoch(commit(kAlice, next)), "2");
 }
 
 TEST_F(GroupTest, CacheIsBounded) {

@@ -390,7 +390,10 @@ async def scenario_bad_input(w):
     await refused(araw, commit_payload(valid["message"], old_welcome, valid["group_info"]),
                   "bad-request", None, "a Welcome with a commit that adds nobody")
 
-    # The untouched commit by its owner is accepted: nothing above changed the room.
+    # The untouched commit by its owner is accepted once it is in the room (members commit as
+    # occupants, docs/protocol.md §6.7): nothing above changed the room.
+    me = await araw.join(room + "/alice-raw")
+    check(me.get("type") != "error", "alice-raw enters")
     i = new_id("ok")
     r = await araw.iq(room, "set", commit_payload(valid["message"], None, valid["group_info"]))
     check(r.get("type") == "result", "alice's own commit is accepted: %s" % (mls_error(r),))
@@ -414,9 +417,7 @@ async def scenario_bad_input(w):
     fanned = watcher.take_all(lambda s: s.find("{%s}commit" % MLS) is not None)
     check(not fanned, "no fan-out of refused or replayed commits: %d" % len(fanned))
 
-    # Application messages: wrong epoch, malformed, plain body (araw must be an occupant).
-    me = await araw.join(room + "/alice-raw")
-    check(me.get("type") != "error", "alice-raw enters")
+    # Application messages: wrong epoch, malformed, plain body (araw is an occupant).
     m2 = await say(bob, room, [], "acked2")
     enc = await watcher.wait_for(lambda s: s.find("{%s}encrypted" % MLS) is not None, "bob's message")
     priv = b64d(enc.findtext("{%s}encrypted" % MLS))
