@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <memory>
@@ -158,6 +159,17 @@ int serve(const Config& config, Logger& logger) {
     };
     ds_env.on_fenced = [&cluster] {
       if (cluster) cluster->check_now();
+    };
+  }
+  // Fault injection for the fault suite only (docs/cluster.md §6): die, as kill -9 would, right
+  // after the N-th commit this process stores and before anything about it is sent.
+  if (const char* n = std::getenv("CONCLAVE_FAULT_EXIT_AFTER_COMMITS"); n != nullptr && *n) {
+    const long limit = std::strtol(n, nullptr, 10);
+    ds_env.after_accept = [&logger, limit, count = 0L]() mutable {
+      if (++count < limit) return;
+      logger.log(LogLevel::warn, "fault injection: exiting after stored commit " +
+                                     std::to_string(count) + ", before its sends");
+      std::_Exit(137);
     };
   }
   ds::DeliveryService delivery(config.mls, std::move(ds_env), std::move(*identity));

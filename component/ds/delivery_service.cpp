@@ -374,9 +374,9 @@ void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Elemen
   }
   // A member commits as an occupant, as it speaks (XEP-0045 §7.4; a re-sent commit
   // already accepted gets its answer above, in or out of the room; checked after the commit's
-  // own checks, so a bad commit gets the error that names what is wrong with it): a session the room does not
-  // count as one (the service restarted or failed over and forgot it, XEP-0410 §3) gets
-  // not-acceptable, enters again and reads what it missed before it moves the group on, so it
+  // own checks, so a bad commit gets the error that names what is wrong with it): a session the
+  // room does not count as one (the service restarted or failed over and forgot it, XEP-0410 §3)
+  // gets not-acceptable, enters again and reads what it missed before it moves the group on, so it
   // never leaves unread messages of epochs whose keys it would then have dropped. An external
   // commit (RFC 9420 §12.4.3.2) comes before entering and is exempt.
   if (const auto* pm = std::get_if<mls::PublicMessage>(&decoded->message.message);
@@ -469,6 +469,7 @@ void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Elemen
           now->group->pending.clear();
           now->group->recount();
         }
+        if (env_.after_accept) env_.after_accept();
         // Durable and archived: fan out, then answer (docs/protocol.md §6.7).
         room.reflect(fanout);
         env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));

@@ -58,6 +58,9 @@ struct DsEnv {
   std::function<std::optional<Fence>(const RoomJid& room)> fence_for;
   // Called when the store refused a commit as fenced: this instance was deposed.
   std::function<void()> on_fenced;
+  // Called when a commit is stored, before its fan-out, answer or Welcomes leave: the fault
+  // suite's way to die exactly there (tests/cluster, CONCLAVE_FAULT_EXIT_AFTER_COMMITS).
+  std::function<void()> after_accept;
 };
 
 }  // namespace conclave::component::ds

@@ -10,6 +10,9 @@ injected one after another, and an invariant checker reads every client's log an
                                                      cut, and a link cut with a commit in
                                                      flight, which the fence must refuse)
   cluster_fault.py CONCLAVE CLIENT SERVER three      3 instances: kill -9 twice in a row
+  cluster_fault.py CONCLAVE CLIENT SERVER resend     the active instance dies between storing a
+                                                     commit and sending it (fault injection);
+                                                     the next one re-sends the fan-out
   cluster_fault.py CONCLAVE CLIENT SERVER bench      the failover benchmark (a tool, not in CI):
                                                      CONCLAVE_FAILOVER_ROUNDS (default 20) of
                                                      each of CONCLAVE_FAILOVER_FAULTS (default
@@ -187,10 +190,11 @@ class ClusterWorld(E2EWorld):
                            stdout=subprocess.DEVNULL)
         self.log_path = self.logs[name]  # the log scenario_main prints on failure
 
-    def start_instance(self, name):
+    def start_instance(self, name, env=None):
         log = open(self.logs[name], "a")
         self.procs[name] = subprocess.Popen([self.binary, "run", "--config", self.confs[name]],
-                                            stdout=log, stderr=log)
+                                            stdout=log, stderr=log,
+                                            env=dict(os.environ, **(env or {})))
 
     def signal(self, name, sig):
         self.procs[name].send_signal(sig)
@@ -603,7 +607,41 @@ async def scenario_bench(w):
             kind, len(xs), percentile(xs, 0.5), percentile(xs, 0.99), max(xs)))
 
 
-SCENARIOS = {"failover": scenario_failover, "three": scenario_three, "bench": scenario_bench}
+async def scenario_resend(w):
+    """docs/cluster.md §6: the active instance dies right after storing a commit, before its
+    fan-out, its answer and its Welcomes leave (fault injection); the next active instance
+    re-sends the fan-out from the outbox to every member, and the invariants hold."""
+    for n in ["n1", "n2"]:
+        await w.add_instance(n)
+    w.start_instance("n1", {"CONCLAVE_FAULT_EXIT_AFTER_COMMITS": "12"})
+    first = await w.wait_active(timeout=30)
+    w.start_instance("n2")
+    room, clients = await setup_room(w, ["alice", "bob", "carol"])
+    load = Workload(w, room, clients)
+    load.start()
+    deadline = now() + 60
+    while w.procs["n1"].poll() is None and now() < deadline:
+        await asyncio.sleep(0.05)
+    check(w.procs["n1"].poll() == 137, "n1 died after its 12th stored commit: %s"
+          % w.procs["n1"].poll())
+    t0 = mark(w, load)
+    w.fault_times.append("exit@+%.1fs" % (t0 - load.t_start))
+    await w.wait_active(not_name="n1")
+    took = await load.first_commit_after(t0)
+    w.stats["failover_s"]["exit_after_commit"] = [round(took, 3)]
+    await asyncio.sleep(3.0)
+    await load.finish()
+    await check_invariants(w, room, clients, load)
+    resent = w.log_count("n2", "commit fan-out(s) no instance had confirmed")
+    check(resent >= 1, "n2 re-sent the fan-out n1 had not sent (log lines: %d)" % resent)
+    left = w.query("SELECT count(*) FROM mls_fanout_outbox")
+    check(left == "0", "no fan-out left unconfirmed at the end: %s" % left)
+    w.stats["resent_fanouts"] = resent
+    w.stats["first_active"] = first
+
+
+SCENARIOS = {"failover": scenario_failover, "three": scenario_three, "bench": scenario_bench,
+             "resend": scenario_resend}
 
 
 async def run(w):
