@@ -125,6 +125,10 @@ void ClusterRuntime::drain() {
           }
           return;
         }
+        if (!got->empty() && services_.log) {
+          services_.log(LogLevel::debug, "cluster: handling " + std::to_string(got->size()) +
+                                             " handed-off stanza(s)");
+        }
         for (const HandedStanza& h : *got) {
           auto parsed = parse_stanza_xml(h.stanza);
           if (!parsed) continue;  // written by us; cannot happen short of a corrupted row
@@ -135,6 +139,9 @@ void ClusterRuntime::drain() {
 }
 
 void ClusterRuntime::hand_off(const xmpp::Element& stanza) {
+  if (services_.log) {
+    services_.log(LogLevel::debug, "cluster: not serving; handing a " + stanza.name() + " off");
+  }
   to_hand_off_.push_back(
       xmpp::to_string(with_namespace(stanza, xmpp::ns::kComponent, ns::kClient)));
   flush_hand_offs();

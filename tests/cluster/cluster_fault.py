@@ -148,6 +148,7 @@ class ClusterWorld(E2EWorld):
         self.fault_times = []
         self.confs = {}
         self.logs = {}
+        self._log_counts = {}
         self.stats = {"faults": {}, "failover_s": {}, "fence_rejections": 0,
                       "handed_off": 0, "acked_commits": 0, "acked_messages": 0,
                       "failed_ops": 0}
@@ -199,33 +200,53 @@ class ClusterWorld(E2EWorld):
     def signal(self, name, sig):
         self.procs[name].send_signal(sig)
 
-    def reap(self, name, timeout=15):
+    async def reap(self, name, timeout=15):
+        """The exit status of `name`, waited for without blocking the event loop: the members'
+        requests and the failover clock run on it (a blocking wait here once added the old
+        instance's whole shutdown to every graceful hand-over measured)."""
         p = self.procs[name]
-        try:
-            return p.wait(timeout)
-        except subprocess.TimeoutExpired:
+        deadline = now() + timeout
+        while p.poll() is None and now() < deadline:
+            await asyncio.sleep(0.01)
+        if p.poll() is None:
             p.kill()
             p.wait(5)
             raise TestFailure("%s did not exit" % name)
+        return p.returncode
 
     def query(self, sql):
         return subprocess.run(["psql", self.db_url, "-At", "-c", sql], check=True,
                               capture_output=True, text=True).stdout.strip()
 
-    def active(self):
-        """The instance holding a live leader lease, or None."""
-        h = self.query("SELECT holder FROM shard_lease WHERE shard = 0 AND "
-                       "expires_at > clock_timestamp()")
+    async def active(self):
+        """The instance holding a live leader lease, or None (psql run without blocking the
+        event loop the members' requests run on)."""
+        p = await asyncio.create_subprocess_exec(
+            "psql", self.db_url, "-At", "-c",
+            "SELECT holder FROM shard_lease WHERE shard = 0 AND expires_at > clock_timestamp()",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+        out, _ = await p.communicate()
+        h = out.decode().strip() if p.returncode == 0 else ""
         return h.split("#")[0] if h else None
 
     def log_count(self, name, needle):
-        with open(self.logs[name]) as f:
-            return f.read().count(needle)
+        """Lines of `name`'s log holding `needle`, read incrementally: the logs grow to many
+        megabytes in a long series, and re-reading them whole on every poll would stall this
+        event loop, and with it the members' requests and the timings."""
+        key = (name, needle)
+        offset, count = self._log_counts.get(key, (0, 0))
+        with open(self.logs[name], "rb") as f:
+            f.seek(offset)
+            chunk = f.read()
+        end = chunk.rfind(b"\n") + 1  # whole lines only; the rest is read next time
+        count += chunk[:end].count(needle.encode())
+        self._log_counts[key] = (offset + end, count)
+        return count
 
     async def wait_active(self, not_name=None, timeout=60):
         deadline = now() + timeout
         while now() < deadline:
-            a = self.active()
+            a = await self.active()
             if a is not None and a != not_name and self.log_count(a, "cluster: active") > 0:
                 # Serving: connected after its takeover.
                 if self.log_count(a, "connected to") >= self.log_count(a, "cluster: active"):
@@ -340,7 +361,7 @@ async def fault_kill(w, load):
     victim = await w.wait_active()
     t0 = mark(w, load)
     w.signal(victim, signal.SIGKILL)
-    w.reap(victim)
+    await w.reap(victim)
     await w.wait_active(not_name=victim)
     took = await load.first_commit_after(t0)
     w.start_instance(victim)  # back as a standby
@@ -366,7 +387,7 @@ async def fault_graceful(w, load):
     victim = await w.wait_active()
     t0 = mark(w, load)
     w.signal(victim, signal.SIGTERM)
-    check(w.reap(victim) == 0, "%s exits 0 after SIGTERM" % victim)
+    check(await w.reap(victim) == 0, "%s exits 0 after SIGTERM" % victim)
     await w.wait_active(not_name=victim)
     took = await load.first_commit_after(t0)
     w.start_instance(victim)
@@ -398,7 +419,7 @@ async def fault_db_cut(w, load):
         w.links[victim].heal()
     await asyncio.sleep(1.0)
     check(w.procs[victim].poll() is None, "the cut-off instance survives")
-    check(w.active() != victim, "the healed instance does not take the lease back")
+    check(await w.active() != victim, "the healed instance does not take the lease back")
     return victim, took
 
 
@@ -569,7 +590,7 @@ XDATA = "{jabber:x:data}"
 async def admin_view(w, room):
     """The admin commands through the real server show the active instance's leases."""
     admin = await w.raw("admin")
-    active = w.active()
+    active = await w.active()
     term = w.query("SELECT term FROM shard_lease WHERE shard = 0")
     r = await admin.iq(SERVICE, "set", "<command xmlns='%s' node='urn:conclave:admin:stats'/>"
                        % CMDS)
