@@ -20,8 +20,8 @@ injected one after another, and an invariant checker reads every client's log an
                                                      p50/p99 from fault to the first commit the
                                                      new active instance accepts
 
-Invariants checked at the end: (1) every (room, epoch) of the commit log has one commit and the
-epochs run 0..E-1 with the room's epoch at E; (2) every commit a client saw acknowledged is in
+Invariants checked at the end: (1) every (room, epoch) of the commit log has one commit, the
+epochs run 0..E-1 with the room's epoch at E, and the room's archive holds each once, in order; (2) every commit a client saw acknowledged is in
 the log at its epoch, from that client; (3) every message a client saw acknowledged reached every
 other member (live or from the archive); (4) all clients end at the same epoch with the same
 epoch_authenticator (RFC 9420 §8.7), which would differ after any fork; (5) every client ends on
@@ -490,6 +490,15 @@ async def check_invariants(w, room, clients, load):
     room_epoch = int(w.query("SELECT mls_epoch FROM rooms WHERE jid = '%s'" % room))
     check(epochs == list(range(room_epoch)),
           "(1) the commit log holds epochs 0..%d once each: %s" % (room_epoch - 1, epochs[:50]))
+    # Every logged commit is in the room's MAM archive once, in epoch order (the accept
+    # transaction writes both; docs/cluster.md section 6).
+    archived = [int(x) for x in w.query(
+        "SELECT substring(stanza from '<commit[^>]* epoch=''([0-9]+)''') FROM room_archive "
+        "WHERE room = '%s' AND stanza LIKE '%%<commit %%' ORDER BY id" % room).split()]
+    check(archived == epochs, "(1) the archive holds each logged commit once, in epoch order: "
+          "%d archived, %d logged, first difference at %s" % (
+              len(archived), len(epochs),
+              next((i for i, (a, b) in enumerate(zip(archived, epochs)) if a != b), None)))
     by_epoch = {int(r[0]): r for r in log}
     commits = [(c, e) for kind, c, e, _ in load.acks if kind == "commit"]
     for c, e in commits:
