@@ -425,9 +425,10 @@ async def fault_db_cut(w, load):
 
 async def fault_db_stall(w, load, clients):
     """Fencing: the active instance's database link is cut just before a commit reaches it, so
-    the commit, checked against a lease the instance still holds, waits in its store call; a
-    standby takes over and commits; then the link heals and the waiting call reaches the
-    database under the old lease. The fence must refuse it and nothing of it be written."""
+    the commit, checked against a lease the instance still holds, waits in its store call; then
+    the instance is paused (SIGSTOP) past its lease; a standby takes over and commits; then the
+    link heals, the instance resumes (SIGCONT) and the waiting call reaches the database under
+    the old lease. The fence must refuse it and nothing of it be written."""
     victim = await w.wait_active()
     before = w.log_count(victim, "was fenced")
     await load.finish()  # a quiet moment: the one stale commit is ours
@@ -441,14 +442,20 @@ async def fault_db_stall(w, load, clients):
         await asyncio.sleep(0.01)
     t0 = mark(w, load)
     w.links[victim].cut()
+    paused = False
     try:
         stale = clients[0].send_line("update", room=load.room)  # waits in the cut-off store call
+        await asyncio.sleep(0.5)  # it reaches the instance and its store call
+        w.signal(victim, signal.SIGSTOP)
+        paused = True
         await w.wait_active(not_name=victim)
         a = await retry_ok(clients[1], "update", room=load.room)  # the new active commits
         load.acks.append(("commit", clients[1], a["epoch"], now()))
         took = now() - t0
     finally:
         w.links[victim].heal()
+        if paused:
+            w.signal(victim, signal.SIGCONT)
     answer = await clients[0].answer(stale, "the stale commit's answer", 60)
     deadline = now() + 20
     while w.log_count(victim, "was fenced") == before and now() < deadline:
