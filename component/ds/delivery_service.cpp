@@ -399,8 +399,11 @@ void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Elemen
     c->record.fence = std::move(*fence);
   }
 
-  // The fan-out stanza, archived in the accept transaction (MlsCommitRecord::archived).
-  const std::string sid = env_.new_id();
+  // The fan-out stanza, archived in the accept transaction (MlsCommitRecord::archived). Both its
+  // ids come from the commit, so whoever sends it, first or again after a failover, sends the
+  // same ones: the XEP-0359 stanza-id (unique in the room: a commit is accepted once) and the
+  // message id.
+  const std::string sid = "c" + hex16(decoded->hash);
   Element fanout = xmpp::make_stanza("message", "groupchat", bare.str(), "",
                                      "mls-commit-" + hex16(decoded->hash));
   with_chain(fanout.add_child("commit", std::string(kMlsNs)), c->record.chain_hash)
