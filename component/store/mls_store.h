@@ -181,7 +181,7 @@ struct FanoutDelivery {
   std::string stanza_id;  // the stanza-id of its archive row
   Blob commit_hash;
   Blob mls_message;
-  Blob chain_hash;        // after the commit
+  Blob chain_hash;  // after the commit
   bool operator==(const FanoutDelivery&) const = default;
 };
 

@@ -681,7 +681,7 @@ TEST_F(GroupTest, AMemberOutsideTheRoomIsToldToEnterBeforeCommitting) {
   auto r = commit(kAlice, next);
   EXPECT_EQ(error_condition(r), "not-acceptable");
   EXPECT_EQ(stored_epoch(), 1u);
-  EXPECT_EQ(count_child(take(), "commit"), 0u);  // nothing fanned out
+  EXPECT_EQ(count_child(take(), "commit"), 0u);       // nothing fanned out
   EXPECT_EQ(accepted_epoch(commit(kAlice, c)), "1");  // the re-send: its original answer
   // Another session of the same account is not in the room either.
   EXPECT_EQ(error_condition(commit("alice@example.org/laptop", next)), "not-acceptable");
