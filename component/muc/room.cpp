@@ -155,7 +155,7 @@ void Room::extensions_membership_changed() {
   for (RoomExtension* x : env_.extensions) x->membership_changed(*this);
 }
 
-Occupant* Room::by_session(const Jid& full) {
+Occupant* Room::by_session(const Jid& full) const {
   for (auto& o : occupants_) {
     for (const Jid& s : o->sessions) {
       if (s == full) return o.get();
@@ -164,14 +164,7 @@ Occupant* Room::by_session(const Jid& full) {
   return nullptr;
 }
 
-bool Room::in_room(const Jid& session) const {
-  for (const auto& o : occupants_) {
-    for (const Jid& s : o->sessions) {
-      if (s == session) return true;
-    }
-  }
-  return false;
-}
+bool Room::in_room(const Jid& session) const { return by_session(session) != nullptr; }
 
 Occupant* Room::by_nick(std::string_view nick) {
   for (auto& o : occupants_) {

@@ -116,7 +116,7 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
   void send(xmpp::Element stanza) { env_.services->out->send(std::move(stanza)); }
   void send_error(const xmpp::Element& stanza, xmpp::StanzaCondition c, std::string text = {});
   void send_to_sessions(const Occupant& o, const xmpp::Element& stanza);
-  Occupant* by_session(const xmpp::Jid& full);
+  Occupant* by_session(const xmpp::Jid& full) const;
   Occupant* by_nick(std::string_view nick);
   const Occupant* by_nick(std::string_view nick) const;
   const std::vector<std::unique_ptr<Occupant>>& occupants() const { return occupants_; }
