@@ -426,9 +426,15 @@ async def fault_db_cut(w, load):
 async def fault_db_stall(w, load, clients):
     """Fencing: the active instance's database link is cut just before a commit reaches it, so
     the commit, checked against a lease the instance still holds, waits in its store call; then
-    the instance is paused (SIGSTOP) past its lease; a standby takes over and commits; then the
-    link heals, the instance resumes (SIGCONT) and the waiting call reaches the database under
-    the old lease. The fence must refuse it and nothing of it be written."""
+    the instance is paused (SIGSTOP) past its lease; a standby takes over; then the link heals,
+    the instance resumes (SIGCONT) and the waiting call reaches the database under the old
+    lease. The fence must refuse it and nothing of it be written; then the new holder commits.
+
+    The stale call reaches the database before anyone commits the next epoch, so nothing but
+    the fence (holder and term) can refuse it: the epoch compare-and-set would let it through.
+    Resuming before the new holder's first commit also matters on ejabberd, which keeps a
+    paused instance's connection and routes about half the stanzas to it (docs/cluster.md §8):
+    a commit needs several IQs, and while the instance stays paused most attempts stall."""
     victim = await w.wait_active()
     before = w.log_count(victim, "was fenced")
     await load.finish()  # a quiet moment: the one stale commit is ours
@@ -449,19 +455,19 @@ async def fault_db_stall(w, load, clients):
         w.signal(victim, signal.SIGSTOP)
         paused = True
         await w.wait_active(not_name=victim)
-        a = await retry_ok(clients[1], "update", room=load.room)  # the new active commits
-        load.acks.append(("commit", clients[1], a["epoch"], now()))
-        took = now() - t0
     finally:
         w.links[victim].heal()
         if paused:
             w.signal(victim, signal.SIGCONT)
-    answer = await clients[0].answer(stale, "the stale commit's answer", 60)
     deadline = now() + 20
     while w.log_count(victim, "was fenced") == before and now() < deadline:
         await asyncio.sleep(0.1)
     fenced = w.log_count(victim, "was fenced") - before
     check(fenced > 0, "the stale commit was fenced (log of %s)" % victim)
+    a = await retry_ok(clients[1], "update", room=load.room)  # the new active commits
+    load.acks.append(("commit", clients[1], a["epoch"], now()))
+    took = now() - t0
+    answer = await clients[0].answer(stale, "the stale commit's answer", 60)
     w.stats["fence_rejections"] += fenced
     if answer.get("ok"):  # retried by the client to the new active instance
         load.acks.append(("commit", clients[0], answer["epoch"], now()))
