@@ -337,7 +337,7 @@ Status Client::enter(const std::string& room) {
   const auto codes = muc_status_codes(*p);
   if (std::find(codes.begin(), codes.end(), 201) != codes.end()) {
     // XEP-0045 §10.1.2: a new room stays locked until its owner accepts a configuration.
-    auto reply = request(instant_room_config(room));
+    auto reply = request(room_config(room));
     if (!reply) return fail(reply.error());
     if (xmpp::iq_type_of(*reply) != xmpp::IqType::result) return fail(Errc::stanza_error);
   }
@@ -345,10 +345,19 @@ Status Client::enter(const std::string& room) {
   return save(r);
 }
 
-Result<std::uint64_t> Client::create(const std::string& room) {
+Result<std::uint64_t> Client::create(const std::string& room, bool open) {
   if (has_group(room)) return fail(Errc::group_exists);
   if (!find_room(room) || !find_room(room)->joined) {
     if (auto s = enter(room); !s) return fail(s.error());
+  }
+  // The room as a group needs it, before the group exists: persistent, and members-only unless
+  // asked otherwise (docs/protocol.md BR-12; client/README.md). An admin who is not an owner
+  // may not configure (§10.2: owners only); the service still keeps the room for its group.
+  if (auto reply = request(room_config(room, !open)); !reply) {
+    return fail(reply.error());
+  } else if (xmpp::iq_type_of(*reply) != xmpp::IqType::result) {
+    last_error_ = parse_service_error(*reply);
+    if (!last_error_ || last_error_->condition != "forbidden") return fail(Errc::stanza_error);
   }
   // docs/protocol.md §3: the service's ExternalSender goes into external_senders.
   auto es_reply = request(external_sender_request(options_.service));
@@ -452,6 +461,16 @@ Result<std::uint64_t> Client::invite(const std::string& room, const std::string&
                                      std::optional<WelcomeTree> tree) {
   Room* r = find_room(room);
   if (r == nullptr || !r->group) return fail(Errc::no_group);
+  if (!r->joined) {  // the invitation comes from an occupant (§7.8.2)
+    if (auto s = enter(room); !s) return fail(s.error());
+    if (auto s = fill_gap(room); !s) return fail(s.error());
+    r = find_room(room);
+    if (r == nullptr || !r->group) return fail(Errc::no_group);
+  }
+  // Sent before the commit on the same stream, so the room handles it first: in a members-only
+  // room the invitee is a member by the time the service checks the Add (BR-1). A refused
+  // invitation (not allowed to invite) shows as the commit's refusal.
+  transport_.send(muc_invitation(room, jid));
   auto reply = request(claim_request(options_.service, jid));
   if (!reply) return fail(reply.error());
   auto kp_el = expect(*reply, "key-package");

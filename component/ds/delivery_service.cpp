@@ -265,7 +265,7 @@ void DeliveryService::on_create(GroupHost& room, const Element& iq, const Elemen
   MlsStore* store = env_.store;
   room.queue().await<Status>(
       [store, made] { return store->create_group(made->record); },
-      [this, iq, bare, made](Status s) {
+      [this, &room, iq, bare, made](Status s) {
         if (!s) {
           if (s.error() == make_error_code(StoreErrc::conflict)) {
             reply_error(iq, StanzaError::of(StanzaCondition::conflict,
@@ -282,6 +282,7 @@ void DeliveryService::on_create(GroupHost& room, const Element& iq, const Elemen
         install(bare, std::move(made->group));
         env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
         log(LogLevel::info, "MLS group created in " + bare.str());
+        room.group_created();
       });
 }
 

@@ -32,7 +32,9 @@ std::shared_ptr<Room> Room::from_record(RoomEnv& env, const RoomRecord& rec,
   auto parsed = Jid::parse(rec.jid.str());
   auto r = adopt(new Room(env, parsed ? *parsed : Jid()));
   r->config_ = read_settings(rec.settings);
-  r->config_.persistent = rec.persistent;
+  // A room with a group is persistent whatever its row says (docs/protocol.md §6.5).
+  r->holds_group_ = rec.has_group;
+  r->config_.persistent = rec.persistent || rec.has_group;
   r->created_in_store_ = true;
   auto get = [&](std::string_view k) {
     auto it = rec.settings.find(std::string(k));

@@ -101,10 +101,12 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
   void reflect(const xmpp::Element& message) override;
   bool in_room(const xmpp::Jid& session) const override;
   void reprocess(xmpp::Element stanza, xmpp::Jid from, xmpp::Jid to) override;
+  void group_created() override;  // room_group.cpp
 
   const RoomConfig& config() const { return config_; }
   bool locked() const { return locked_; }
   bool gone() const { return gone_; }
+  bool holds_group() const { return holds_group_; }
   std::size_t occupant_count() const { return occupants_.size(); }
   const Occupant* occupant(std::string_view nick) const;
   Affiliation affiliation_of(const std::string& bare) const;
@@ -192,6 +194,8 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
   void on_nick_change(const Pending& p, Occupant& o, const std::string& new_nick);
   // Asks every feature about a join or nick change; true (and the error sent) if one refused.
   bool refused_by_feature(const Pending& p, const JoinRequest& join);
+  // room_group.cpp: a configuration the room's MLS group forbids (it must stay persistent).
+  std::optional<Refusal> group_refuses_config(const RoomConfig& staged) const;
   void kick_non_occupant(const Pending& p);
   xmpp::Element occupant_presence(const Occupant& o, const Occupant* receiver,
                                   const std::vector<int>& codes, bool self, bool unavailable) const;
@@ -252,6 +256,7 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
   bool locked_ = false;
   bool created_in_store_ = false;  // the row exists (archive rows need it)
   bool gone_ = false;
+  bool holds_group_ = false;  // an MLS group lives in this room: it never ends by itself
   std::string salt_;
   std::string subject_;
   std::string subject_nick_;

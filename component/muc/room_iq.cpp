@@ -172,6 +172,10 @@ void Room::on_config_submit(const Pending& p, const xmpp::DataForm& form) {
     send_error(p.stanza, StanzaCondition::not_acceptable, "Invalid configuration value");
     return;
   }
+  if (auto refusal = group_refuses_config(staged)) {
+    send_error(p.stanza, refusal->condition, std::move(refusal->text));
+    return;
+  }
   const RoomConfig old = config_;
   const bool was_locked = locked_;
   std::swap(config_, staged);

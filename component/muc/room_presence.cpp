@@ -298,7 +298,7 @@ void Room::shutdown() {
 }
 
 void Room::maybe_vanish() {
-  if (!occupants_.empty() || config_.persistent || gone_) return;
+  if (!occupants_.empty() || config_.persistent || holds_group_ || gone_) return;
   // §10.1.3 (temporary rooms): destroyed when the last occupant leaves; so is its archive.
   gone_ = true;
   const RoomJid room = room_jid();
