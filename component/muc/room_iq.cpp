@@ -173,13 +173,12 @@ void Room::on_config_submit(const Pending& p, const xmpp::DataForm& form) {
     return;
   }
   const RoomConfig old = config_;
-  const bool was_locked = locked_;
   std::swap(config_, staged);
   RoomRecord rec = record();
   std::swap(config_, staged);
   RoomStore* store = env_.rooms;
   await<Status>([store, rec] { return store->save(rec); },
-                [this, p, staged, old, was_locked](Status s) {
+                [this, p, staged, old](Status s) {
                   if (!s) {
                     log(LogLevel::error, "saving the configuration of " + jid_.bare_string() +
                                              " failed: " + s.error().message());
@@ -193,8 +192,11 @@ void Room::on_config_submit(const Pending& p, const xmpp::DataForm& form) {
                   if (config_.members_only && !old.members_only) {
                     extensions_membership_changed();  // non-members leave the MLS group
                   }
-                  if (was_locked) return;
-                  // §10.2.1: tell the occupants what changed.
+                  // §10.2.1: tell the occupants what changed. The first submission too, which
+                  // unlocks a new room (§10.1.2/§10.1.3): its configuration and its disco#info
+                  // change then (a locked room answers only its owners), and clients such as
+                  // Gajim refetch the room's disco#info on 104 (non-anonymous, MAM, ...);
+                  // 172/173 when the whois default changed as well.
                   std::vector<int> codes{104};
                   if (old.whois != config_.whois)
                     codes.push_back(config_.non_anonymous() ? 172 : 173);

@@ -197,6 +197,34 @@ async def scenario_destroy(w):
     check(error_condition(info) == "item-not-found", "destroyed room: item-not-found")
 
 
+def item_of(stanza):
+    return stanza.find(MUC_USER + "x/" + MUC_USER + "item")
+
+
+def error_text(stanza):
+    return stanza.findtext(C + "error/{urn:ietf:params:xml:ns:xmpp-stanzas}text") or ""
+
+
+async def scenario_client_view(w):
+    """What Gajim, profanity and poezio showed differently from Prosody's own MUC (issue 15
+    part 5), each stanza checked against the text of XEP-0045 (or the XEP named)."""
+    alice, bob, carol = await w.client("alice"), await w.client("bob"), await w.client("carol")
+    room = w.room("view")
+
+    # §10.2.1: the first configuration (it unlocks the room) is announced with 104, as later
+    # ones are: a message from the room with only the status.
+    seq = await alice.join_sequence(room + "/Alice")
+    check(any(201 in codes(s) for s in seq), "201 on creation")
+    r = await alice.iq(room, "set", "<query xmlns='http://jabber.org/protocol/muc#owner'>"
+                       "<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>"
+                       "http://jabber.org/protocol/muc#roomconfig</value></field>"
+                       "<field var='muc#roomconfig_roomname'><value>View</value></field></x></query>")
+    check(r.get("type") == "result", "first configuration accepted")
+    m = await alice.wait_for(lambda s: s.tag == C + "message" and s.get("from") == room and 104 in codes(s),
+                             "104 after the first configuration")
+    check(m.get("type") == "groupchat" and m.find(C + "body") is None, "104 is a bodiless groupchat message")
+
+
 def roominfo(info, var):
     """The value of `var` in the muc#roominfo form of a disco#info answer, or None."""
     for f in info.iter("{jabber:x:data}field"):
@@ -542,6 +570,7 @@ SCENARIOS = {
     "moderation": scenario_moderation,
     "create_policy": scenario_create_policy,
     "admin_commands": scenario_admin_commands,
+    "client_view": scenario_client_view,
 }
 
 

@@ -39,6 +39,21 @@ TEST_F(ServiceTest, LockedRoomIsItemNotFoundForOthersUntilConfigured) {
   EXPECT_TRUE(has_code(to_bob[1], 110));
 }
 
+// §10.2.1: the first configuration, which unlocks a new room, is announced like later ones.
+TEST_F(ServiceTest, FirstConfigurationIsAnnouncedWith104) {
+  join(kAlice, room("r") + "/Alice");
+  send("<iq type='set' id='cfg' from='" + kAlice + "' to='" + room("r") +
+       "'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' "
+       "type='submit'><field var='muc#roomconfig_whois'><value>anyone</value></field></x>"
+       "</query></iq>");
+  auto s = take();
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0].attr_or("type"), "result");  // the owner learns of success first
+  EXPECT_EQ(s[1].name(), "message");
+  EXPECT_EQ(s[1].attr_or("from"), room("r"));
+  EXPECT_EQ(status_codes(s[1]), (std::vector<int>{104, 172}));
+}
+
 TEST_F(ServiceTest, JoinOrderIsOthersThenSelfThenHistoryThenSubject) {
   create("r");
   send("<message type='groupchat' id='m1' from='" + kAlice + "' to='" + room("r") +
