@@ -224,6 +224,11 @@ async def scenario_client_view(w):
                              "104 after the first configuration")
     check(m.get("type") == "groupchat" and m.find(C + "body") is None, "104 is a bodiless groupchat message")
 
+    # XEP-0313: the service lists MAM, as every room has an archive.
+    sinfo = await bob.iq(SERVICE, "get", "<query xmlns='http://jabber.org/protocol/disco#info'/>")
+    feats = {f.get("var") for f in sinfo.iter("{http://jabber.org/protocol/disco#info}feature")}
+    check("urn:xmpp:mam:2" in feats, "the service lists urn:xmpp:mam:2: %s" % sorted(feats))
+
 
 def roominfo(info, var):
     """The value of `var` in the muc#roominfo form of a disco#info answer, or None."""

@@ -30,6 +30,18 @@ TEST_F(ServiceTest, ServiceDiscoInfoIsConferenceText) {
   EXPECT_TRUE(muc);
 }
 
+// Every room keeps a MAM archive; the service says so as Prosody's and ejabberd's do.
+TEST_F(ServiceTest, ServiceDiscoInfoListsMam) {
+  auto r = iq(kAlice, kService, "get", "<query xmlns='http://jabber.org/protocol/disco#info'/>");
+  const auto* q = r.child("query", "http://jabber.org/protocol/disco#info");
+  ASSERT_NE(q, nullptr);
+  bool mam = false;
+  for (const auto* f : q->children_named("feature", "http://jabber.org/protocol/disco#info")) {
+    mam = mam || f->attr_or("var") == "urn:xmpp:mam:2";
+  }
+  EXPECT_TRUE(mam);
+}
+
 // A stanza for another domain is answered, but as the service: a component never speaks for a
 // domain that is not its own.
 TEST_F(ServiceTest, MisroutedStanzaIsAnsweredFromTheServiceDomain) {
