@@ -193,6 +193,8 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
   // Asks every feature about a join or nick change; true (and the error sent) if one refused.
   bool refused_by_feature(const Pending& p, const JoinRequest& join);
   void kick_non_occupant(const Pending& p);
+  // §17.1: a join or nick change to a nickname that shows nothing is refused (true: refused).
+  bool refused_invisible_nick(const Pending& p);
   xmpp::Element occupant_presence(const Occupant& o, const Occupant* receiver,
                                   const std::vector<int>& codes, bool self, bool unavailable) const;
   void broadcast_presence(const Occupant& o, const std::vector<int>& codes, bool unavailable,

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "component/muc/room.h"
+#include "component/muc/room_nickname.h"
 #include "component/rooms/namespaces.h"
 #include "xmpp/namespaces.h"
 #include "xmpp/serializer.h"
@@ -94,10 +95,12 @@ void Room::on_presence(const Pending& p) {
       kick_non_occupant(p);
       return;
     }
+    if (refused_invisible_nick(p)) return;
     on_join(p);
     return;
   }
   if (o->nick != nick) {
+    if (refused_invisible_nick(p)) return;
     on_nick_change(p, *o, nick);
     return;
   }
@@ -111,6 +114,23 @@ void Room::on_presence(const Pending& p) {
   // A presence update (§7.7): broadcast the new status.
   o->presence_extra = presence_extra_of(p.stanza);
   broadcast_presence(*o, {}, false, {110});
+}
+
+bool Room::refused_invisible_nick(const Pending& p) {
+  if (visible_nickname(p.to.resource())) return false;
+  // §17.1: "a MUC service MUST NOT allow empty or invisible Room Nicknames", on entry (§7.2) and
+  // on a nick change (§7.6) alike. The XEP names no error for it; the one it gives for a
+  // nickname that is not there is <jid-malformed/> (§7.2.1, type modify), and a nickname that
+  // shows nothing is empty once RFC 7700's nickname profile is applied (it disallows these code
+  // points and refuses an empty result), so the same error, with a text that says why. Prosody
+  // answers <not-allowed/>, a condition the XEP keeps for policy (room creation, §10.1.1).
+  send_error(p.stanza, StanzaCondition::jid_malformed, "Invisible nicknames are not allowed");
+  if (!created_in_store_ && occupants_.empty()) {
+    // The presence would have created the room: no room comes into being.
+    gone_ = true;
+    if (env_.room_gone) env_.room_gone(room_jid());
+  }
+  return true;
 }
 
 void Room::kick_non_occupant(const Pending& p) {

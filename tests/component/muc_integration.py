@@ -229,6 +229,20 @@ async def scenario_client_view(w):
     feats = {f.get("var") for f in sinfo.iter("{http://jabber.org/protocol/disco#info}feature")}
     check("urn:xmpp:mam:2" in feats, "the service lists urn:xmpp:mam:2: %s" % sorted(feats))
 
+    # §17.1: empty or invisible nicknames are refused, on entry and on a nick change, with
+    # §7.2.1's <jid-malformed/> (the text shows the refusal is Conclave's, not the server's).
+    for nick in (" ", "   ", "\u2800", "\u3164"):  # those resourceprep keeps (U+3164: as U+1160)
+        seq = await bob.join_sequence(room + "/" + nick)
+        check(seq[-1].get("type") == "error" and error_condition(seq[-1]) == "jid-malformed" and
+              "Invisible" in error_text(seq[-1]),
+              "invisible nick %r: %s %s" % (nick, error_condition(seq[-1]), error_text(seq[-1])))
+    await bob.join_sequence(room + "/Bob")
+    await alice.wait_for(is_presence_from(room + "/Bob"), "Bob's arrival")
+    bob.raw("<presence to='%s/ ' id='nc1'/>" % room)
+    e = await bob.wait_for(lambda s: s.tag == C + "presence" and s.get("id") == "nc1", "nick change error")
+    check(e.get("type") == "error" and error_condition(e) == "jid-malformed",
+          "nick change to an invisible nick: %s" % error_condition(e))
+
 
 def roominfo(info, var):
     """The value of `var` in the muc#roominfo form of a disco#info answer, or None."""

@@ -131,6 +131,38 @@ TEST_F(ServiceTest, JoinWithoutNickIsJidMalformed) {
   EXPECT_EQ(error_condition(s[0]), "jid-malformed");
 }
 
+// XEP-0045 §17.1: no empty or invisible nicknames, on entry and on a nick change; the error is
+// §7.2.1's for a missing nickname.
+TEST_F(ServiceTest, InvisibleNicknamesAreJidMalformedOnJoinAndNickChange) {
+  create("r");
+  // Those that survive resourceprep: spaces, U+2800, U+115F, U+3164 (which becomes U+1160).
+  for (const std::string nick : {" ", "   ", "\xE2\xA0\x80", "\xE1\x85\x9F", "\xE3\x85\xA4 "}) {
+    auto s = join(kBob, room("r") + "/" + nick);
+    ASSERT_EQ(s.size(), 1u) << nick;
+    EXPECT_EQ(s[0].attr_or("type"), "error");
+    EXPECT_EQ(error_condition(s[0]), "jid-malformed") << nick;
+  }
+  EXPECT_EQ(service->room(room("r"))->occupant_count(), 1u);
+  join(kBob, room("r") + "/Bob");
+  send("<presence from='" + kBob + "' to='" + room("r") + "/ '/>");
+  auto s = take();
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(error_condition(s[0]), "jid-malformed");
+  EXPECT_NE(service->room(room("r"))->occupant("Bob"), nullptr);
+  // Spaces around visible characters are fine.
+  auto ok = sent_to(join(kCarol, room("r") + "/ Carol C "), kCarol);
+  ASSERT_FALSE(ok.empty());
+  EXPECT_EQ(error_condition(ok[0]), "");
+}
+
+TEST_F(ServiceTest, AnInvisibleNicknameCreatesNoRoom) {
+  auto s = join(kAlice, room("new") + "/  ");
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(error_condition(s[0]), "jid-malformed");
+  EXPECT_EQ(service->room(room("new")), nullptr);
+  EXPECT_EQ(room_store.rows.count(room_jid(room("new"))), 0u);
+}
+
 TEST_F(ServiceTest, PresenceWithoutMucElementFromNonOccupantIsKickedWith110_307_333) {
   create("r");
   send("<presence from='" + kBob + "' to='" + room("r") + "/Bob'/>");
