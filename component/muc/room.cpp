@@ -42,6 +42,8 @@ std::shared_ptr<Room> Room::from_record(RoomEnv& env, const RoomRecord& rec,
   if (r->salt_.empty()) r->salt_ = env.new_salt();
   r->subject_ = get(kSubjectKey);
   r->subject_nick_ = get(kSubjectNickKey);
+  // Rooms saved before the time was kept have none; their subject goes out without <delay/>.
+  r->subject_time_ = parse_timestamp(get(kSubjectTimeKey));
   for (const AffiliationRecord& a : rec.affiliations) r->affiliations_[a.jid] = a;
   for (const ArchivedMessage& m : recent) {
     auto e = parse_stanza_xml(m.stanza);
@@ -238,6 +240,7 @@ RoomRecord Room::record() const {
   r.settings[std::string(kSaltKey)] = salt_;
   r.settings[std::string(kSubjectKey)] = subject_;
   r.settings[std::string(kSubjectNickKey)] = subject_nick_;
+  if (subject_time_) r.settings[std::string(kSubjectTimeKey)] = format_timestamp(*subject_time_);
   r.affiliations = affiliation_records();
   return r;
 }

@@ -44,6 +44,8 @@ inline constexpr std::string_view kComponentNs = xmpp::ns::kComponent;
 // The subject and who set it, kept among a persistent room's settings.
 inline constexpr std::string_view kSubjectKey = "conclave#subject";
 inline constexpr std::string_view kSubjectNickKey = "conclave#subject_nick";
+// When the subject was set (XEP-0082), for the <delay/> of the subject sent on join.
+inline constexpr std::string_view kSubjectTimeKey = "conclave#subject_time";
 
 // What a room needs from the service around it: the process's one Services (sender, runner,
 // clock, ids, log) and the room service's stores and settings. Outlives every room.
@@ -222,7 +224,7 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
   void archive_failed(const std::vector<Staged>& batch, std::error_code why);
   // The subject (room_subject.cpp): XEP-0045 §8.1.
   void on_subject_change(const Pending& p, const Occupant& o, std::string subject);
-  RoomRecord record_with_subject(std::string subject, std::string nick) const;
+  RoomRecord record_with_subject(std::string subject, std::string nick, TimePoint when) const;
   void on_private_message(const Pending& p, Occupant& sender);
   void on_invite(const Pending& p, const xmpp::Element& invite);
   void on_decline(const Pending& p, const xmpp::Element& decline);
@@ -257,6 +259,7 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
   std::string salt_;
   std::string subject_;
   std::string subject_nick_;
+  std::optional<TimePoint> subject_time_;  // when the subject was last set; none: never
   std::map<std::string, AffiliationRecord> affiliations_;  // by bare JID
   std::vector<std::unique_ptr<Occupant>> occupants_;       // in join order
   std::deque<HistoryEntry> history_;

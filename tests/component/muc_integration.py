@@ -9,6 +9,7 @@ them the test FAILS (a misconfigured run must not pass by skipping).
 Imports conclave_test (tests/pylib): ctest sets PYTHONPATH; by hand, PYTHONPATH=tests/pylib.
 """
 import asyncio
+import re
 import sys
 
 from conclave_test.muc_client import (C, MUC_USER, check, codes, error_condition, new_id,
@@ -242,6 +243,18 @@ async def scenario_client_view(w):
     e = await bob.wait_for(lambda s: s.tag == C + "presence" and s.get("id") == "nc1", "nick change error")
     check(e.get("type") == "error" and error_condition(e) == "jid-malformed",
           "nick change to an invisible nick: %s" % error_condition(e))
+
+    # §7.2.15: the subject on join carries <delay/> from the room with the time it was set.
+    alice.raw("<message type='groupchat' to='%s' id='subj1'><subject>Plans</subject></message>" % room)
+    await bob.wait_for(lambda s: s.tag == C + "message" and s.findtext(C + "subject") == "Plans", "subject change")
+    seq = await carol.join_sequence(room + "/Carol")
+    subj = seq[-1]
+    check(subj.findtext(C + "subject") == "Plans", "the subject ends the join")
+    d = subj.find("{urn:xmpp:delay}delay")
+    check(d is not None and d.get("from") == room and re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", d.get("stamp", "")),
+          "the subject carries <delay from=room stamp=...>: %s" % (None if d is None else d.attrib))
+    await alice.wait_for(is_presence_from(room + "/Carol"), "Carol's arrival")
+    await bob.wait_for(is_presence_from(room + "/Carol"), "Carol's arrival (Bob)")
 
 
 def roominfo(info, var):

@@ -145,6 +145,7 @@ TEST_F(ServiceTest, PersistentRoomsAffiliationsSubjectAndHistorySurviveARestart)
   iq(kAlice, room("keep"), "set",
      "<query xmlns='http://jabber.org/protocol/muc#admin'><item jid='bob@example.org' "
      "affiliation='member'/></query>");
+  const std::int64_t subject_set_ms = clock_ms;
   send("<message type='groupchat' from='" + kAlice + "' to='" + room("keep") +
        "'><subject>Plans</subject></message>");
   send("<message type='groupchat' id='m1' from='" + kAlice + "' to='" + room("keep") +
@@ -173,6 +174,10 @@ TEST_F(ServiceTest, PersistentRoomsAffiliationsSubjectAndHistorySurviveARestart)
   EXPECT_FALSE(has_code(s[0], 201));
   EXPECT_EQ(s[1].child_text("body", xmpp::ns::kComponent), "remember");
   EXPECT_EQ(s[2].child_text("subject", xmpp::ns::kComponent), "Plans");
+  // ... with the time it was set (XEP-0045 §7.2.15), kept with the room.
+  ASSERT_NE(s[2].child("delay", "urn:xmpp:delay"), nullptr);
+  EXPECT_EQ(s[2].child("delay", "urn:xmpp:delay")->attr_or("stamp"),
+            format_timestamp(TimePoint(std::chrono::milliseconds(subject_set_ms))));
   // The occupant id is stable across the restart (the salt is persisted).
   send("<message type='groupchat' id='m2' from='" + kBob + "' to='" + room("keep") +
        "'><body>again</body></message>");

@@ -211,6 +211,26 @@ TEST_F(ServiceTest, LeaveBroadcastsUnavailableAndSelfGets110) {
   EXPECT_EQ(service->room(room("r"))->occupant_count(), 1u);
 }
 
+// §7.2.15: the subject sent on join is stamped with XEP-0203 <delay/> from the room, at the
+// time it was set; a subject never set has none.
+TEST_F(ServiceTest, SubjectOnJoinCarriesTheDelayOfWhenItWasSet) {
+  create("r");
+  auto first = sent_to(join(kBob, room("r") + "/Bob"), kBob);
+  EXPECT_EQ(first.back().child("delay", "urn:xmpp:delay"), nullptr);
+  const TimePoint set_at{std::chrono::milliseconds(clock_ms)};
+  send("<message type='groupchat' from='" + kAlice + "' to='" + room("r") +
+       "'><subject>Plans</subject></message>");
+  take();
+  clock_ms += 3'600'000;
+  auto s = sent_to(join(kCarol, room("r") + "/Carol"), kCarol);
+  ASSERT_FALSE(s.empty());
+  EXPECT_EQ(s.back().child_text("subject", xmpp::ns::kComponent), "Plans");
+  const auto* delay = s.back().child("delay", "urn:xmpp:delay");
+  ASSERT_NE(delay, nullptr);
+  EXPECT_EQ(delay->attr_or("from"), room("r"));
+  EXPECT_EQ(delay->attr_or("stamp"), format_timestamp(set_at));
+}
+
 TEST_F(ServiceTest, TemporaryRoomEndsWithItsLastOccupant) {
   create("r");
   send("<presence type='unavailable' from='" + kAlice + "' to='" + room("r") + "/Alice'/>");
