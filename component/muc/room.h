@@ -204,6 +204,9 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
                           const std::optional<xmpp::Element>& extra = std::nullopt);
   void remove_occupant(const std::string& nick, std::vector<int> codes,
                        const std::string& reason = {});
+  // A session gone without a presence (its server bounced a stanza, §11.1): the occupant goes
+  // with its last session.
+  void drop_session(Occupant& o, const xmpp::Jid& session);
   void maybe_vanish();
 
   // Messages (room_message.cpp).

@@ -72,10 +72,7 @@ void Room::on_presence(const Pending& p) {
   if (type == xmpp::PresenceType::error) {
     // A presence bounced by the occupant's server: the session is gone (XEP-0045 §7.14; Prosody
     // does the same). Remove it as a kick with status 333.
-    if (o != nullptr) {
-      std::erase(o->sessions, p.from);
-      if (o->sessions.empty()) remove_occupant(o->nick, {307, 333});
-    }
+    if (o != nullptr) drop_session(*o, p.from);
     return;
   }
   if (nick.empty()) {
@@ -271,14 +268,21 @@ void Room::send_join_sequence(const Occupant& self, const Jid& session, const El
 }
 
 void Room::on_leave(const Pending& p, Occupant& o) {
-  std::erase(o.sessions, p.from);
   const Element* st = p.stanza.child("status", kComponentNs);
-  // The leaving session gets its own unavailable presence with 110.
+  // The leaving session gets its own unavailable presence with 110, naming its own JID (§7.14),
+  // not that of another session of the occupant.
   Element self = occupant_presence(o, &o, {110}, true, true);
+  self.child("x", ns::kMucUser)->child("item", ns::kMucUser)->set_attr("jid", p.from.full());
   if (st != nullptr) self.add_child(*st);
   self.set_attr("to", p.from.full());
   send(std::move(self));
-  if (!o.sessions.empty()) return;  // other sessions stay: the occupant is still here
+  if (o.sessions.size() > 1) {
+    std::erase(o.sessions, p.from);
+    return;  // other sessions stay: the occupant is still here
+  }
+  // The last session: it stays in `sessions` until everyone has been told, so that those who
+  // may see real JIDs (moderators, or everyone in a non-anonymous room) get it in the item, as
+  // in every other presence of this occupant (§7.14, §7.2.3).
   for (const auto& r : occupants_) {
     if (r.get() == &o) continue;
     Element u = occupant_presence(o, r.get(), {}, false, true);
@@ -287,6 +291,16 @@ void Room::on_leave(const Pending& p, Occupant& o) {
   }
   std::erase_if(occupants_, [&](const auto& x) { return x.get() == &o; });
   maybe_vanish();
+}
+
+void Room::drop_session(Occupant& o, const Jid& session) {
+  if (o.sessions.size() > 1) {
+    std::erase(o.sessions, session);
+    return;
+  }
+  // The last one: removed as a kick with 333 (§11.1) while its JID is still known, so that the
+  // presence names it where the receiver may see real JIDs (§7.14).
+  remove_occupant(o.nick, {307, 333});
 }
 
 void Room::remove_occupant(const std::string& nick, std::vector<int> codes,

@@ -256,6 +256,15 @@ async def scenario_client_view(w):
     await alice.wait_for(is_presence_from(room + "/Carol"), "Carol's arrival")
     await bob.wait_for(is_presence_from(room + "/Carol"), "Carol's arrival (Bob)")
 
+    # §7.14 / §7.2.4: Carol leaves; Alice (a moderator) sees her real JID, Bob (a participant in
+    # a semi-anonymous room) does not.
+    carol.raw("<presence type='unavailable' to='%s/Carol'/>" % room)
+    gone = lambda s: is_presence_from(room + "/Carol")(s) and s.get("type") == "unavailable"
+    u = await alice.wait_for(gone, "Carol's leave (Alice)")
+    check(item_of(u).get("jid") == str(carol.boundjid.full), "moderator sees the leaver's JID: %s" % item_of(u).attrib)
+    u = await bob.wait_for(gone, "Carol's leave (Bob)")
+    check(item_of(u).get("jid") is None, "participant does not: %s" % item_of(u).attrib)
+
 
 def roominfo(info, var):
     """The value of `var` in the muc#roominfo form of a disco#info answer, or None."""

@@ -211,6 +211,43 @@ TEST_F(ServiceTest, LeaveBroadcastsUnavailableAndSelfGets110) {
   EXPECT_EQ(service->room(room("r"))->occupant_count(), 1u);
 }
 
+// §7.14 (and §7.2.3/§7.2.4): the unavailable presence names the real JID to those who may see
+// it, like every other presence of the occupant: moderators in a semi-anonymous room.
+TEST_F(ServiceTest, LeaveTellsModeratorsTheRealJidInSemiAnonymousRooms) {
+  create("r");
+  join(kBob, room("r") + "/Bob");
+  join(kCarol, room("r") + "/Carol");
+  send("<presence type='unavailable' from='" + kBob + "' to='" + room("r") + "/Bob'/>");
+  auto s = take();
+  auto item = [](const xmpp::Element& p) {
+    return p.child("x", "http://jabber.org/protocol/muc#user")
+        ->child("item", "http://jabber.org/protocol/muc#user");
+  };
+  auto to_alice = sent_to(s, kAlice);
+  ASSERT_EQ(to_alice.size(), 1u);
+  EXPECT_EQ(item(to_alice[0])->attr_or("jid"), kBob);
+  auto to_carol = sent_to(s, kCarol);
+  ASSERT_EQ(to_carol.size(), 1u);
+  EXPECT_EQ(item(to_carol[0])->attr("jid"), nullptr);
+  auto to_bob = sent_to(s, kBob);
+  ASSERT_EQ(to_bob.size(), 1u);
+  EXPECT_EQ(item(to_bob[0])->attr_or("jid"), kBob);
+}
+
+TEST_F(ServiceTest, LeaveTellsEveryoneTheRealJidInNonAnonymousRooms) {
+  create("r", {{"muc#roomconfig_whois", "anyone"}});
+  join(kBob, room("r") + "/Bob");
+  join(kCarol, room("r") + "/Carol");
+  send("<presence type='unavailable' from='" + kBob + "' to='" + room("r") + "/Bob'/>");
+  auto to_carol = sent_to(take(), kCarol);
+  ASSERT_EQ(to_carol.size(), 1u);
+  EXPECT_EQ(to_carol[0]
+                .child("x", "http://jabber.org/protocol/muc#user")
+                ->child("item", "http://jabber.org/protocol/muc#user")
+                ->attr_or("jid"),
+            kBob);
+}
+
 // §7.2.15: the subject sent on join is stamped with XEP-0203 <delay/> from the room, at the
 // time it was set; a subject never set has none.
 TEST_F(ServiceTest, SubjectOnJoinCarriesTheDelayOfWhenItWasSet) {
@@ -303,6 +340,21 @@ TEST_F(ServiceTest, RejoinFromAJoinedSessionIsAnsweredAsAFullJoin) {
   ASSERT_EQ(s.size(), 3u);  // Alice, self with 110, subject
   EXPECT_TRUE(has_code(s[1], 110));
   EXPECT_NE(s[2].child("subject", xmpp::ns::kComponent), nullptr);
+}
+
+TEST_F(ServiceTest, BouncedPresenceTellsModeratorsTheRealJid) {
+  create("r");
+  join(kBob, room("r") + "/Bob");
+  send("<presence type='error' from='" + kBob + "' to='" + room("r") +
+       "/Bob'><error type='cancel'><remote-server-not-found "
+       "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></presence>");
+  auto to_alice = sent_to(take(), kAlice);
+  ASSERT_EQ(to_alice.size(), 1u);
+  EXPECT_EQ(to_alice[0]
+                .child("x", "http://jabber.org/protocol/muc#user")
+                ->child("item", "http://jabber.org/protocol/muc#user")
+                ->attr_or("jid"),
+            kBob);
 }
 
 TEST_F(ServiceTest, BouncedPresenceRemovesTheOccupantWith333) {
