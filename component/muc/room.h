@@ -135,7 +135,13 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
     Affiliation affiliation;
     std::string reason;
   };
-  void apply_affiliation(const AffChange& change, const std::string& actor_nick);
+  // Who changed a role or affiliation, named in the <actor/> of the presence that removes an
+  // occupant (XEP-0045 §8.2, §9.1, §9.4). Empty: the room itself (a registration, a config change).
+  struct Actor {
+    std::string nick;  // the actor's room nickname, "" if not in the room
+    std::string bare;  // the actor's bare JID
+  };
+  void apply_affiliation(const AffChange& change, const Actor& actor);
   void set_role(Occupant& o, Role role);  // §8.3: everyone sees the new role
   // Drops a reflected message from the join history (a retraction, XEP-0425).
   void forget_history(const std::string& stanza_id);
@@ -203,7 +209,7 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
                           const std::vector<int>& self_codes,
                           const std::optional<xmpp::Element>& extra = std::nullopt);
   void remove_occupant(const std::string& nick, std::vector<int> codes,
-                       const std::string& reason = {});
+                       const std::string& reason = {}, const Actor& actor = {});
   // A session gone without a presence (its server bounced a stanza, §11.1): the occupant goes
   // with its last session.
   void drop_session(Occupant& o, const xmpp::Jid& session);

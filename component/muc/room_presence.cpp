@@ -304,19 +304,27 @@ void Room::drop_session(Occupant& o, const Jid& session) {
 }
 
 void Room::remove_occupant(const std::string& nick, std::vector<int> codes,
-                           const std::string& reason) {
+                           const std::string& reason, const Actor& actor) {
   Occupant* o = by_nick(nick);
   if (o == nullptr) return;
-  std::optional<Element> reason_el;
   for (const auto& r : occupants_) {
     const bool self = r.get() == o;
     std::vector<int> c = codes;
     if (self) c.insert(c.begin(), 110);
     Element u = occupant_presence(*o, r.get(), c, self, true);
-    if (!reason.empty()) {
-      Element* item = u.child("x", ns::kMucUser)->child("item", ns::kMucUser);
-      item->add_child("reason", std::string(ns::kMucUser)).set_text(reason);
+    Element* item = u.child("x", ns::kMucUser)->child("item", ns::kMucUser);
+    // §8.2 (kick), §9.1 (ban), §9.4 (321): the actor and the reason, for the removed occupant
+    // and for everyone else ("including the status code and optionally the reason and actor").
+    // The actor's nickname is public in the room; its real JID goes only to those who may see
+    // real JIDs (§7.2.3/§7.2.4), as for any occupant. An actor outside the room with no such
+    // receiver leaves no <actor/>, rather than an empty one.
+    const bool actor_jid = !actor.bare.empty() && can_see_jids(r.get());
+    if (!actor.nick.empty() || actor_jid) {
+      Element& a = item->add_child("actor", std::string(ns::kMucUser));
+      if (!actor.nick.empty()) a.set_attr("nick", actor.nick);
+      if (actor_jid) a.set_attr("jid", actor.bare);
     }
+    if (!reason.empty()) item->add_child("reason", std::string(ns::kMucUser)).set_text(reason);
     send_to_sessions(*r, u);
   }
   std::erase_if(occupants_, [&](const auto& x) { return x.get() == o; });

@@ -265,6 +265,33 @@ async def scenario_client_view(w):
     u = await bob.wait_for(gone, "Carol's leave (Bob)")
     check(item_of(u).get("jid") is None, "participant does not: %s" % item_of(u).attrib)
 
+    # §8.2: a kick names the actor (by nickname; no real JID for a participant).
+    await carol.join_sequence(room + "/Carol")
+    r = await alice.iq(room, "set", "<query xmlns='http://jabber.org/protocol/muc#admin'>"
+                       "<item nick='Carol' role='none'><reason>out</reason></item></query>")
+    check(r.get("type") == "result", "kick accepted")
+    k = await carol.wait_for(gone, "kicked")
+    a = item_of(k).find(MUC_USER + "actor")
+    check({110, 307} <= codes(k) and a is not None and a.get("nick") == "Alice" and a.get("jid") is None,
+          "kick: 110+307 and <actor nick='Alice'/>: %s %s" % (codes(k), None if a is None else a.attrib))
+    check(item_of(k).findtext(MUC_USER + "reason") == "out", "kick reason")
+    k = await bob.wait_for(gone, "Carol kicked (Bob)")
+    check(item_of(k).find(MUC_USER + "actor") is not None, "others see the actor too")
+
+    # §9.1: a ban names the actor.
+    r = await alice.iq(room, "set", "<query xmlns='http://jabber.org/protocol/muc#admin'>"
+                       "<item affiliation='outcast' jid='bob@localhost'/></query>")
+    check(r.get("type") == "result", "ban accepted")
+    b = await bob.wait_for(lambda s: is_presence_from(room + "/Bob")(s) and s.get("type") == "unavailable", "banned")
+    a = item_of(b).find(MUC_USER + "actor")
+    check(301 in codes(b) and a is not None and a.get("nick") == "Alice",
+          "ban: 301 and <actor nick='Alice'/>: %s" % (None if a is None else a.attrib))
+    b = await alice.wait_for(lambda s: is_presence_from(room + "/Bob")(s) and s.get("type") == "unavailable",
+                             "Bob banned (Alice)")
+    a = item_of(b).find(MUC_USER + "actor")
+    check(a is not None and a.get("jid") == "alice@localhost" and item_of(b).get("jid", "").startswith("bob@localhost"),
+          "a moderator sees the actor's and the banned user's JIDs: %s" % (None if a is None else a.attrib))
+
 
 def roominfo(info, var):
     """The value of `var` in the muc#roominfo form of a disco#info answer, or None."""
