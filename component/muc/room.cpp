@@ -213,7 +213,15 @@ bool Room::can_see_jids(const Occupant* receiver) const {
 
 void Room::send_error(const Element& stanza, StanzaCondition c, std::string text) {
   auto reply = xmpp::error_reply(stanza, xmpp::StanzaError::of(c, std::move(text)));
-  if (reply) send(std::move(*reply));
+  if (!reply) return;
+  if (stanza.name() == "presence") {
+    // As in every refused join of XEP-0045 (§7.2.1, §7.2.5-§7.2.10): the error names the room in
+    // `by` (RFC 6120 §8.3.2) and carries the join's <x xmlns='…/muc'/>, emptied: a password in it
+    // is never echoed.
+    if (Element* e = reply->child("error", stanza.ns())) e->set_attr("by", jid_.bare_string());
+    if (stanza.child("x", ns::kMuc) != nullptr) reply->add_child("x", std::string(ns::kMuc));
+  }
+  send(std::move(*reply));
 }
 
 void Room::send_to_sessions(const Occupant& o, const Element& stanza) {

@@ -237,6 +237,7 @@ async def scenario_client_view(w):
         check(seq[-1].get("type") == "error" and error_condition(seq[-1]) == "jid-malformed" and
               "Invisible" in error_text(seq[-1]),
               "invisible nick %r: %s %s" % (nick, error_condition(seq[-1]), error_text(seq[-1])))
+        check(seq[-1].find(C + "error").get("by") == room, "the error names the room in 'by' (§7.2 examples)")
     await bob.join_sequence(room + "/Bob")
     await alice.wait_for(is_presence_from(room + "/Bob"), "Bob's arrival")
     bob.raw("<presence to='%s/ ' id='nc1'/>" % room)

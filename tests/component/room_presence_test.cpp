@@ -100,9 +100,14 @@ TEST_F(ServiceTest, NonAnonymousRoomsSend100AndRealJids) {
 
 TEST_F(ServiceTest, NickInUseIsConflict) {
   create("r");
-  auto s = join(kBob, room("r") + "/Alice");
+  auto s = join(kBob, room("r") + "/Alice", "<password>secret</password>");
   ASSERT_EQ(s.size(), 1u);
   EXPECT_EQ(error_condition(s[0]), "conflict");
+  // §7.2.8's example: <error by='room'> and the empty <x/> of the join, no password echoed.
+  EXPECT_EQ(s[0].child("error", xmpp::ns::kComponent)->attr_or("by"), room("r"));
+  const auto* x = s[0].child("x", "http://jabber.org/protocol/muc");
+  ASSERT_NE(x, nullptr);
+  EXPECT_TRUE(x->children().empty());
 }
 
 TEST_F(ServiceTest, MembersOnlyRefusesNonMembersWithRegistrationRequired) {
