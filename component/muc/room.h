@@ -248,7 +248,9 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
   void on_owner(const Pending& p, const xmpp::Element& query);
   void on_config_submit(const Pending& p, const xmpp::DataForm& form);
   void on_destroy(const Pending& p, const xmpp::Element& destroy);
-  void destroy_store(std::string reason, std::string alternate, std::function<void(Status)> done);
+  // `password`: the alternate venue's, passed on to the occupants (§10.9), "" if none.
+  void destroy_store(std::string reason, std::string alternate, std::string password,
+                     std::function<void(Status)> done);
   void on_admin_get(const Pending& p, const xmpp::Element& query);
   void on_admin_set(const Pending& p, const xmpp::Element& query);
 

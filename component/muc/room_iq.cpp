@@ -218,7 +218,7 @@ void Room::on_config_submit(const Pending& p, const xmpp::DataForm& form) {
 void Room::on_destroy(const Pending& p, const Element& destroy) {
   const std::string* alt = destroy.attr("jid");
   destroy_store(destroy.child_text("reason", ns::kMucOwner), alt ? *alt : std::string(),
-                [this, p](Status s) {
+                destroy.child_text("password", ns::kMucOwner), [this, p](Status s) {
                   if (!s) {
                     send_error(p.stanza, StanzaCondition::internal_server_error);
                     return;
@@ -236,31 +236,38 @@ void Room::destroy_room(std::string reason, std::string alternate,
       done(Status{});  // destroyed while this waited: the outcome asked for holds
       return;
     }
-    destroy_store(std::move(reason), std::move(alternate), std::move(done));
+    destroy_store(std::move(reason), std::move(alternate), "", std::move(done));
   };
   enqueue(std::move(p));
 }
 
-void Room::destroy_store(std::string reason, std::string alternate,
+void Room::destroy_store(std::string reason, std::string alternate, std::string password,
                          std::function<void(Status)> done) {
   const RoomJid room = room_jid();
   RoomStore* store = env_.rooms;
   await<Status>([store, room] { return store->destroy(room); },
-                [this, reason, alternate, room, done](Status s) {
+                [this, reason, alternate, password, room, done](Status s) {
                   if (!s) {
                     log(LogLevel::error,
                         "destroying " + room.str() + " failed: " + s.error().message());
                     done(s);
                     return;
                   }
-                  // §10.9: every occupant gets an unavailable presence carrying <destroy/>.
+                  // §10.9: every occupant gets an unavailable presence carrying <destroy/>,
+                  // with the alternate venue, its password and the reason when given. The
+                  // item says affiliation none, as in the XEP's example: the room, and with it
+                  // every affiliation, is gone.
                   Element d("destroy", std::string(ns::kMucUser));
                   if (!alternate.empty()) d.set_attr("jid", alternate);
                   if (!reason.empty())
                     d.add_child("reason", std::string(ns::kMucUser)).set_text(reason);
+                  if (!password.empty())
+                    d.add_child("password", std::string(ns::kMucUser)).set_text(password);
                   for (const auto& o : occupants_) {
                     Element u = occupant_presence(*o, o.get(), {}, false, true);
                     Element* x = u.child("x", ns::kMucUser);
+                    x->child("item", ns::kMucUser)
+                        ->set_attr("affiliation", std::string(to_string(Affiliation::none)));
                     x->add_child(d);
                     send_to_sessions(*o, u);
                   }

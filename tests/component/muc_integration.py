@@ -190,10 +190,18 @@ async def scenario_destroy(w):
     await create_instant(alice, room, "Alice")
     await bob.join_sequence(room + "/Bob")
     r = await alice.iq(room, "set", "<query xmlns='http://jabber.org/protocol/muc#owner'>"
-                       "<destroy><reason>bye</reason></destroy></query>")
+                       "<destroy jid='%s'><reason>bye</reason><password>pw</password></destroy></query>"
+                       % w.room("elsewhere"))
     check(r.get("type") == "result", "destroy accepted")
     u = await bob.wait_for(lambda s: is_presence_from(room + "/Bob")(s) and s.get("type") == "unavailable", "destroyed")
-    check(u.find(MUC_USER + "x/" + MUC_USER + "destroy") is not None, "destroy element in the presence")
+    d = u.find(MUC_USER + "x/" + MUC_USER + "destroy")
+    check(d is not None, "destroy element in the presence")
+    # §10.9: alternate venue, its password and the reason; the item as in the XEP's example.
+    check(d.get("jid") == w.room("elsewhere") and d.findtext(MUC_USER + "reason") == "bye" and
+          d.findtext(MUC_USER + "password") == "pw", "destroy carries venue, reason, password")
+    item = u.find(MUC_USER + "x/" + MUC_USER + "item")
+    check(item.get("affiliation") == "none" and item.get("role") == "none",
+          "destroy item affiliation/role none: %s" % item.attrib)
     info = await bob.iq(room, "get", "<query xmlns='http://jabber.org/protocol/disco#info'/>")
     check(error_condition(info) == "item-not-found", "destroyed room: item-not-found")
 

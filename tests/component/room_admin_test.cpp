@@ -218,7 +218,8 @@ TEST_F(AdminTest, SwitchingToMembersOnlyRemovesNonMembersWith322) {
 TEST_F(AdminTest, DestroySendsDestroyPresenceAndForgetsTheRoom) {
   send("<iq type='set' id='d' from='" + kAlice + "' to='" + room("r") +
        "'><query xmlns='http://jabber.org/protocol/muc#owner'><destroy jid='other@" +
-       std::string(kService) + "'><reason>moving</reason></destroy></query></iq>");
+       std::string(kService) +
+       "'><reason>moving</reason><password>pw</password></destroy></query></iq>");
   auto s = take();
   auto to_bob = sent_to(s, kBob);
   ASSERT_EQ(to_bob.size(), 1u);
@@ -227,6 +228,18 @@ TEST_F(AdminTest, DestroySendsDestroyPresenceAndForgetsTheRoom) {
                       ->child("destroy", "http://jabber.org/protocol/muc#user");
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(d->attr_or("jid"), "other@" + std::string(kService));
+  // §10.9: the reason and the alternate venue's password are passed on; the item is the
+  // example's affiliation='none' role='none', for the owner too.
+  EXPECT_EQ(d->child_text("reason", "http://jabber.org/protocol/muc#user"), "moving");
+  EXPECT_EQ(d->child_text("password", "http://jabber.org/protocol/muc#user"), "pw");
+  auto to_alice = sent_to(s, kAlice);
+  ASSERT_FALSE(to_alice.empty());
+  const auto* item = to_alice[0]
+                         .child("x", "http://jabber.org/protocol/muc#user")
+                         ->child("item", "http://jabber.org/protocol/muc#user");
+  ASSERT_NE(item, nullptr);
+  EXPECT_EQ(item->attr_or("affiliation"), "none");
+  EXPECT_EQ(item->attr_or("role"), "none");
   EXPECT_EQ(service->room(room("r")), nullptr);
   EXPECT_EQ(room_store.rows.count(room_jid(room("r"))), 0u);
   EXPECT_EQ(error_condition(iq(kBob, room("r"), "get",
