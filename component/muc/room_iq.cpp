@@ -116,8 +116,14 @@ void Room::on_disco_info(const Pending& p) {
   add("muc#roominfo_description", "Description", config_.description);
   add("muc#roominfo_subject", "Subject", subject_);
   add("muc#roominfo_occupants", "Occupants", std::to_string(occupants_.size()));
-  form.add("muc#roominfo_changesubject", xmpp::FieldType::boolean,
-           "Occupants may change the subject", {config_.change_subject ? "1" : "0"});
+  // Who may change the subject, under the three names clients read: the registry's
+  // muc#roominfo_subjectmod (§16.5.4), §6.4's example (and Prosody's) muc#roomconfig_changesubject,
+  // and muc#roominfo_changesubject (ejabberd's; Conversations reads it).
+  for (const char* var :
+       {"muc#roominfo_subjectmod", "muc#roomconfig_changesubject", "muc#roominfo_changesubject"}) {
+    form.add(var, xmpp::FieldType::boolean, "Occupants may change the subject",
+             {config_.change_subject ? "1" : "0"});
+  }
   form.add("muc#roomconfig_allowinvites", xmpp::FieldType::boolean, "Occupants may invite",
            {config_.allow_invites ? "1" : "0"});
   form.add("muc#roomconfig_allowpm", xmpp::FieldType::text_single, "Who may send private messages",

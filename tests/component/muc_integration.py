@@ -233,6 +233,11 @@ async def scenario_client_view(w):
                              "104 after the first configuration")
     check(m.get("type") == "groupchat" and m.find(C + "body") is None, "104 is a bodiless groupchat message")
 
+    # §6.4 / §16.5.4: who may change the subject, under the registry's name too.
+    info = await bob.iq(room, "get", "<query xmlns='http://jabber.org/protocol/disco#info'/>")
+    fvars = {f.get("var") for f in info.iter("{jabber:x:data}field")}
+    check({"muc#roominfo_subjectmod", "muc#roominfo_changesubject"} <= fvars, "roominfo fields: %s" % fvars)
+
     # XEP-0313: the service lists MAM, as every room has an archive.
     sinfo = await bob.iq(SERVICE, "get", "<query xmlns='http://jabber.org/protocol/disco#info'/>")
     feats = {f.get("var") for f in sinfo.iter("{http://jabber.org/protocol/disco#info}feature")}

@@ -81,6 +81,12 @@ TEST_F(ServiceTest, RoomDiscoInfoHasTypeFeaturesAndRoominfoForm) {
   ASSERT_TRUE(form && *form);
   EXPECT_EQ((*form)->form_type(), "http://jabber.org/protocol/muc#roominfo");
   EXPECT_EQ((*form)->field("muc#roominfo_occupants")->value(), "1");
+  // Who may change the subject, under the registry's name and the two others clients read.
+  for (const char* var :
+       {"muc#roominfo_subjectmod", "muc#roomconfig_changesubject", "muc#roominfo_changesubject"}) {
+    ASSERT_NE((*form)->field(var), nullptr) << var;
+    EXPECT_EQ((*form)->field(var)->value(), "0") << var;
+  }
 }
 
 // The encrypted room mode (component/store/room_mode.h, docs/protocol.md §6.5): a default that
