@@ -76,7 +76,7 @@ void register_iq(Room& room, const Element& iq, const Jid& from, const Element& 
                            room.send_error(iq, StanzaCondition::internal_server_error);
                            return;
                          }
-                         room.apply_affiliation(change, "");
+                         room.apply_affiliation(change, {});
                          room.send(xmpp::iq_result(iq));
                        });
     return;
@@ -120,7 +120,7 @@ void register_iq(Room& room, const Element& iq, const Jid& from, const Element& 
                        }
                        if (aff != new_aff) {
                          // §7.10: occupants see the new affiliation in a presence update.
-                         room.apply_affiliation({rec.jid, new_aff, rec.reason}, "");
+                         room.apply_affiliation({rec.jid, new_aff, rec.reason}, {});
                        }
                        room.remember_affiliation_row(rec);
                        room.send(xmpp::iq_result(iq));
