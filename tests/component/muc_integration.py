@@ -440,6 +440,11 @@ async def scenario_register_nick(w):
     await create_instant(alice, room, "Alice", {"muc#roomconfig_persistentroom": "1"})
     form = await bob.iq(room, "get", "<query xmlns='%s'/>" % REGISTER)
     check(form.get("type") == "result", "registration form: %s" % error_condition(form))
+    # §17.1: no invisible nickname, reserved or not.
+    r = await bob.iq(room, "set", "<query xmlns='%s'><x xmlns='jabber:x:data' type='submit'>"
+                     "<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#register</value></field>"
+                     "<field var='muc#register_roomnick'><value>\u3164</value></field></x></query>" % REGISTER)
+    check(error_condition(r) == "not-acceptable", "invisible nick refused: %s" % error_condition(r))
     fvars = {f.get("var") for f in form.iter("{jabber:x:data}field")}
     check("muc#register_roomnick" in fvars, "form asks for the nick: %s" % fvars)
     r = await bob.iq(room, "set", "<query xmlns='%s'><x xmlns='jabber:x:data' type='submit'>"
