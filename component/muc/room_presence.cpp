@@ -273,6 +273,11 @@ void Room::on_leave(const Pending& p, Occupant& o) {
   // not that of another session of the occupant.
   Element self = occupant_presence(o, &o, {110}, true, true);
   self.child("x", ns::kMucUser)->child("item", ns::kMucUser)->set_attr("jid", p.from.full());
+  if (locked_ && occupants_.size() == 1 && o.sessions.size() == 1) {
+    // §10.1.3: the owner left a new room before configuring it; the service MUST destroy it
+    // (maybe_vanish below: a locked room is never persistent yet) and say so with <destroy/>.
+    self.child("x", ns::kMucUser)->add_child("destroy", std::string(ns::kMucUser));
+  }
   if (st != nullptr) self.add_child(*st);
   self.set_attr("to", p.from.full());
   send(std::move(self));

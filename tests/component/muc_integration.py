@@ -306,6 +306,17 @@ async def scenario_client_view(w):
     check(a is not None and a.get("jid") == "alice@localhost" and item_of(b).get("jid", "").startswith("bob@localhost"),
           "a moderator sees the actor's and the banned user's JIDs: %s" % (None if a is None else a.attrib))
 
+    # §10.1.3: an owner who leaves a new room before configuring it destroys it, told by <destroy/>.
+    left = w.room("abandoned")
+    await carol.join_sequence(left + "/Carol")
+    carol.raw("<presence type='unavailable' to='%s/Carol'/>" % left)
+    u = await carol.wait_for(lambda s: is_presence_from(left + "/Carol")(s) and s.get("type") == "unavailable",
+                             "leaving the unconfigured room")
+    check(110 in codes(u) and u.find(MUC_USER + "x/" + MUC_USER + "destroy") is not None,
+          "the unconfigured room is destroyed: %s" % codes(u))
+    info = await bob.iq(left, "get", "<query xmlns='http://jabber.org/protocol/disco#info'/>")
+    check(error_condition(info) == "item-not-found", "the abandoned room is gone")
+
 
 def roominfo(info, var):
     """The value of `var` in the muc#roominfo form of a disco#info answer, or None."""
@@ -429,6 +440,11 @@ async def scenario_register_nick(w):
     await create_instant(alice, room, "Alice", {"muc#roomconfig_persistentroom": "1"})
     form = await bob.iq(room, "get", "<query xmlns='%s'/>" % REGISTER)
     check(form.get("type") == "result", "registration form: %s" % error_condition(form))
+    # §17.1: no invisible nickname, reserved or not.
+    r = await bob.iq(room, "set", "<query xmlns='%s'><x xmlns='jabber:x:data' type='submit'>"
+                     "<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#register</value></field>"
+                     "<field var='muc#register_roomnick'><value>\u3164</value></field></x></query>" % REGISTER)
+    check(error_condition(r) == "not-acceptable", "invisible nick refused: %s" % error_condition(r))
     fvars = {f.get("var") for f in form.iter("{jabber:x:data}field")}
     check("muc#register_roomnick" in fvars, "form asks for the nick: %s" % fvars)
     r = await bob.iq(room, "set", "<query xmlns='%s'><x xmlns='jabber:x:data' type='submit'>"

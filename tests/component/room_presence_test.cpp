@@ -54,6 +54,31 @@ TEST_F(ServiceTest, FirstConfigurationIsAnnouncedWith104) {
   EXPECT_EQ(status_codes(s[1]), (std::vector<int>{104, 172}));
 }
 
+// §10.1.3: an owner who leaves a new room before configuring it destroys it, and is told so.
+TEST_F(ServiceTest, LeavingALockedRoomDestroysItWithDestroy) {
+  join(kAlice, room("r") + "/Alice");
+  send("<presence type='unavailable' from='" + kAlice + "' to='" + room("r") + "/Alice'/>");
+  auto s = take();
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_TRUE(has_code(s[0], 110));
+  EXPECT_NE(s[0].child("x", "http://jabber.org/protocol/muc#user")
+                ->child("destroy", "http://jabber.org/protocol/muc#user"),
+            nullptr);
+  EXPECT_EQ(service->room(room("r")), nullptr);
+  EXPECT_EQ(room_store.rows.count(room_jid(room("r"))), 0u);
+}
+
+// An unlocked room's occupants leave without <destroy/>, even the last one.
+TEST_F(ServiceTest, LeavingAConfiguredRoomSendsNoDestroy) {
+  create("r");
+  send("<presence type='unavailable' from='" + kAlice + "' to='" + room("r") + "/Alice'/>");
+  auto s = take();
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].child("x", "http://jabber.org/protocol/muc#user")
+                ->child("destroy", "http://jabber.org/protocol/muc#user"),
+            nullptr);
+}
+
 TEST_F(ServiceTest, JoinOrderIsOthersThenSelfThenHistoryThenSubject) {
   create("r");
   send("<message type='groupchat' id='m1' from='" + kAlice + "' to='" + room("r") +
