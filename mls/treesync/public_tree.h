@@ -52,13 +52,23 @@ struct TreeChanges {
 
 class PublicTree {
  public:
+  // How from_nodes / decode fill a new tree. Both give the same tree (same nodes, counts, key
+  // index, hashes and snapshot) and the same errors:
+  //  - bulk: every node is stored, then the subtree counts are summed level by level: O(N).
+  //    decode() keeps each node's bytes as read instead of decoding and re-encoding the tree.
+  //  - per_node: the build before issue 15 (decode to structs, re-encode, then insert each node
+  //    with the bookkeeping of a single change: a walk to the root per node, O(N log N)). Kept
+  //    as the benchmark's baseline and as the tests' reference for bulk.
+  enum class Build { bulk, per_node };
   // from_nodes builds a tree from a ratchet_tree extension value (§12.4.3.3): the last node must
   // be non-blank (Errc::invalid_tree otherwise), leaves sit at even indices and parents at odd
   // ones (Errc::invalid_tree), and the tree is padded with blanks to a full tree. Only the shape
   // is checked here; validate() (tree_validation.h) does the joiner's checks.
-  static Result<PublicTree> from_nodes(const CipherSuite& suite, const RatchetTree& nodes);
+  static Result<PublicTree> from_nodes(const CipherSuite& suite, const RatchetTree& nodes,
+                                       Build build = Build::bulk);
   // decode parses `optional<Node> ratchet_tree<V>` exactly, then as from_nodes.
-  static Result<PublicTree> decode(const CipherSuite& suite, ByteView wire);
+  static Result<PublicTree> decode(const CipherSuite& suite, ByteView wire,
+                                   Build build = Build::bulk);
   // with_creator returns the one-leaf tree of a new group (§11).
   static PublicTree with_creator(const CipherSuite& suite, const LeafNode& creator);
 
@@ -209,6 +219,17 @@ class PublicTree {
   // writable returns x's chunk, copied first if another tree (or the snapshot) shares it.
   Chunk& writable(NodeIndex x);
   ChunkPtr new_chunk() const;
+
+  // A node of a ratchet_tree as read: its encoding without the node type (empty when blank)
+  // and whether the wire called it a leaf.
+  struct WireNode {
+    ByteView encoding;
+    bool leaf = false;
+  };
+  static Result<PublicTree> from_wire_nodes(const CipherSuite& suite,
+                                            std::span<const WireNode> nodes);
+  static Result<PublicTree> from_nodes_per_node(const CipherSuite& suite, const RatchetTree& nodes);
+  void count_all();
 
   void set_node(NodeIndex x, const Bytes& encoding);
   void blank_node(NodeIndex x);
