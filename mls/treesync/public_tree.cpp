@@ -1,7 +1,10 @@
 #include "mls/treesync/public_tree.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
+
+#include "mls/treesync/parallel_for.h"
 
 namespace conclave::mls {
 
@@ -437,6 +440,25 @@ Bytes PublicTree::tree_hash(NodeIndex x) const {
   if (x.value >= width_) return {};
   if (is_leaf(x)) return leaf_hash(x);
   return parent_tree_hash(x);
+}
+
+void PublicTree::fill_hash_cache(unsigned threads) const {
+  // Subtrees at level kChunkBits - 1 and above cover whole, aligned chunks (2^(k+1) node slots
+  // at a multiple of that), so hashing different ones concurrently writes different chunks'
+  // caches. Below the subtrees' level, a subtree is one thread's; above it, the root hash is
+  // computed afterwards on this thread from the cached subtree hashes.
+  const auto top = static_cast<std::uint32_t>(std::countr_zero(leaf_count_.value()));
+  constexpr std::uint32_t kLowest = kChunkBits - 1;
+  constexpr std::uint32_t kSplitBits = 6;  // up to 64 subtrees: even shares for a few threads
+  if (threads > 1 && top > kLowest) {
+    const std::uint32_t k = std::max(kLowest, top > kSplitBits ? top - kSplitBits : 0);
+    const std::size_t count = std::size_t{1} << (top - k);
+    parallel_for(count, threads, 1, [&](std::size_t j) {
+      const auto first = (std::uint32_t{1} << k) - 1;
+      (void)tree_hash(NodeIndex{first + static_cast<std::uint32_t>(j << (k + 1))});
+    });
+  }
+  (void)root_hash();
 }
 
 Bytes PublicTree::original_tree_hash(NodeIndex s, std::span<const LeafIndex> removed) const {

@@ -20,7 +20,8 @@
 //    or by the copy it was made from), so a store can rewrite only those rows.
 //
 // Not thread-safe: tree_hash() fills a cache even on a const tree, and copies share chunks. One
-// tree and its copies belong to one room's strand.
+// tree and its copies belong to one room's strand. The one exception: after fill_hash_cache(),
+// const members may be called from several threads at once until the tree changes.
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -130,6 +131,12 @@ class PublicTree {
   // tree_hash of the subtree under `x` (cached); root_hash() is the hash of the whole tree.
   Bytes tree_hash(NodeIndex x) const;
   Bytes root_hash() const { return tree_hash(root()); }
+  // fill_hash_cache computes the tree hash of every node (the root's, and so all others' that
+  // are cached), spreading subtrees that lie in different chunks over `threads` threads (the
+  // caller's included). Afterwards, until the tree changes, tree_hash(), root_hash(),
+  // parent_hash() and original_tree_hash() only read the tree, so several threads may call
+  // them, and every other const member, at once (what parallel whole-tree validation needs).
+  void fill_hash_cache(unsigned threads = 1) const;
   // parent_hash returns the parent hash of non-blank parent `p` with copath child `s` (§7.9):
   // Hash(ParentHashInput{p.encryption_key, p.parent_hash, original_sibling_tree_hash(s)}).
   Bytes parent_hash(NodeIndex p, NodeIndex s) const;
