@@ -242,6 +242,20 @@ Bytes PublicTree::encode() const {
   return w.take();
 }
 
+std::size_t PublicTree::encoded_size() const {
+  // As encode(): per node a present byte, then the node type and the stored encoding; all in
+  // one vector with a varint length (§2.1.2: 1, 2 or 4 bytes).
+  std::uint32_t end = width_;
+  while (end > 0 && blank(NodeIndex{end - 1})) --end;
+  std::size_t body = 0;
+  for (std::uint32_t i = 0; i < end; ++i) {
+    const SharedBytes& n = node(NodeIndex{i});
+    body += n.empty() ? 1 : 2 + n.view().size();
+  }
+  const std::size_t header = body < 0x40 ? 1 : body < 0x4000 ? 2 : 4;
+  return header + body;
+}
+
 // --- node access ----------------------------------------------------------------------------
 
 ByteView PublicTree::encoding(NodeIndex x) const {

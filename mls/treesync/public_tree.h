@@ -84,6 +84,9 @@ class PublicTree {
   // to_nodes / encode give the ratchet_tree extension form, trailing blanks omitted.
   RatchetTree to_nodes() const;
   Bytes encode() const;
+  // encoded_size is encode().size() without building the encoding (a sum over the nodes), for
+  // deciding whether a tree goes into a Welcome.
+  std::size_t encoded_size() const;
 
   const CipherSuite& suite() const { return *suite_; }
   LeafCount leaf_count() const { return leaf_count_; }
