@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -35,7 +36,13 @@ void parallel_for(std::size_t count, unsigned threads, std::size_t batch, F&& fn
   };
   std::vector<std::jthread> helpers;
   helpers.reserve(workers - 1);
-  for (std::size_t t = 1; t < workers; ++t) helpers.emplace_back(work);
+  for (std::size_t t = 1; t < workers; ++t) {
+    try {
+      helpers.emplace_back(work);
+    } catch (const std::system_error&) {
+      break;  // no more threads to be had: the ones running (and this one) do all the items
+    }
+  }
   work();
   // The jthreads join here; their writes are visible to the caller after the join.
 }
