@@ -161,6 +161,8 @@ Status validate_leaf_node(const CipherSuite& suite, const LeafNode& leaf, LeafIn
 }
 
 Status verify_parent_hashes(const PublicTree& tree, unsigned threads) {
+  // RFC 9420 §7.9.2: each non-blank node's link is found on its own (parent_hash_valid_for),
+  // then each non-blank parent must have collected exactly one.
   tree.fill_hash_cache(threads);
   std::vector<NodeIndex> nodes;
   for (std::uint32_t i = 0; i < tree.node_width(); ++i) {
