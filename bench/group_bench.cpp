@@ -15,7 +15,13 @@
 //      commit_create/N        leaf 0 creates an empty commit with an UpdatePath
 //      commit_process/N       leaf 1 stages that commit (decrypts, derives, checks)
 //      add_member/N           leaf 0 commits one Add: commit + Welcome (with the ratchet tree)
-//      join_welcome/N         the added member joins from that Welcome (full tree validation)
+//      add_member_no_tree/N   the same with the tree left out of the Welcome (§12.4.3.3; the
+//                             joiner takes it from the delivery service)
+//      join_welcome/N         the added member joins from that Welcome (full tree validation),
+//                             default options (validation on one thread per core)
+//      join_welcome_baseline/N  the same on the code path before issue 15 part 4: tree built
+//                             node by node, validated on one thread (the "old" of new vs old)
+//      join_welcome_threads/N/T  O(N) tree build, validation on T threads
 //      public_apply_commit/N  the delivery service's PublicGroup stages and merges commit_create's
 //      public_apply_add/N     the same for add_member's commit
 //  - BLANK (…_blank/N): the tree right after one bulk-add commit without a path (every parent
@@ -303,14 +309,44 @@ void add_member(benchmark::State& state) {
   }
 }
 
-void join_welcome(benchmark::State& state) {
+void add_member_no_tree(benchmark::State& state) {
+  FilledRoom& r = filled_room(static_cast<int>(state.range(0)));
+  for (auto _ : state) {
+    CommitOptions co;
+    co.proposals.push_back(Proposal{Add{r.joiner.key_package}});
+    co.ratchet_tree_in_welcome = false;
+    auto out = r.a->commit(std::move(co));
+    benchmark::DoNotOptimize(out);
+  }
+}
+
+void join_with(benchmark::State& state, GroupOptions options) {
   FilledRoom& r = filled_room(static_cast<int>(state.range(0)));
   for (auto _ : state) {
     auto g = Group::join(suite1(), *r.add->welcome, r.joiner.key_package, r.joiner.clone().secrets,
-                         std::nullopt);
+                         std::nullopt, {}, options);
     if (!g) state.SkipWithError("join failed");
     benchmark::DoNotOptimize(g);
   }
+}
+
+// join_welcome: the default options (validation threads: one per core for large trees).
+void join_welcome(benchmark::State& state) { join_with(state, GroupOptions{}); }
+
+// join_welcome_baseline: the code path before issue 15 part 4, still selectable: the tree built
+// node by node (O(N log N)) and validated on one thread.
+void join_welcome_baseline(benchmark::State& state) {
+  GroupOptions o;
+  o.validation_threads = 1;
+  o.tree_build = PublicTree::Build::per_node;
+  join_with(state, o);
+}
+
+// join_welcome_threads/N/T: the O(N) build, validation on T threads (T = 1: single-threaded).
+void join_welcome_threads(benchmark::State& state) {
+  GroupOptions o;
+  o.validation_threads = static_cast<unsigned>(state.range(1));
+  join_with(state, o);
 }
 
 void public_apply_commit(benchmark::State& state) {
@@ -377,7 +413,16 @@ void join_welcome_blank(benchmark::State& state) {
 BENCHMARK(commit_create) GROUP_SIZES;
 BENCHMARK(commit_process) GROUP_SIZES;
 BENCHMARK(add_member) GROUP_SIZES;
-BENCHMARK(join_welcome) GROUP_SIZES;
+BENCHMARK(add_member_no_tree) GROUP_SIZES;
+// Joins run validation threads: wall-clock time is what a joiner waits, and the CPU column is
+// the whole process's (all threads), so it shows the work, not the wait.
+#define JOIN_TIMING ->UseRealTime()->MeasureProcessCPUTime()
+BENCHMARK(join_welcome) GROUP_SIZES JOIN_TIMING;
+BENCHMARK(join_welcome_baseline) GROUP_SIZES JOIN_TIMING;
+BENCHMARK(join_welcome_threads)
+    ->ArgsProduct({{100, 1000, 10000}, {1, 2}})
+    ->Unit(benchmark::kMillisecond) JOIN_TIMING;
+#undef JOIN_TIMING
 BENCHMARK(public_apply_commit) GROUP_SIZES->Arg(50000);
 BENCHMARK(public_apply_add) GROUP_SIZES->Arg(50000);
 BENCHMARK(commit_create_blank) GROUP_SIZES;

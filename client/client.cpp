@@ -493,7 +493,7 @@ Result<std::uint64_t> Client::invite(const std::string& room, const std::string&
         // closed); the joiner then takes it from the service (client_receive.cpp).
         const WelcomeTree mode = tree.value_or(options_.welcome_tree);
         o.ratchet_tree_in_welcome =
-            tree_in_welcome(mode, mode == WelcomeTree::automatic ? g.tree().encode().size() : 0);
+            tree_in_welcome(mode, mode == WelcomeTree::automatic ? g.tree().encoded_size() : 0);
         return o;
       },
       "add " + jid);

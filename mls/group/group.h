@@ -65,6 +65,13 @@ struct GroupOptions {
   std::optional<std::uint64_t> now;
   bool encrypt_handshake = false;  // send proposals and commits as PrivateMessage
   Rng* rng = nullptr;              // randomness for own messages; nullptr = system_rng()
+  // Threads that check a received ratchet tree (join, join_external; §12.4.3.1): 1 checks on
+  // the caller's thread, 0 one per core for large trees (validation_threads() in
+  // tree_validation.h). The outcome does not depend on it.
+  unsigned validation_threads = 0;
+  // How a received tree is built (PublicTree::Build). per_node is the slower build of before
+  // issue 15, only for the benchmark's baseline.
+  PublicTree::Build tree_build = PublicTree::Build::bulk;
 };
 
 // What a Commit this member creates should hold besides the cached proposals.

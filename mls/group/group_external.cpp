@@ -24,7 +24,7 @@ Result<std::pair<MlsMessage, StagedCommit>> Group::join_external(
   auto external_pub = decode<ExternalPub>(ext_pub->extension_data);
   if (!external_pub) return fail(external_pub.error());
 
-  auto tree = verified_group_info_tree(suite, gi, tree_in, options.now);
+  auto tree = verified_group_info_tree(suite, gi, tree_in, options.now, options.validation_threads);
   if (!tree) return fail(tree.error());
 
   Rng& rng = options.rng != nullptr ? *options.rng : system_rng();

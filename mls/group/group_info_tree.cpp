@@ -9,7 +9,7 @@ namespace conclave::mls {
 
 Result<PublicTree> verified_group_info_tree(const CipherSuite& suite, const GroupInfo& gi,
                                             const std::optional<RatchetTree>& tree_in,
-                                            std::optional<std::uint64_t> now) {
+                                            std::optional<std::uint64_t> now, unsigned threads) {
   const GroupContext& gc = gi.group_context;
   Result<PublicTree> tree = fail(Errc::invalid_value);
   if (const Extension* e = find_extension(gi.extensions, kExtRatchetTree)) {
@@ -26,7 +26,10 @@ Result<PublicTree> verified_group_info_tree(const CipherSuite& suite, const Grou
     return fail(Errc::bad_signature);
   }
   const LeafValidationContext lctx{gc.group_id, gc.extensions, now};
-  if (auto st = validate_tree(*tree, lctx, ByteView(gc.tree_hash)); !st) return fail(st.error());
+  threads = validation_threads(threads, tree->leaf_count());
+  if (auto st = validate_tree(*tree, lctx, ByteView(gc.tree_hash), threads); !st) {
+    return fail(st.error());
+  }
   return tree;
 }
 

@@ -16,9 +16,10 @@ namespace conclave::mls {
 // `tree`, checks the GroupInfo signature with the signer's leaf and validates the whole tree
 // against the GroupContext (§7.9-§7.11 via validate_tree, `now` for lifetimes). Errors:
 // Errc::invalid_value (no tree), decode errors, Errc::invalid_sender (signer leaf missing or
-// blank), Errc::bad_signature, tree validation errors.
+// blank), Errc::bad_signature, tree validation errors. `threads` as for validate_tree (0: per
+// validation_threads()).
 Result<PublicTree> verified_group_info_tree(const CipherSuite& suite, const GroupInfo& gi,
                                             const std::optional<RatchetTree>& tree,
-                                            std::optional<std::uint64_t> now);
+                                            std::optional<std::uint64_t> now, unsigned threads = 1);
 
 }  // namespace conclave::mls

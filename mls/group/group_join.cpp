@@ -85,9 +85,9 @@ Result<Group> Group::join(const CipherSuite& suite, const Welcome& welcome, cons
   // The tree: from the ratchet_tree extension or supplied out of band (§12.4.3.3).
   Result<PublicTree> tree = fail(Errc::invalid_value);
   if (const Extension* e = find_extension(gi->extensions, kExtRatchetTree)) {
-    tree = PublicTree::decode(suite, e->extension_data);
+    tree = PublicTree::decode(suite, e->extension_data, options.tree_build);
   } else if (tree_in) {
-    tree = PublicTree::from_nodes(suite, *tree_in);
+    tree = PublicTree::from_nodes(suite, *tree_in, options.tree_build);
   }
   if (!tree) return fail(tree.error());
 
@@ -99,7 +99,10 @@ Result<Group> Group::join(const CipherSuite& suite, const Welcome& welcome, cons
     return fail(Errc::bad_signature);
   }
   const LeafValidationContext lctx{gc.group_id, gc.extensions, options.now};
-  if (auto st = validate_tree(*tree, lctx, ByteView(gc.tree_hash)); !st) return fail(st.error());
+  const unsigned threads = validation_threads(options.validation_threads, tree->leaf_count());
+  if (auto st = validate_tree(*tree, lctx, ByteView(gc.tree_hash), threads); !st) {
+    return fail(st.error());
+  }
 
   // Our own leaf: the one carrying our KeyPackage's LeafNode.
   const Bytes own_encoding = encode(kp.leaf_node);

@@ -23,7 +23,9 @@ namespace {
 // usual case, at the cost of one validation. Otherwise proposals are admitted one at a time,
 // each only if the list with it still validates: Removes first, then the others, Updates last
 // (so a Remove wins over an Update of the same leaf), the commit keeping cache order.
-// `by_value` must validate on its own, else its error is returned.
+// `by_value` must validate on its own, else its error is returned. The selection returned, in
+// cache order with `by_value` after it, is one that validate_commit_proposals() accepted with a
+// path: Group::commit relies on that instead of validating the same list again.
 Result<std::vector<const CachedProposal*>> select_cached(const ValidationContext& vc,
                                                          std::span<const CachedProposal> cache,
                                                          std::span<const Proposal> by_value,
@@ -67,7 +69,10 @@ Result<std::vector<const CachedProposal*>> select_cached(const ValidationContext
     updated.push_back(m->leaf_index);
     return false;
   });
-  if (validates(plain)) return plain;
+  // An empty plain choice (no cached proposals: a commit of by-value proposals only, such as
+  // one Add) is the list validated just above; each validation checks every KeyPackage's two
+  // signatures again.
+  if (plain.empty() || validates(plain)) return plain;
 
   const auto pass_of = [](const Proposal& p) {
     if (std::holds_alternative<Remove>(p.value)) return 0;
@@ -241,8 +246,9 @@ Result<CommitOutput> Group::commit(CommitOptions options) {
   auto applied = apply_proposals(tree, st_.context.extensions, *resolved);
   if (!applied) return fail(applied.error());
   const bool with_path = applied->path_required || options.force_path;
-  if (auto s = validate_commit_proposals(vc, *resolved, own, with_path); !s) {
-    return fail(s.error());
+  // select_cached validated exactly this list, with a path; without one, VAL-CM-10 is left.
+  if (!with_path) {
+    if (auto s = validate_commit_proposals(vc, *resolved, own, false); !s) return fail(s.error());
   }
 
   GroupContext next = st_.context;

@@ -1,7 +1,10 @@
 #include "mls/treesync/public_tree.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
+
+#include "mls/treesync/parallel_for.h"
 
 namespace conclave::mls {
 
@@ -83,7 +86,21 @@ PublicTree::Chunk& PublicTree::writable(NodeIndex x) {
   return *c;
 }
 
-Result<PublicTree> PublicTree::from_nodes(const CipherSuite& suite, const RatchetTree& nodes) {
+Result<PublicTree> PublicTree::from_nodes(const CipherSuite& suite, const RatchetTree& nodes,
+                                          Build build) {
+  if (build == Build::per_node) return from_nodes_per_node(suite, nodes);
+  std::vector<Bytes> encodings(nodes.size());
+  std::vector<WireNode> wire(nodes.size());
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    if (!nodes[i]) continue;
+    encodings[i] = std::visit([](const auto& v) { return mls::encode(v); }, nodes[i]->value);
+    wire[i] = {encodings[i], nodes[i]->type() == NodeType::leaf};
+  }
+  return from_wire_nodes(suite, wire);
+}
+
+Result<PublicTree> PublicTree::from_nodes_per_node(const CipherSuite& suite,
+                                                   const RatchetTree& nodes) {
   // RFC 9420 §12.4.3.3: the sender omits trailing blanks, so the last node must be present.
   if (nodes.empty() || !nodes.back().has_value()) return fail(Errc::invalid_tree);
   const auto n = LeafCount::covering((nodes.size() + 1) / 2);
@@ -102,10 +119,86 @@ Result<PublicTree> PublicTree::from_nodes(const CipherSuite& suite, const Ratche
   return tree;
 }
 
-Result<PublicTree> PublicTree::decode(const CipherSuite& suite, ByteView wire) {
-  auto nodes = mls::decode<RatchetTree>(wire);
-  if (!nodes) return fail(nodes.error());
-  return from_nodes(suite, *nodes);
+Result<PublicTree> PublicTree::from_wire_nodes(const CipherSuite& suite,
+                                               std::span<const WireNode> nodes) {
+  // RFC 9420 §12.4.3.3: the sender omits trailing blanks, so the last node must be present.
+  if (nodes.empty() || nodes.back().encoding.empty()) return fail(Errc::invalid_tree);
+  const auto n = LeafCount::covering((nodes.size() + 1) / 2);
+  if (!n) return fail(n.error());
+  PublicTree tree(suite);
+  // Nothing is shared while the tree is filled (no snapshot yet), so no chunk is copied, and
+  // nodes are stored without the per-change bookkeeping (change list, hash invalidation, counts
+  // along the path): the chunks are new, their hash caches empty, and count_all() sums the
+  // counts once at the end.
+  tree.snapshot_.clear();
+  tree.resize(*n);
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    if (nodes[i].encoding.empty()) continue;
+    const NodeIndex x{static_cast<std::uint32_t>(i)};
+    if (nodes[i].leaf != is_leaf(x)) return fail(Errc::invalid_tree);
+    SharedBytes& cell = tree.chunks_[x.value >> kChunkBits]->nodes[slot(x)];
+    cell = SharedBytes(nodes[i].encoding);
+    tree.index_node(x, cell.view(), true);
+  }
+  tree.count_all();
+  tree.snapshot_.assign(tree.chunks_.begin(), tree.chunks_.end());
+  tree.snapshot_width_ = tree.width_;
+  tree.keys_.shrink_to_fit();
+  return tree;
+}
+
+void PublicTree::count_all() {
+  // Level by level from the lowest parents up, so both children are final when a parent is
+  // summed: every node is visited once.
+  for (std::uint32_t k = 1; (std::uint32_t{1} << k) <= width_; ++k) {
+    const std::uint32_t step = std::uint32_t{1} << (k + 1);
+    for (std::uint32_t i = (std::uint32_t{1} << k) - 1; i < width_; i += step) {
+      const NodeIndex x{i};
+      const Counts l = counts(*left(x));
+      const Counts r = counts(*right(x));
+      Counts& c = chunks_[i >> kChunkBits]->counts[slot(x) >> 1];
+      c.nonblank = l.nonblank + r.nonblank + (node(x).empty() ? 0 : 1);
+      c.leaves = l.leaves + r.leaves;
+    }
+  }
+}
+
+Result<PublicTree> PublicTree::decode(const CipherSuite& suite, ByteView wire, Build build) {
+  if (build == Build::per_node) {
+    auto nodes = mls::decode<RatchetTree>(wire);
+    if (!nodes) return fail(nodes.error());
+    return from_nodes_per_node(suite, *nodes);
+  }
+  // The same reads as decode<RatchetTree>, in the same order, so the same errors; but each node
+  // is kept as the bytes it was read from rather than re-encoded from a struct. Decoding is
+  // exact (minimal varint lengths, §2.1.2; optional and enum values checked), so those bytes
+  // are the node's encoding.
+  Reader r(wire);
+  Reader body;
+  std::vector<WireNode> nodes;
+  if (r.read_vector(body)) {
+    const std::size_t total = body.remaining();
+    const std::uint8_t* base = wire.data() + (wire.size() - r.remaining() - total);
+    std::optional<Node> scratch;
+    while (!body.empty()) {
+      const std::size_t before = body.remaining();
+      if (!mls::read(body, scratch) || !body.ok()) {
+        r.fail(body.error());
+        break;
+      }
+      if (!scratch) {
+        nodes.emplace_back();
+        continue;
+      }
+      // The node's encoding follows the present byte and the node type.
+      const std::size_t start = total - before + 2;
+      const std::size_t end = total - body.remaining();
+      nodes.push_back({ByteView(base + start, end - start), scratch->type() == NodeType::leaf});
+    }
+  }
+  if (!r.ok()) return fail(r.error());
+  if (!r.empty()) return fail(Errc::trailing_data);
+  return from_wire_nodes(suite, nodes);
 }
 
 PublicTree PublicTree::with_creator(const CipherSuite& suite, const LeafNode& creator) {
@@ -147,6 +240,20 @@ Bytes PublicTree::encode() const {
   }
   w.end_vector(mark);
   return w.take();
+}
+
+std::size_t PublicTree::encoded_size() const {
+  // As encode(): per node a present byte, then the node type and the stored encoding; all in
+  // one vector with a varint length (§2.1.2: 1, 2 or 4 bytes).
+  std::uint32_t end = width_;
+  while (end > 0 && blank(NodeIndex{end - 1})) --end;
+  std::size_t body = 0;
+  for (std::uint32_t i = 0; i < end; ++i) {
+    const SharedBytes& n = node(NodeIndex{i});
+    body += n.empty() ? 1 : 2 + n.view().size();
+  }
+  const std::size_t header = body < 0x40 ? 1 : body < 0x4000 ? 2 : 4;
+  return header + body;
 }
 
 // --- node access ----------------------------------------------------------------------------
@@ -347,6 +454,25 @@ Bytes PublicTree::tree_hash(NodeIndex x) const {
   if (x.value >= width_) return {};
   if (is_leaf(x)) return leaf_hash(x);
   return parent_tree_hash(x);
+}
+
+void PublicTree::fill_hash_cache(unsigned threads) const {
+  // Subtrees at level kChunkBits - 1 and above cover whole, aligned chunks (2^(k+1) node slots
+  // at a multiple of that), so hashing different ones concurrently writes different chunks'
+  // caches. Below the subtrees' level, a subtree is one thread's; above it, the root hash is
+  // computed afterwards on this thread from the cached subtree hashes.
+  const auto top = static_cast<std::uint32_t>(std::countr_zero(leaf_count_.value()));
+  constexpr std::uint32_t kLowest = kChunkBits - 1;
+  constexpr std::uint32_t kSplitBits = 6;  // up to 64 subtrees: even shares for a few threads
+  if (threads > 1 && top > kLowest) {
+    const std::uint32_t k = std::max(kLowest, top > kSplitBits ? top - kSplitBits : 0);
+    const std::size_t count = std::size_t{1} << (top - k);
+    parallel_for(count, threads, 1, [&](std::size_t j) {
+      const auto first = (std::uint32_t{1} << k) - 1;
+      (void)tree_hash(NodeIndex{first + static_cast<std::uint32_t>(j << (k + 1))});
+    });
+  }
+  (void)root_hash();
 }
 
 Bytes PublicTree::original_tree_hash(NodeIndex s, std::span<const LeafIndex> removed) const {

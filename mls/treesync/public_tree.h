@@ -20,7 +20,8 @@
 //    or by the copy it was made from), so a store can rewrite only those rows.
 //
 // Not thread-safe: tree_hash() fills a cache even on a const tree, and copies share chunks. One
-// tree and its copies belong to one room's strand.
+// tree and its copies belong to one room's strand. The one exception: after fill_hash_cache(),
+// const members may be called from several threads at once until the tree changes.
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -52,13 +53,23 @@ struct TreeChanges {
 
 class PublicTree {
  public:
+  // How from_nodes / decode fill a new tree. Both give the same tree (same nodes, counts, key
+  // index, hashes and snapshot) and the same errors:
+  //  - bulk: every node is stored, then the subtree counts are summed level by level: O(N).
+  //    decode() keeps each node's bytes as read instead of decoding and re-encoding the tree.
+  //  - per_node: the build before issue 15 (decode to structs, re-encode, then insert each node
+  //    with the bookkeeping of a single change: a walk to the root per node, O(N log N)). Kept
+  //    as the benchmark's baseline and as the tests' reference for bulk.
+  enum class Build { bulk, per_node };
   // from_nodes builds a tree from a ratchet_tree extension value (§12.4.3.3): the last node must
   // be non-blank (Errc::invalid_tree otherwise), leaves sit at even indices and parents at odd
   // ones (Errc::invalid_tree), and the tree is padded with blanks to a full tree. Only the shape
   // is checked here; validate() (tree_validation.h) does the joiner's checks.
-  static Result<PublicTree> from_nodes(const CipherSuite& suite, const RatchetTree& nodes);
+  static Result<PublicTree> from_nodes(const CipherSuite& suite, const RatchetTree& nodes,
+                                       Build build = Build::bulk);
   // decode parses `optional<Node> ratchet_tree<V>` exactly, then as from_nodes.
-  static Result<PublicTree> decode(const CipherSuite& suite, ByteView wire);
+  static Result<PublicTree> decode(const CipherSuite& suite, ByteView wire,
+                                   Build build = Build::bulk);
   // with_creator returns the one-leaf tree of a new group (§11).
   static PublicTree with_creator(const CipherSuite& suite, const LeafNode& creator);
 
@@ -73,6 +84,9 @@ class PublicTree {
   // to_nodes / encode give the ratchet_tree extension form, trailing blanks omitted.
   RatchetTree to_nodes() const;
   Bytes encode() const;
+  // encoded_size is encode().size() without building the encoding (a sum over the nodes), for
+  // deciding whether a tree goes into a Welcome.
+  std::size_t encoded_size() const;
 
   const CipherSuite& suite() const { return *suite_; }
   LeafCount leaf_count() const { return leaf_count_; }
@@ -120,6 +134,12 @@ class PublicTree {
   // tree_hash of the subtree under `x` (cached); root_hash() is the hash of the whole tree.
   Bytes tree_hash(NodeIndex x) const;
   Bytes root_hash() const { return tree_hash(root()); }
+  // fill_hash_cache computes the tree hash of every node (the root's, and so all others' that
+  // are cached), spreading subtrees that lie in different chunks over `threads` threads (the
+  // caller's included). Afterwards, until the tree changes, tree_hash(), root_hash(),
+  // parent_hash() and original_tree_hash() only read the tree, so several threads may call
+  // them, and every other const member, at once (what parallel whole-tree validation needs).
+  void fill_hash_cache(unsigned threads = 1) const;
   // parent_hash returns the parent hash of non-blank parent `p` with copath child `s` (§7.9):
   // Hash(ParentHashInput{p.encryption_key, p.parent_hash, original_sibling_tree_hash(s)}).
   Bytes parent_hash(NodeIndex p, NodeIndex s) const;
@@ -209,6 +229,17 @@ class PublicTree {
   // writable returns x's chunk, copied first if another tree (or the snapshot) shares it.
   Chunk& writable(NodeIndex x);
   ChunkPtr new_chunk() const;
+
+  // A node of a ratchet_tree as read: its encoding without the node type (empty when blank)
+  // and whether the wire called it a leaf.
+  struct WireNode {
+    ByteView encoding;
+    bool leaf = false;
+  };
+  static Result<PublicTree> from_wire_nodes(const CipherSuite& suite,
+                                            std::span<const WireNode> nodes);
+  static Result<PublicTree> from_nodes_per_node(const CipherSuite& suite, const RatchetTree& nodes);
+  void count_all();
 
   void set_node(NodeIndex x, const Bytes& encoding);
   void blank_node(NodeIndex x);

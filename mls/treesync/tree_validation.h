@@ -58,10 +58,21 @@ struct LeafValidationContext {
 Status validate_leaf_node(const CipherSuite& suite, const LeafNode& leaf, LeafIndex index,
                           const LeafValidationContext& ctx);
 
+// Whole-tree checks take `threads`: how many threads do the per-node work, the caller's
+// included (parallel_for.h); 1 does everything on the caller's thread. The outcome, including
+// which error is reported when several checks fail, is the same for every thread count. While
+// such a check runs, nothing else may use the tree (its hash cache is filled first).
+//
+// validation_threads resolves a requested count: any non-zero value as is; 0 means one thread
+// per core (std::thread::hardware_concurrency) for a tree of at least kParallelValidationLeaves
+// leaves, and 1 below that, where starting threads costs more than the checks.
+inline constexpr std::uint32_t kParallelValidationLeaves = 64;
+unsigned validation_threads(unsigned requested, LeafCount leaves);
+
 // verify_parent_hashes checks that every non-blank parent node is parent-hash valid (§7.9.2),
 // top down: exactly one descendant D of each non-blank parent P carries a parent_hash that is
 // valid with respect to P. Errc::parent_hash_mismatch otherwise.
-Status verify_parent_hashes(const PublicTree& tree);
+Status verify_parent_hashes(const PublicTree& tree, unsigned threads = 1);
 
 // verify_unmerged_leaves checks the unmerged_leaves lists (§7.1, §12.4.3.1): sorted, each entry
 // a non-blank leaf under the parent, and every non-blank node between the leaf and the parent
@@ -76,8 +87,10 @@ Status verify_unique_keys(const PublicTree& tree);
 // tree hash with GroupInfo's, which the caller does when it has an expected value
 // (`expected_tree_hash`, Errc::tree_hash_mismatch): parent hashes, unmerged leaves, unique keys,
 // every leaf's validate_leaf_node(), and that every leaf's credential type is supported by every
-// member.
+// member. When several fail, the first in that order is reported (the first leaf in index order
+// among the leaves), whatever `threads` is.
 Status validate_tree(const PublicTree& tree, const LeafValidationContext& ctx,
-                     std::optional<ByteView> expected_tree_hash = std::nullopt);
+                     std::optional<ByteView> expected_tree_hash = std::nullopt,
+                     unsigned threads = 1);
 
 }  // namespace conclave::mls

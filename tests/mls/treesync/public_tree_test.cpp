@@ -79,6 +79,19 @@ TEST(PublicTree, ExtensionAndTruncation) {
   EXPECT_EQ(hash_of(back->root_hash()), hash_of(tree.root_hash()));
 }
 
+TEST(PublicTree, EncodedSizeIsTheEncodingsLength) {
+  TreeFixture fx(5);
+  // Small trees (2-byte vector length) and past 16,384 bytes (4-byte length).
+  for (std::uint32_t n : {1u, 2u, 3u, 40u, 300u}) {
+    PublicTree tree = fx.build_tree(n, 3);
+    EXPECT_EQ(tree.encoded_size(), tree.encode().size()) << n;
+    if (n > 2) {
+      ASSERT_TRUE(tree.remove(LeafIndex{n - 1}));  // trailing blanks are not encoded
+      EXPECT_EQ(tree.encoded_size(), tree.encode().size()) << n;
+    }
+  }
+}
+
 TEST(PublicTree, RejectsBadShapesAndProposals) {
   TreeFixture fx;
   PublicTree tree = fx.build_tree(3, 0);
