@@ -21,6 +21,7 @@ struct ScriptRequest {
   std::int64_t ms = 0;                      // wait: how long to pump
   nlohmann::json id;                        // echoed back in the answer when present
   std::optional<WelcomeTree> welcome_tree;  // invite: "auto", "always" or "never"
+  std::string device;                       // retire_device: which of our devices
 };
 
 // parse_request parses one line. Errc::invalid_request for anything but a JSON object with a
