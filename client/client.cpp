@@ -402,7 +402,7 @@ Status Client::enter(const std::string& room) {
   const auto codes = muc_status_codes(*p);
   if (std::find(codes.begin(), codes.end(), 201) != codes.end()) {
     // XEP-0045 §10.1.2: a new room stays locked until its owner accepts a configuration.
-    auto reply = request(instant_room_config(room));
+    auto reply = request(room_config(room));
     if (!reply) return fail(reply.error());
     if (xmpp::iq_type_of(*reply) != xmpp::IqType::result) return fail(Errc::stanza_error);
   }
@@ -410,10 +410,19 @@ Status Client::enter(const std::string& room) {
   return save(r);
 }
 
-Result<std::uint64_t> Client::create(const std::string& room) {
+Result<std::uint64_t> Client::create(const std::string& room, bool open) {
   if (has_group(room)) return fail(Errc::group_exists);
   if (!find_room(room) || !find_room(room)->joined) {
     if (auto s = enter(room); !s) return fail(s.error());
+  }
+  // The room as a group needs it, before the group exists: persistent, and members-only unless
+  // asked otherwise (docs/protocol.md BR-12; client/README.md). An admin who is not an owner
+  // may not configure (§10.2: owners only); the service still keeps the room for its group.
+  if (auto reply = request(room_config(room, !open)); !reply) {
+    return fail(reply.error());
+  } else if (xmpp::iq_type_of(*reply) != xmpp::IqType::result) {
+    last_error_ = parse_service_error(*reply);
+    if (!last_error_ || last_error_->condition != "forbidden") return fail(Errc::stanza_error);
   }
   // docs/protocol.md §3: the service's ExternalSender goes into external_senders.
   auto es_reply = request(external_sender_request(options_.service));
@@ -517,6 +526,16 @@ Result<std::uint64_t> Client::invite(const std::string& room, const std::string&
                                      std::optional<WelcomeTree> tree) {
   Room* r = find_room(room);
   if (r == nullptr || !r->group) return fail(Errc::no_group);
+  if (!r->joined) {  // the invitation comes from an occupant (§7.8.2)
+    if (auto s = enter(room); !s) return fail(s.error());
+    if (auto s = fill_gap(room); !s) return fail(s.error());
+    r = find_room(room);
+    if (r == nullptr || !r->group) return fail(Errc::no_group);
+  }
+  // Sent before the commit on the same stream, so the room handles it first: in a members-only
+  // room the invitee is a member by the time the service checks the Add (BR-1). A refused
+  // invitation (not allowed to invite) shows as the commit's refusal.
+  transport_.send(muc_invitation(room, jid));
   auto reply = request(claim_request(options_.service, jid));
   if (!reply) return fail(reply.error());
   if (auto p = expect(*reply, "key-packages"); !p) return fail(p.error());
@@ -546,7 +565,7 @@ Result<std::uint64_t> Client::invite(const std::string& room, const std::string&
         mls::CommitOptions o;
         for (const mls::KeyPackage& kp : kps) {
           // A device that already holds a leaf (it joined by itself) is not added twice
-          // (BR-12).
+          // (BR-13).
           bool present = false;
           for (mls::LeafIndex l : g.tree().non_blank_leaves()) {
             auto leaf = g.tree().leaf_node(l);
@@ -708,7 +727,7 @@ Result<std::uint64_t> Client::external_commit(const std::string& room, bool resy
     std::optional<mls::LeafIndex> old_leaf;
     if (resync) {
       // Our old leaf: our identity on this device (another device's leaf is not ours to
-      // replace, BR-12).
+      // replace, BR-13).
       auto pub = mls::PublicTree::from_nodes(*suite_, *tree);
       if (!pub) return fail(Errc::bad_response);
       for (mls::LeafIndex l : pub->non_blank_leaves()) {
@@ -897,7 +916,7 @@ Result<std::size_t> Client::retire_device(const std::string& device) {
       if (auto s = enter(l.room); !s) return fail(s.error());
       if (auto s = fill_gap(l.room); !s) return fail(s.error());
     }
-    // The service proposes the Removes as external sender (docs/protocol.md BR-13) and sends
+    // The service proposes the Removes as external sender (docs/protocol.md BR-14) and sends
     // them to the occupants; we commit them as soon as ours arrives.
     const std::size_t seen = events_.size();
     auto asked = request(retire_device_request(l.room, device));

@@ -129,9 +129,13 @@ class Client {
   // --- rooms -------------------------------------------------------------------------------------
   // enter joins the MUC room as an occupant (creating it as an instant room when new).
   Status enter(const std::string& room);
-  // create makes the room's group (§5 <create/>), entering the room first. Returns the epoch (0).
-  Result<std::uint64_t> create(const std::string& room);
-  // invite claims a key package of `jid` and commits an Add with its Welcome, which carries the
+  // create makes the room's group (§5 <create/>), entering the room first and, as its owner,
+  // configuring it: persistent (docs/protocol.md BR-12) and members-only, a private group chat,
+  // unless `open` (anyone not banned may enter and join). Returns the epoch (0).
+  Result<std::uint64_t> create(const std::string& room, bool open = false);
+  // invite sends the room's mediated invitation (XEP-0045 §7.8.2: in a members-only room the
+  // room grants `jid` membership first, so the Add is allowed), then claims a key package of
+  // `jid` and commits an Add with its Welcome, which carries the
   // ratchet tree as `tree` (default: options.welcome_tree) decides for the tree before the Add;
   // without it the joiner fetches the tree with <group-info/>. Returns the new epoch.
   Result<std::uint64_t> invite(const std::string& room, const std::string& jid,

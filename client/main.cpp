@@ -2,9 +2,9 @@
 //
 //   conclave-client COMMAND --jid J --password P --state DIR [--server HOST:PORT] [options]
 //
-// Commands: script (JSON lines on stdin/stdout), create ROOM, invite ROOM JID, remove ROOM JID,
-// update ROOM, leave ROOM, send ROOM TEXT, join ROOM, resync ROOM, catchup ROOM,
-// fingerprints ROOM, publish [N], count, listen [SECONDS].
+// Commands: script (JSON lines on stdin/stdout), create ROOM [--open], invite ROOM JID, remove ROOM
+// JID, update ROOM, leave ROOM, send ROOM TEXT, join ROOM, resync ROOM, catchup ROOM, fingerprints
+// ROOM, publish [N], count, listen [SECONDS].
 #include <unistd.h>
 
 #include <cstdio>
@@ -28,7 +28,8 @@ using conclave::client::TlsMode;
 void usage() {
   std::cerr
       << "usage: conclave-client COMMAND --jid JID --password PW --state DIR [options] [ARGS]\n"
-         "commands: script | create ROOM | invite ROOM JID | remove ROOM JID | update ROOM |\n"
+         "commands: script | create ROOM [--open] | invite ROOM JID | remove ROOM JID | update "
+         "ROOM |\n"
          "          leave ROOM | send ROOM TEXT | join ROOM | resync ROOM | catchup ROOM |\n"
          "          fingerprints ROOM | publish [N] | count | listen [SECONDS] | devices |\n"
          "          retire-device DEVICE | service-rooms\n"
@@ -36,6 +37,7 @@ void usage() {
          "          --service DOMAIN  --nick NICK  --timeout SECONDS  --debug\n"
          "          --device NAME  (this device's name; default: the JID's resource, else\n"
          "          'default'; keep it across reinstalls)\n"
+         "          --open  (create: an open room; default: persistent and members-only)\n"
          "          --welcome-tree auto|always|never  (invite: ratchet tree in the Welcome;\n"
          "          auto: while the encoded tree is at most "
       << conclave::client::kWelcomeTreeLimit / 1024
@@ -50,6 +52,7 @@ struct Args {
   ClientOptions client;
   std::string state;
   int timeout_s = 15;
+  bool open = false;
 };
 
 bool parse_args(int argc, char** argv, Args& a) {
@@ -93,6 +96,8 @@ bool parse_args(int argc, char** argv, Args& a) {
       }
     } else if (arg == "--trust-tls") {
       a.xmpp.trust_tls = true;
+    } else if (arg == "--open") {
+      a.open = true;
     } else if (arg == "--debug") {
       a.xmpp.debug = true;
     } else if (arg == "--service") {
@@ -154,6 +159,8 @@ bool request_for(const Args& a, ScriptRequest& r) {
   }
   if (p.empty()) return false;
   r.room = p[0];
+  if (a.open && a.command != "create") return false;
+  r.open = a.open;
   if (a.command == "invite" || a.command == "remove") {
     if (p.size() != 2) return false;
     r.jid = p[1];

@@ -140,7 +140,7 @@ Element mam_query(std::string_view room, std::string_view query_id, std::string_
   return iq;
 }
 
-Element instant_room_config(std::string_view room) {
+Element room_config(std::string_view room, std::optional<bool> members_only) {
   Element iq = stanza("iq", "set", room);
   Element& q = iq.add_child("query", std::string(ns::kMucOwner));
   Element& x = q.add_child("x", std::string(ns::kData));
@@ -155,7 +155,15 @@ Element instant_room_config(std::string_view room) {
   };
   field("FORM_TYPE", "http://jabber.org/protocol/muc#roomconfig");
   field("muc#roomconfig_persistentroom", "1");
+  if (members_only) field("muc#roomconfig_membersonly", *members_only ? "1" : "0");
   return iq;
+}
+
+Element muc_invitation(std::string_view room, std::string_view invitee) {
+  Element m = stanza("message", "", room);
+  Element& x = m.add_child("x", std::string(ns::kMucUser));
+  x.add_child("invite", std::string(ns::kMucUser)).set_attr("to", std::string(invitee));
+  return m;
 }
 
 Element encrypted_message(std::string_view room, std::string_view id,

@@ -70,7 +70,14 @@ xmpp::Element mam_query(std::string_view room, std::string_view query_id, std::s
                         std::size_t max);
 // XEP-0045 §10.1.3: the new room's configuration: the defaults, but persistent (an encrypted
 // group's state must survive empty moments and service restarts).
-xmpp::Element instant_room_config(std::string_view room);
+// room_config: the owner's configuration (XEP-0045 §10.2) the reference client submits: always
+// persistent (docs/protocol.md BR-12); members-only unless `members_only` is false (an open
+// room). Without a members-only value (std::nullopt) the field is left out: the room keeps its
+// setting.
+xmpp::Element room_config(std::string_view room, std::optional<bool> members_only = std::nullopt);
+// muc_invitation: a mediated invitation (XEP-0045 §7.8.2) of `invitee` through the room; in a
+// members-only room the room makes the invitee a member before delivering it.
+xmpp::Element muc_invitation(std::string_view room, std::string_view invitee);
 
 // --- messages and presence ---------------------------------------------------------------------
 // docs/protocol.md §8: <encrypted/>, the XEP-0380 marker, the fallback body and a store hint.

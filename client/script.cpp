@@ -107,6 +107,10 @@ Result<ScriptRequest> parse_request(std::string_view line) {
   if (!get_string(j, "device", r.op == "retire_device", r.device)) {
     return fail(Errc::invalid_request);
   }
+  if (auto it = j.find("open"); it != j.end()) {
+    if (r.op != "create" || !it->is_boolean()) return fail(Errc::invalid_request);
+    r.open = it->get<bool>();
+  }
   if (auto it = j.find("id"); it != j.end()) r.id = *it;
   return r;
 }
@@ -147,7 +151,7 @@ json error_json(const ScriptRequest& r, std::error_code e,
 
 json run_request(Client& c, const ScriptRequest& r) {
   const std::string& op = r.op;
-  if (op == "create") return answer(c, r, c.create(r.room), "epoch");
+  if (op == "create") return answer(c, r, c.create(r.room, r.open), "epoch");
   if (op == "invite") return answer(c, r, c.invite(r.room, r.jid, r.welcome_tree), "epoch");
   if (op == "remove") return answer(c, r, c.remove(r.room, r.jid), "epoch");
   if (op == "update") return answer(c, r, c.update(r.room), "epoch");

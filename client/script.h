@@ -21,12 +21,14 @@ struct ScriptRequest {
   std::int64_t ms = 0;                      // wait: how long to pump
   nlohmann::json id;                        // echoed back in the answer when present
   std::optional<WelcomeTree> welcome_tree;  // invite: "auto", "always" or "never"
+  bool open = false;                        // create: an open room, not members-only
   std::string device;                       // retire_device: which of our devices
 };
 
 // parse_request parses one line. Errc::invalid_request for anything but a JSON object with a
 // known "op" and the fields that op needs (string room/jid/text, non-negative count/ms, and for
-// invite an optional welcome_tree of "auto", "always" or "never").
+// invite an optional welcome_tree of "auto", "always" or "never"; for create an optional
+// boolean "open").
 Result<ScriptRequest> parse_request(std::string_view line);
 
 // event_json renders an event: {"event":type,"room":…,"epoch":…,…} (empty fields left out).

@@ -132,7 +132,8 @@ constexpr Statement kGroupCreate{
     "mls_group_create",
     "UPDATE rooms SET mls_group_id = $2, mls_cipher_suite = $3, mls_epoch = $4, "
     "mls_tree_hash = $5, mls_group_info = $6, mls_group_context = $7, mls_interim_hash = $8, "
-    "mls_leaf_count = $9, mls_chain_hash = $10 WHERE jid = $1 AND mls_group_id IS NULL"};
+    "mls_leaf_count = $9, mls_chain_hash = $10, persistent = true "
+    "WHERE jid = $1 AND mls_group_id IS NULL"};
 constexpr Statement kRoomExists{"mls_room_exists", "SELECT 1 FROM rooms WHERE jid = $1"};
 constexpr Statement kGroupLoad{
     "mls_group_load",

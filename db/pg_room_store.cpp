@@ -40,14 +40,15 @@ component::Result<std::vector<RoomRecord>> PgRoomStore::load_persistent() {
         std::vector<RoomRecord> out;
         std::map<std::string, std::size_t> index;
         for (const auto& row :
-             tx.exec("SELECT jid, persistent, config::text, mode FROM rooms WHERE persistent "
-                     "ORDER BY jid")) {
+             tx.exec("SELECT jid, persistent, config::text, mode, mls_group_id IS NOT NULL "
+                     "FROM rooms WHERE persistent OR mls_group_id IS NOT NULL ORDER BY jid")) {
           // rooms.jid only ever holds rooms' bare JIDs, written from RoomJid::str().
           auto jid = RoomJid::parse(row[0].as<std::string>());
           if (!jid) return fail(jid.error());
           RoomRecord r;
           r.jid = std::move(*jid);
           r.persistent = row[1].as<bool>();
+          r.has_group = row[4].as<bool>();
           r.settings = component::decode_settings(row[2].as<std::string>());
           r.mode = component::room_mode_from(row[3].as<std::string>())
                        .value_or(component::RoomMode::chat_room);
@@ -57,7 +58,7 @@ component::Result<std::vector<RoomRecord>> PgRoomStore::load_persistent() {
         for (const auto& row :
              tx.exec("SELECT a.room, a.jid, a.affiliation, COALESCE(a.reason, ''), "
                      "COALESCE(a.nick, '') FROM room_affiliations a JOIN rooms r ON r.jid = a.room "
-                     "WHERE r.persistent ORDER BY a.room, a.jid")) {
+                     "WHERE r.persistent OR r.mls_group_id IS NOT NULL ORDER BY a.room, a.jid")) {
           auto it = index.find(row[0].as<std::string>());
           if (it == index.end()) continue;
           // The column's CHECK admits only the four stored affiliations.
@@ -74,7 +75,9 @@ component::Result<std::vector<RoomRecord>> PgRoomStore::load_persistent() {
 component::Status PgRoomStore::purge_temporary() {
   return pool_.run([](pqxx::connection_base& c) -> Status {
     pqxx::work tx(c);
-    tx.exec0("DELETE FROM rooms WHERE NOT persistent");
+    // A room that holds an MLS group is kept whatever its flag says (docs/protocol.md §6.5):
+    // its group ends only with an explicit destroy.
+    tx.exec0("DELETE FROM rooms WHERE NOT persistent AND mls_group_id IS NULL");
     tx.commit();
     return {};
   });
@@ -99,7 +102,8 @@ component::Status PgRoomStore::save(const RoomRecord& room) {
   return pool_.run([&](pqxx::connection_base& c) -> Status {
     pqxx::work tx(c);
     auto r = tx.exec_params(
-        "UPDATE rooms SET persistent = $2, config = $3::jsonb, mode = $4 WHERE jid = $1",
+        "UPDATE rooms SET persistent = $2 OR mls_group_id IS NOT NULL, config = $3::jsonb, "
+        "mode = $4 WHERE jid = $1",
         room.jid.str(), room.persistent, component::encode_settings(room.settings),
         std::string(component::to_string(room.mode)));
     if (r.affected_rows() != 1) return fail(make_error_code(StoreErrc::not_found));

@@ -1,4 +1,4 @@
--- 0006: several devices per user (docs/protocol.md §6.1, §6.3, §6.4, §6.13, BR-12). Each key
+-- 0006: several devices per user (docs/protocol.md §6.1, §6.3, §6.4, §6.13, BR-13). Each key
 -- package names the device that made it (the application_id of its leaf, RFC 9420 §5.3.3); a
 -- claim returns one package per device; each device keeps its own last-resort package; the
 -- account's devices are listed in mls_devices until retired; mls_members says which rooms'

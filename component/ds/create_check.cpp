@@ -52,7 +52,7 @@ DsResult<CheckedCreate> check_create(const RoomJid& room, std::string_view gi_te
   if (leaf_identity(view->tree(), leaves.front()) != sender) {
     return refuse(StanzaCondition::forbidden, "The member's identity is not the sender's");
   }
-  if (auto clash = device_clash(view->tree(), leaves)) {  // CR-7 (BR-12)
+  if (auto clash = device_clash(view->tree(), leaves)) {  // CR-7 (BR-13)
     return refuse(invalid_commit(*clash));
   }
   if (!service.sender_index(gc.extensions)) {  // CR-5

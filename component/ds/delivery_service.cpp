@@ -267,7 +267,7 @@ void DeliveryService::on_create(GroupHost& room, const Element& iq, const Elemen
   MlsStore* store = env_.store;
   room.queue().await<Status>(
       [store, made] { return store->create_group(made->record); },
-      [this, iq, bare, made](Status s) {
+      [this, &room, iq, bare, made](Status s) {
         if (!s) {
           if (s.error() == make_error_code(StoreErrc::conflict)) {
             reply_error(iq, StanzaError::of(StanzaCondition::conflict,
@@ -284,6 +284,7 @@ void DeliveryService::on_create(GroupHost& room, const Element& iq, const Elemen
         install(bare, std::move(made->group));
         env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
         log(LogLevel::info, "MLS group created in " + bare.str());
+        room.group_created();
       });
 }
 
@@ -560,7 +561,7 @@ void DeliveryService::on_retire_device(GroupHost& room, const Element& iq, const
     reply_error(iq, StanzaError::of(StanzaCondition::bad_request, "Not a device id"));
     return;
   }
-  // BR-13: only the account's own device; a member's other devices are not the sender's to
+  // BR-14: only the account's own device; a member's other devices are not the sender's to
   // retire.
   const mls::PublicTree& tree = e->group->group.tree();
   std::vector<mls::LeafIndex> leaves;

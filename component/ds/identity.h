@@ -1,7 +1,7 @@
 #pragma once
 // Member identities (docs/protocol.md §6.1): a BasicCredential whose identity is the owner's
 // normalised bare JID. Other credential types have no identity the service can check.
-// Devices (docs/protocol.md §6.1, BR-12): each leaf names its device in an application_id
+// Devices (docs/protocol.md §6.1, BR-13): each leaf names its device in an application_id
 // LeafNode extension (RFC 9420 §5.3.3), 1..64 characters of [A-Za-z0-9._-], unique among the
 // leaves of one identity in a group.
 #include <optional>
@@ -24,7 +24,7 @@ bool is_device_id(std::string_view id);
 std::optional<std::string> leaf_device(const mls::LeafNode& leaf);
 // leaf_device_at: the same for occupied leaf `l` of `tree`.
 std::optional<std::string> leaf_device_at(const mls::PublicTree& tree, mls::LeafIndex l);
-// device_clash: BR-12 for the leaves `changed` of `tree` (added or rewritten by a commit, or
+// device_clash: BR-13 for the leaves `changed` of `tree` (added or rewritten by a commit, or
 // every leaf at creation): a description of the first one without a well-formed device id or
 // whose (identity, device) another leaf holds too; nullopt when all are fine.
 std::optional<std::string> device_clash(const mls::PublicTree& tree,

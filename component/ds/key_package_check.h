@@ -9,7 +9,7 @@
 //         from the encryption key, no duplicate extensions      (VAL-KP-02..05)
 //   KP-5  lifetime contains `now`                               (RFC 9420 §7.3)
 //   KP-6  BasicCredential whose identity is the uploader's bare JID
-//   KP-7  an application_id leaf extension naming the device (RFC 9420 §5.3.3; BR-12)
+//   KP-7  an application_id leaf extension naming the device (RFC 9420 §5.3.3; BR-13)
 //   KP-8  (KeyPackageDirectory::upload) the packages of one upload name one device
 // Any failure: <bad-request/> + <invalid-key-package/> (feature-not-implemented for KP-3).
 // Tests: tests/component/ds_key_package_test.cpp.

@@ -159,9 +159,13 @@ void MucService::on_service_stanza(const Element& stanza) {
   if (get && q.is("query", xmpp::ns::kDiscoInfo) && q.attr_or("node").empty()) {
     xmpp::DiscoInfo info;
     info.identities.push_back({"conference", "text", info_.name, ""});
+    // urn:xmpp:mam:2: every room keeps a MAM archive on its bare JID (XEP-0313 §3.3.2 "MUC
+    // archives"). XEP-0313 §7 asks only the archiving JIDs (the rooms) to advertise it; the
+    // service lists it too, as Prosody's and ejabberd's MUC services do, for clients that look
+    // for it there before they join.
     for (std::string_view f :
          {ns::kMuc, xmpp::ns::kDiscoInfo, xmpp::ns::kDiscoItems, ns::kPing, ns::kStableId,
-          ns::kSelfPingOpt, ns::kOccupantId, xmpp::ns::kCommands}) {
+          ns::kSelfPingOpt, ns::kOccupantId, ns::kMam, xmpp::ns::kCommands}) {
       info.add_feature(f);
     }
     for (const RoomExtension* x : env_.extensions) x->describe_service(info);

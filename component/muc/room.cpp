@@ -32,7 +32,9 @@ std::shared_ptr<Room> Room::from_record(RoomEnv& env, const RoomRecord& rec,
   auto parsed = Jid::parse(rec.jid.str());
   auto r = adopt(new Room(env, parsed ? *parsed : Jid()));
   r->config_ = read_settings(rec.settings);
-  r->config_.persistent = rec.persistent;
+  // A room with a group is persistent whatever its row says (docs/protocol.md §6.5).
+  r->holds_group_ = rec.has_group;
+  r->config_.persistent = rec.persistent || rec.has_group;
   r->created_in_store_ = true;
   auto get = [&](std::string_view k) {
     auto it = rec.settings.find(std::string(k));
@@ -42,6 +44,8 @@ std::shared_ptr<Room> Room::from_record(RoomEnv& env, const RoomRecord& rec,
   if (r->salt_.empty()) r->salt_ = env.new_salt();
   r->subject_ = get(kSubjectKey);
   r->subject_nick_ = get(kSubjectNickKey);
+  // Rooms saved before the time was kept have none; their subject goes out without <delay/>.
+  r->subject_time_ = parse_timestamp(get(kSubjectTimeKey));
   for (const AffiliationRecord& a : rec.affiliations) r->affiliations_[a.jid] = a;
   for (const ArchivedMessage& m : recent) {
     auto e = parse_stanza_xml(m.stanza);
@@ -211,7 +215,15 @@ bool Room::can_see_jids(const Occupant* receiver) const {
 
 void Room::send_error(const Element& stanza, StanzaCondition c, std::string text) {
   auto reply = xmpp::error_reply(stanza, xmpp::StanzaError::of(c, std::move(text)));
-  if (reply) send(std::move(*reply));
+  if (!reply) return;
+  if (stanza.name() == "presence") {
+    // As in every refused join of XEP-0045 (§7.2.1, §7.2.5-§7.2.10): the error names the room in
+    // `by` (RFC 6120 §8.3.2) and carries the join's <x xmlns='…/muc'/>, emptied: a password in it
+    // is never echoed.
+    if (Element* e = reply->child("error", stanza.ns())) e->set_attr("by", jid_.bare_string());
+    if (stanza.child("x", ns::kMuc) != nullptr) reply->add_child("x", std::string(ns::kMuc));
+  }
+  send(std::move(*reply));
 }
 
 void Room::send_to_sessions(const Occupant& o, const Element& stanza) {
@@ -238,6 +250,7 @@ RoomRecord Room::record() const {
   r.settings[std::string(kSaltKey)] = salt_;
   r.settings[std::string(kSubjectKey)] = subject_;
   r.settings[std::string(kSubjectNickKey)] = subject_nick_;
+  if (subject_time_) r.settings[std::string(kSubjectTimeKey)] = format_timestamp(*subject_time_);
   r.affiliations = affiliation_records();
   return r;
 }

@@ -44,6 +44,8 @@ inline constexpr std::string_view kComponentNs = xmpp::ns::kComponent;
 // The subject and who set it, kept among a persistent room's settings.
 inline constexpr std::string_view kSubjectKey = "conclave#subject";
 inline constexpr std::string_view kSubjectNickKey = "conclave#subject_nick";
+// When the subject was set (XEP-0082), for the <delay/> of the subject sent on join.
+inline constexpr std::string_view kSubjectTimeKey = "conclave#subject_time";
 
 // What a room needs from the service around it: the process's one Services (sender, runner,
 // clock, ids, log) and the room service's stores and settings. Outlives every room.
@@ -101,10 +103,12 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
   void reflect(const xmpp::Element& message) override;
   bool in_room(const xmpp::Jid& session) const override;
   void reprocess(xmpp::Element stanza, xmpp::Jid from, xmpp::Jid to) override;
+  void group_created() override;  // room_group.cpp
 
   const RoomConfig& config() const { return config_; }
   bool locked() const { return locked_; }
   bool gone() const { return gone_; }
+  bool holds_group() const { return holds_group_; }
   std::size_t occupant_count() const { return occupants_.size(); }
   const Occupant* occupant(std::string_view nick) const;
   Affiliation affiliation_of(const std::string& bare) const;
@@ -133,7 +137,13 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
     Affiliation affiliation;
     std::string reason;
   };
-  void apply_affiliation(const AffChange& change, const std::string& actor_nick);
+  // Who changed a role or affiliation, named in the <actor/> of the presence that removes an
+  // occupant (XEP-0045 §8.2, §9.1, §9.4). Empty: the room itself (a registration, a config change).
+  struct Actor {
+    std::string nick;  // the actor's room nickname, "" if not in the room
+    std::string bare;  // the actor's bare JID
+  };
+  void apply_affiliation(const AffChange& change, const Actor& actor);
   void set_role(Occupant& o, Role role);  // §8.3: everyone sees the new role
   // Drops a reflected message from the join history (a retraction, XEP-0425).
   void forget_history(const std::string& stanza_id);
@@ -192,14 +202,21 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
   void on_nick_change(const Pending& p, Occupant& o, const std::string& new_nick);
   // Asks every feature about a join or nick change; true (and the error sent) if one refused.
   bool refused_by_feature(const Pending& p, const JoinRequest& join);
+  // room_group.cpp: a configuration the room's MLS group forbids (it must stay persistent).
+  std::optional<Refusal> group_refuses_config(const RoomConfig& staged) const;
   void kick_non_occupant(const Pending& p);
+  // §17.1: a join or nick change to a nickname that shows nothing is refused (true: refused).
+  bool refused_invisible_nick(const Pending& p);
   xmpp::Element occupant_presence(const Occupant& o, const Occupant* receiver,
                                   const std::vector<int>& codes, bool self, bool unavailable) const;
   void broadcast_presence(const Occupant& o, const std::vector<int>& codes, bool unavailable,
                           const std::vector<int>& self_codes,
                           const std::optional<xmpp::Element>& extra = std::nullopt);
   void remove_occupant(const std::string& nick, std::vector<int> codes,
-                       const std::string& reason = {});
+                       const std::string& reason = {}, const Actor& actor = {});
+  // A session gone without a presence (its server bounced a stanza, §11.1): the occupant goes
+  // with its last session.
+  void drop_session(Occupant& o, const xmpp::Jid& session);
   void maybe_vanish();
 
   // Messages (room_message.cpp).
@@ -220,7 +237,7 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
   void archive_failed(const std::vector<Staged>& batch, std::error_code why);
   // The subject (room_subject.cpp): XEP-0045 §8.1.
   void on_subject_change(const Pending& p, const Occupant& o, std::string subject);
-  RoomRecord record_with_subject(std::string subject, std::string nick) const;
+  RoomRecord record_with_subject(std::string subject, std::string nick, TimePoint when) const;
   void on_private_message(const Pending& p, Occupant& sender);
   void on_invite(const Pending& p, const xmpp::Element& invite);
   void on_decline(const Pending& p, const xmpp::Element& decline);
@@ -235,7 +252,9 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
   void on_owner(const Pending& p, const xmpp::Element& query);
   void on_config_submit(const Pending& p, const xmpp::DataForm& form);
   void on_destroy(const Pending& p, const xmpp::Element& destroy);
-  void destroy_store(std::string reason, std::string alternate, std::function<void(Status)> done);
+  // `password`: the alternate venue's, passed on to the occupants (§10.9), "" if none.
+  void destroy_store(std::string reason, std::string alternate, std::string password,
+                     std::function<void(Status)> done);
   void on_admin_get(const Pending& p, const xmpp::Element& query);
   void on_admin_set(const Pending& p, const xmpp::Element& query);
 
@@ -252,9 +271,11 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
   bool locked_ = false;
   bool created_in_store_ = false;  // the row exists (archive rows need it)
   bool gone_ = false;
+  bool holds_group_ = false;  // an MLS group lives in this room: it never ends by itself
   std::string salt_;
   std::string subject_;
   std::string subject_nick_;
+  std::optional<TimePoint> subject_time_;  // when the subject was last set; none: never
   std::map<std::string, AffiliationRecord> affiliations_;  // by bare JID
   std::vector<std::unique_ptr<Occupant>> occupants_;       // in join order
   std::deque<HistoryEntry> history_;

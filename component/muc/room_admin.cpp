@@ -65,7 +65,7 @@ void Room::on_admin_get(const Pending& p, const Element& q) {
 void Room::on_admin_set(const Pending& p, const Element& q) {
   Occupant* actor = by_session(p.from);
   const Affiliation actor_aff = affiliation_of(p.from.bare_string());
-  const std::string actor_nick = actor != nullptr ? actor->nick : std::string();
+  const Actor who{actor != nullptr ? actor->nick : std::string(), p.from.bare_string()};
   struct RoleChange {
     std::string nick;
     Role role;
@@ -159,13 +159,13 @@ void Room::on_admin_set(const Pending& p, const Element& q) {
       return;
     }
   }
-  auto apply = [this, p, roles, affs, actor_nick] {
-    for (const AffChange& c : affs) apply_affiliation(c, actor_nick);
+  auto apply = [this, p, roles, affs, who] {
+    for (const AffChange& c : affs) apply_affiliation(c, who);
     for (const RoleChange& c : roles) {
       Occupant* t = by_nick(c.nick);
       if (t == nullptr) continue;
       if (c.role == Role::none) {
-        remove_occupant(c.nick, {307}, c.reason);  // §8.2 kick
+        remove_occupant(c.nick, {307}, c.reason, who);  // §8.2 kick
       } else {
         t->role = c.role;
         broadcast_presence(*t, {}, false, {110});
@@ -195,7 +195,7 @@ void Room::on_admin_set(const Pending& p, const Element& q) {
                 });
 }
 
-void Room::apply_affiliation(const AffChange& c, const std::string&) {
+void Room::apply_affiliation(const AffChange& c, const Actor& actor) {
   if (c.affiliation == Affiliation::none) {
     affiliations_.erase(c.bare);
   } else {
@@ -207,9 +207,9 @@ void Room::apply_affiliation(const AffChange& c, const std::string&) {
   for (Occupant* o : by_bare(c.bare)) nicks.push_back(o->nick);
   for (const std::string& nick : nicks) {
     if (c.affiliation == Affiliation::outcast) {
-      remove_occupant(nick, {301}, c.reason);  // §9.1 ban
+      remove_occupant(nick, {301}, c.reason, actor);  // §9.1 ban
     } else if (config_.members_only && c.affiliation == Affiliation::none) {
-      remove_occupant(nick, {321}, c.reason);  // §9.4 membership revoked
+      remove_occupant(nick, {321}, c.reason, actor);  // §9.4 membership revoked
     } else if (Occupant* o = by_nick(nick)) {
       o->role = default_role(c.affiliation, config_.moderated);
       broadcast_presence(*o, {}, false, {110});

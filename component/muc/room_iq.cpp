@@ -116,8 +116,14 @@ void Room::on_disco_info(const Pending& p) {
   add("muc#roominfo_description", "Description", config_.description);
   add("muc#roominfo_subject", "Subject", subject_);
   add("muc#roominfo_occupants", "Occupants", std::to_string(occupants_.size()));
-  form.add("muc#roominfo_changesubject", xmpp::FieldType::boolean,
-           "Occupants may change the subject", {config_.change_subject ? "1" : "0"});
+  // Who may change the subject, under the three names clients read: the registry's
+  // muc#roominfo_subjectmod (§16.5.4), §6.4's example (and Prosody's) muc#roomconfig_changesubject,
+  // and muc#roominfo_changesubject (ejabberd's; Conversations reads it).
+  for (const char* var :
+       {"muc#roominfo_subjectmod", "muc#roomconfig_changesubject", "muc#roominfo_changesubject"}) {
+    form.add(var, xmpp::FieldType::boolean, "Occupants may change the subject",
+             {config_.change_subject ? "1" : "0"});
+  }
   form.add("muc#roomconfig_allowinvites", xmpp::FieldType::boolean, "Occupants may invite",
            {config_.allow_invites ? "1" : "0"});
   form.add("muc#roomconfig_allowpm", xmpp::FieldType::text_single, "Who may send private messages",
@@ -172,14 +178,17 @@ void Room::on_config_submit(const Pending& p, const xmpp::DataForm& form) {
     send_error(p.stanza, StanzaCondition::not_acceptable, "Invalid configuration value");
     return;
   }
+  if (auto refusal = group_refuses_config(staged)) {
+    send_error(p.stanza, refusal->condition, std::move(refusal->text));
+    return;
+  }
   const RoomConfig old = config_;
-  const bool was_locked = locked_;
   std::swap(config_, staged);
   RoomRecord rec = record();
   std::swap(config_, staged);
   RoomStore* store = env_.rooms;
   await<Status>([store, rec] { return store->save(rec); },
-                [this, p, staged, old, was_locked](Status s) {
+                [this, p, staged, old](Status s) {
                   if (!s) {
                     log(LogLevel::error, "saving the configuration of " + jid_.bare_string() +
                                              " failed: " + s.error().message());
@@ -193,8 +202,11 @@ void Room::on_config_submit(const Pending& p, const xmpp::DataForm& form) {
                   if (config_.members_only && !old.members_only) {
                     extensions_membership_changed();  // non-members leave the MLS group
                   }
-                  if (was_locked) return;
-                  // §10.2.1: tell the occupants what changed.
+                  // §10.2.1: tell the occupants what changed. The first submission too, which
+                  // unlocks a new room (§10.1.2/§10.1.3): its configuration and its disco#info
+                  // change then (a locked room answers only its owners), and clients such as
+                  // Gajim refetch the room's disco#info on 104 (non-anonymous, MAM, ...);
+                  // 172/173 when the whois default changed as well.
                   std::vector<int> codes{104};
                   if (old.whois != config_.whois)
                     codes.push_back(config_.non_anonymous() ? 172 : 173);
@@ -216,7 +228,7 @@ void Room::on_config_submit(const Pending& p, const xmpp::DataForm& form) {
 void Room::on_destroy(const Pending& p, const Element& destroy) {
   const std::string* alt = destroy.attr("jid");
   destroy_store(destroy.child_text("reason", ns::kMucOwner), alt ? *alt : std::string(),
-                [this, p](Status s) {
+                destroy.child_text("password", ns::kMucOwner), [this, p](Status s) {
                   if (!s) {
                     send_error(p.stanza, StanzaCondition::internal_server_error);
                     return;
@@ -234,31 +246,38 @@ void Room::destroy_room(std::string reason, std::string alternate,
       done(Status{});  // destroyed while this waited: the outcome asked for holds
       return;
     }
-    destroy_store(std::move(reason), std::move(alternate), std::move(done));
+    destroy_store(std::move(reason), std::move(alternate), "", std::move(done));
   };
   enqueue(std::move(p));
 }
 
-void Room::destroy_store(std::string reason, std::string alternate,
+void Room::destroy_store(std::string reason, std::string alternate, std::string password,
                          std::function<void(Status)> done) {
   const RoomJid room = room_jid();
   RoomStore* store = env_.rooms;
   await<Status>([store, room] { return store->destroy(room); },
-                [this, reason, alternate, room, done](Status s) {
+                [this, reason, alternate, password, room, done](Status s) {
                   if (!s) {
                     log(LogLevel::error,
                         "destroying " + room.str() + " failed: " + s.error().message());
                     done(s);
                     return;
                   }
-                  // §10.9: every occupant gets an unavailable presence carrying <destroy/>.
+                  // §10.9: every occupant gets an unavailable presence carrying <destroy/>,
+                  // with the alternate venue, its password and the reason when given. The
+                  // item says affiliation none, as in the XEP's example: the room, and with it
+                  // every affiliation, is gone.
                   Element d("destroy", std::string(ns::kMucUser));
                   if (!alternate.empty()) d.set_attr("jid", alternate);
                   if (!reason.empty())
                     d.add_child("reason", std::string(ns::kMucUser)).set_text(reason);
+                  if (!password.empty())
+                    d.add_child("password", std::string(ns::kMucUser)).set_text(password);
                   for (const auto& o : occupants_) {
                     Element u = occupant_presence(*o, o.get(), {}, false, true);
                     Element* x = u.child("x", ns::kMucUser);
+                    x->child("item", ns::kMucUser)
+                        ->set_attr("affiliation", std::string(to_string(Affiliation::none)));
                     x->add_child(d);
                     send_to_sessions(*o, u);
                   }

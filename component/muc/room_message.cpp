@@ -54,8 +54,7 @@ void Room::on_message(const Pending& p) {
   if (type == xmpp::MessageType::error) {
     // A message bounced by an occupant's server: that session is gone (as Prosody does).
     if (o != nullptr && p.to.resource().empty()) {
-      std::erase(o->sessions, p.from);
-      if (o->sessions.empty()) remove_occupant(o->nick, {307, 333});
+      drop_session(*o, p.from);
     }
     return;
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "component/muc/room.h"
+#include "component/muc/room_nickname.h"
 #include "component/rooms/namespaces.h"
 #include "xmpp/namespaces.h"
 #include "xmpp/serializer.h"
@@ -71,10 +72,7 @@ void Room::on_presence(const Pending& p) {
   if (type == xmpp::PresenceType::error) {
     // A presence bounced by the occupant's server: the session is gone (XEP-0045 §7.14; Prosody
     // does the same). Remove it as a kick with status 333.
-    if (o != nullptr) {
-      std::erase(o->sessions, p.from);
-      if (o->sessions.empty()) remove_occupant(o->nick, {307, 333});
-    }
+    if (o != nullptr) drop_session(*o, p.from);
     return;
   }
   if (nick.empty()) {
@@ -94,10 +92,12 @@ void Room::on_presence(const Pending& p) {
       kick_non_occupant(p);
       return;
     }
+    if (refused_invisible_nick(p)) return;
     on_join(p);
     return;
   }
   if (o->nick != nick) {
+    if (refused_invisible_nick(p)) return;
     on_nick_change(p, *o, nick);
     return;
   }
@@ -111,6 +111,23 @@ void Room::on_presence(const Pending& p) {
   // A presence update (§7.7): broadcast the new status.
   o->presence_extra = presence_extra_of(p.stanza);
   broadcast_presence(*o, {}, false, {110});
+}
+
+bool Room::refused_invisible_nick(const Pending& p) {
+  if (visible_nickname(p.to.resource())) return false;
+  // §17.1: "a MUC service MUST NOT allow empty or invisible Room Nicknames", on entry (§7.2) and
+  // on a nick change (§7.6) alike. The XEP names no error for it; the one it gives for a
+  // nickname that is not there is <jid-malformed/> (§7.2.1, type modify), and a nickname that
+  // shows nothing is empty once RFC 7700's nickname profile is applied (it disallows these code
+  // points and refuses an empty result), so the same error, with a text that says why. Prosody
+  // answers <not-allowed/>, a condition the XEP keeps for policy (room creation, §10.1.1).
+  send_error(p.stanza, StanzaCondition::jid_malformed, "Invisible nicknames are not allowed");
+  if (!created_in_store_ && occupants_.empty()) {
+    // The presence would have created the room: no room comes into being.
+    gone_ = true;
+    if (env_.room_gone) env_.room_gone(room_jid());
+  }
+  return true;
 }
 
 void Room::kick_non_occupant(const Pending& p) {
@@ -251,14 +268,26 @@ void Room::send_join_sequence(const Occupant& self, const Jid& session, const El
 }
 
 void Room::on_leave(const Pending& p, Occupant& o) {
-  std::erase(o.sessions, p.from);
   const Element* st = p.stanza.child("status", kComponentNs);
-  // The leaving session gets its own unavailable presence with 110.
+  // The leaving session gets its own unavailable presence with 110, naming its own JID (§7.14),
+  // not that of another session of the occupant.
   Element self = occupant_presence(o, &o, {110}, true, true);
+  self.child("x", ns::kMucUser)->child("item", ns::kMucUser)->set_attr("jid", p.from.full());
+  if (locked_ && occupants_.size() == 1 && o.sessions.size() == 1) {
+    // §10.1.3: the owner left a new room before configuring it; the service MUST destroy it
+    // (maybe_vanish below: a locked room is never persistent yet) and say so with <destroy/>.
+    self.child("x", ns::kMucUser)->add_child("destroy", std::string(ns::kMucUser));
+  }
   if (st != nullptr) self.add_child(*st);
   self.set_attr("to", p.from.full());
   send(std::move(self));
-  if (!o.sessions.empty()) return;  // other sessions stay: the occupant is still here
+  if (o.sessions.size() > 1) {
+    std::erase(o.sessions, p.from);
+    return;  // other sessions stay: the occupant is still here
+  }
+  // The last session: it stays in `sessions` until everyone has been told, so that those who
+  // may see real JIDs (moderators, or everyone in a non-anonymous room) get it in the item, as
+  // in every other presence of this occupant (§7.14, §7.2.3).
   for (const auto& r : occupants_) {
     if (r.get() == &o) continue;
     Element u = occupant_presence(o, r.get(), {}, false, true);
@@ -269,20 +298,38 @@ void Room::on_leave(const Pending& p, Occupant& o) {
   maybe_vanish();
 }
 
+void Room::drop_session(Occupant& o, const Jid& session) {
+  if (o.sessions.size() > 1) {
+    std::erase(o.sessions, session);
+    return;
+  }
+  // The last one: removed as a kick with 333 (§11.1) while its JID is still known, so that the
+  // presence names it where the receiver may see real JIDs (§7.14).
+  remove_occupant(o.nick, {307, 333});
+}
+
 void Room::remove_occupant(const std::string& nick, std::vector<int> codes,
-                           const std::string& reason) {
+                           const std::string& reason, const Actor& actor) {
   Occupant* o = by_nick(nick);
   if (o == nullptr) return;
-  std::optional<Element> reason_el;
   for (const auto& r : occupants_) {
     const bool self = r.get() == o;
     std::vector<int> c = codes;
     if (self) c.insert(c.begin(), 110);
     Element u = occupant_presence(*o, r.get(), c, self, true);
-    if (!reason.empty()) {
-      Element* item = u.child("x", ns::kMucUser)->child("item", ns::kMucUser);
-      item->add_child("reason", std::string(ns::kMucUser)).set_text(reason);
+    Element* item = u.child("x", ns::kMucUser)->child("item", ns::kMucUser);
+    // §8.2 (kick), §9.1 (ban), §9.4 (321): the actor and the reason, for the removed occupant
+    // and for everyone else ("including the status code and optionally the reason and actor").
+    // The actor's nickname is public in the room; its real JID goes only to those who may see
+    // real JIDs (§7.2.3/§7.2.4), as for any occupant. An actor outside the room with no such
+    // receiver leaves no <actor/>, rather than an empty one.
+    const bool actor_jid = !actor.bare.empty() && can_see_jids(r.get());
+    if (!actor.nick.empty() || actor_jid) {
+      Element& a = item->add_child("actor", std::string(ns::kMucUser));
+      if (!actor.nick.empty()) a.set_attr("nick", actor.nick);
+      if (actor_jid) a.set_attr("jid", actor.bare);
     }
+    if (!reason.empty()) item->add_child("reason", std::string(ns::kMucUser)).set_text(reason);
     send_to_sessions(*r, u);
   }
   std::erase_if(occupants_, [&](const auto& x) { return x.get() == o; });
@@ -298,7 +345,7 @@ void Room::shutdown() {
 }
 
 void Room::maybe_vanish() {
-  if (!occupants_.empty() || config_.persistent || gone_) return;
+  if (!occupants_.empty() || config_.persistent || holds_group_ || gone_) return;
   // §10.1.3 (temporary rooms): destroyed when the last occupant leaves; so is its archive.
   gone_ = true;
   const RoomJid room = room_jid();

@@ -4,6 +4,7 @@
 // nickname is stored with the affiliation row (room_affiliations.nick).
 #include "component/muc/room.h"
 #include "component/muc/room_feature.h"
+#include "component/muc/room_nickname.h"
 #include "component/rooms/namespaces.h"
 #include "xmpp/disco.h"
 #include "xmpp/namespaces.h"
@@ -76,7 +77,7 @@ void register_iq(Room& room, const Element& iq, const Jid& from, const Element& 
                            room.send_error(iq, StanzaCondition::internal_server_error);
                            return;
                          }
-                         room.apply_affiliation(change, "");
+                         room.apply_affiliation(change, {});
                          room.send(xmpp::iq_result(iq));
                        });
     return;
@@ -90,7 +91,8 @@ void register_iq(Room& room, const Element& iq, const Jid& from, const Element& 
   }
   const xmpp::FormField* f = (*form)->field(kRoomNick);
   const std::string nick = f == nullptr ? std::string() : f->value();
-  if (nick.empty() || !Jid::parse(room.jid().bare_string() + "/" + nick)) {
+  // §17.1: a nickname that shows nothing is no nickname, here as on join (room_nickname.h).
+  if (!visible_nickname(nick) || !Jid::parse(room.jid().bare_string() + "/" + nick)) {
     room.send_error(iq, StanzaCondition::not_acceptable, "Not a valid nickname");
     return;
   }
@@ -120,7 +122,7 @@ void register_iq(Room& room, const Element& iq, const Jid& from, const Element& 
                        }
                        if (aff != new_aff) {
                          // §7.10: occupants see the new affiliation in a presence update.
-                         room.apply_affiliation({rec.jid, new_aff, rec.reason}, "");
+                         room.apply_affiliation({rec.jid, new_aff, rec.reason}, {});
                        }
                        room.remember_affiliation_row(rec);
                        room.send(xmpp::iq_result(iq));

@@ -35,6 +35,10 @@ class GroupHost {
   virtual bool in_room(const xmpp::Jid& session) const = 0;
   // reflect: sends `message` to every occupant session (a groupchat fan-out).
   virtual void reflect(const xmpp::Element& message) = 0;
+  // group_created: the room now holds an MLS group, so it must outlive its occupants' sessions
+  // (docs/protocol.md §6.5): a temporary room becomes persistent (the store did the same in the
+  // group's own transaction) and refuses to become temporary again.
+  virtual void group_created() = 0;
   // reprocess: handles `stanza` again from the start (e.g. after the group state was loaded).
   virtual void reprocess(xmpp::Element stanza, xmpp::Jid from, xmpp::Jid to) = 0;
 };

@@ -286,7 +286,10 @@ class MlsStore {
 
   // ---- Groups ----
 
-  // create_group: stores a new group with its tree (group.nodes; group.epoch is normally 0).
+  // create_group: stores a new group with its tree (group.nodes; group.epoch is normally 0),
+  // and makes the room persistent in the same transaction where the store keeps rooms
+  // (PostgreSQL), so no crash leaves a group in a room that ends with its occupants
+  // (docs/protocol.md §6.5).
   // Errors: conflict if the room has a group already (or the group_id is taken); not_found
   // if the store requires a room row (PostgreSQL: rooms) and there is none;
   // std::errc::invalid_argument if leaf_count is 0 or node indices repeat or are out of range.

@@ -30,6 +30,10 @@ struct AffiliationRecord {
 struct RoomRecord {
   RoomJid jid;
   bool persistent = false;
+  // has_group: the room holds an MLS group (read by load_persistent; never written by save).
+  // Such a room is loaded, and kept by purge_temporary, whatever `persistent` says: a group
+  // ends only with an explicit destroy (docs/protocol.md §6.5).
+  bool has_group = false;
   // The room's effective mode (room_mode.h), kept in its own column for whoever reads rooms by
   // mode; the owner's choice itself travels in `settings` like every configuration value.
   RoomMode mode = RoomMode::chat_room;
@@ -44,14 +48,17 @@ class RoomStore {
  public:
   virtual ~RoomStore() = default;
 
-  // load_persistent: every persistent room with its affiliations.
+  // load_persistent: every persistent room, and every room holding an MLS group, with its
+  // affiliations.
   virtual Result<std::vector<RoomRecord>> load_persistent() = 0;
-  // purge_temporary: deletes the rows of non-persistent rooms (left over from a crash: a
-  // temporary room does not outlive the process) and, by cascade, their archives.
+  // purge_temporary: deletes the rows of non-persistent rooms without an MLS group (left over
+  // from a crash: a temporary room does not outlive the process) and, by cascade, their
+  // archives.
   virtual Status purge_temporary() = 0;
   // create: inserts a new room with its affiliations. Error: conflict if it exists.
   virtual Status create(const RoomRecord& room) = 0;
-  // save: updates persistent + settings of an existing room (affiliations untouched).
+  // save: updates persistent + settings of an existing room (affiliations untouched). A room
+  // holding an MLS group stays persistent even if `room.persistent` is false.
   // Error: not_found.
   virtual Status save(const RoomRecord& room) = 0;
   // set_affiliations: applies the changes in one transaction (Affiliation::none deletes the row).

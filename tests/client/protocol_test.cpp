@@ -59,12 +59,35 @@ TEST(Protocol, SimpleRequests) {
 // A room the reference client creates is persistent: its group must outlive empty moments and
 // a restart or failover of the service (docs/cluster.md §6).
 TEST(Protocol, InstantRoomConfigurationMakesThePersistentRoom) {
-  EXPECT_EQ(xml(instant_room_config("r@mls.localhost")),
+  EXPECT_EQ(xml(room_config("r@mls.localhost")),
             "<iq type='set' to='r@mls.localhost'><query "
             "xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' "
             "type='submit'><field var='FORM_TYPE'><value>"
             "http://jabber.org/protocol/muc#roomconfig</value></field><field "
             "var='muc#roomconfig_persistentroom'><value>1</value></field></x></query></iq>");
+}
+
+// `create` makes a private group chat unless asked for an open room (client/README.md).
+TEST(Protocol, RoomConfigurationSetsMembersOnlyWhenAsked) {
+  auto members_only = [](const Element& iq) {
+    const Element* x = iq.first_child()->first_child();
+    for (const Element& f : x->children()) {
+      if (f.attr_or("var") == "muc#roomconfig_membersonly") {
+        return std::optional<std::string>(f.child_text("value", ns::kData));
+      }
+    }
+    return std::optional<std::string>();
+  };
+  EXPECT_EQ(members_only(room_config("r@mls.localhost", true)), "1");
+  EXPECT_EQ(members_only(room_config("r@mls.localhost", false)), "0");
+  EXPECT_EQ(members_only(room_config("r@mls.localhost")), std::nullopt);
+}
+
+// XEP-0045 §7.8.2: a mediated invitation, sent to the room's bare JID.
+TEST(Protocol, InvitationGoesThroughTheRoom) {
+  EXPECT_EQ(xml(muc_invitation("r@mls.localhost", "bob@localhost")),
+            "<message to='r@mls.localhost'><x xmlns='http://jabber.org/protocol/muc#user'><invite "
+            "to='bob@localhost'/></x></message>");
 }
 
 TEST(Protocol, EncryptedMessageHasEmeFallbackAndStoreHint) {

@@ -523,7 +523,7 @@ TEST(Session, InviteAddsEveryDeviceOfTheUser) {
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].text, "from the phone");
   EXPECT_EQ(of_type(alice.pump(), "message").size(), 1u);
-  // Inviting again adds no device twice (BR-12): nothing to add.
+  // Inviting again adds no device twice (BR-13): nothing to add.
   EXPECT_EQ(alice->invite(room, "bob@localhost").error(), make_error_code(Errc::group_exists));
 }
 

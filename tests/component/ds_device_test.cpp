@@ -1,4 +1,4 @@
-// Several devices per user in a room's group (docs/protocol.md §6.1, §6.13, BR-12, BR-13): every
+// Several devices per user in a room's group (docs/protocol.md §6.1, §6.13, BR-13, BR-14): every
 // leaf names its device (CR-7, CM-12), one device holds at most one leaf of its account, the
 // service lists the rooms holding a leaf of an account, and a retired device's leaves get
 // service Remove proposals.
@@ -110,7 +110,7 @@ TEST_F(DeviceTest, RoomsListsTheGroupsHoldingALeafOfTheAccount) {
   EXPECT_EQ(rooms(kBob), "");
 }
 
-TEST_F(DeviceTest, RetiringADeviceProposesTheRemoveOfItsLeaves) {  // BR-13
+TEST_F(DeviceTest, RetiringADeviceProposesTheRemoveOfItsLeaves) {  // BR-14
   mls::Group g = room_with_group();
   auto c = commit_adding(
       g, {on("bob@example.org", "phone").key_package, on("bob@example.org", "pc").key_package});

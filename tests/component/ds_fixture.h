@@ -35,7 +35,7 @@ inline mls::Extension device_extension(const std::string& device) {
 }
 
 // bundle: a KeyPackage of `identity` on `device`; an empty device gives each call a device of
-// its own ("dev1", "dev2", ...), so leaves made by separate calls never clash (BR-12).
+// its own ("dev1", "dev2", ...), so leaves made by separate calls never clash (BR-13).
 inline mls::KeyPackageBundle bundle(const std::string& identity,
                                     const mls::CipherSuite& suite = suite1(),
                                     mls::Lifetime lifetime = {0, ~std::uint64_t{0}},
@@ -137,10 +137,13 @@ class DsTest : public ServiceTest {
   }
 
   xmpp::Element create_iq(const std::string& from, const mls::Group& g) {
+    return iq(from, room("r"), "set", xmpp::to_string(create_iq_payload(g)));
+  }
+  // create_iq_payload: the <create/> element for `g`'s group.
+  xmpp::Element create_iq_payload(const mls::Group& g) {
     auto gi = g.group_info(false);
     EXPECT_TRUE(gi.has_value());
-    return iq(from, room("r"), "set",
-              "<create xmlns='urn:xmpp:mls:0'><group-info>" + b64_message(*gi) +
+    return stanza("<create xmlns='urn:xmpp:mls:0'><group-info>" + b64_message(*gi) +
                   "</group-info><ratchet-tree>" + b64(g.tree().encode()) +
                   "</ratchet-tree></create>");
   }

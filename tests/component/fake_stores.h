@@ -31,12 +31,13 @@ class FakeRoomStore : public RoomStore {
   Result<std::vector<RoomRecord>> load_persistent() override {
     std::vector<RoomRecord> out;
     for (const auto& [k, r] : rows) {
-      if (r.persistent) out.push_back(r);
+      if (r.persistent || r.has_group) out.push_back(r);
     }
     return out;
   }
   Status purge_temporary() override {
-    std::erase_if(rows, [](const auto& kv) { return !kv.second.persistent; });
+    std::erase_if(rows,
+                  [](const auto& kv) { return !kv.second.persistent && !kv.second.has_group; });
     return {};
   }
   Status create(const RoomRecord& room) override {
@@ -49,7 +50,7 @@ class FakeRoomStore : public RoomStore {
     if (auto s = maybe_fail(); !s) return s;
     auto it = rows.find(room.jid);
     if (it == rows.end()) return fail(StoreErrc::not_found);
-    it->second.persistent = room.persistent;
+    it->second.persistent = room.persistent || it->second.has_group;  // as PostgreSQL does
     it->second.mode = room.mode;
     it->second.settings = room.settings;
     return {};

@@ -9,6 +9,7 @@ them the test FAILS (a misconfigured run must not pass by skipping).
 Imports conclave_test (tests/pylib): ctest sets PYTHONPATH; by hand, PYTHONPATH=tests/pylib.
 """
 import asyncio
+import re
 import sys
 
 from conclave_test.muc_client import (C, MUC_USER, check, codes, error_condition, new_id,
@@ -189,12 +190,132 @@ async def scenario_destroy(w):
     await create_instant(alice, room, "Alice")
     await bob.join_sequence(room + "/Bob")
     r = await alice.iq(room, "set", "<query xmlns='http://jabber.org/protocol/muc#owner'>"
-                       "<destroy><reason>bye</reason></destroy></query>")
+                       "<destroy jid='%s'><reason>bye</reason><password>pw</password></destroy></query>"
+                       % w.room("elsewhere"))
     check(r.get("type") == "result", "destroy accepted")
     u = await bob.wait_for(lambda s: is_presence_from(room + "/Bob")(s) and s.get("type") == "unavailable", "destroyed")
-    check(u.find(MUC_USER + "x/" + MUC_USER + "destroy") is not None, "destroy element in the presence")
+    d = u.find(MUC_USER + "x/" + MUC_USER + "destroy")
+    check(d is not None, "destroy element in the presence")
+    # §10.9: alternate venue, its password and the reason; the item as in the XEP's example.
+    check(d.get("jid") == w.room("elsewhere") and d.findtext(MUC_USER + "reason") == "bye" and
+          d.findtext(MUC_USER + "password") == "pw", "destroy carries venue, reason, password")
+    item = u.find(MUC_USER + "x/" + MUC_USER + "item")
+    check(item.get("affiliation") == "none" and item.get("role") == "none",
+          "destroy item affiliation/role none: %s" % item.attrib)
     info = await bob.iq(room, "get", "<query xmlns='http://jabber.org/protocol/disco#info'/>")
     check(error_condition(info) == "item-not-found", "destroyed room: item-not-found")
+
+
+def item_of(stanza):
+    return stanza.find(MUC_USER + "x/" + MUC_USER + "item")
+
+
+def error_text(stanza):
+    return stanza.findtext(C + "error/{urn:ietf:params:xml:ns:xmpp-stanzas}text") or ""
+
+
+async def scenario_client_view(w):
+    """What Gajim, profanity and poezio showed differently from Prosody's own MUC (issue 15
+    part 5), each stanza checked against the text of XEP-0045 (or the XEP named)."""
+    alice, bob, carol = await w.client("alice"), await w.client("bob"), await w.client("carol")
+    room = w.room("view")
+
+    # §10.2.1: the first configuration (it unlocks the room) is announced with 104, as later
+    # ones are: a message from the room with only the status.
+    seq = await alice.join_sequence(room + "/Alice")
+    check(any(201 in codes(s) for s in seq), "201 on creation")
+    r = await alice.iq(room, "set", "<query xmlns='http://jabber.org/protocol/muc#owner'>"
+                       "<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>"
+                       "http://jabber.org/protocol/muc#roomconfig</value></field>"
+                       "<field var='muc#roomconfig_roomname'><value>View</value></field></x></query>")
+    check(r.get("type") == "result", "first configuration accepted")
+    m = await alice.wait_for(lambda s: s.tag == C + "message" and s.get("from") == room and 104 in codes(s),
+                             "104 after the first configuration")
+    check(m.get("type") == "groupchat" and m.find(C + "body") is None, "104 is a bodiless groupchat message")
+
+    # §6.4 / §16.5.4: who may change the subject, under the registry's name too.
+    info = await bob.iq(room, "get", "<query xmlns='http://jabber.org/protocol/disco#info'/>")
+    fvars = {f.get("var") for f in info.iter("{jabber:x:data}field")}
+    check({"muc#roominfo_subjectmod", "muc#roominfo_changesubject"} <= fvars, "roominfo fields: %s" % fvars)
+
+    # XEP-0313: the service lists MAM, as every room has an archive.
+    sinfo = await bob.iq(SERVICE, "get", "<query xmlns='http://jabber.org/protocol/disco#info'/>")
+    feats = {f.get("var") for f in sinfo.iter("{http://jabber.org/protocol/disco#info}feature")}
+    check("urn:xmpp:mam:2" in feats, "the service lists urn:xmpp:mam:2: %s" % sorted(feats))
+
+    # §17.1: empty or invisible nicknames are refused, on entry and on a nick change, with
+    # §7.2.1's <jid-malformed/> (the text shows the refusal is Conclave's, not the server's).
+    for nick in (" ", "   ", "\u2800", "\u3164"):  # those resourceprep keeps (U+3164: as U+1160)
+        seq = await bob.join_sequence(room + "/" + nick)
+        check(seq[-1].get("type") == "error" and error_condition(seq[-1]) == "jid-malformed" and
+              "Invisible" in error_text(seq[-1]),
+              "invisible nick %r: %s %s" % (nick, error_condition(seq[-1]), error_text(seq[-1])))
+        check(seq[-1].find(C + "error").get("by") == room, "the error names the room in 'by' (§7.2 examples)")
+    await bob.join_sequence(room + "/Bob")
+    await alice.wait_for(is_presence_from(room + "/Bob"), "Bob's arrival")
+    bob.raw("<presence to='%s/ ' id='nc1'/>" % room)
+    e = await bob.wait_for(lambda s: s.tag == C + "presence" and s.get("id") == "nc1", "nick change error")
+    check(e.get("type") == "error" and error_condition(e) == "jid-malformed",
+          "nick change to an invisible nick: %s" % error_condition(e))
+
+    # §7.2.15: the subject on join carries <delay/> from the room with the time it was set.
+    alice.raw("<message type='groupchat' to='%s' id='subj1'><subject>Plans</subject></message>" % room)
+    await bob.wait_for(lambda s: s.tag == C + "message" and s.findtext(C + "subject") == "Plans", "subject change")
+    seq = await carol.join_sequence(room + "/Carol")
+    subj = seq[-1]
+    check(subj.findtext(C + "subject") == "Plans", "the subject ends the join")
+    d = subj.find("{urn:xmpp:delay}delay")
+    check(d is not None and d.get("from") == room and re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", d.get("stamp", "")),
+          "the subject carries <delay from=room stamp=...>: %s" % (None if d is None else d.attrib))
+    await alice.wait_for(is_presence_from(room + "/Carol"), "Carol's arrival")
+    await bob.wait_for(is_presence_from(room + "/Carol"), "Carol's arrival (Bob)")
+
+    # §7.14 / §7.2.4: Carol leaves; Alice (a moderator) sees her real JID, Bob (a participant in
+    # a semi-anonymous room) does not.
+    carol.raw("<presence type='unavailable' to='%s/Carol'/>" % room)
+    gone = lambda s: is_presence_from(room + "/Carol")(s) and s.get("type") == "unavailable"
+    u = await alice.wait_for(gone, "Carol's leave (Alice)")
+    check(item_of(u).get("jid") == str(carol.boundjid.full), "moderator sees the leaver's JID: %s" % item_of(u).attrib)
+    u = await bob.wait_for(gone, "Carol's leave (Bob)")
+    check(item_of(u).get("jid") is None, "participant does not: %s" % item_of(u).attrib)
+
+    # §8.2: a kick names the actor (by nickname; no real JID for a participant).
+    await carol.join_sequence(room + "/Carol")
+    r = await alice.iq(room, "set", "<query xmlns='http://jabber.org/protocol/muc#admin'>"
+                       "<item nick='Carol' role='none'><reason>out</reason></item></query>")
+    check(r.get("type") == "result", "kick accepted")
+    k = await carol.wait_for(gone, "kicked")
+    a = item_of(k).find(MUC_USER + "actor")
+    check({110, 307} <= codes(k) and a is not None and a.get("nick") == "Alice" and a.get("jid") is None,
+          "kick: 110+307 and <actor nick='Alice'/>: %s %s" % (codes(k), None if a is None else a.attrib))
+    check(item_of(k).findtext(MUC_USER + "reason") == "out", "kick reason")
+    k = await bob.wait_for(gone, "Carol kicked (Bob)")
+    check(item_of(k).find(MUC_USER + "actor") is not None, "others see the actor too")
+
+    # §9.1: a ban names the actor.
+    r = await alice.iq(room, "set", "<query xmlns='http://jabber.org/protocol/muc#admin'>"
+                       "<item affiliation='outcast' jid='bob@localhost'/></query>")
+    check(r.get("type") == "result", "ban accepted")
+    b = await bob.wait_for(lambda s: is_presence_from(room + "/Bob")(s) and s.get("type") == "unavailable", "banned")
+    a = item_of(b).find(MUC_USER + "actor")
+    check(301 in codes(b) and a is not None and a.get("nick") == "Alice",
+          "ban: 301 and <actor nick='Alice'/>: %s" % (None if a is None else a.attrib))
+    b = await alice.wait_for(lambda s: is_presence_from(room + "/Bob")(s) and s.get("type") == "unavailable",
+                             "Bob banned (Alice)")
+    a = item_of(b).find(MUC_USER + "actor")
+    check(a is not None and a.get("jid") == "alice@localhost" and item_of(b).get("jid", "").startswith("bob@localhost"),
+          "a moderator sees the actor's and the banned user's JIDs: %s" % (None if a is None else a.attrib))
+
+    # §10.1.3: an owner who leaves a new room before configuring it destroys it, told by <destroy/>.
+    left = w.room("abandoned")
+    await carol.join_sequence(left + "/Carol")
+    carol.raw("<presence type='unavailable' to='%s/Carol'/>" % left)
+    u = await carol.wait_for(lambda s: is_presence_from(left + "/Carol")(s) and s.get("type") == "unavailable",
+                             "leaving the unconfigured room")
+    check(110 in codes(u) and u.find(MUC_USER + "x/" + MUC_USER + "destroy") is not None,
+          "the unconfigured room is destroyed: %s" % codes(u))
+    info = await bob.iq(left, "get", "<query xmlns='http://jabber.org/protocol/disco#info'/>")
+    check(error_condition(info) == "item-not-found", "the abandoned room is gone")
 
 
 def roominfo(info, var):
@@ -319,6 +440,11 @@ async def scenario_register_nick(w):
     await create_instant(alice, room, "Alice", {"muc#roomconfig_persistentroom": "1"})
     form = await bob.iq(room, "get", "<query xmlns='%s'/>" % REGISTER)
     check(form.get("type") == "result", "registration form: %s" % error_condition(form))
+    # §17.1: no invisible nickname, reserved or not.
+    r = await bob.iq(room, "set", "<query xmlns='%s'><x xmlns='jabber:x:data' type='submit'>"
+                     "<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#register</value></field>"
+                     "<field var='muc#register_roomnick'><value>\u3164</value></field></x></query>" % REGISTER)
+    check(error_condition(r) == "not-acceptable", "invisible nick refused: %s" % error_condition(r))
     fvars = {f.get("var") for f in form.iter("{jabber:x:data}field")}
     check("muc#register_roomnick" in fvars, "form asks for the nick: %s" % fvars)
     r = await bob.iq(room, "set", "<query xmlns='%s'><x xmlns='jabber:x:data' type='submit'>"
@@ -542,6 +668,7 @@ SCENARIOS = {
     "moderation": scenario_moderation,
     "create_policy": scenario_create_policy,
     "admin_commands": scenario_admin_commands,
+    "client_view": scenario_client_view,
 }
 
 

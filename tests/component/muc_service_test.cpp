@@ -30,6 +30,18 @@ TEST_F(ServiceTest, ServiceDiscoInfoIsConferenceText) {
   EXPECT_TRUE(muc);
 }
 
+// Every room keeps a MAM archive; the service says so as Prosody's and ejabberd's do.
+TEST_F(ServiceTest, ServiceDiscoInfoListsMam) {
+  auto r = iq(kAlice, kService, "get", "<query xmlns='http://jabber.org/protocol/disco#info'/>");
+  const auto* q = r.child("query", "http://jabber.org/protocol/disco#info");
+  ASSERT_NE(q, nullptr);
+  bool mam = false;
+  for (const auto* f : q->children_named("feature", "http://jabber.org/protocol/disco#info")) {
+    mam = mam || f->attr_or("var") == "urn:xmpp:mam:2";
+  }
+  EXPECT_TRUE(mam);
+}
+
 // A stanza for another domain is answered, but as the service: a component never speaks for a
 // domain that is not its own.
 TEST_F(ServiceTest, MisroutedStanzaIsAnsweredFromTheServiceDomain) {
@@ -69,6 +81,12 @@ TEST_F(ServiceTest, RoomDiscoInfoHasTypeFeaturesAndRoominfoForm) {
   ASSERT_TRUE(form && *form);
   EXPECT_EQ((*form)->form_type(), "http://jabber.org/protocol/muc#roominfo");
   EXPECT_EQ((*form)->field("muc#roominfo_occupants")->value(), "1");
+  // Who may change the subject, under the registry's name and the two others clients read.
+  for (const char* var :
+       {"muc#roominfo_subjectmod", "muc#roomconfig_changesubject", "muc#roominfo_changesubject"}) {
+    ASSERT_NE((*form)->field(var), nullptr) << var;
+    EXPECT_EQ((*form)->field(var)->value(), "0") << var;
+  }
 }
 
 // The encrypted room mode (component/store/room_mode.h, docs/protocol.md §6.5): a default that
@@ -133,6 +151,7 @@ TEST_F(ServiceTest, PersistentRoomsAffiliationsSubjectAndHistorySurviveARestart)
   iq(kAlice, room("keep"), "set",
      "<query xmlns='http://jabber.org/protocol/muc#admin'><item jid='bob@example.org' "
      "affiliation='member'/></query>");
+  const std::int64_t subject_set_ms = clock_ms;
   send("<message type='groupchat' from='" + kAlice + "' to='" + room("keep") +
        "'><subject>Plans</subject></message>");
   send("<message type='groupchat' id='m1' from='" + kAlice + "' to='" + room("keep") +
@@ -161,6 +180,10 @@ TEST_F(ServiceTest, PersistentRoomsAffiliationsSubjectAndHistorySurviveARestart)
   EXPECT_FALSE(has_code(s[0], 201));
   EXPECT_EQ(s[1].child_text("body", xmpp::ns::kComponent), "remember");
   EXPECT_EQ(s[2].child_text("subject", xmpp::ns::kComponent), "Plans");
+  // ... with the time it was set (XEP-0045 §7.2.15), kept with the room.
+  ASSERT_NE(s[2].child("delay", "urn:xmpp:delay"), nullptr);
+  EXPECT_EQ(s[2].child("delay", "urn:xmpp:delay")->attr_or("stamp"),
+            format_timestamp(TimePoint(std::chrono::milliseconds(subject_set_ms))));
   // The occupant id is stable across the restart (the salt is persisted).
   send("<message type='groupchat' id='m2' from='" + kBob + "' to='" + room("keep") +
        "'><body>again</body></message>");

@@ -1025,6 +1025,29 @@ TEST_P(PgMlsStoreTest, ACommitUnderADeposedLeaseIsFencedAndWritesNothing) {
   EXPECT_EQ(accept("r@mls", 1, c1).outcome, CommitOutcome::accepted);
 }
 
+// docs/protocol.md BR-12: a room's group ends only with the room. Creating it makes the room
+// persistent in the same transaction, and no later save or start-up purge makes it temporary.
+TEST_P(PgMlsStoreTest, ARoomWithAGroupIsPersistentAndSurvivesThePurge) {
+  RoomRecord temp;
+  temp.jid = testing::room_jid("temp@mls");
+  ASSERT_TRUE(rooms_->create(temp));  // a temporary room, as an instant room starts
+  RoomRecord plain;
+  plain.jid = testing::room_jid("plain@mls");
+  ASSERT_TRUE(rooms_->create(plain));
+  ASSERT_TRUE(store_->create_group(group("temp@mls", 1, {{0, bytes("n0")}})));
+
+  ASSERT_TRUE(rooms_->save(temp));  // an owner's form with persistent=0 cannot undo it
+  ASSERT_TRUE(rooms_->purge_temporary());
+  auto loaded = rooms_->load_persistent();
+  ASSERT_TRUE(loaded) << loaded.error().message();
+  ASSERT_EQ(loaded->size(), 1u);
+  EXPECT_EQ((*loaded)[0].jid, temp.jid);
+  EXPECT_TRUE((*loaded)[0].persistent);
+  EXPECT_TRUE((*loaded)[0].has_group);
+  auto g = store_->load_group(temp.jid);
+  ASSERT_TRUE(g && *g);  // the group is still there
+}
+
 INSTANTIATE_TEST_SUITE_P(Pg, PgMlsStoreTest, ::testing::Values(Backend::pg));
 #else
 INSTANTIATE_TEST_SUITE_P(Fake, MlsStoreTest, ::testing::Values(Backend::fake));

@@ -37,6 +37,57 @@ TEST_F(AdminTest, KickPresenceCarries110And307ForTheVictim) {
   EXPECT_EQ(status_codes(to_bob[0]), (std::vector<int>{110, 307}));
 }
 
+// §8.2 / §9.1 / §9.4: the presence that removes an occupant names the actor by nickname; its
+// real JID only to those who may see real JIDs (moderators here, the room being semi-anonymous).
+const xmpp::Element* actor_of(const xmpp::Element& presence) {
+  return presence.child("x", "http://jabber.org/protocol/muc#user")
+      ->child("item", "http://jabber.org/protocol/muc#user")
+      ->child("actor", "http://jabber.org/protocol/muc#user");
+}
+
+TEST_F(AdminTest, KickNamesTheActor) {
+  join(kCarol, room("r") + "/Carol");
+  iq(kAlice, room("r"), "set",
+     kAdmin + "<item affiliation='admin' jid='carol@example.org'/></query>");
+  send("<iq type='set' id='k' from='" + kAlice + "' to='" + room("r") + "'>" + kAdmin +
+       "<item nick='Bob' role='none'><reason>spam</reason></item></query></iq>");
+  auto s = take();
+  auto to_bob = sent_to(s, kBob);
+  ASSERT_EQ(to_bob.size(), 1u);
+  const auto* a = actor_of(to_bob[0]);
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->attr_or("nick"), "Alice");
+  EXPECT_EQ(a->attr("jid"), nullptr);  // Bob, a participant, sees no real JIDs
+  auto to_carol = sent_to(s, kCarol);  // an admin: a moderator
+  ASSERT_EQ(to_carol.size(), 1u);
+  ASSERT_NE(actor_of(to_carol[0]), nullptr);
+  EXPECT_EQ(actor_of(to_carol[0])->attr_or("nick"), "Alice");
+  EXPECT_EQ(actor_of(to_carol[0])->attr_or("jid"), "alice@example.org");
+}
+
+TEST_F(AdminTest, BanNamesTheActor) {
+  send("<iq type='set' id='b' from='" + kAlice + "' to='" + room("r") + "'>" + kAdmin +
+       "<item affiliation='outcast' jid='bob@example.org'/></query></iq>");
+  auto to_bob = sent_to(take(), kBob);
+  ASSERT_EQ(to_bob.size(), 1u);
+  EXPECT_TRUE(has_code(to_bob[0], 301));
+  ASSERT_NE(actor_of(to_bob[0]), nullptr);
+  EXPECT_EQ(actor_of(to_bob[0])->attr_or("nick"), "Alice");
+}
+
+TEST_F(AdminTest, AnActorOutsideTheRoomIsNamedByJidWhereJidsAreVisible) {
+  ASSERT_EQ(configure(kAlice, room("r"), {{"muc#roomconfig_whois", "anyone"}}), "result");
+  send("<presence type='unavailable' from='" + kAlice + "' to='" + room("r") + "/Alice'/>");
+  take();
+  send("<iq type='set' id='b' from='" + kAlice + "' to='" + room("r") + "'>" + kAdmin +
+       "<item affiliation='outcast' jid='bob@example.org'/></query></iq>");
+  auto to_bob = sent_to(take(), kBob);
+  ASSERT_EQ(to_bob.size(), 1u);
+  ASSERT_NE(actor_of(to_bob[0]), nullptr);
+  EXPECT_EQ(actor_of(to_bob[0])->attr("nick"), nullptr);
+  EXPECT_EQ(actor_of(to_bob[0])->attr_or("jid"), "alice@example.org");
+}
+
 TEST_F(AdminTest, ParticipantCannotKick) {
   auto r = iq(kBob, room("r"), "set", kAdmin + "<item nick='Alice' role='none'/></query>");
   EXPECT_EQ(error_condition(r), "forbidden");
@@ -167,7 +218,8 @@ TEST_F(AdminTest, SwitchingToMembersOnlyRemovesNonMembersWith322) {
 TEST_F(AdminTest, DestroySendsDestroyPresenceAndForgetsTheRoom) {
   send("<iq type='set' id='d' from='" + kAlice + "' to='" + room("r") +
        "'><query xmlns='http://jabber.org/protocol/muc#owner'><destroy jid='other@" +
-       std::string(kService) + "'><reason>moving</reason></destroy></query></iq>");
+       std::string(kService) +
+       "'><reason>moving</reason><password>pw</password></destroy></query></iq>");
   auto s = take();
   auto to_bob = sent_to(s, kBob);
   ASSERT_EQ(to_bob.size(), 1u);
@@ -176,6 +228,18 @@ TEST_F(AdminTest, DestroySendsDestroyPresenceAndForgetsTheRoom) {
                       ->child("destroy", "http://jabber.org/protocol/muc#user");
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(d->attr_or("jid"), "other@" + std::string(kService));
+  // §10.9: the reason and the alternate venue's password are passed on; the item is the
+  // example's affiliation='none' role='none', for the owner too.
+  EXPECT_EQ(d->child_text("reason", "http://jabber.org/protocol/muc#user"), "moving");
+  EXPECT_EQ(d->child_text("password", "http://jabber.org/protocol/muc#user"), "pw");
+  auto to_alice = sent_to(s, kAlice);
+  ASSERT_FALSE(to_alice.empty());
+  const auto* item = to_alice[0]
+                         .child("x", "http://jabber.org/protocol/muc#user")
+                         ->child("item", "http://jabber.org/protocol/muc#user");
+  ASSERT_NE(item, nullptr);
+  EXPECT_EQ(item->attr_or("affiliation"), "none");
+  EXPECT_EQ(item->attr_or("role"), "none");
   EXPECT_EQ(service->room(room("r")), nullptr);
   EXPECT_EQ(room_store.rows.count(room_jid(room("r"))), 0u);
   EXPECT_EQ(error_condition(iq(kBob, room("r"), "get",

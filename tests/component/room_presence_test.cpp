@@ -39,6 +39,46 @@ TEST_F(ServiceTest, LockedRoomIsItemNotFoundForOthersUntilConfigured) {
   EXPECT_TRUE(has_code(to_bob[1], 110));
 }
 
+// §10.2.1: the first configuration, which unlocks a new room, is announced like later ones.
+TEST_F(ServiceTest, FirstConfigurationIsAnnouncedWith104) {
+  join(kAlice, room("r") + "/Alice");
+  send("<iq type='set' id='cfg' from='" + kAlice + "' to='" + room("r") +
+       "'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' "
+       "type='submit'><field var='muc#roomconfig_whois'><value>anyone</value></field></x>"
+       "</query></iq>");
+  auto s = take();
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0].attr_or("type"), "result");  // the owner learns of success first
+  EXPECT_EQ(s[1].name(), "message");
+  EXPECT_EQ(s[1].attr_or("from"), room("r"));
+  EXPECT_EQ(status_codes(s[1]), (std::vector<int>{104, 172}));
+}
+
+// §10.1.3: an owner who leaves a new room before configuring it destroys it, and is told so.
+TEST_F(ServiceTest, LeavingALockedRoomDestroysItWithDestroy) {
+  join(kAlice, room("r") + "/Alice");
+  send("<presence type='unavailable' from='" + kAlice + "' to='" + room("r") + "/Alice'/>");
+  auto s = take();
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_TRUE(has_code(s[0], 110));
+  EXPECT_NE(s[0].child("x", "http://jabber.org/protocol/muc#user")
+                ->child("destroy", "http://jabber.org/protocol/muc#user"),
+            nullptr);
+  EXPECT_EQ(service->room(room("r")), nullptr);
+  EXPECT_EQ(room_store.rows.count(room_jid(room("r"))), 0u);
+}
+
+// An unlocked room's occupants leave without <destroy/>, even the last one.
+TEST_F(ServiceTest, LeavingAConfiguredRoomSendsNoDestroy) {
+  create("r");
+  send("<presence type='unavailable' from='" + kAlice + "' to='" + room("r") + "/Alice'/>");
+  auto s = take();
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].child("x", "http://jabber.org/protocol/muc#user")
+                ->child("destroy", "http://jabber.org/protocol/muc#user"),
+            nullptr);
+}
+
 TEST_F(ServiceTest, JoinOrderIsOthersThenSelfThenHistoryThenSubject) {
   create("r");
   send("<message type='groupchat' id='m1' from='" + kAlice + "' to='" + room("r") +
@@ -85,9 +125,14 @@ TEST_F(ServiceTest, NonAnonymousRoomsSend100AndRealJids) {
 
 TEST_F(ServiceTest, NickInUseIsConflict) {
   create("r");
-  auto s = join(kBob, room("r") + "/Alice");
+  auto s = join(kBob, room("r") + "/Alice", "<password>secret</password>");
   ASSERT_EQ(s.size(), 1u);
   EXPECT_EQ(error_condition(s[0]), "conflict");
+  // §7.2.8's example: <error by='room'> and the empty <x/> of the join, no password echoed.
+  EXPECT_EQ(s[0].child("error", xmpp::ns::kComponent)->attr_or("by"), room("r"));
+  const auto* x = s[0].child("x", "http://jabber.org/protocol/muc");
+  ASSERT_NE(x, nullptr);
+  EXPECT_TRUE(x->children().empty());
 }
 
 TEST_F(ServiceTest, MembersOnlyRefusesNonMembersWithRegistrationRequired) {
@@ -114,6 +159,38 @@ TEST_F(ServiceTest, JoinWithoutNickIsJidMalformed) {
   auto s = take();
   ASSERT_EQ(s.size(), 1u);
   EXPECT_EQ(error_condition(s[0]), "jid-malformed");
+}
+
+// XEP-0045 §17.1: no empty or invisible nicknames, on entry and on a nick change; the error is
+// §7.2.1's for a missing nickname.
+TEST_F(ServiceTest, InvisibleNicknamesAreJidMalformedOnJoinAndNickChange) {
+  create("r");
+  // Those that survive resourceprep: spaces, U+2800, U+115F, U+3164 (which becomes U+1160).
+  for (const std::string nick : {" ", "   ", "\xE2\xA0\x80", "\xE1\x85\x9F", "\xE3\x85\xA4 "}) {
+    auto s = join(kBob, room("r") + "/" + nick);
+    ASSERT_EQ(s.size(), 1u) << nick;
+    EXPECT_EQ(s[0].attr_or("type"), "error");
+    EXPECT_EQ(error_condition(s[0]), "jid-malformed") << nick;
+  }
+  EXPECT_EQ(service->room(room("r"))->occupant_count(), 1u);
+  join(kBob, room("r") + "/Bob");
+  send("<presence from='" + kBob + "' to='" + room("r") + "/ '/>");
+  auto s = take();
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(error_condition(s[0]), "jid-malformed");
+  EXPECT_NE(service->room(room("r"))->occupant("Bob"), nullptr);
+  // Spaces around visible characters are fine.
+  auto ok = sent_to(join(kCarol, room("r") + "/ Carol C "), kCarol);
+  ASSERT_FALSE(ok.empty());
+  EXPECT_EQ(error_condition(ok[0]), "");
+}
+
+TEST_F(ServiceTest, AnInvisibleNicknameCreatesNoRoom) {
+  auto s = join(kAlice, room("new") + "/  ");
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(error_condition(s[0]), "jid-malformed");
+  EXPECT_EQ(service->room(room("new")), nullptr);
+  EXPECT_EQ(room_store.rows.count(room_jid(room("new"))), 0u);
 }
 
 TEST_F(ServiceTest, PresenceWithoutMucElementFromNonOccupantIsKickedWith110_307_333) {
@@ -162,6 +239,63 @@ TEST_F(ServiceTest, LeaveBroadcastsUnavailableAndSelfGets110) {
   ASSERT_EQ(to_alice.size(), 1u);
   EXPECT_EQ(to_alice[0].attr_or("type"), "unavailable");
   EXPECT_EQ(service->room(room("r"))->occupant_count(), 1u);
+}
+
+// §7.14 (and §7.2.3/§7.2.4): the unavailable presence names the real JID to those who may see
+// it, like every other presence of the occupant: moderators in a semi-anonymous room.
+TEST_F(ServiceTest, LeaveTellsModeratorsTheRealJidInSemiAnonymousRooms) {
+  create("r");
+  join(kBob, room("r") + "/Bob");
+  join(kCarol, room("r") + "/Carol");
+  send("<presence type='unavailable' from='" + kBob + "' to='" + room("r") + "/Bob'/>");
+  auto s = take();
+  auto item = [](const xmpp::Element& p) {
+    return p.child("x", "http://jabber.org/protocol/muc#user")
+        ->child("item", "http://jabber.org/protocol/muc#user");
+  };
+  auto to_alice = sent_to(s, kAlice);
+  ASSERT_EQ(to_alice.size(), 1u);
+  EXPECT_EQ(item(to_alice[0])->attr_or("jid"), kBob);
+  auto to_carol = sent_to(s, kCarol);
+  ASSERT_EQ(to_carol.size(), 1u);
+  EXPECT_EQ(item(to_carol[0])->attr("jid"), nullptr);
+  auto to_bob = sent_to(s, kBob);
+  ASSERT_EQ(to_bob.size(), 1u);
+  EXPECT_EQ(item(to_bob[0])->attr_or("jid"), kBob);
+}
+
+TEST_F(ServiceTest, LeaveTellsEveryoneTheRealJidInNonAnonymousRooms) {
+  create("r", {{"muc#roomconfig_whois", "anyone"}});
+  join(kBob, room("r") + "/Bob");
+  join(kCarol, room("r") + "/Carol");
+  send("<presence type='unavailable' from='" + kBob + "' to='" + room("r") + "/Bob'/>");
+  auto to_carol = sent_to(take(), kCarol);
+  ASSERT_EQ(to_carol.size(), 1u);
+  EXPECT_EQ(to_carol[0]
+                .child("x", "http://jabber.org/protocol/muc#user")
+                ->child("item", "http://jabber.org/protocol/muc#user")
+                ->attr_or("jid"),
+            kBob);
+}
+
+// §7.2.15: the subject sent on join is stamped with XEP-0203 <delay/> from the room, at the
+// time it was set; a subject never set has none.
+TEST_F(ServiceTest, SubjectOnJoinCarriesTheDelayOfWhenItWasSet) {
+  create("r");
+  auto first = sent_to(join(kBob, room("r") + "/Bob"), kBob);
+  EXPECT_EQ(first.back().child("delay", "urn:xmpp:delay"), nullptr);
+  const TimePoint set_at{std::chrono::milliseconds(clock_ms)};
+  send("<message type='groupchat' from='" + kAlice + "' to='" + room("r") +
+       "'><subject>Plans</subject></message>");
+  take();
+  clock_ms += 3'600'000;
+  auto s = sent_to(join(kCarol, room("r") + "/Carol"), kCarol);
+  ASSERT_FALSE(s.empty());
+  EXPECT_EQ(s.back().child_text("subject", xmpp::ns::kComponent), "Plans");
+  const auto* delay = s.back().child("delay", "urn:xmpp:delay");
+  ASSERT_NE(delay, nullptr);
+  EXPECT_EQ(delay->attr_or("from"), room("r"));
+  EXPECT_EQ(delay->attr_or("stamp"), format_timestamp(set_at));
 }
 
 TEST_F(ServiceTest, TemporaryRoomEndsWithItsLastOccupant) {
@@ -236,6 +370,21 @@ TEST_F(ServiceTest, RejoinFromAJoinedSessionIsAnsweredAsAFullJoin) {
   ASSERT_EQ(s.size(), 3u);  // Alice, self with 110, subject
   EXPECT_TRUE(has_code(s[1], 110));
   EXPECT_NE(s[2].child("subject", xmpp::ns::kComponent), nullptr);
+}
+
+TEST_F(ServiceTest, BouncedPresenceTellsModeratorsTheRealJid) {
+  create("r");
+  join(kBob, room("r") + "/Bob");
+  send("<presence type='error' from='" + kBob + "' to='" + room("r") +
+       "/Bob'><error type='cancel'><remote-server-not-found "
+       "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></presence>");
+  auto to_alice = sent_to(take(), kAlice);
+  ASSERT_EQ(to_alice.size(), 1u);
+  EXPECT_EQ(to_alice[0]
+                .child("x", "http://jabber.org/protocol/muc#user")
+                ->child("item", "http://jabber.org/protocol/muc#user")
+                ->attr_or("jid"),
+            kBob);
 }
 
 TEST_F(ServiceTest, BouncedPresenceRemovesTheOccupantWith333) {

@@ -110,6 +110,13 @@ TEST_F(RegisterTest, RegistrationWithoutTheFormIsBadRequest) {
   EXPECT_EQ(error_condition(e), "not-acceptable");
 }
 
+// XEP-0045 §17.1: an invisible nickname cannot be reserved either.
+TEST_F(RegisterTest, AnInvisibleNicknameIsNotAcceptable) {
+  auto r = iq(kBob, room("r"), "set", register_form("   "));
+  EXPECT_EQ(error_condition(r), "not-acceptable");
+  EXPECT_EQ(stored("bob@example.org"), nullptr);
+}
+
 TEST_F(RegisterTest, OutcastsAndNonMembersOfMembersOnlyRoomsMayNotRegister) {
   iq(kAlice, room("r"), "set",
      "<query xmlns='http://jabber.org/protocol/muc#admin'><item jid='carol@example.org' "

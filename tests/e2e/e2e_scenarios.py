@@ -26,12 +26,14 @@ from conclave_test.muc_client import error_condition, new_id, scenario_main
 SCENARIO_TIMEOUT = 240
 
 
-async def group_of(w, room, names):
+async def group_of(w, room, names, open_room=False):
     """Creates `room`'s group with the first client and invites the others one by one; every
-    invitee reports `joined`. Returns the clients and the epoch."""
+    invitee reports `joined`. The room is a private group chat (persistent, members-only: the
+    invitations make the invitees members), or with `open_room` an open room. Returns the
+    clients and the epoch."""
     clients = [await w.script(n) for n in names]
     owner = clients[0]
-    a = await owner.ok("create", room=room)
+    a = await owner.ok("create", room=room, open=open_room)
     check(a.get("epoch") == 0, "create answers epoch 0: %s" % a)
     epoch = 0
     for c in clients[1:]:
@@ -121,6 +123,79 @@ async def scenario_offline_catchup(w):
     await say(bob, room, [alice, carol], "back")
 
 
+DISCO_INFO = "http://jabber.org/protocol/disco#info"
+
+
+def self_item(seq):
+    """The <item/> and status codes of the self-presence (110) in a join sequence."""
+    for s in seq:
+        x = s.find("{http://jabber.org/protocol/muc#user}x")
+        if x is None:
+            continue
+        codes = {int(c.get("code")) for c in x.findall("{http://jabber.org/protocol/muc#user}status")}
+        if 110 in codes:
+            return x.find("{http://jabber.org/protocol/muc#user}item"), codes
+    return None, set()
+
+
+async def scenario_room_outlives(w):
+    """docs/protocol.md BR-12, as a new user meets it: alice creates a private group chat,
+    invites bob while his client is offline, says something and quits. The room stays (it held
+    a group, so it became persistent; it is members-only). Bob comes online, opens the Welcome
+    from offline storage, enters the room as a member (not a new room with himself as owner),
+    reads alice's message after catch-up and answers; alice, back later, reads his answer."""
+    room = w.room("secret")
+    alice, bob = await w.script("alice"), await w.script("bob")
+    await bob.stop()  # bob's packages are published; now he is offline
+    a = await alice.ok("create", room=room)
+    check(a.get("epoch") == 0, "create answers epoch 0: %s" % a)
+    a = await alice.ok("invite", room=room, jid=bob.jid)
+    check(a.get("epoch") == 1, "invite answers epoch 1: %s" % a)
+    said = w.marker("a-secret")
+    await alice.ok("send", room=room, text=said)
+    await alice.stop()
+    await asyncio.sleep(0.5)  # alice's unavailable presence has reached the room
+
+    carol = await w.raw("carol")  # a stranger looks at the room
+    info = await carol.iq(room, "get", "<query xmlns='%s'/>" % DISCO_INFO)
+    check(info.get("type") == "result", "the room is still there: %s" % error_condition(info))
+    feats = {f.get("var") for f in info.iter("{%s}feature" % DISCO_INFO)}
+    check({"muc_persistent", "muc_membersonly"} <= feats,
+          "a private group chat: persistent and members-only: %s" % sorted(feats))
+    seq = await carol.join_sequence(room + "/Carol")
+    item, codes = self_item(seq)
+    check(item is None and any(s.get("type") == "error" for s in seq),
+          "a stranger cannot enter the members-only room: %s" % codes)
+    with open(w.log_path) as f:
+        log = f.read()
+    check("temporary room ended" not in log, "the room never ended")
+
+    await bob.start()
+    await bob.event(lambda e: e.get("event") == "joined" and e.get("room") == room,
+                    "bob opens the Welcome from offline storage")
+    probe = await w.raw("bob")  # bob's second session looks before his client enters
+    seq = await probe.join_sequence(room + "/BobProbe")
+    item, codes = self_item(seq)
+    check(item is not None and 201 not in codes, "bob enters the existing room: %s" % codes)
+    check(item.get("affiliation") == "member",
+          "bob is a member (the invitation), not the owner of a new room: %s" % item.attrib)
+    await probe.quit()
+    a = await bob.ok("catchup", room=room)
+    check(a.get("epoch") == 1, "bob caught up at epoch 1: %s" % a)
+    await bob.message(room, said, alice.jid)
+    answer = w.marker("b-secret")
+    await bob.ok("send", room=room, text=answer)
+    await bob.stop()
+
+    await alice.start()
+    a = await alice.ok("catchup", room=room)
+    check(a.get("epoch") == 1, "alice caught up at epoch 1: %s" % a)
+    await alice.message(room, answer, bob.jid)
+    errors = alice.seen(lambda e: e.get("event") == "error") + bob.seen(
+        lambda e: e.get("event") == "error")
+    check(not errors, "no errors: %s" % errors)
+
+
 async def scenario_commit_race(w):
     """Two members commit in the same epoch at the same moment: one is accepted, the other gets
     <wrong-epoch current=E+1/>, catches up and succeeds."""
@@ -166,7 +241,8 @@ async def scenario_commit_race(w):
 async def scenario_external_join(w):
     """A new member joins by external commit (RFC 9420 §12.4.3.2) and talks with the others."""
     room = w.room("extjoin")
-    (alice, bob), epoch = await group_of(w, room, ["alice", "bob"])
+    # An open room: dave, never invited, may join (BR-1; a members-only room refuses him).
+    (alice, bob), epoch = await group_of(w, room, ["alice", "bob"], open_room=True)
     dave = await w.script("dave")
     a = await dave.ok("join", room=room)
     epoch += 1
@@ -312,7 +388,7 @@ async def scenario_devices(w):
 
 
 async def scenario_retire_device(w):
-    """A user retires a lost device from another one (docs/protocol.md §6.13, BR-13): its key
+    """A user retires a lost device from another one (docs/protocol.md §6.13, BR-14): its key
     packages are deleted, the service proposes the Removes of its leaves in every room, the
     retiring device commits them; the retired device reads nothing after, and a later invite
     no longer adds it."""
@@ -407,7 +483,11 @@ async def scenario_ban_remove(w):
     list (§10.2): each time the service proposes the Remove as external sender, the owner's next
     commit carries it, and the member removed sees none of the messages that follow."""
     room = w.room("ban")
-    (alice, bob, carol), epoch = await group_of(w, room, ["alice", "bob", "carol"])
+    # Open at first: invitations to an open room make no one a member, so turning it
+    # members-only later leaves bob out (XEP-0045 §7.8.2 grants membership only in
+    # members-only rooms).
+    (alice, bob, carol), epoch = await group_of(w, room, ["alice", "bob", "carol"],
+                                                open_room=True)
     await say(carol, room, [alice, bob], "c1")
     admin = await w.raw("alice")  # the owner's second resource, a plain client
 
@@ -440,7 +520,7 @@ async def scenario_tree_limit(w):
     a = await alice.request("invite", room=room, jid=carol.jid)
     check(a.get("ok") is False and a.get("condition") == "policy-violation",
           "the third member would widen the tree past 2 leaves: %s" % a)
-    watcher = await w.raw("watch")
+    watcher = await w.raw("alice")  # the members-only room answers its members (BR-1)
     check(await group_epoch(watcher, room) == epoch, "the room's group is still at epoch %d" % epoch)
     await say(alice, room, [bob], "after-limit-a")
     await say(bob, room, [alice], "after-limit-b")
@@ -451,7 +531,8 @@ async def scenario_fallback(w):
     """A plain XMPP client in the room sees only the fallback body, never the plaintext; its
     plain message is refused in a room with a group."""
     room = w.room("fallback")
-    (alice, bob), epoch = await group_of(w, room, ["alice", "bob"])
+    # An open room: eve, a plain client never invited, may enter.
+    (alice, bob), epoch = await group_of(w, room, ["alice", "bob"], open_room=True)
     eve = await w.raw("eve")
     me = await eve.join(room + "/eve")
     check(me.get("type") != "error", "eve enters the room: %s" % error_condition(me))
@@ -478,7 +559,7 @@ async def scenario_bad_input(w):
     room = w.room("bad")
     alice = await w.script("alice", timeout_s=4)
     bob = await w.script("bob")
-    await alice.ok("create", room=room)
+    await alice.ok("create", room=room, open=True)  # strangers (mallory) may enter and try
     await alice.ok("invite", room=room, jid=bob.jid)
     await bob.event(lambda e: e.get("event") == "joined", "bob joined")
     invite = [s for s in alice.proxy.sent if is_commit_iq(s) and "<welcome" in s]
@@ -670,6 +751,7 @@ async def scenario_no_plaintext(w):
 
 SCENARIOS = {
     "talk_remove": scenario_talk_remove,
+    "room_outlives": scenario_room_outlives,
     "offline_catchup": scenario_offline_catchup,
     "commit_race": scenario_commit_race,
     "external_join": scenario_external_join,
