@@ -20,7 +20,6 @@ namespace {
 
 constexpr auto kSuiteId = mls::CipherSuiteId::mls_128_dhkemx25519_aes128gcm_sha256_ed25519;
 constexpr std::size_t kOwnIdsKept = 64;
-constexpr std::uint64_t kKeyPackageLifetime = 90ULL * 24 * 3600;  // seconds
 
 std::uint64_t unix_now() {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
@@ -41,6 +40,13 @@ std::string identity_of(const mls::LeafNode& leaf) {
     return std::string(b->identity.begin(), b->identity.end());
   }
   return {};
+}
+
+std::string device_of(const mls::LeafNode& leaf) {
+  const mls::Extension* ext = mls::find_extension(leaf.extensions, mls::kExtApplicationId);
+  if (ext == nullptr) return {};
+  auto id = mls::decode<mls::Bytes>(ext->extension_data);
+  return id ? std::string(id->begin(), id->end()) : std::string();
 }
 
 Client::Client(Transport& transport, AccountStore store, ClientOptions options, mls::Secret sig_key,
@@ -65,6 +71,7 @@ Result<std::unique_ptr<Client>> Client::open(Transport& transport, AccountStore 
   auto key = store.load_signature_key();
   if (!key) return fail(key.error());
   mls::Secret sig;
+  const bool fresh = !*key;
   if (*key) {
     sig = std::move(**key);
   } else {
@@ -77,6 +84,7 @@ Result<std::unique_ptr<Client>> Client::open(Transport& transport, AccountStore 
   std::unique_ptr<Client> c(new Client(transport, std::move(store), std::move(options),
                                        std::move(sig), jid->bare_string()));
   c->signature_public_ = signer->public_key();
+  c->fresh_ = fresh;
   std::uint8_t prefix[6];
   c->rng().fill(prefix);
   c->id_prefix_ = mls::to_hex(prefix);
@@ -124,9 +132,14 @@ Result<mls::KeyPackageBundle> Client::new_bundle() const {
   mls::Credential cred;
   cred.value = mls::BasicCredential{mls::Bytes(bare_jid_.begin(), bare_jid_.end())};
   const std::uint64_t now = unix_now();
+  const auto lifetime = static_cast<std::uint64_t>(options_.key_package_lifetime.count());
+  // The device's name as the leaf's application_id (RFC 9420 §5.3.3; docs/protocol.md §6.1).
+  std::vector<mls::Extension> leaf_ext{
+      {mls::kExtApplicationId,
+       mls::encode(mls::Bytes(options_.device.begin(), options_.device.end()))}};
   // A little slack before `now` for servers whose clock is behind ours.
   auto b = mls::make_key_package(*suite_, cred, signature_key_.clone(), rng(),
-                                 mls::Lifetime{now - 3600, now + kKeyPackageLifetime});
+                                 mls::Lifetime{now - 3600, now + lifetime}, std::move(leaf_ext));
   if (!b) return fail(b.error());
   return std::move(*b);
 }
@@ -227,18 +240,70 @@ std::vector<std::string> Client::rooms() const {
 
 Status Client::start() {
   transport_.send(Element("presence", std::string(ns::kClient)));
+  if (fresh_) {
+    // A new state directory under an old device name (a reinstall): the packages that install
+    // left on the service have secrets nobody holds any more; a Welcome for one could never be
+    // opened (docs/protocol.md §6.3).
+    auto gone = delete_key_packages({}, options_.device);
+    if (!gone) return fail(gone.error());
+  }
+  if (auto r = refresh_key_packages(); !r) return fail(r.error());
   auto n = replenish_key_packages();
   if (!n) return fail(n.error());
+  if (fresh_) {
+    // A new device of an existing member, or a reinstalled one: into every room of the account
+    // without anyone else online (docs/protocol.md §6.13).
+    if (auto j = join_own_rooms(); !j) return fail(j.error());
+  }
   return {};
 }
 
 // --- key packages --------------------------------------------------------------------------------
 
 Result<KeyPackageCount> Client::key_package_count() {
-  auto reply = request(key_packages_count_request(options_.service));
+  auto reply = request(key_packages_count_request(options_.service, options_.device));
   if (!reply) return fail(reply.error());
   if (auto p = expect(*reply, "key-packages"); !p) return fail(p.error());
   return parse_key_package_count(*reply);
+}
+
+Result<std::size_t> Client::delete_key_packages(const std::vector<mls::Bytes>& refs,
+                                                std::optional<std::string> device) {
+  auto reply = request(delete_key_packages_request(
+      options_.service, refs,
+      device ? std::optional<std::string_view>(*device) : std::optional<std::string_view>()));
+  if (!reply) return fail(reply.error());
+  auto p = expect(*reply, "delete-key-packages");
+  if (!p) return fail(p.error());
+  auto n = parse_epoch_attr(**p, "deleted");
+  if (!n) return fail(n.error());
+  return static_cast<std::size_t>(*n);
+}
+
+Result<std::size_t> Client::refresh_key_packages() {
+  const std::uint64_t now = unix_now();
+  const auto margin = static_cast<std::uint64_t>(options_.key_package_refresh.count());
+  std::vector<mls::Bytes> ending;
+  for (auto it = key_packages_.begin(); it != key_packages_.end();) {
+    const auto* src =
+        std::get_if<mls::KeyPackageSource>(&it->bundle.key_package.leaf_node.source.value);
+    const std::uint64_t not_after = src != nullptr ? src->lifetime.not_after : 0;
+    if (not_after < now) {
+      // Expired: the service never hands it out again, so no Welcome can come for it.
+      (void)store_.remove_key_package(it->ref, it->last_resort);
+      it = key_packages_.erase(it);
+      continue;
+    }
+    if (not_after < now + margin) ending.push_back(it->ref);
+    ++it;
+  }
+  if (ending.empty()) return std::size_t{0};
+  // Only the service's copies go now: a package claimed just before keeps its secrets here
+  // until it expires, so its Welcome can still be opened. The replenish that follows uploads
+  // fresh ones (a last-resort package replaces the old one when none is left).
+  auto n = delete_key_packages(ending, std::nullopt);
+  if (!n) return fail(n.error());
+  return ending.size();
 }
 
 Result<std::size_t> Client::publish_key_packages(std::size_t n, bool last_resort) {
@@ -473,22 +538,43 @@ Result<std::uint64_t> Client::invite(const std::string& room, const std::string&
   transport_.send(muc_invitation(room, jid));
   auto reply = request(claim_request(options_.service, jid));
   if (!reply) return fail(reply.error());
-  auto kp_el = expect(*reply, "key-package");
-  if (!kp_el) return fail(kp_el.error());
-  auto kp_bytes = mls_bytes(**kp_el);
-  if (!kp_bytes) return fail(kp_bytes.error());
-  auto msg = mls::decode<mls::MlsMessage>(*kp_bytes);
-  if (!msg || !std::holds_alternative<mls::KeyPackage>(msg->message)) {
-    return fail(Errc::bad_response);
+  if (auto p = expect(*reply, "key-packages"); !p) return fail(p.error());
+  auto claimed = parse_claim_reply(*reply);
+  if (!claimed) return fail(claimed.error());
+  // One package per device of `jid` (docs/protocol.md §6.4): one commit adds them all.
+  std::vector<mls::KeyPackage> kps;
+  std::vector<std::string> devices;
+  for (const ClaimedKeyPackage& c : *claimed) {
+    auto msg = mls::decode<mls::MlsMessage>(c.message);
+    if (!msg || !std::holds_alternative<mls::KeyPackage>(msg->message)) {
+      return fail(Errc::bad_response);
+    }
+    mls::KeyPackage kp = std::get<mls::KeyPackage>(msg->message);
+    // The service checks this too; a client must not trust the service for whom it adds.
+    if (identity_of(kp.leaf_node) != jid) return fail(Errc::bad_response);
+    const std::string device = device_of(kp.leaf_node);
+    if (std::find(devices.begin(), devices.end(), device) != devices.end()) {
+      return fail(Errc::bad_response);
+    }
+    devices.push_back(device);
+    kps.push_back(std::move(kp));
   }
-  const mls::KeyPackage kp = std::get<mls::KeyPackage>(msg->message);
-  // The service checks this too; a client must not trust the service for whom it adds.
-  if (identity_of(kp.leaf_node) != jid) return fail(Errc::bad_response);
   return commit_change(
       *r,
       [&](const mls::Group& g) -> Result<mls::CommitOptions> {
         mls::CommitOptions o;
-        o.proposals.push_back(mls::Proposal{mls::Add{kp}});
+        for (const mls::KeyPackage& kp : kps) {
+          // A device that already holds a leaf (it joined by itself) is not added twice
+          // (BR-13).
+          bool present = false;
+          for (mls::LeafIndex l : g.tree().non_blank_leaves()) {
+            auto leaf = g.tree().leaf_node(l);
+            present = present || (leaf && identity_of(*leaf) == jid &&
+                                  device_of(*leaf) == device_of(kp.leaf_node));
+          }
+          if (!present) o.proposals.push_back(mls::Proposal{mls::Add{kp}});
+        }
+        if (o.proposals.empty()) return fail(Errc::group_exists);
         // A large tree makes the commit IQ exceed the servers' stanza limit (the stream is
         // closed); the joiner then takes it from the service (client_receive.cpp).
         const WelcomeTree mode = tree.value_or(options_.welcome_tree);
@@ -640,13 +726,16 @@ Result<std::uint64_t> Client::external_commit(const std::string& room, bool resy
     if (!tree) return fail(Errc::bad_response);
     std::optional<mls::LeafIndex> old_leaf;
     if (resync) {
-      // Our old leaf: our identity, preferably still with our signature key.
+      // Our old leaf: our identity on this device (another device's leaf is not ours to
+      // replace, BR-13).
       auto pub = mls::PublicTree::from_nodes(*suite_, *tree);
       if (!pub) return fail(Errc::bad_response);
       for (mls::LeafIndex l : pub->non_blank_leaves()) {
         auto leaf = pub->leaf_node(l);
-        if (!leaf || identity_of(*leaf) != bare_jid_) continue;
-        if (!old_leaf || leaf->signature_key == signature_public_) old_leaf = l;
+        if (!leaf || identity_of(*leaf) != bare_jid_ || device_of(*leaf) != options_.device) {
+          continue;
+        }
+        old_leaf = l;
       }
       if (!old_leaf) return fail(Errc::unknown_member);
     }
@@ -755,6 +844,103 @@ Result<std::size_t> Client::pump(std::chrono::milliseconds timeout) {
     handle(**s);
     ++n;
   }
+}
+
+// --- devices -------------------------------------------------------------------------------------
+
+Result<std::vector<DeviceInfo>> Client::devices() {
+  auto reply = request(devices_request(options_.service));
+  if (!reply) return fail(reply.error());
+  if (auto p = expect(*reply, "devices"); !p) return fail(p.error());
+  return parse_devices_reply(*reply);
+}
+
+Result<std::vector<RoomLeaf>> Client::service_rooms() {
+  auto reply = request(rooms_request(options_.service));
+  if (!reply) return fail(reply.error());
+  if (auto p = expect(*reply, "rooms"); !p) return fail(p.error());
+  return parse_rooms_reply(*reply);
+}
+
+Result<std::size_t> Client::join_own_rooms() {
+  auto listed = service_rooms();
+  if (!listed) return fail(listed.error());
+  std::map<std::string, bool> rooms;  // room -> holds a leaf of this device
+  for (const RoomLeaf& l : *listed) rooms[l.room] |= l.device == options_.device;
+  std::size_t joined = 0;
+  for (const auto& [room, dead_leaf] : rooms) {
+    if (has_group(room)) continue;
+    auto e = dead_leaf ? resync(room) : join_external(room);
+    if (!e) {
+      // One room that refuses us (we lost membership meanwhile) does not keep us out of the
+      // others.
+      emit({"error", room, "", "", "", std::nullopt,
+            std::string(dead_leaf ? "resync" : "join") + " failed: " + e.error().message()});
+      continue;
+    }
+    ++joined;
+  }
+  return joined;
+}
+
+void Client::recover_dead_leaf(const std::string& room) {
+  if (recovering_ || has_group(room)) return;
+  recovering_ = true;
+  auto listed = service_rooms();
+  bool ours = false;
+  if (listed) {
+    for (const RoomLeaf& l : *listed)
+      ours = ours || (l.room == room && l.device == options_.device);
+  }
+  // Only our own device's leaf: another device's Welcome is not for us to act on.
+  if (ours && !has_group(room)) {
+    if (auto e = resync(room); !e) {
+      emit({"error", room, "", "", "", std::nullopt, "resync failed: " + e.error().message()});
+    }
+  }
+  recovering_ = false;
+}
+
+Result<std::size_t> Client::retire_device(const std::string& device) {
+  if (device == options_.device) return fail(Errc::invalid_request);
+  auto listed = service_rooms();
+  if (!listed) return fail(listed.error());
+  auto reply = request(retire_device_request(options_.service, device));
+  if (!reply) return fail(reply.error());
+  if (auto p = expect(*reply, "retire-device"); !p) return fail(p.error());
+  std::size_t removed = 0;
+  for (const RoomLeaf& l : *listed) {
+    if (l.device != device || !has_group(l.room)) continue;
+    Room* r = find_room(l.room);
+    if (!r->joined) {
+      if (auto s = enter(l.room); !s) return fail(s.error());
+      if (auto s = fill_gap(l.room); !s) return fail(s.error());
+    }
+    // The service proposes the Removes as external sender (docs/protocol.md BR-14) and sends
+    // them to the occupants; we commit them as soon as ours arrives.
+    const std::size_t seen = events_.size();
+    auto asked = request(retire_device_request(l.room, device));
+    if (!asked) return fail(asked.error());
+    if (auto p = expect(*asked, "retire-device"); !p) return fail(p.error());
+    const bool arrived =
+        std::any_of(events_.begin() + static_cast<std::ptrdiff_t>(seen), events_.end(),
+                    [&](const Event& e) { return e.type == "proposal" && e.room == l.room; });
+    if (!arrived) {
+      auto proposal = wait_for(
+          [&](const Element& s) {
+            if (s.name() != "message") return false;
+            auto from = xmpp::Jid::parse(s.attr_or("from"));
+            return from && from->bare_string() == l.room &&
+                   s.child("proposal", ns::kMls) != nullptr;
+          },
+          options_.timeout);
+      if (!proposal) return fail(proposal.error());
+    }
+    auto e = update(l.room);
+    if (!e) return fail(e.error());
+    ++removed;
+  }
+  return removed;
 }
 
 }  // namespace conclave::client

@@ -33,6 +33,14 @@ struct ClientOptions {
   std::string nick;                    // occupant nick; empty: the account's localpart
   std::size_t key_package_target = 5;  // one-time packages to keep on the service
   std::size_t key_package_low = 2;     // replenish below this many
+  // This device's name (docs/protocol.md §6.1): the application_id of every leaf it makes. Keep
+  // it across reinstalls: a fresh state directory under the same name replaces the old one's
+  // key packages and leaves.
+  std::string device = "default";
+  // Lifetime of new key packages; packages within `key_package_refresh` of their end are
+  // replaced at start (docs/protocol.md §6.3: short lifetimes, refreshed before they expire).
+  std::chrono::seconds key_package_lifetime{7 * 24 * 3600};
+  std::chrono::seconds key_package_refresh{2 * 24 * 3600};
   std::chrono::milliseconds timeout{15000};
   int max_commit_retries = 5;  // rounds of the commit race before giving up
   // invite: ratchet tree in the Welcome or fetched by the joiner (client/welcome_tree.h)
@@ -76,9 +84,14 @@ class Client {
                                               ClientOptions options = {});
   ~Client();
 
-  // start sends available presence (so Welcomes stored offline are delivered) and makes sure the
-  // service holds enough key packages.
+  // start sends available presence (so Welcomes stored offline are delivered), makes sure the
+  // service holds enough fresh key packages and, when this state directory is new, deletes the
+  // packages an earlier install of this device left on the service and joins every room whose
+  // group holds a leaf of the account (a new device) or a dead leaf of this device (a reinstall).
   Status start();
+  // fresh: whether open() created this state (no signature key was stored).
+  bool fresh() const { return fresh_; }
+  const std::string& device() const { return options_.device; }
 
   const std::string& bare_jid() const { return bare_jid_; }
   const std::string& service() const { return options_.service; }
@@ -93,6 +106,25 @@ class Client {
   // uploaded.
   Result<std::size_t> replenish_key_packages();
   Result<KeyPackageCount> key_package_count();
+  // delete_key_packages deletes our packages on the service by ref, and every package of
+  // `device` when given. Returns how many the service deleted.
+  Result<std::size_t> delete_key_packages(const std::vector<mls::Bytes>& refs,
+                                          std::optional<std::string> device);
+  // refresh_key_packages deletes on the service our packages that expire within
+  // key_package_refresh (and forgets expired ones). Returns how many it asked to delete.
+  Result<std::size_t> refresh_key_packages();
+
+  // --- devices (docs/protocol.md §6.13) --------------------------------------------------------
+  Result<std::vector<DeviceInfo>> devices();
+  // service_rooms: the rooms whose group holds a leaf of this account, with the leaf's device.
+  Result<std::vector<RoomLeaf>> service_rooms();
+  // join_own_rooms joins (external commit) every room of service_rooms() we hold no group of,
+  // removing this device's dead leaf when there is one. Returns how many it joined.
+  Result<std::size_t> join_own_rooms();
+  // retire_device retires another device of ours: its packages are deleted, and in each room
+  // holding its leaves the service proposes their removal, which we commit. Returns the number
+  // of rooms it was removed from.
+  Result<std::size_t> retire_device(const std::string& device);
 
   // --- rooms -------------------------------------------------------------------------------------
   // enter joins the MUC room as an occupant (creating it as an instant room when new).
@@ -197,6 +229,12 @@ class Client {
   void read_waiting(const std::string& room);
   void handle_welcome(const std::string& room, mls::ByteView data, std::uint64_t epoch,
                       const std::optional<mls::Bytes>& chain);
+
+  // recover_dead_leaf: after a Welcome we cannot open, resync `room` when its group holds a leaf
+  // of this device and we hold no group of it (the leaf can never be used).
+  void recover_dead_leaf(const std::string& room);
+  bool fresh_ = false;
+  bool recovering_ = false;
 
   Transport& transport_;
   AccountStore store_;

@@ -301,6 +301,9 @@ void Client::handle_welcome(const std::string& room, mls::ByteView data, std::ui
       });
   if (kp == key_packages_.end()) {
     emit({"error", room, "", "", "", std::nullopt, "Welcome for none of our key packages"});
+    // Normal for a Welcome that added only our other devices; but if it gave this device a
+    // leaf through a package whose secrets we lost, that leaf is dead: replace it.
+    recover_dead_leaf(room);
     return;
   }
   auto g = mls::Group::join(*suite_, *welcome, kp->bundle.key_package, kp->bundle.clone().secrets,

@@ -46,5 +46,7 @@ struct Client::Room {
 
 // identity_of returns the BasicCredential identity of `leaf` as text ("" for other kinds).
 std::string identity_of(const mls::LeafNode& leaf);
+// device_of returns the device named by `leaf`'s application_id ("" when none).
+std::string device_of(const mls::LeafNode& leaf);
 
 }  // namespace conclave::client

@@ -31,9 +31,12 @@ void usage() {
          "commands: script | create ROOM [--open] | invite ROOM JID | remove ROOM JID | update "
          "ROOM |\n"
          "          leave ROOM | send ROOM TEXT | join ROOM | resync ROOM | catchup ROOM |\n"
-         "          fingerprints ROOM | publish [N] | count | listen [SECONDS]\n"
+         "          fingerprints ROOM | publish [N] | count | listen [SECONDS] | devices |\n"
+         "          retire-device DEVICE | service-rooms\n"
          "options:  --server HOST:PORT  --tls off|optional|required  --trust-tls\n"
          "          --service DOMAIN  --nick NICK  --timeout SECONDS  --debug\n"
+         "          --device NAME  (this device's name; default: the JID's resource, else\n"
+         "          'default'; keep it across reinstalls)\n"
          "          --open  (create: an open room; default: persistent and members-only)\n"
          "          --welcome-tree auto|always|never  (invite: ratchet tree in the Welcome;\n"
          "          auto: while the encoded tree is at most "
@@ -53,6 +56,7 @@ struct Args {
 };
 
 bool parse_args(int argc, char** argv, Args& a) {
+  bool device_given = false;
   if (const char* pw = std::getenv("CONCLAVE_PASSWORD")) a.xmpp.password = pw;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -100,6 +104,9 @@ bool parse_args(int argc, char** argv, Args& a) {
       if (!value(a.client.service)) return false;
     } else if (arg == "--nick") {
       if (!value(a.client.nick)) return false;
+    } else if (arg == "--device") {
+      if (!value(a.client.device)) return false;
+      device_given = true;
     } else if (arg == "--welcome-tree") {
       if (!value(v)) return false;
       const auto mode = conclave::client::parse_welcome_tree(v);
@@ -118,6 +125,12 @@ bool parse_args(int argc, char** argv, Args& a) {
     }
   }
   a.client.timeout = std::chrono::seconds(a.timeout_s);
+  if (!device_given) {
+    const auto slash = a.xmpp.jid.find('/');
+    if (slash != std::string::npos && slash + 1 < a.xmpp.jid.size()) {
+      a.client.device = a.xmpp.jid.substr(slash + 1);
+    }
+  }
   return !a.command.empty() && !a.xmpp.jid.empty() && !a.state.empty();
 }
 
@@ -128,6 +141,16 @@ bool request_for(const Args& a, ScriptRequest& r) {
   if (a.command == "publish" || a.command == "count") {
     r.count = p.empty() ? 5 : static_cast<std::size_t>(std::atoi(p[0].c_str()));
     return p.size() <= 1;
+  }
+  if (a.command == "devices" || a.command == "service-rooms") {
+    r.op = a.command == "devices" ? "devices" : "service_rooms";
+    return p.empty();
+  }
+  if (a.command == "retire-device") {
+    r.op = "retire_device";
+    if (p.size() != 1) return false;
+    r.device = p[0];
+    return true;
   }
   if (a.command == "listen") {
     r.op = "wait";

@@ -56,15 +56,44 @@ Element key_packages_upload(std::string_view service,
   return iq;
 }
 
-Element key_packages_count_request(std::string_view service) {
+Element key_packages_count_request(std::string_view service,
+                                   std::optional<std::string_view> device) {
   Element iq = stanza("iq", "get", service);
-  iq.add_child("key-packages", std::string(ns::kMls));
+  Element& k = iq.add_child("key-packages", std::string(ns::kMls));
+  if (device) k.set_attr("device", std::string(*device));
   return iq;
 }
 
 Element claim_request(std::string_view service, std::string_view jid) {
   Element iq = stanza("iq", "get", service);
   iq.add_child("claim", std::string(ns::kMls)).set_attr("jid", std::string(jid));
+  return iq;
+}
+
+Element delete_key_packages_request(std::string_view service, const std::vector<mls::Bytes>& refs,
+                                    std::optional<std::string_view> device) {
+  Element iq = stanza("iq", "set", service);
+  Element& d = iq.add_child("delete-key-packages", std::string(ns::kMls));
+  if (device) d.set_attr("device", std::string(*device));
+  for (const mls::Bytes& ref : refs) d.add_child(mls_child("ref", ref));
+  return iq;
+}
+
+Element devices_request(std::string_view service) {
+  Element iq = stanza("iq", "get", service);
+  iq.add_child("devices", std::string(ns::kMls));
+  return iq;
+}
+
+Element retire_device_request(std::string_view to, std::string_view device) {
+  Element iq = stanza("iq", "set", to);
+  iq.add_child("retire-device", std::string(ns::kMls)).set_attr("id", std::string(device));
+  return iq;
+}
+
+Element rooms_request(std::string_view service) {
+  Element iq = stanza("iq", "get", service);
+  iq.add_child("rooms", std::string(ns::kMls));
   return iq;
 }
 
@@ -333,6 +362,44 @@ Result<MamFin> parse_mam_fin(const Element& iq) {
   out.complete = fin->attr_or("complete") == "true";
   if (const Element* set = fin->child("set", ns::kRsm))
     out.last = set->child_text("last", ns::kRsm);
+  return out;
+}
+
+Result<std::vector<ClaimedKeyPackage>> parse_claim_reply(const Element& iq) {
+  auto p = mls_payload(iq, "key-packages");
+  if (!p) return fail(p.error());
+  std::vector<ClaimedKeyPackage> out;
+  for (const Element* item : (*p)->children_named("key-package", ns::kMls)) {
+    auto bytes = mls_bytes(*item);
+    if (!bytes) return fail(bytes.error());
+    out.push_back({std::string(item->attr_or("device")), std::move(*bytes),
+                   item->attr_or("last-resort") == "true"});
+  }
+  if (out.empty()) return fail(Errc::bad_response);
+  return out;
+}
+
+Result<std::vector<DeviceInfo>> parse_devices_reply(const Element& iq) {
+  auto p = mls_payload(iq, "devices");
+  if (!p) return fail(p.error());
+  std::vector<DeviceInfo> out;
+  for (const Element* item : (*p)->children_named("device", ns::kMls)) {
+    DeviceInfo d;
+    d.device = std::string(item->attr_or("id"));
+    if (auto n = parse_epoch_attr(*item, "count")) d.count = static_cast<std::size_t>(*n);
+    d.last_resort = item->attr_or("last-resort") == "true";
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+Result<std::vector<RoomLeaf>> parse_rooms_reply(const Element& iq) {
+  auto p = mls_payload(iq, "rooms");
+  if (!p) return fail(p.error());
+  std::vector<RoomLeaf> out;
+  for (const Element* item : (*p)->children_named("room", ns::kMls)) {
+    out.push_back({std::string(item->attr_or("jid")), std::string(item->attr_or("device"))});
+  }
   return out;
 }
 

@@ -46,8 +46,19 @@ struct KeyPackageUpload {
 };
 xmpp::Element key_packages_upload(std::string_view service,
                                   const std::vector<KeyPackageUpload>& packages);
-xmpp::Element key_packages_count_request(std::string_view service);
+// With a device: that device's packages only (docs/protocol.md §6.3).
+xmpp::Element key_packages_count_request(std::string_view service,
+                                         std::optional<std::string_view> device = std::nullopt);
 xmpp::Element claim_request(std::string_view service, std::string_view jid);
+// docs/protocol.md §6.3: delete our packages by KeyPackageRef, and all of `device` when given.
+xmpp::Element delete_key_packages_request(std::string_view service,
+                                          const std::vector<mls::Bytes>& refs,
+                                          std::optional<std::string_view> device);
+// docs/protocol.md §6.13: our devices, retiring one (to the service: its packages; to a room:
+// Remove proposals for its leaves), and the rooms whose group holds a leaf of ours.
+xmpp::Element devices_request(std::string_view service);
+xmpp::Element retire_device_request(std::string_view to, std::string_view device);
+xmpp::Element rooms_request(std::string_view service);
 xmpp::Element create_request(std::string_view room, mls::ByteView group_info,
                              mls::ByteView ratchet_tree);
 xmpp::Element group_info_request(std::string_view room);
@@ -106,6 +117,28 @@ struct KeyPackageCount {
   bool last_resort = false;
 };
 Result<KeyPackageCount> parse_key_package_count(const xmpp::Element& iq);
+
+// A claim answer (docs/protocol.md §6.4): one package per device of the claimed user.
+struct ClaimedKeyPackage {
+  std::string device;
+  mls::Bytes message;  // MLSMessage wrapping the KeyPackage
+  bool last_resort = false;
+};
+Result<std::vector<ClaimedKeyPackage>> parse_claim_reply(const xmpp::Element& iq);
+
+struct DeviceInfo {
+  std::string device;
+  std::size_t count = 0;  // its one-time packages on the service
+  bool last_resort = false;
+};
+Result<std::vector<DeviceInfo>> parse_devices_reply(const xmpp::Element& iq);
+
+// A room whose group holds a leaf of ours, and that leaf's device.
+struct RoomLeaf {
+  std::string room;
+  std::string device;
+};
+Result<std::vector<RoomLeaf>> parse_rooms_reply(const xmpp::Element& iq);
 
 struct GroupInfoReply {
   std::uint64_t epoch = 0;

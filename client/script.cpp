@@ -20,16 +20,19 @@ struct OpSpec {
   bool text;
 };
 constexpr OpSpec kOps[] = {
-    {"create", true, false, false},  {"invite", true, true, false},
-    {"remove", true, true, false},   {"update", true, false, false},
-    {"leave", true, false, false},   {"send", true, false, true},
-    {"join", true, false, false},    {"resync", true, false, false},
-    {"catchup", true, false, false}, {"sync", true, false, false},
-    {"enter", true, false, false},   {"fingerprints", true, false, false},
-    {"epoch", true, false, false},   {"publish", false, false, false},
-    {"count", false, false, false},  {"replenish", false, false, false},
-    {"wait", false, false, false},   {"whoami", false, false, false},
-    {"rooms", false, false, false},  {"quit", false, false, false},
+    {"create", true, false, false},         {"invite", true, true, false},
+    {"remove", true, true, false},          {"update", true, false, false},
+    {"leave", true, false, false},          {"send", true, false, true},
+    {"join", true, false, false},           {"resync", true, false, false},
+    {"catchup", true, false, false},        {"sync", true, false, false},
+    {"enter", true, false, false},          {"fingerprints", true, false, false},
+    {"epoch", true, false, false},          {"publish", false, false, false},
+    {"count", false, false, false},         {"replenish", false, false, false},
+    {"wait", false, false, false},          {"whoami", false, false, false},
+    {"rooms", false, false, false},         {"quit", false, false, false},
+    {"devices", false, false, false},       {"retire_device", false, false, false},
+    {"service_rooms", false, false, false}, {"join_own_rooms", false, false, false},
+    {"refresh", false, false, false},
 };
 
 const OpSpec* find_op(std::string_view name) {
@@ -100,6 +103,9 @@ Result<ScriptRequest> parse_request(std::string_view line) {
     if (r.op != "invite" || !it->is_string()) return fail(Errc::invalid_request);
     r.welcome_tree = parse_welcome_tree(it->get<std::string>());
     if (!r.welcome_tree) return fail(Errc::invalid_request);
+  }
+  if (!get_string(j, "device", r.op == "retire_device", r.device)) {
+    return fail(Errc::invalid_request);
   }
   if (auto it = j.find("open"); it != j.end()) {
     if (r.op != "create" || !it->is_boolean()) return fail(Errc::invalid_request);
@@ -210,10 +216,36 @@ json run_request(Client& c, const ScriptRequest& r) {
   if (op == "whoami") {
     json j = ok(r);
     j["jid"] = c.bare_jid();
+    j["device"] = c.device();
     j["fingerprint"] = c.own_fingerprint();
     j["service"] = c.service();
     return j;
   }
+  if (op == "devices") {
+    auto d = c.devices();
+    if (!d) return error_json(r, d.error(), c.last_error());
+    json j = ok(r);
+    j["devices"] = json::array();
+    for (const DeviceInfo& info : *d) {
+      j["devices"].push_back({{"device", info.device},
+                              {"count", info.count},
+                              {"last_resort", info.last_resort},
+                              {"self", info.device == c.device()}});
+    }
+    return j;
+  }
+  if (op == "retire_device") return answer(c, r, c.retire_device(r.device), "rooms");
+  if (op == "service_rooms") {
+    auto l = c.service_rooms();
+    if (!l) return error_json(r, l.error(), c.last_error());
+    json j = ok(r);
+    j["rooms"] = json::array();
+    for (const RoomLeaf& leaf : *l)
+      j["rooms"].push_back({{"room", leaf.room}, {"device", leaf.device}});
+    return j;
+  }
+  if (op == "join_own_rooms") return answer(c, r, c.join_own_rooms(), "joined");
+  if (op == "refresh") return answer(c, r, c.refresh_key_packages(), "deleted");
   if (op == "rooms") {
     json j = ok(r);
     j["rooms"] = json::array();

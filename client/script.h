@@ -22,6 +22,7 @@ struct ScriptRequest {
   nlohmann::json id;                        // echoed back in the answer when present
   std::optional<WelcomeTree> welcome_tree;  // invite: "auto", "always" or "never"
   bool open = false;                        // create: an open room, not members-only
+  std::string device;                       // retire_device: which of our devices
 };
 
 // parse_request parses one line. Errc::invalid_request for anything but a JSON object with a

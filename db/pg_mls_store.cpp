@@ -55,28 +55,75 @@ constexpr Statement kKpHeld{"mls_kp_held",
                             "SELECT count(*) FROM mls_key_packages WHERE owner = $1 AND NOT "
                             "last_resort AND not_after >= " CONCLAVE_US_TO_TS("$2")};
 constexpr Statement kKpDropLastResort{
-    "mls_kp_drop_last_resort", "DELETE FROM mls_key_packages WHERE owner = $1 AND last_resort"};
+    "mls_kp_drop_last_resort",
+    "DELETE FROM mls_key_packages WHERE owner = $1 AND device = $2 AND last_resort"};
 constexpr Statement kKpInsert{
     "mls_kp_insert",
-    "INSERT INTO mls_key_packages (owner, ref, key_package, last_resort, not_after) "
-    "VALUES ($1, $2, $3, $4, " CONCLAVE_US_TO_TS("$5") ") ON CONFLICT DO NOTHING"};
+    "INSERT INTO mls_key_packages (owner, ref, key_package, last_resort, not_after, device) "
+    "VALUES ($1, $2, $3, $4, " CONCLAVE_US_TO_TS("$5") ", $6) ON CONFLICT DO NOTHING"};
+constexpr Statement kDeviceTouch{
+    "mls_device_touch",
+    "INSERT INTO mls_devices (owner, device, registered_at, last_upload) "
+    "VALUES ($1, $2, " CONCLAVE_US_TO_TS("$3") ", " CONCLAVE_US_TO_TS(
+        "$3") ") ON CONFLICT (owner, device) DO UPDATE SET last_upload = EXCLUDED.last_upload"};
+constexpr Statement kKpDevices{"mls_kp_devices",
+                               "SELECT DISTINCT device FROM mls_key_packages WHERE owner = $1 AND "
+                               "not_after >= " CONCLAVE_US_TO_TS("$2") " ORDER BY device"};
+constexpr Statement kKpDelete{
+    "mls_kp_delete",
+    "DELETE FROM mls_key_packages WHERE owner = $1 AND (ref = ANY ($2::bytea[]) OR device = $3)"};
+constexpr Statement kKpDeleteRefs{
+    "mls_kp_delete_refs",
+    "DELETE FROM mls_key_packages WHERE owner = $1 AND ref = ANY ($2::bytea[])"};
+constexpr Statement kDevicesList{
+    "mls_devices_list",
+    "SELECT d.device, " CONCLAVE_TS_TO_US(
+        "d.last_upload") ", count(k.id) FILTER (WHERE NOT k.last_resort), "
+                         "COALESCE(bool_or(k.last_resort), false) FROM mls_devices d "
+                         "LEFT JOIN mls_key_packages k ON k.owner = d.owner AND k.device = d.device "
+                         "AND k.not_after >= " CONCLAVE_US_TO_TS(
+                             "$2") " WHERE d.owner = $1 GROUP BY d.device, d.last_upload "
+                                   "ORDER BY d.device"};
+constexpr Statement kDeviceRetire{"mls_device_retire",
+                                  "DELETE FROM mls_devices WHERE owner = $1 AND device = $2"};
+constexpr Statement kKpDeleteDevice{
+    "mls_kp_delete_device", "DELETE FROM mls_key_packages WHERE owner = $1 AND device = $2"};
+constexpr Statement kRoomsOf{
+    "mls_rooms_of",
+    "SELECT room, device FROM mls_members WHERE identity = $1 ORDER BY room, device"};
+// The membership index (schema/0006_devices.sql), written with the tree rows.
+constexpr Statement kMembersUpsert{
+    "mls_members_upsert",
+    "INSERT INTO mls_members (room, leaf_index, identity, device) SELECT $1, l, i, d "
+    "FROM unnest($2::integer[], $3::text[], $4::text[]) AS t (l, i, d) "
+    "ON CONFLICT (room, leaf_index) DO UPDATE SET identity = EXCLUDED.identity, "
+    "device = EXCLUDED.device"};
+constexpr Statement kMembersDelete{
+    "mls_members_delete",
+    "DELETE FROM mls_members WHERE room = $1 AND (leaf_index = ANY ($2::integer[]) OR "
+    "leaf_index >= $3)"};
 constexpr Statement kKpCount{
     "mls_kp_count",
     "SELECT count(*) FILTER (WHERE NOT last_resort), COALESCE(bool_or(last_resort), false) "
     "FROM mls_key_packages WHERE owner = $1 AND not_after >= " CONCLAVE_US_TO_TS("$2")};
+constexpr Statement kKpCountDevice{
+    "mls_kp_count_device",
+    "SELECT count(*) FILTER (WHERE NOT last_resort), COALESCE(bool_or(last_resort), false) "
+    "FROM mls_key_packages WHERE owner = $1 AND device = $3 AND not_after >= " CONCLAVE_US_TO_TS(
+        "$2")};
 // SKIP LOCKED: a concurrent claimer moves on to the next row instead of waiting for (and then
 // missing) the one being taken, so two claimers never return the same package.
 constexpr Statement kKpClaimOneTime{
     "mls_kp_claim_one_time",
     "DELETE FROM mls_key_packages WHERE id = (SELECT id FROM mls_key_packages WHERE owner = $1 "
-    "AND NOT last_resort AND not_after >= " CONCLAVE_US_TO_TS(
+    "AND device = $3 AND NOT last_resort AND not_after >= " CONCLAVE_US_TO_TS(
         "$2") " ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) "
-              "RETURNING ref, key_package, last_resort, " CONCLAVE_TS_TO_US("not_after")};
+              "RETURNING ref, key_package, last_resort, " CONCLAVE_TS_TO_US("not_after") ", device"};
 constexpr Statement kKpLastResort{
     "mls_kp_last_resort",
     "SELECT ref, key_package, last_resort, " CONCLAVE_TS_TO_US(
-        "not_after") " FROM mls_key_packages WHERE owner = $1 AND last_resort AND "
-                     "not_after >= " CONCLAVE_US_TO_TS("$2")};
+        "not_after") ", device FROM mls_key_packages WHERE owner = $1 AND device = $3 AND "
+                     "last_resort AND not_after >= " CONCLAVE_US_TO_TS("$2")};
 constexpr Statement kKpPurge{
     "mls_kp_purge", "DELETE FROM mls_key_packages WHERE not_after < " CONCLAVE_US_TO_TS("$1")};
 
@@ -287,12 +334,40 @@ std::size_t upsert_nodes(pqxx::transaction_base& tx, const std::string& room,
   return exec(tx, kNodesUpsert, room, int_array(indices), bytea_array(data)).affected_rows();
 }
 
+// write_members: the membership index rows of the leaves in `changes`, and none at or beyond
+// `leaf_count`; returns the rows written.
+std::size_t write_members(pqxx::transaction_base& tx, const std::string& room,
+                          const std::vector<component::MemberChange>& changes,
+                          std::uint32_t leaf_count) {
+  std::vector<std::uint32_t> set_leaves, blank_leaves;
+  std::vector<std::string> identities, devices;
+  for (const auto& m : changes) {
+    if (m.now) {
+      set_leaves.push_back(m.leaf);
+      identities.push_back(m.now->identity);
+      devices.push_back(m.now->device);
+    } else {
+      blank_leaves.push_back(m.leaf);
+    }
+  }
+  std::size_t n =
+      exec(tx, kMembersDelete, room, int_array(blank_leaves), static_cast<std::int64_t>(leaf_count))
+          .affected_rows();
+  if (!set_leaves.empty()) {
+    n += exec(tx, kMembersUpsert, room, int_array(set_leaves), text_array(identities),
+              text_array(devices))
+             .affected_rows();
+  }
+  return n;
+}
+
 KeyPackageRecord row_to_key_package(const pqxx::row& row) {
   KeyPackageRecord kp;
   kp.ref = blob(row[0]);
   kp.key_package = blob(row[1]);
   kp.last_resort = row[2].as<bool>();
   kp.not_after = from_us(row[3].as<std::int64_t>());
+  kp.device = row[4].as<std::string>();
   return kp;
 }
 
@@ -310,16 +385,32 @@ component::Result<KeyPackageUpload> PgMlsStore::store_key_packages(
     exec(tx, kKpLockOwner, owner);
     const auto held = exec(tx, kKpHeld, owner, to_us(now))[0][0].as<std::size_t>();
     if (held + new_one_time > limit) return KeyPackageUpload::limit_exceeded;
-    // The replaced last-resort package goes first, so re-uploading it is not a duplicate.
-    if (new_last_resort == 1) exec(tx, kKpDropLastResort, owner);
+    // The replaced last-resort package (of the same device) goes first, so re-uploading it is
+    // not a duplicate.
+    for (const auto& kp : batch) {
+      if (kp.last_resort) exec(tx, kKpDropLastResort, owner, kp.device);
+    }
+    std::set<std::string> devices;
     for (const auto& kp : batch) {
       // ON CONFLICT DO NOTHING also skips a ref repeated within the batch.
       auto r = exec(tx, kKpInsert, owner, bin(kp.ref), bin(kp.key_package), kp.last_resort,
-                    to_us(kp.not_after));
+                    to_us(kp.not_after), kp.device);
       if (r.affected_rows() != 1) return KeyPackageUpload::duplicate_ref;  // rolled back
+      devices.insert(kp.device);
     }
+    for (const std::string& d : devices) exec(tx, kDeviceTouch, owner, d, to_us(now));
     tx.commit();
     return KeyPackageUpload::stored;
+  });
+}
+
+component::Result<KeyPackageCount> PgMlsStore::count_device_key_packages(const std::string& owner,
+                                                                         const std::string& device,
+                                                                         TimePoint now) {
+  return pool_.run<KeyPackageCount>([&](pqxx::connection_base& c) -> Result<KeyPackageCount> {
+    pqxx::read_transaction tx(c);
+    const auto row = exec(tx, kKpCountDevice, owner, to_us(now), device)[0];
+    return KeyPackageCount{row[0].as<std::size_t>(), row[1].as<bool>()};
   });
 }
 
@@ -332,20 +423,84 @@ component::Result<KeyPackageCount> PgMlsStore::count_key_packages(const std::str
   });
 }
 
-component::Result<std::optional<KeyPackageRecord>> PgMlsStore::claim_key_package(
+component::Result<std::vector<KeyPackageRecord>> PgMlsStore::claim_key_packages(
     const std::string& owner, TimePoint now) {
-  using Out = std::optional<KeyPackageRecord>;
+  using Out = std::vector<KeyPackageRecord>;
   return pool_.run<Out>([&](pqxx::connection_base& c) -> Result<Out> {
     pqxx::work tx(c);
-    auto taken = exec(tx, kKpClaimOneTime, owner, to_us(now));
-    if (!taken.empty()) {
-      KeyPackageRecord kp = row_to_key_package(taken[0]);
-      tx.commit();  // deleted durably before anyone sees it
-      return Out(std::move(kp));
+    Out out;
+    for (const auto& d : exec(tx, kKpDevices, owner, to_us(now))) {
+      const std::string device = d[0].as<std::string>();
+      auto taken = exec(tx, kKpClaimOneTime, owner, to_us(now), device);
+      if (!taken.empty()) {
+        out.push_back(row_to_key_package(taken[0]));
+        continue;
+      }
+      auto last = exec(tx, kKpLastResort, owner, to_us(now), device);
+      if (!last.empty()) out.push_back(row_to_key_package(last[0]));
     }
-    auto last = exec(tx, kKpLastResort, owner, to_us(now));
-    if (last.empty()) return Out();
-    return Out(row_to_key_package(last[0]));
+    tx.commit();  // the one-time packages are deleted durably before anyone sees them
+    return out;
+  });
+}
+
+component::Result<std::size_t> PgMlsStore::delete_key_packages(
+    const std::string& owner, const std::vector<Blob>& refs,
+    const std::optional<std::string>& device) {
+  std::vector<const Blob*> ref_ptrs;
+  for (const Blob& r : refs) ref_ptrs.push_back(&r);
+  return pool_.run<std::size_t>([&](pqxx::connection_base& c) -> Result<std::size_t> {
+    pqxx::work tx(c);
+    const std::size_t n =
+        device ? exec(tx, kKpDelete, owner, bytea_array(ref_ptrs), *device).affected_rows()
+               : exec(tx, kKpDeleteRefs, owner, bytea_array(ref_ptrs)).affected_rows();
+    tx.commit();
+    return n;
+  });
+}
+
+component::Result<std::vector<component::DeviceRecord>> PgMlsStore::devices(
+    const std::string& owner, TimePoint now) {
+  using Out = std::vector<component::DeviceRecord>;
+  return pool_.run<Out>([&](pqxx::connection_base& c) -> Result<Out> {
+    pqxx::read_transaction tx(c);
+    Out out;
+    for (const auto& row : exec(tx, kDevicesList, owner, to_us(now))) {
+      component::DeviceRecord d;
+      d.device = row[0].as<std::string>();
+      d.last_upload = from_us(row[1].as<std::int64_t>());
+      d.one_time = row[2].as<std::size_t>();
+      d.last_resort = row[3].as<bool>();
+      out.push_back(std::move(d));
+    }
+    return out;
+  });
+}
+
+component::Result<bool> PgMlsStore::retire_device(const std::string& owner,
+                                                  const std::string& device) {
+  return pool_.run<bool>([&](pqxx::connection_base& c) -> Result<bool> {
+    pqxx::work tx(c);
+    exec(tx, kKpLockOwner, owner);  // not in the middle of an upload of the same owner
+    const auto listed = exec(tx, kDeviceRetire, owner, device).affected_rows();
+    const auto deleted = exec(tx, kKpDeleteDevice, owner, device).affected_rows();
+    tx.commit();
+    return listed + deleted != 0;
+  });
+}
+
+component::Result<std::vector<component::RoomDevice>> PgMlsStore::rooms_of(
+    const std::string& identity) {
+  using Out = std::vector<component::RoomDevice>;
+  return pool_.run<Out>([&](pqxx::connection_base& c) -> Result<Out> {
+    pqxx::read_transaction tx(c);
+    Out out;
+    for (const auto& row : exec(tx, kRoomsOf, identity)) {
+      auto room = RoomJid::parse(row[0].as<std::string>());
+      if (!room) continue;  // not written by this store
+      out.push_back({std::move(*room), row[1].as<std::string>()});
+    }
+    return out;
   });
 }
 
@@ -383,6 +538,9 @@ component::Status PgMlsStore::create_group(const MlsGroupRecord& g) {
       data.push_back(&n.data);
     }
     upsert_nodes(tx, g.room.str(), indices, data);
+    std::vector<component::MemberChange> members;
+    for (const auto& m : g.members) members.push_back({m.leaf, m});
+    write_members(tx, g.room.str(), members, g.leaf_count);
     tx.commit();
     return {};
   });
@@ -489,6 +647,7 @@ component::Result<CommitResult> PgMlsStore::accept_commit(
                               .affected_rows();
     }
     out.rows_written += exec(tx, kProposalsClear, room).affected_rows();
+    out.rows_written += write_members(tx, room, commit.members, leaf_count);
     if (commit.archived) {
       // After the compare-and-set, which holds the room row until commit: the next epoch's
       // commit cannot take an archive id before this one, so MAM keeps epoch order.

@@ -16,10 +16,21 @@ class PgMlsStore : public component::MlsStore {
   component::Result<component::KeyPackageUpload> store_key_packages(
       const std::string& owner, const std::vector<component::KeyPackageRecord>& batch,
       std::size_t limit, component::TimePoint now) override;
+  component::Result<component::KeyPackageCount> count_device_key_packages(
+      const std::string& owner, const std::string& device, component::TimePoint now) override;
   component::Result<component::KeyPackageCount> count_key_packages(
       const std::string& owner, component::TimePoint now) override;
-  component::Result<std::optional<component::KeyPackageRecord>> claim_key_package(
+  component::Result<std::vector<component::KeyPackageRecord>> claim_key_packages(
       const std::string& owner, component::TimePoint now) override;
+  component::Result<std::size_t> delete_key_packages(
+      const std::string& owner, const std::vector<component::Blob>& refs,
+      const std::optional<std::string>& device) override;
+  component::Result<std::vector<component::DeviceRecord>> devices(
+      const std::string& owner, component::TimePoint now) override;
+  component::Result<bool> retire_device(const std::string& owner,
+                                        const std::string& device) override;
+  component::Result<std::vector<component::RoomDevice>> rooms_of(
+      const std::string& identity) override;
   component::Result<std::size_t> purge_expired_key_packages(component::TimePoint now) override;
 
   component::Status create_group(const component::MlsGroupRecord& group) override;

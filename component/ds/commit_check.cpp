@@ -134,6 +134,12 @@ DsResult<CheckedCommit> check_commit(const RoomGroup& group, const DecodedCommit
       return refuse(StanzaCondition::forbidden, "The room does not allow " + *id);
     }
   }
+  // CM-12: the leaves this commit writes name distinct devices of their identity.
+  {
+    std::vector<mls::LeafIndex> written(report.added.begin(), report.added.end());
+    written.push_back(report.committer);
+    if (auto clash = device_clash(after, written)) return refuse(invalid_commit(*clash));
+  }
   // CM-6 (leaves removed by a pending service proposal need no permission)
   for (const mls::LeafIndex l : report.removed) {
     const bool by_service = std::any_of(group.pending.begin(), group.pending.end(),
@@ -197,6 +203,7 @@ DsResult<CheckedCommit> check_commit(const RoomGroup& group, const DecodedCommit
   rec.interim_transcript_hash =
       interim_after(suite(), next.context().confirmed_transcript_hash, pm.auth.confirmation_tag);
   auto nodes = changed_nodes(after, report.changes);
+  rec.members = member_changes(after, nodes);
   const std::uint32_t leaves = after.leaf_count().value();
   return CheckedCommit{std::move(next), std::move(report), std::move(rec), std::move(nodes),
                        leaves};

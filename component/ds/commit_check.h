@@ -21,6 +21,9 @@
 //   CM-10 a GroupInfo of the new epoch: its GroupContext equals the staged one, signed by the
 //         committer's new leaf, with external_pub. <bad-request/> + <invalid-commit/>
 //   CM-11 the new tree is at most max_tree_leaves wide (mls.max_tree_leaves). <policy-violation/>
+//   CM-12 every added leaf and the committer's new leaf name a device (application_id), and no
+//         two leaves of one identity name the same device (BR-13). <bad-request/> +
+//         <invalid-commit/>
 // Tests: tests/component/ds_group_test.cpp, ds_external_test.cpp (external join, resync).
 #include <optional>
 #include <string>

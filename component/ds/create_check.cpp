@@ -52,6 +52,9 @@ DsResult<CheckedCreate> check_create(const RoomJid& room, std::string_view gi_te
   if (leaf_identity(view->tree(), leaves.front()) != sender) {
     return refuse(StanzaCondition::forbidden, "The member's identity is not the sender's");
   }
+  if (auto clash = device_clash(view->tree(), leaves)) {  // CR-7 (BR-13)
+    return refuse(invalid_commit(*clash));
+  }
   if (!service.sender_index(gc.extensions)) {  // CR-5
     return refuse(invalid_commit("the service is not listed in external_senders"));
   }
@@ -70,6 +73,7 @@ DsResult<CheckedCreate> check_create(const RoomJid& room, std::string_view gi_te
       interim_after(suite, gc.confirmed_transcript_hash, gi->confirmation_tag);
   rec.leaf_count = view->tree().leaf_count().value();
   rec.nodes = all_nodes(view->tree());
+  rec.members = members_of(view->tree());
   rec.chain_hash = mls::commit_chain_genesis(suite);
   RoomGroup group(std::move(*view));
   group.group_info = std::move(*gi_bytes);

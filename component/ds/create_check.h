@@ -9,6 +9,8 @@
 //   CR-4  exactly one member, whose identity is the sender's bare JID; it signed the GroupInfo
 //   CR-5  the GroupContext lists the service in external_senders; the GroupInfo has external_pub
 //   CR-6  the tree is at most max_tree_leaves wide (mls.max_tree_leaves). <policy-violation/>
+//   CR-7  the member's leaf names its device (application_id, BR-13). <bad-request/> +
+//         <invalid-commit/>
 // Failures: <bad-request/> + <invalid-commit/> (CR-1..3, CR-5), <forbidden/> (CR-4),
 // <feature-not-implemented/> for another suite.
 #include <cstdint>

@@ -127,6 +127,8 @@ bool DeliveryService::intercept_iq(GroupHost& room, const Element& stanza, const
     on_commit(room, stanza, q, sender);
   } else if (type == xmpp::IqType::get && q.name() == "commits") {
     on_commits(room, stanza, q, sender);
+  } else if (type == xmpp::IqType::set && q.name() == "retire-device") {
+    on_retire_device(room, stanza, q, sender);
   } else {
     reply_error(stanza, StanzaError::of(StanzaCondition::service_unavailable));
   }
@@ -546,7 +548,45 @@ void DeliveryService::reconcile(GroupHost& room) {
       [this, bare] { reconciling_.erase(bare); });
 }
 
-void DeliveryService::propose_removes(GroupHost& room) {
+void DeliveryService::on_retire_device(GroupHost& room, const Element& iq, const Element& q,
+                                       const std::string& sender) {
+  const RoomJid bare = room.room_jid();
+  Entry* e = find(bare);
+  if (e == nullptr || !e->group) {
+    reply_error(iq, StanzaError::of(StanzaCondition::item_not_found, "The room has no group"));
+    return;
+  }
+  const std::string device(q.attr_or("id"));
+  if (!is_device_id(device)) {
+    reply_error(iq, StanzaError::of(StanzaCondition::bad_request, "Not a device id"));
+    return;
+  }
+  // BR-14: only the account's own device; a member's other devices are not the sender's to
+  // retire.
+  const mls::PublicTree& tree = e->group->group.tree();
+  std::vector<mls::LeafIndex> leaves;
+  for (const mls::LeafIndex l : tree.non_blank_leaves()) {
+    if (leaf_identity(tree, l) == sender && leaf_device_at(tree, l) == device) leaves.push_back(l);
+  }
+  if (leaves.empty()) {
+    reply_error(iq, StanzaError::of(StanzaCondition::item_not_found,
+                                    "The group holds no leaf of this device"));
+    return;
+  }
+  if (reconciling_.count(bare) != 0) {
+    // Service proposals of this room are being stored; proposing now could repeat one.
+    reply_error(iq, StanzaError{StanzaCondition::resource_constraint, xmpp::ErrorType::wait,
+                                "Busy; try again", std::nullopt});
+    return;
+  }
+  propose_removes(room, leaves);
+  Element answer("retire-device", std::string(kMlsNs));
+  answer.set_attr("id", device);
+  answer.set_attr("epoch", std::to_string(e->group->epoch().value()));
+  env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
+}
+
+void DeliveryService::propose_removes(GroupHost& room, const std::vector<mls::LeafIndex>& also) {
   const RoomJid bare = room.room_jid();
   Entry* e = find(bare);
   if (e == nullptr || !e->group) return;
@@ -555,7 +595,8 @@ void DeliveryService::propose_removes(GroupHost& room) {
   std::vector<ServiceProposal> proposals;
   for (const mls::LeafIndex l : g.group.tree().non_blank_leaves()) {
     const auto id = leaf_identity(g.group.tree(), l);
-    if (!id || policy.may_be_in_group(*id)) continue;
+    const bool retired = std::find(also.begin(), also.end(), l) != also.end();
+    if (!id || (policy.may_be_in_group(*id) && !retired)) continue;
     const bool pending = std::any_of(g.pending.begin(), g.pending.end(),
                                      [&](const PendingProposal& p) { return p.removed == l; });
     if (pending) continue;

@@ -108,7 +108,11 @@ class DeliveryService : public RoomExtension {
                   const std::string& sender);
   void answer_stale(GroupHost& room, const xmpp::Element& iq, const std::string& sender,
                     Epoch epoch, const mls::Bytes& hash, Epoch current);
-  void propose_removes(GroupHost& room);
+  // propose_removes: a service Remove for each leaf the room no longer allows (BR-5) and each
+  // leaf in `also` (a retired device's, BR-14) that has none pending yet.
+  void propose_removes(GroupHost& room, const std::vector<mls::LeafIndex>& also = {});
+  void on_retire_device(GroupHost& room, const xmpp::Element& iq, const xmpp::Element& q,
+                        const std::string& sender);
   void reconcile(GroupHost& room);
 
   // admit_room_request: the per-JID rate limit on room IQs (mls.room_requests_per_minute);

@@ -91,4 +91,29 @@ std::vector<MlsNodeChange> changed_nodes(const mls::PublicTree& tree,
   return out;
 }
 
+std::vector<MemberChange> member_changes(const mls::PublicTree& tree,
+                                         const std::vector<MlsNodeChange>& nodes) {
+  std::vector<MemberChange> out;
+  for (const MlsNodeChange& n : nodes) {
+    if (n.index % 2 != 0) continue;  // a parent node
+    const mls::LeafIndex l{n.index / 2};
+    MemberChange c{l.value, std::nullopt};
+    if (auto id = leaf_identity(tree, l)) {
+      c.now = MemberLeaf{l.value, std::move(*id), leaf_device_at(tree, l).value_or("")};
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::vector<MemberLeaf> members_of(const mls::PublicTree& tree) {
+  std::vector<MemberLeaf> out;
+  for (const mls::LeafIndex l : tree.non_blank_leaves()) {
+    if (auto id = leaf_identity(tree, l)) {
+      out.push_back({l.value, std::move(*id), leaf_device_at(tree, l).value_or("")});
+    }
+  }
+  return out;
+}
+
 }  // namespace conclave::component::ds

@@ -50,6 +50,13 @@ std::vector<MlsNode> all_nodes(const mls::PublicTree& tree);
 std::vector<MlsNodeChange> changed_nodes(const mls::PublicTree& tree,
                                          const mls::TreeChanges& changes);
 
+// member_changes: the membership index rows (MlsStore, docs/protocol.md §6.13) of the leaves
+// among `nodes` (even node indices, RFC 9420 Appendix C), as they are in `tree`.
+std::vector<MemberChange> member_changes(const mls::PublicTree& tree,
+                                         const std::vector<MlsNodeChange>& nodes);
+// members_of: every occupied leaf of `tree` as the membership index keeps it (create_group).
+std::vector<MemberLeaf> members_of(const mls::PublicTree& tree);
+
 // interim_after: the interim transcript hash of an epoch whose confirmed transcript hash is
 // `confirmed` and whose confirmation tag is `tag` (RFC 9420 §8.2); PublicGroup keeps it
 // privately, the store needs it to rebuild the view.

@@ -35,6 +35,8 @@ DsResult<CheckedKeyPackage> check_key_package(std::string_view text, const std::
   if (!identity || *identity != owner) {
     return refuse(invalid_key_package("credential identity is not the sender's bare JID"));
   }
+  auto device = leaf_device(kp->leaf_node);  // KP-7
+  if (!device) return refuse(invalid_key_package("no application_id naming the device"));
   // KP-3..KP-5: no group yet, so no group id or extensions; `now` checks the lifetime.
   const mls::LeafValidationContext ctx{{}, {}, now_seconds};
   auto valid = mls::validate_key_package(**suite, std::move(*kp), ctx);
@@ -44,6 +46,7 @@ DsResult<CheckedKeyPackage> check_key_package(std::string_view text, const std::
   out.ref = valid->ref();
   out.not_after = not_after;
   out.last_resort = last_resort;
+  out.device = std::move(*device);
   return out;
 }
 

@@ -9,6 +9,8 @@
 //         from the encryption key, no duplicate extensions      (VAL-KP-02..05)
 //   KP-5  lifetime contains `now`                               (RFC 9420 §7.3)
 //   KP-6  BasicCredential whose identity is the uploader's bare JID
+//   KP-7  an application_id leaf extension naming the device (RFC 9420 §5.3.3; BR-13)
+//   KP-8  (KeyPackageDirectory::upload) the packages of one upload name one device
 // Any failure: <bad-request/> + <invalid-key-package/> (feature-not-implemented for KP-3).
 // Tests: tests/component/ds_key_package_test.cpp.
 #include <cstdint>
@@ -25,6 +27,7 @@ struct CheckedKeyPackage {
   mls::Bytes ref;      // KeyPackageRef (RFC 9420 §5.2)
   std::uint64_t not_after = 0;
   bool last_resort = false;
+  std::string device;  // KP-7: the leaf's device id
 };
 
 DsResult<CheckedKeyPackage> check_key_package(std::string_view base64, const std::string& owner,

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "base/base64.h"
+#include "component/ds/identity.h"
 #include "component/ds/key_package_check.h"
 #include "component/ds/mls_ns.h"
 
@@ -65,9 +66,17 @@ void KeyPackageDirectory::handle(const Element& iq, const xmpp::Jid& from) {
   } else if (type == xmpp::IqType::set && q.name() == "key-packages") {
     upload(iq, q, owner);
   } else if (type == xmpp::IqType::get && q.name() == "key-packages") {
-    count(iq, owner);
+    count(iq, q, owner);
   } else if (type == xmpp::IqType::get && q.name() == "claim") {
     claim(iq, q, owner);
+  } else if (type == xmpp::IqType::set && q.name() == "delete-key-packages") {
+    delete_packages(iq, q, owner);
+  } else if (type == xmpp::IqType::get && q.name() == "devices") {
+    list_devices(iq, owner);
+  } else if (type == xmpp::IqType::set && q.name() == "retire-device") {
+    retire(iq, q, owner);
+  } else if (type == xmpp::IqType::get && q.name() == "rooms") {
+    list_rooms(iq, owner);
   } else {
     reply_error(iq, StanzaError::of(StanzaCondition::service_unavailable));
   }
@@ -99,12 +108,19 @@ void KeyPackageDirectory::upload(const Element& iq, const Element& q, const std:
       reply_error(iq, checked.error());  // all or nothing: nothing is stored
       return;
     }
-    batch.push_back(
-        {std::move(checked->ref), std::move(checked->message), lr, to_time(checked->not_after)});
+    batch.push_back({std::move(checked->ref), std::move(checked->message), lr,
+                     to_time(checked->not_after), std::move(checked->device)});
   }
   if (last_resort > 1) {
     reply_error(iq, invalid_key_package("at most one last-resort package"));
     return;
+  }
+  // KP-8: one upload comes from one device (the others' packages are theirs to replace).
+  for (const KeyPackageRecord& kp : batch) {
+    if (kp.device != batch.front().device) {
+      reply_error(iq, invalid_key_package("the packages of one upload name one device"));
+      return;
+    }
   }
   MlsStore* store = env_.store;
   const std::size_t limit = config_.max_key_packages;
@@ -140,11 +156,24 @@ void KeyPackageDirectory::upload(const Element& iq, const Element& q, const std:
       });
 }
 
-void KeyPackageDirectory::count(const Element& iq, const std::string& owner) {
+void KeyPackageDirectory::count(const Element& iq, const Element& q, const std::string& owner) {
+  // With `device`, that device's packages only: each device keeps its own stock (§6.3).
+  std::optional<std::string> device;
+  if (const std::string* d = q.attr("device")) {
+    if (!is_device_id(*d)) {
+      reply_error(iq, StanzaError::of(StanzaCondition::bad_request, "Not a device id"));
+      return;
+    }
+    device = *d;
+  }
   MlsStore* store = env_.store;
   const TimePoint now = env_.now();
   run_blocking<Result<KeyPackageCount>>(
-      *env_.services->runner, [store, owner, now] { return store->count_key_packages(owner, now); },
+      *env_.services->runner,
+      [store, owner, device, now] {
+        return device ? store->count_device_key_packages(owner, *device, now)
+                      : store->count_key_packages(owner, now);
+      },
       [this, iq](Result<KeyPackageCount> r) {
         if (!r) {
           internal_error(iq, "counting key packages", r.error());
@@ -172,21 +201,142 @@ void KeyPackageDirectory::claim(const Element& iq, const Element& q, const std::
     return;
   }
   MlsStore* store = env_.store;
-  run_blocking<Result<std::optional<KeyPackageRecord>>>(
-      *env_.services->runner, [store, owner, now] { return store->claim_key_package(owner, now); },
-      [this, iq](Result<std::optional<KeyPackageRecord>> r) {
+  run_blocking<Result<std::vector<KeyPackageRecord>>>(
+      *env_.services->runner, [store, owner, now] { return store->claim_key_packages(owner, now); },
+      [this, iq, owner](Result<std::vector<KeyPackageRecord>> r) {
         if (!r) {
-          internal_error(iq, "claiming a key package", r.error());
+          internal_error(iq, "claiming key packages", r.error());
           return;
         }
-        if (!*r) {
+        if (r->empty()) {
           reply_error(iq, StanzaError::of(StanzaCondition::item_not_found,
                                           "No key package left for this JID"));
           return;
         }
-        Element answer("key-package", std::string(kMlsNs));
-        answer.set_text(base64_encode((*r)->key_package));
-        if ((*r)->last_resort) answer.set_attr("last-resort", "true");
+        // One package per device (docs/protocol.md §6.4), so an invite adds every device.
+        Element answer("key-packages", std::string(kMlsNs));
+        answer.set_attr("jid", owner);
+        for (const KeyPackageRecord& kp : *r) {
+          Element& item = answer.add_child("key-package", std::string(kMlsNs));
+          item.set_text(base64_encode(kp.key_package));
+          item.set_attr("device", kp.device);
+          if (kp.last_resort) item.set_attr("last-resort", "true");
+        }
+        env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
+      });
+}
+
+void KeyPackageDirectory::delete_packages(const Element& iq, const Element& q,
+                                          const std::string& owner) {
+  std::vector<Blob> refs;
+  for (const Element* ref : q.children_named("ref", kMlsNs)) {
+    auto bytes = base64_decode(ref->text_content());
+    if (!bytes || bytes->empty() || bytes->size() > 64) {
+      reply_error(iq,
+                  StanzaError::of(StanzaCondition::bad_request, "<ref/> is not a KeyPackageRef"));
+      return;
+    }
+    refs.push_back(std::move(*bytes));
+  }
+  std::optional<std::string> device;
+  if (auto d = q.attr("device")) {
+    if (!is_device_id(*d)) {
+      reply_error(iq, StanzaError::of(StanzaCondition::bad_request, "Not a device id"));
+      return;
+    }
+    device = std::string(*d);
+  }
+  if (refs.empty() && !device) {
+    reply_error(iq, StanzaError::of(StanzaCondition::bad_request, "Nothing to delete"));
+    return;
+  }
+  if (refs.size() > config_.max_key_packages + 1) {
+    reply_error(iq, StanzaError::of(StanzaCondition::bad_request, "Too many <ref/>"));
+    return;
+  }
+  // Counted with uploads: deleting and uploading again is one way to churn the store.
+  if (!uploads_.allow(owner, env_.now())) {
+    reply_error(iq, rate_limited());
+    return;
+  }
+  MlsStore* store = env_.store;
+  run_blocking<Result<std::size_t>>(
+      *env_.services->runner,
+      [store, owner, refs = std::move(refs), device] {
+        return store->delete_key_packages(owner, refs, device);
+      },
+      [this, iq](Result<std::size_t> r) {
+        if (!r) {
+          internal_error(iq, "deleting key packages", r.error());
+          return;
+        }
+        Element answer("delete-key-packages", std::string(kMlsNs));
+        answer.set_attr("deleted", std::to_string(*r));
+        env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
+      });
+}
+
+void KeyPackageDirectory::list_devices(const Element& iq, const std::string& owner) {
+  MlsStore* store = env_.store;
+  const TimePoint now = env_.now();
+  run_blocking<Result<std::vector<DeviceRecord>>>(
+      *env_.services->runner, [store, owner, now] { return store->devices(owner, now); },
+      [this, iq](Result<std::vector<DeviceRecord>> r) {
+        if (!r) {
+          internal_error(iq, "listing devices", r.error());
+          return;
+        }
+        Element answer("devices", std::string(kMlsNs));
+        for (const DeviceRecord& d : *r) {
+          Element& item = answer.add_child("device", std::string(kMlsNs));
+          item.set_attr("id", d.device);
+          item.set_attr("count", std::to_string(d.one_time));
+          item.set_attr("last-resort", d.last_resort ? "true" : "false");
+        }
+        env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
+      });
+}
+
+void KeyPackageDirectory::retire(const Element& iq, const Element& q, const std::string& owner) {
+  const std::string device(q.attr_or("id"));
+  if (!is_device_id(device)) {
+    reply_error(iq, StanzaError::of(StanzaCondition::bad_request, "Not a device id"));
+    return;
+  }
+  MlsStore* store = env_.store;
+  run_blocking<Result<bool>>(
+      *env_.services->runner,
+      [store, owner, device] { return store->retire_device(owner, device); },
+      [this, iq, device](Result<bool> r) {
+        if (!r) {
+          internal_error(iq, "retiring a device", r.error());
+          return;
+        }
+        if (!*r) {
+          reply_error(iq, StanzaError::of(StanzaCondition::item_not_found, "No such device"));
+          return;
+        }
+        Element answer("retire-device", std::string(kMlsNs));
+        answer.set_attr("id", device);
+        env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
+      });
+}
+
+void KeyPackageDirectory::list_rooms(const Element& iq, const std::string& owner) {
+  MlsStore* store = env_.store;
+  run_blocking<Result<std::vector<RoomDevice>>>(
+      *env_.services->runner, [store, owner] { return store->rooms_of(owner); },
+      [this, iq](Result<std::vector<RoomDevice>> r) {
+        if (!r) {
+          internal_error(iq, "listing rooms", r.error());
+          return;
+        }
+        Element answer("rooms", std::string(kMlsNs));
+        for (const RoomDevice& rd : *r) {
+          Element& item = answer.add_child("room", std::string(kMlsNs));
+          item.set_attr("jid", rd.room.str());
+          item.set_attr("device", rd.device);
+        }
         env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
       });
 }

@@ -1,7 +1,9 @@
 #pragma once
-// KeyPackageDirectory: the service-domain IQs of docs/protocol.md §3-§4: <external-sender/>,
-// key package upload, count and claim. Store calls run on the database executor through the
-// BlockingRunner; the answer goes out from the I/O thread.
+// KeyPackageDirectory: the service-domain IQs of docs/protocol.md §6.2-§6.4 and §6.13:
+// <external-sender/>, key package upload, count, claim (one package per device) and deletion,
+// the account's devices (list, retire) and the rooms whose group holds a leaf of the account. Store
+// calls run on the database executor through the BlockingRunner; the answer goes out from the I/O
+// thread.
 #include "component/core/rate_limiter.h"
 #include "component/ds/ds_env.h"
 #include "component/ds/service_identity.h"
@@ -19,8 +21,12 @@ class KeyPackageDirectory {
 
  private:
   void upload(const xmpp::Element& iq, const xmpp::Element& q, const std::string& owner);
-  void count(const xmpp::Element& iq, const std::string& owner);
+  void count(const xmpp::Element& iq, const xmpp::Element& q, const std::string& owner);
   void claim(const xmpp::Element& iq, const xmpp::Element& q, const std::string& claimer);
+  void delete_packages(const xmpp::Element& iq, const xmpp::Element& q, const std::string& owner);
+  void list_devices(const xmpp::Element& iq, const std::string& owner);
+  void retire(const xmpp::Element& iq, const xmpp::Element& q, const std::string& owner);
+  void list_rooms(const xmpp::Element& iq, const std::string& owner);
   void reply_error(const xmpp::Element& iq, const xmpp::StanzaError& e);
   void internal_error(const xmpp::Element& iq, const std::string& what, std::error_code ec);
 

@@ -34,7 +34,38 @@ struct KeyPackageRecord {
   Blob key_package;  // the MLSMessage wrapping the KeyPackage, as uploaded
   bool last_resort = false;
   TimePoint not_after{};  // leaf_node.lifetime.not_after (RFC 9420 §7.2); expired when < now
+  std::string device;     // the application_id of its leaf (docs/protocol.md §6.1)
   bool operator==(const KeyPackageRecord&) const = default;
+};
+
+// One device of an account (docs/protocol.md §6.13): registered by its first upload.
+struct DeviceRecord {
+  std::string device;
+  std::size_t one_time = 0;  // its unexpired one-time packages
+  bool last_resort = false;  // it has an unexpired last-resort package
+  TimePoint last_upload{};
+  bool operator==(const DeviceRecord&) const = default;
+};
+
+// One leaf of a room's group as the membership index keeps it (docs/protocol.md §6.13).
+struct MemberLeaf {
+  std::uint32_t leaf = 0;
+  std::string identity;  // bare JID
+  std::string device;
+  bool operator==(const MemberLeaf&) const = default;
+};
+
+// A leaf a commit wrote: its new holder, or nullopt when it became blank.
+struct MemberChange {
+  std::uint32_t leaf = 0;
+  std::optional<MemberLeaf> now;
+};
+
+// A room whose group holds a leaf of an identity, and that leaf's device.
+struct RoomDevice {
+  RoomJid room;
+  std::string device;
+  bool operator==(const RoomDevice&) const = default;
 };
 
 enum class KeyPackageUpload {
@@ -81,6 +112,8 @@ struct MlsGroupRecord {
   // commit, then ds::chain_next of each accepted one). The store keeps what it is given.
   Blob chain_hash;
   std::vector<MlsNode> nodes;
+  // create_group: the membership index rows of the new group (load_group leaves it empty).
+  std::vector<MemberLeaf> members;
   bool operator==(const MlsGroupRecord&) const = default;
 };
 
@@ -111,6 +144,9 @@ struct MlsCommitRecord {
   // writing nothing, unless the lease is still this holder's, in this term, and unexpired by
   // the database's clock. nullopt: one instance, no leases.
   std::optional<Fence> fence;
+  // The leaves the commit wrote, for the membership index (rows at or beyond the new leaf
+  // count are deleted too).
+  std::vector<MemberChange> members;
 };
 
 enum class CommitOutcome {
@@ -221,11 +257,30 @@ class MlsStore {
                                                       std::size_t limit, TimePoint now) = 0;
   // count_key_packages: the owner's unexpired packages.
   virtual Result<KeyPackageCount> count_key_packages(const std::string& owner, TimePoint now) = 0;
-  // claim_key_package: one unexpired one-time package of `owner`, deleted as it is returned
-  // (two concurrent claimers never get the same one), oldest first; when none is left, the
-  // unexpired last-resort package, which is kept. nullopt: nothing to claim.
-  virtual Result<std::optional<KeyPackageRecord>> claim_key_package(const std::string& owner,
-                                                                    TimePoint now) = 0;
+  // count_device_key_packages: the same for one device of the owner.
+  virtual Result<KeyPackageCount> count_device_key_packages(const std::string& owner,
+                                                            const std::string& device,
+                                                            TimePoint now) = 0;
+  // The batch registers (or refreshes) each of its devices in the owner's device list.
+  // claim_key_packages: for each device of `owner` that has an unexpired package, one: its
+  // oldest unexpired one-time package, deleted as it is returned (two concurrent claimers never
+  // get the same one), or when none is left its unexpired last-resort package, which is kept.
+  // Ordered by device. Empty: nothing to claim.
+  virtual Result<std::vector<KeyPackageRecord>> claim_key_packages(const std::string& owner,
+                                                                   TimePoint now) = 0;
+  // delete_key_packages: deletes the owner's packages whose ref is in `refs`, and when `device`
+  // is given every package of that device; returns how many were deleted.
+  virtual Result<std::size_t> delete_key_packages(const std::string& owner,
+                                                  const std::vector<Blob>& refs,
+                                                  const std::optional<std::string>& device) = 0;
+  // devices: the owner's device list, ordered by device.
+  virtual Result<std::vector<DeviceRecord>> devices(const std::string& owner, TimePoint now) = 0;
+  // retire_device: removes `device` from the owner's list and deletes its packages; false when
+  // it was not listed and had no package.
+  virtual Result<bool> retire_device(const std::string& owner, const std::string& device) = 0;
+  // rooms_of: the rooms whose group holds a leaf of `identity`, one row per leaf, ordered by
+  // room then device.
+  virtual Result<std::vector<RoomDevice>> rooms_of(const std::string& identity) = 0;
   // purge_expired_key_packages: deletes every expired package; returns how many.
   virtual Result<std::size_t> purge_expired_key_packages(TimePoint now) = 0;
 

@@ -46,10 +46,12 @@ struct KeyPackageBundle {
 
 // make_key_package creates a KeyPackage for `credential` signed with `signature_private_key`
 // (fresh init and leaf HPKE keys from `rng`; capabilities: mls10, this suite, the credential's
-// type; lifetime [not_before, not_after]). Errors: the signing key's parse error.
+// type; lifetime [not_before, not_after]; `leaf_extensions` in the leaf node, e.g. an
+// application_id, RFC 9420 §5.3.3). Errors: the signing key's parse error.
 Result<KeyPackageBundle> make_key_package(const CipherSuite& suite, const Credential& credential,
                                           Secret signature_private_key, Rng& rng = system_rng(),
-                                          Lifetime lifetime = {0, ~std::uint64_t{0}});
+                                          Lifetime lifetime = {0, ~std::uint64_t{0}},
+                                          std::vector<Extension> leaf_extensions = {});
 
 // BytesLess orders byte strings (out of line: GCC 12 warns falsely on the inlined std::less).
 struct BytesLess {

@@ -107,8 +107,8 @@ KeyPackageBundle KeyPackageBundle::clone() const {
 }
 
 Result<KeyPackageBundle> make_key_package(const CipherSuite& suite, const Credential& credential,
-                                          Secret signature_private_key, Rng& rng,
-                                          Lifetime lifetime) {
+                                          Secret signature_private_key, Rng& rng, Lifetime lifetime,
+                                          std::vector<Extension> leaf_extensions) {
   auto signer = suite.signing_key(signature_private_key.view());
   if (!signer) return fail(signer.error());
   KeyPair init = suite.generate_hpke_key_pair(rng);
@@ -124,6 +124,7 @@ Result<KeyPackageBundle> make_key_package(const CipherSuite& suite, const Creden
   leaf.capabilities.cipher_suites = {kp.cipher_suite};
   leaf.capabilities.credentials = {credential.type()};
   leaf.source.value = KeyPackageSource{lifetime};
+  leaf.extensions = std::move(leaf_extensions);
   if (auto s = sign_leaf_node(*signer, leaf, {}, 0); !s) return fail(s.error());
   auto sig = signer->sign_with_label("KeyPackageTBS", encode_key_package_tbs(kp));
   if (!sig) return fail(sig.error());

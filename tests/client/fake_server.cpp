@@ -1,11 +1,14 @@
 #include "tests/client/fake_server.h"
 
 #include <algorithm>
+#include <set>
 
 #include "base/base64.h"
+#include "client/client_room.h"
 #include "client/protocol.h"
 #include "mls/codec/codec.h"
 #include "mls/crypto/commit_chain.h"
+#include "mls/group/welcome_crypto.h"
 
 namespace conclave::client::testing {
 
@@ -198,12 +201,18 @@ void FakeServer::handle_service_iq(FakeTransport& from, const Element& iq, const
     for (const Element* kp : q.children_named("key-package", ns::kMls)) {
       auto bytes = base64_decode(kp->text_content());
       if (!bytes) return error(from, iq, "bad-request");
+      auto msg = mls::decode<mls::MlsMessage>(*bytes);
+      const auto* pkg = msg ? std::get_if<mls::KeyPackage>(&msg->message) : nullptr;
+      if (pkg == nullptr) return error(from, iq, "bad-request");
+      const std::string device = client::device_of(pkg->leaf_node);
+      if (device.empty()) return error(from, iq, "bad-request");  // KP-7
       const bool lr = kp->attr_or("last-resort") == "true";
       if (lr) {
-        list.erase(std::remove_if(list.begin(), list.end(), [](auto& k) { return k.last_resort; }),
+        list.erase(std::remove_if(list.begin(), list.end(),
+                                  [&](auto& k) { return k.last_resort && k.device == device; }),
                    list.end());
       }
-      list.push_back({*bytes, lr});
+      list.push_back({*bytes, lr, device, mls::key_package_ref(suite1(), *pkg)});
       ++n;
     }
     Element r("key-packages", std::string(ns::kMls));
@@ -211,20 +220,69 @@ void FakeServer::handle_service_iq(FakeTransport& from, const Element& iq, const
     reply(from, iq, r);
   } else if (q.is("key-packages", ns::kMls)) {
     Element r("key-packages", std::string(ns::kMls));
-    r.set_attr("count", std::to_string(one_time_count(owner)));
+    const std::string device(q.attr_or("device"));
     const auto& list = key_packages[owner];
-    const bool lr = std::any_of(list.begin(), list.end(), [](auto& k) { return k.last_resort; });
+    auto mine = [&](const auto& k) { return device.empty() || k.device == device; };
+    r.set_attr("count", std::to_string(std::count_if(list.begin(), list.end(), [&](auto& k) {
+                 return mine(k) && !k.last_resort;
+               })));
+    const bool lr =
+        std::any_of(list.begin(), list.end(), [&](auto& k) { return mine(k) && k.last_resort; });
     r.set_attr("last-resort", lr ? "true" : "false");
     reply(from, iq, r);
   } else if (q.is("claim", ns::kMls)) {
+    // One package per device (docs/protocol.md §6.4).
     auto& list = key_packages[std::string(q.attr_or("jid"))];
-    auto it = std::find_if(list.begin(), list.end(), [](auto& k) { return !k.last_resort; });
-    if (it == list.end()) {
-      it = std::find_if(list.begin(), list.end(), [](auto& k) { return k.last_resort; });
+    std::set<std::string> devices;
+    for (const auto& k : list) devices.insert(k.device);
+    Element r("key-packages", std::string(ns::kMls));
+    r.set_attr("jid", std::string(q.attr_or("jid")));
+    for (const std::string& d : devices) {
+      auto it = std::find_if(list.begin(), list.end(),
+                             [&](auto& k) { return !k.last_resort && k.device == d; });
+      if (it == list.end()) {
+        it = std::find_if(list.begin(), list.end(),
+                          [&](auto& k) { return k.last_resort && k.device == d; });
+      }
+      if (it == list.end()) continue;
+      Element& item = r.add_child(mls_el("key-package", it->message));
+      item.set_attr("device", d);
+      if (it->last_resort) item.set_attr("last-resort", "true");
+      if (!it->last_resort) list.erase(it);
     }
-    if (it == list.end()) return error(from, iq, "item-not-found");
-    reply(from, iq, mls_el("key-package", it->message));
-    if (!it->last_resort) list.erase(it);
+    if (r.children().empty()) return error(from, iq, "item-not-found");
+    reply(from, iq, r);
+  } else if (q.is("delete-key-packages", ns::kMls)) {
+    auto& list = key_packages[owner];
+    std::vector<mls::Bytes> refs;
+    for (const Element* ref : q.children_named("ref", ns::kMls)) {
+      if (auto b = base64_decode(ref->text_content())) refs.push_back(*b);
+    }
+    const std::string device(q.attr_or("device"));
+    const auto before = list.size();
+    list.erase(std::remove_if(list.begin(), list.end(),
+                              [&](auto& k) {
+                                return (!device.empty() && k.device == device) ||
+                                       std::find(refs.begin(), refs.end(), k.ref) != refs.end();
+                              }),
+               list.end());
+    ++deletions;
+    Element r("delete-key-packages", std::string(ns::kMls));
+    r.set_attr("deleted", std::to_string(before - list.size()));
+    reply(from, iq, r);
+  } else if (q.is("rooms", ns::kMls)) {
+    Element r("rooms", std::string(ns::kMls));
+    for (const auto& [jid, room] : rooms) {
+      if (!room.pub) continue;
+      for (mls::LeafIndex l : room.pub->tree().non_blank_leaves()) {
+        auto leaf = room.pub->tree().leaf_node(l);
+        if (!leaf || client::identity_of(*leaf) != owner) continue;
+        Element& item = r.add_child("room", std::string(ns::kMls));
+        item.set_attr("jid", jid);
+        item.set_attr("device", client::device_of(*leaf));
+      }
+    }
+    reply(from, iq, r);
   } else {
     error(from, iq, "feature-not-implemented");
   }

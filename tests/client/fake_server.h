@@ -71,10 +71,14 @@ class FakeServer {
   // Every commit chain hash served from now on is altered (a service showing another history
   // than the one it logged).
   bool forge_chain = false;
+  // <delete-key-packages/> requests seen (any account).
+  int deletions = 0;
 
   struct StoredKeyPackage {
     mls::Bytes message;
     bool last_resort = false;
+    std::string device;  // the leaf's application_id
+    mls::Bytes ref;
   };
   struct Room {
     std::map<std::string, FakeTransport*> occupants;  // nick -> session

@@ -23,15 +23,21 @@ constexpr std::string_view kRoom = "room1@mls.localhost";
 const std::string room(kRoom);
 
 struct Account {
-  Account(FakeServer& server, std::string jid_in) : server_(server), jid(std::move(jid_in)) {
+  // One device of account `jid_in`: its own resource and state directory.
+  Account(FakeServer& server, std::string jid_in, std::string device = "default",
+          ClientOptions options = {})
+      : server_(server), jid(std::move(jid_in)), options_(std::move(options)) {
+    // The fake server keeps one session per nick: devices other than the first get their own.
+    if (device != "default") options_.nick = jid.substr(0, jid.find('@')) + "-" + device;
+    options_.device = std::move(device);
     connect();
   }
   void connect() {
     client.reset();
-    transport = server_.connect(jid + "/res");
+    transport = server_.connect(jid + "/" + options_.device);
     auto store = AccountStore::open(dir.path());
     EXPECT_TRUE(store);
-    auto c = Client::open(*transport, std::move(*store));
+    auto c = Client::open(*transport, std::move(*store), options_);
     EXPECT_TRUE(c) << c.error().message();
     client = std::move(*c);
     auto s = client->start();
@@ -51,6 +57,7 @@ struct Account {
 
   FakeServer& server_;
   std::string jid;
+  ClientOptions options_;
   TempDir dir;
   std::unique_ptr<FakeTransport> transport;
   std::unique_ptr<Client> client;
@@ -274,10 +281,15 @@ TEST_F(SessionTest, ResyncAfterLosingState) {
   bob.go_offline();
   std::filesystem::remove_all(bob.dir.path());  // lost device state: new signature key too
   bob.connect();
-  EXPECT_FALSE(bob->has_group(room));
-  auto e = bob->resync(room);
+  // Fresh state: <rooms/> shows the room holds a leaf of this device, which start() replaced
+  // by an external commit (docs/protocol.md §6.8 "Dead leaves").
+  auto resynced = of_type(bob->take_events(), "resynced");
+  ASSERT_EQ(resynced.size(), 1u);
+  EXPECT_EQ(resynced[0].epoch, 2u);
+  alice.pump();
+  auto e = bob->resync(room);  // asked again: the same leaf is replaced once more
   ASSERT_TRUE(e) << e.error().message();
-  EXPECT_EQ(*e, 2u);
+  EXPECT_EQ(*e, 3u);
   alice.pump();
   auto f = alice->fingerprints(room);
   ASSERT_TRUE(f);
@@ -490,6 +502,131 @@ TEST(Session, WelcomeWaitsInOfflineStorage) {
   auto joined = of_type(bob.pump(), "joined");
   ASSERT_EQ(joined.size(), 1u);
   EXPECT_EQ(joined[0].epoch, 1u);
+}
+
+// docs/protocol.md §6.4: a claim returns one package per device; one commit adds them all, and
+// every device reads every other.
+TEST(Session, InviteAddsEveryDeviceOfTheUser) {
+  FakeServer server;
+  Account alice(server, "alice@localhost");
+  Account phone(server, "bob@localhost", "phone");
+  Account pc(server, "bob@localhost", "pc");
+  ASSERT_EQ(alice->create(room), 0u);
+  ASSERT_EQ(alice->invite(room, "bob@localhost"), 1u);
+  EXPECT_EQ(of_type(phone.pump(), "joined").size(), 1u);
+  EXPECT_EQ(of_type(pc.pump(), "joined").size(), 1u);
+  auto f = alice->fingerprints(room);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->members.size(), 3u);
+  ASSERT_TRUE(phone->send(room, "from the phone"));
+  auto got = of_type(pc.pump(), "message");
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].text, "from the phone");
+  EXPECT_EQ(of_type(alice.pump(), "message").size(), 1u);
+  // Inviting again adds no device twice (BR-13): nothing to add.
+  EXPECT_EQ(alice->invite(room, "bob@localhost").error(), make_error_code(Errc::group_exists));
+}
+
+// docs/protocol.md §6.13: a new device joins its account's rooms by itself on its first start.
+TEST_F(SessionTest, ANewDeviceJoinsTheAccountsRoomsOnFirstStart) {
+  Account tablet(server, "bob@localhost", "tablet");
+  auto joined = of_type(tablet->take_events(), "joined");
+  ASSERT_EQ(joined.size(), 1u);
+  EXPECT_EQ(joined[0].room, room);
+  EXPECT_EQ(tablet->epoch(room), 2u);
+  alice.pump();
+  bob.pump();
+  EXPECT_EQ(alice->epoch(room), 2u);
+  auto f = alice->fingerprints(room);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->members.size(), 3u);  // bob's first device kept its leaf
+  expect_delivery(alice, bob, "both devices");
+  EXPECT_EQ(of_type(tablet.pump(), "message").size(), 1u);
+}
+
+// Issue 15 part 3: bob's state is lost while the service holds his old one-time packages; the
+// invite claims one; bob, starting fresh, deletes his device's old packages and resyncs the
+// dead leaf: he reads the room.
+TEST(Session, AnInviteOfALostInstallsPackageEndsWithTheMemberReading) {
+  FakeServer server;
+  Account alice(server, "alice@localhost");
+  Account bob(server, "bob@localhost");
+  bob.go_offline();
+  std::filesystem::remove_all(bob.dir.path());
+  ASSERT_EQ(alice->create(room), 0u);
+  ASSERT_EQ(alice->invite(room, "bob@localhost"), 1u);  // a package of the lost install
+  const int deletions = server.deletions;
+  bob.connect();
+  EXPECT_GT(server.deletions, deletions);  // the old install's packages were deleted first
+  auto events = bob->take_events();
+  ASSERT_EQ(of_type(events, "resynced").size(), 1u);
+  EXPECT_EQ(bob->epoch(room), 2u);
+  alice.pump();
+  auto f = alice->fingerprints(room);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->members.size(), 2u);  // the dead leaf is gone
+  ASSERT_TRUE(alice->send(room, "can you read this"));
+  auto got = of_type(bob.pump(), "message");
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].text, "can you read this");
+}
+
+// A member that gets a Welcome it cannot open, for a leaf of its own device, resyncs by itself.
+TEST(Session, AWelcomeForALostPackageLeadsToAResync) {
+  FakeServer server;
+  Account alice(server, "alice@localhost");
+  Account bob(server, "bob@localhost");
+  // The secrets of bob's packages are lost, but not his identity (not a fresh state).
+  bob.go_offline();
+  std::filesystem::remove_all(bob.dir.path() / "key-packages");
+  bob.connect();
+  ASSERT_EQ(alice->create(room), 0u);
+  ASSERT_EQ(alice->invite(room, "bob@localhost"), 1u);
+  auto events = bob.pump();
+  EXPECT_EQ(of_type(events, "error").size(), 1u);  // Welcome for none of our key packages
+  ASSERT_EQ(of_type(events, "resynced").size(), 1u);
+  EXPECT_EQ(bob->epoch(room), 2u);
+  alice.pump();
+  ASSERT_TRUE(bob->send(room, "back"));
+  EXPECT_EQ(of_type(alice.pump(), "message").size(), 1u);
+}
+
+// A Welcome that added only our other device is not a dead leaf of ours: nothing happens.
+TEST(Session, AnotherDevicesWelcomeIsLeftAlone) {
+  FakeServer server;
+  Account alice(server, "alice@localhost");
+  Account phone(server, "bob@localhost", "phone");
+  Account pc(server, "bob@localhost", "pc");
+  pc->take_events();
+  // The pc's packages are gone from the service: the claim finds the phone's only.
+  ASSERT_TRUE(pc->delete_key_packages({}, std::string("pc")));
+  ASSERT_EQ(alice->create(room), 0u);
+  ASSERT_EQ(alice->invite(room, "bob@localhost"), 1u);
+  EXPECT_EQ(of_type(phone.pump(), "joined").size(), 1u);
+  auto events = pc.pump();
+  EXPECT_TRUE(of_type(events, "resynced").empty());
+  EXPECT_FALSE(pc->has_group(room));
+  EXPECT_EQ(alice->epoch(room), 1u);
+}
+
+// docs/protocol.md §6.3: packages near the end of their lifetime are replaced at start.
+TEST(Session, PackagesNearTheirEndAreReplacedAtStart) {
+  FakeServer server;
+  ClientOptions short_lived;
+  short_lived.key_package_lifetime = std::chrono::hours(3);
+  short_lived.key_package_refresh = std::chrono::hours(24);
+  Account bob(server, "bob@localhost", "phone", short_lived);
+  const auto first = server.key_packages["bob@localhost"];
+  ASSERT_EQ(first.size(), ClientOptions{}.key_package_target + 1);
+  const int deletions = server.deletions;
+  bob.go_offline();
+  bob.connect();  // not fresh: every package ends within the refresh margin
+  EXPECT_EQ(server.deletions, deletions + 1);
+  const auto second = server.key_packages["bob@localhost"];
+  EXPECT_EQ(second.size(), first.size());
+  for (const auto& kp : second) {
+    for (const auto& old : first) EXPECT_NE(kp.ref, old.ref);
+  }
 }
 
 TEST(Session, LeaveForgetsTheRoom) {

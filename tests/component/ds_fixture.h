@@ -28,12 +28,23 @@ inline mls::Credential credential(const std::string& identity) {
   return c;
 }
 
+// device_extension: the application_id leaf extension naming `device` (docs/protocol.md §6.1).
+inline mls::Extension device_extension(const std::string& device) {
+  return mls::Extension{mls::kExtApplicationId,
+                        mls::encode(mls::Bytes(device.begin(), device.end()))};
+}
+
+// bundle: a KeyPackage of `identity` on `device`; an empty device gives each call a device of
+// its own ("dev1", "dev2", ...), so leaves made by separate calls never clash (BR-13).
 inline mls::KeyPackageBundle bundle(const std::string& identity,
                                     const mls::CipherSuite& suite = suite1(),
-                                    mls::Lifetime lifetime = {0, ~std::uint64_t{0}}) {
+                                    mls::Lifetime lifetime = {0, ~std::uint64_t{0}},
+                                    std::string device = "") {
+  static int devices = 0;
+  if (device.empty()) device = "dev" + std::to_string(++devices);
   auto keys = suite.generate_signature_key_pair();
   auto b = mls::make_key_package(suite, credential(identity), std::move(keys.private_key),
-                                 mls::system_rng(), lifetime);
+                                 mls::system_rng(), lifetime, {device_extension(device)});
   EXPECT_TRUE(b.has_value());
   return std::move(*b);
 }

@@ -1,15 +1,21 @@
-// Key package directory (docs/protocol.md §3-§4): upload checks (KP-1..KP-6), all-or-nothing,
-// limits, claims, rate limits, and the external-sender IQ.
+// Key package directory (docs/protocol.md §6.2-§6.4, §6.13): upload checks (KP-1..KP-8),
+// all-or-nothing, limits, claims (one package per device), deletion, the device list, rate
+// limits, and the external-sender IQ.
 #include <gtest/gtest.h>
 
 #include "component/ds/key_package_check.h"
 #include "ds_fixture.h"
+#include "mls/group/welcome_crypto.h"
 
 namespace conclave::component::testing {
 namespace {
 
 class KeyPackageTest : public DsTest {
  protected:
+  // kp: a package of `who`'s device `device` (one upload names one device, KP-8).
+  static mls::KeyPackageBundle kp(const std::string& who, const std::string& device = "phone") {
+    return bundle(who, suite1(), {0, ~std::uint64_t{0}}, device);
+  }
   static std::string kp_b64(const mls::KeyPackageBundle& b) { return b64_message(b.key_package); }
 
   xmpp::Element upload(const std::vector<std::string>& items, const std::string& from = kBob,
@@ -31,11 +37,25 @@ class KeyPackageTest : public DsTest {
   xmpp::Element claim(const std::string& jid, const std::string& from = kAlice) {
     return iq(from, kService, "get", "<claim xmlns='urn:xmpp:mls:0' jid='" + jid + "'/>");
   }
+  // claimed: "device:base64" of each package of a claim answer, in order.
+  static std::vector<std::string> claimed(const xmpp::Element& reply) {
+    std::vector<std::string> out;
+    const auto* k = reply.child("key-packages", "urn:xmpp:mls:0");
+    if (k == nullptr) return out;
+    for (const auto* item : k->children_named("key-package", "urn:xmpp:mls:0")) {
+      out.push_back(std::string(item->attr_or("device")) + ":" + item->text());
+    }
+    return out;
+  }
+  static std::string first(const xmpp::Element& reply) {
+    auto all = claimed(reply);
+    return all.empty() ? "" : all.front().substr(all.front().find(':') + 1);
+  }
 };
 
 TEST_F(KeyPackageTest, UploadCountAndClaim) {
-  auto a = bundle("bob@example.org"), b = bundle("bob@example.org");
-  auto lr = bundle("bob@example.org");
+  auto a = kp("bob@example.org"), b = kp("bob@example.org");
+  auto lr = kp("bob@example.org");
   auto r = upload({kp_b64(a), kp_b64(b)}, kBob, kp_b64(lr));
   ASSERT_EQ(r.attr_or("type"), "result");
   EXPECT_EQ(r.child("key-packages", "urn:xmpp:mls:0")->attr_or("stored"), "3");
@@ -44,14 +64,123 @@ TEST_F(KeyPackageTest, UploadCountAndClaim) {
   auto c2 = claim("bob@example.org");
   auto c3 = claim("bob@example.org");
   ASSERT_EQ(c1.attr_or("type"), "result");
-  const std::string k1 = c1.child("key-package", "urn:xmpp:mls:0")->text();
-  const std::string k2 = c2.child("key-package", "urn:xmpp:mls:0")->text();
-  const std::string k3 = c3.child("key-package", "urn:xmpp:mls:0")->text();
+  EXPECT_EQ(c1.child("key-packages", "urn:xmpp:mls:0")->attr_or("jid"), "bob@example.org");
+  const std::string k1 = first(c1);
+  const std::string k2 = first(c2);
+  const std::string k3 = first(c3);
   EXPECT_EQ(k1, kp_b64(a));  // oldest first, each one-time package once
   EXPECT_EQ(k2, kp_b64(b));
   EXPECT_EQ(k3, kp_b64(lr));  // then the last-resort one, which is kept
   EXPECT_EQ(count(), "0/true");
-  EXPECT_EQ(claim("bob@example.org").child("key-package", "urn:xmpp:mls:0")->text(), kp_b64(lr));
+  EXPECT_EQ(first(claim("bob@example.org")), kp_b64(lr));
+}
+
+TEST_F(KeyPackageTest, ClaimReturnsOnePackagePerDevice) {
+  auto p1 = kp("bob@example.org", "phone"), p2 = kp("bob@example.org", "phone");
+  auto d_lr = kp("bob@example.org", "desktop");
+  ASSERT_EQ(upload({kp_b64(p1), kp_b64(p2)}).attr_or("type"), "result");
+  ASSERT_EQ(upload({}, kBob, kp_b64(d_lr)).attr_or("type"), "result");
+  // Each device counts its own stock (it replenishes it alone).
+  auto count_of = [&](const std::string& device) {
+    auto r =
+        iq(kBob, kService, "get", "<key-packages xmlns='urn:xmpp:mls:0' device='" + device + "'/>");
+    const auto* k = r.child("key-packages", "urn:xmpp:mls:0");
+    return k == nullptr
+               ? "error:" + error_condition(r)
+               : std::string(k->attr_or("count")) + "/" + std::string(k->attr_or("last-resort"));
+  };
+  EXPECT_EQ(count_of("phone"), "2/false");
+  EXPECT_EQ(count_of("desktop"), "0/true");
+  EXPECT_EQ(count_of("tv"), "0/false");
+  EXPECT_EQ(count_of("not a device"), "error:bad-request");
+  EXPECT_EQ(count(), "2/true");
+  EXPECT_EQ(claimed(claim("bob@example.org")),
+            (std::vector<std::string>{"desktop:" + kp_b64(d_lr), "phone:" + kp_b64(p1)}));
+  EXPECT_EQ(claimed(claim("bob@example.org")),
+            (std::vector<std::string>{"desktop:" + kp_b64(d_lr), "phone:" + kp_b64(p2)}));
+  EXPECT_EQ(claimed(claim("bob@example.org")),
+            (std::vector<std::string>{"desktop:" + kp_b64(d_lr)}));
+}
+
+TEST_F(KeyPackageTest, PackageWithoutDeviceRefused) {  // KP-7
+  auto keys = suite1().generate_signature_key_pair();
+  auto b =
+      mls::make_key_package(suite1(), credential("bob@example.org"), std::move(keys.private_key));
+  ASSERT_TRUE(b.has_value());
+  auto r = upload({kp_b64(*b)});
+  EXPECT_EQ(error_condition(r), "bad-request");
+  EXPECT_EQ(mls_error(r, "invalid-key-package"), "present");
+  auto bad = bundle("bob@example.org", suite1(), {0, ~std::uint64_t{0}}, "no spaces");
+  EXPECT_EQ(error_condition(upload({kp_b64(bad)})), "bad-request");
+  EXPECT_EQ(count(), "0/false");
+}
+
+TEST_F(KeyPackageTest, OneUploadNamesOneDevice) {  // KP-8
+  auto r = upload({kp_b64(kp("bob@example.org", "phone")), kp_b64(kp("bob@example.org", "pc"))});
+  EXPECT_EQ(error_condition(r), "bad-request");
+  EXPECT_EQ(count(), "0/false");
+}
+
+TEST_F(KeyPackageTest, EachDeviceKeepsItsOwnLastResortPackage) {
+  auto a = kp("bob@example.org", "phone"), b = kp("bob@example.org", "pc");
+  ASSERT_EQ(upload({}, kBob, kp_b64(a)).attr_or("type"), "result");
+  ASSERT_EQ(upload({}, kBob, kp_b64(b)).attr_or("type"), "result");
+  EXPECT_EQ(claimed(claim("bob@example.org")).size(), 2u);
+}
+
+TEST_F(KeyPackageTest, DeleteOwnPackagesByRefAndByDevice) {
+  auto a = kp("bob@example.org", "phone"), b = kp("bob@example.org", "phone");
+  auto c = kp("bob@example.org", "pc");
+  ASSERT_EQ(upload({kp_b64(a), kp_b64(b)}).attr_or("type"), "result");
+  ASSERT_EQ(upload({kp_b64(c)}).attr_or("type"), "result");
+  const std::string ref_a = b64(mls::key_package_ref(suite1(), a.key_package));
+  // Someone else's request deletes nothing of bob's.
+  auto other = iq(
+      kCarol, kService, "set",
+      "<delete-key-packages xmlns='urn:xmpp:mls:0'><ref>" + ref_a + "</ref></delete-key-packages>");
+  EXPECT_EQ(other.child("delete-key-packages", "urn:xmpp:mls:0")->attr_or("deleted"), "0");
+  auto r = iq(
+      kBob, kService, "set",
+      "<delete-key-packages xmlns='urn:xmpp:mls:0'><ref>" + ref_a + "</ref></delete-key-packages>");
+  EXPECT_EQ(r.child("delete-key-packages", "urn:xmpp:mls:0")->attr_or("deleted"), "1");
+  EXPECT_EQ(count(), "2/false");
+  r = iq(kBob, kService, "set", "<delete-key-packages xmlns='urn:xmpp:mls:0' device='phone'/>");
+  EXPECT_EQ(r.child("delete-key-packages", "urn:xmpp:mls:0")->attr_or("deleted"), "1");
+  EXPECT_EQ(claimed(claim("bob@example.org")), (std::vector<std::string>{"pc:" + kp_b64(c)}));
+  EXPECT_EQ(
+      error_condition(iq(kBob, kService, "set", "<delete-key-packages xmlns='urn:xmpp:mls:0'/>")),
+      "bad-request");
+  EXPECT_EQ(error_condition(iq(kBob, kService, "set",
+                               "<delete-key-packages xmlns='urn:xmpp:mls:0'><ref>!!</ref>"
+                               "</delete-key-packages>")),
+            "bad-request");
+}
+
+TEST_F(KeyPackageTest, DeviceListAndRetire) {
+  ASSERT_EQ(upload({kp_b64(kp("bob@example.org", "phone"))}).attr_or("type"), "result");
+  ASSERT_EQ(upload({}, kBob, kp_b64(kp("bob@example.org", "pc"))).attr_or("type"), "result");
+  auto list = [&](const std::string& from) {
+    std::string text;
+    auto r = iq(from, kService, "get", "<devices xmlns='urn:xmpp:mls:0'/>");
+    for (const auto* d :
+         r.child("devices", "urn:xmpp:mls:0")->children_named("device", "urn:xmpp:mls:0")) {
+      text += std::string(d->attr_or("id")) + "=" + std::string(d->attr_or("count")) + "/" +
+              std::string(d->attr_or("last-resort")) + " ";
+    }
+    return text;
+  };
+  EXPECT_EQ(list(kBob), "pc=0/true phone=1/false ");
+  EXPECT_EQ(list(kCarol), "");  // only one's own devices
+  auto r = iq(kBob, kService, "set", "<retire-device xmlns='urn:xmpp:mls:0' id='phone'/>");
+  EXPECT_EQ(r.attr_or("type"), "result");
+  EXPECT_EQ(list(kBob), "pc=0/true ");
+  EXPECT_EQ(claimed(claim("bob@example.org")).size(), 1u);  // the phone's package is gone
+  EXPECT_EQ(error_condition(
+                iq(kBob, kService, "set", "<retire-device xmlns='urn:xmpp:mls:0' id='phone'/>")),
+            "item-not-found");
+  EXPECT_EQ(error_condition(
+                iq(kBob, kService, "set", "<retire-device xmlns='urn:xmpp:mls:0' id='a b'/>")),
+            "bad-request");
 }
 
 TEST_F(KeyPackageTest, ClaimWithNothingLeftIsItemNotFound) {
@@ -109,7 +238,7 @@ TEST_F(KeyPackageTest, OtherCipherSuiteNotImplemented) {
 }
 
 TEST_F(KeyPackageTest, TwoLastResortPackagesRefused) {
-  auto a = bundle("bob@example.org"), b = bundle("bob@example.org");
+  auto a = kp("bob@example.org"), b = kp("bob@example.org");
   auto r = iq(kBob, kService, "set",
               "<key-packages xmlns='urn:xmpp:mls:0'><key-package last-resort='true'>" + kp_b64(a) +
                   "</key-package><key-package last-resort='true'>" + kp_b64(b) +
@@ -121,7 +250,7 @@ TEST_F(KeyPackageTest, TwoLastResortPackagesRefused) {
 TEST_F(KeyPackageTest, LimitPerOwnerIsResourceConstraint) {
   ds_config.max_key_packages = 2;
   rebuild();
-  auto a = bundle("bob@example.org"), b = bundle("bob@example.org"), c = bundle("bob@example.org");
+  auto a = kp("bob@example.org"), b = kp("bob@example.org"), c = kp("bob@example.org");
   ASSERT_EQ(upload({kp_b64(a), kp_b64(b)}).attr_or("type"), "result");
   EXPECT_EQ(error_condition(upload({kp_b64(c)})), "resource-constraint");
   EXPECT_EQ(count(), "2/false");
@@ -150,7 +279,7 @@ TEST_F(KeyPackageTest, UploadFloodIsRateLimited) {
 TEST_F(KeyPackageTest, ClaimFloodIsRateLimitedPerClaimerAndPerTarget) {
   ds_config.claims_per_minute = 1;  // burst of 2
   rebuild();
-  for (int i = 0; i < 4; ++i) upload({kp_b64(bundle("bob@example.org"))});
+  for (int i = 0; i < 4; ++i) upload({kp_b64(kp("bob@example.org"))});
   EXPECT_EQ(claim("bob@example.org", kAlice).attr_or("type"), "result");
   EXPECT_EQ(claim("bob@example.org", kAlice).attr_or("type"), "result");
   EXPECT_EQ(error_condition(claim("bob@example.org", kAlice)), "policy-violation");

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -54,10 +55,14 @@ class FakeMlsStore : public MlsStore {
       if (row.owner == owner && !row.kp.last_resort && row.kp.not_after >= now) ++held;
     }
     if (held + new_one_time > limit) return KeyPackageUpload::limit_exceeded;
-    // The replaced last-resort package goes first, so re-uploading it is not a duplicate.
+    // The replaced last-resort package (of the same device) goes first, so re-uploading it
+    // is not a duplicate.
     auto kept = key_packages_;
-    if (new_last_resort == 1) {
-      std::erase_if(kept, [&](const Row& r) { return r.owner == owner && r.kp.last_resort; });
+    for (const auto& kp : batch) {
+      if (!kp.last_resort) continue;
+      std::erase_if(kept, [&](const Row& r) {
+        return r.owner == owner && r.kp.last_resort && r.kp.device == kp.device;
+      });
     }
     std::set<Blob> refs;
     for (const auto& r : kept) refs.insert(r.kp.ref);
@@ -66,7 +71,29 @@ class FakeMlsStore : public MlsStore {
       kept.push_back({next_id_++, owner, kp});
     }
     key_packages_ = std::move(kept);
+    for (const auto& kp : batch) {
+      auto& d = devices_[{owner, kp.device}];
+      d.device = kp.device;
+      d.last_upload = now;
+    }
     return KeyPackageUpload::stored;
+  }
+
+  Result<KeyPackageCount> count_device_key_packages(const std::string& owner,
+                                                    const std::string& device,
+                                                    TimePoint now) override {
+    std::lock_guard lock(mutex_);
+    if (auto e = take_failure()) return fail(*e);
+    KeyPackageCount out;
+    for (const auto& r : key_packages_) {
+      if (r.owner != owner || r.kp.device != device || r.kp.not_after < now) continue;
+      if (r.kp.last_resort) {
+        out.last_resort = true;
+      } else {
+        ++out.count;
+      }
+    }
+    return out;
   }
 
   Result<KeyPackageCount> count_key_packages(const std::string& owner, TimePoint now) override {
@@ -84,23 +111,97 @@ class FakeMlsStore : public MlsStore {
     return out;
   }
 
-  Result<std::optional<KeyPackageRecord>> claim_key_package(const std::string& owner,
-                                                            TimePoint now) override {
+  Result<std::vector<KeyPackageRecord>> claim_key_packages(const std::string& owner,
+                                                           TimePoint now) override {
     std::lock_guard lock(mutex_);
     if (auto e = take_failure()) return fail(*e);
-    auto live = [&](const Row& r) { return r.owner == owner && r.kp.not_after >= now; };
-    // Rows are kept in insertion order, so the first match is the oldest.
-    auto it = std::find_if(key_packages_.begin(), key_packages_.end(),
-                           [&](const Row& r) { return live(r) && !r.kp.last_resort; });
-    if (it != key_packages_.end()) {
-      KeyPackageRecord out = it->kp;
-      key_packages_.erase(it);
-      return out;
+    std::set<std::string> devices;
+    for (const auto& r : key_packages_) {
+      if (r.owner == owner && r.kp.not_after >= now) devices.insert(r.kp.device);
     }
-    it = std::find_if(key_packages_.begin(), key_packages_.end(),
-                      [&](const Row& r) { return live(r) && r.kp.last_resort; });
-    if (it != key_packages_.end()) return it->kp;
-    return std::optional<KeyPackageRecord>();
+    std::vector<KeyPackageRecord> out;
+    for (const std::string& device : devices) {
+      auto live = [&](const Row& r) {
+        return r.owner == owner && r.kp.device == device && r.kp.not_after >= now;
+      };
+      // Rows are kept in insertion order, so the first match is the oldest.
+      auto it = std::find_if(key_packages_.begin(), key_packages_.end(),
+                             [&](const Row& r) { return live(r) && !r.kp.last_resort; });
+      if (it != key_packages_.end()) {
+        out.push_back(it->kp);
+        key_packages_.erase(it);
+        continue;
+      }
+      it = std::find_if(key_packages_.begin(), key_packages_.end(),
+                        [&](const Row& r) { return live(r) && r.kp.last_resort; });
+      if (it != key_packages_.end()) out.push_back(it->kp);
+    }
+    return out;
+  }
+
+  Result<std::size_t> delete_key_packages(const std::string& owner, const std::vector<Blob>& refs,
+                                          const std::optional<std::string>& device) override {
+    std::lock_guard lock(mutex_);
+    if (auto e = take_failure()) return fail(*e);
+    return static_cast<std::size_t>(std::erase_if(key_packages_, [&](const Row& r) {
+      if (r.owner != owner) return false;
+      if (device && r.kp.device == *device) return true;
+      return std::find(refs.begin(), refs.end(), r.kp.ref) != refs.end();
+    }));
+  }
+
+  Result<std::vector<DeviceRecord>> devices(const std::string& owner, TimePoint now) override {
+    std::lock_guard lock(mutex_);
+    if (auto e = take_failure()) return fail(*e);
+    std::vector<DeviceRecord> out;
+    for (const auto& [key, d] : devices_) {
+      if (key.first != owner) continue;
+      DeviceRecord rec = d;
+      for (const auto& r : key_packages_) {
+        if (r.owner != owner || r.kp.device != d.device || r.kp.not_after < now) continue;
+        if (r.kp.last_resort) {
+          rec.last_resort = true;
+        } else {
+          ++rec.one_time;
+        }
+      }
+      out.push_back(std::move(rec));
+    }
+    return out;
+  }
+
+  Result<bool> retire_device(const std::string& owner, const std::string& device) override {
+    std::lock_guard lock(mutex_);
+    if (auto e = take_failure()) return fail(*e);
+    const bool listed = devices_.erase({owner, device}) != 0;
+    const auto deleted = std::erase_if(
+        key_packages_, [&](const Row& r) { return r.owner == owner && r.kp.device == device; });
+    return listed || deleted != 0;
+  }
+
+  Result<std::vector<RoomDevice>> rooms_of(const std::string& identity) override {
+    std::lock_guard lock(mutex_);
+    if (auto e = take_failure()) return fail(*e);
+    std::vector<RoomDevice> out;
+    for (const auto& [room, leaves] : members_) {
+      for (const auto& [leaf, m] : leaves) {
+        if (m.identity == identity) out.push_back({room, m.device});
+      }
+    }
+    std::sort(out.begin(), out.end(), [](const RoomDevice& a, const RoomDevice& b) {
+      return std::tie(a.room, a.device) < std::tie(b.room, b.device);
+    });
+    return out;
+  }
+
+  // members_of: the membership index rows of `room` (tests).
+  std::vector<MemberLeaf> members_of(const RoomJid& room) {
+    std::lock_guard lock(mutex_);
+    std::vector<MemberLeaf> out;
+    auto it = members_.find(room);
+    if (it == members_.end()) return out;
+    for (const auto& [leaf, m] : it->second) out.push_back(m);
+    return out;
   }
 
   Result<std::size_t> purge_expired_key_packages(TimePoint now) override {
@@ -125,6 +226,9 @@ class FakeMlsStore : public MlsStore {
     MlsGroupRecord stored = group;
     std::sort(stored.nodes.begin(), stored.nodes.end(),
               [](const MlsNode& a, const MlsNode& b) { return a.index < b.index; });
+    auto& index = members_[group.room];
+    for (const auto& m : group.members) index[m.leaf] = m;
+    stored.members.clear();  // load_group does not return them
     groups_[group.room] = std::move(stored);
     return {};
   }
@@ -210,6 +314,15 @@ class FakeMlsStore : public MlsStore {
       ++out.rows_written;
     }
     out.rows_written += std::erase_if(proposals_, [&](const auto& p) { return p.first == room; });
+    auto& index = members_[room];
+    for (const auto& m : commit.members) {
+      if (m.now) {
+        index[m.leaf] = *m.now;
+      } else {
+        index.erase(m.leaf);
+      }
+    }
+    std::erase_if(index, [&](const auto& kv) { return kv.first >= leaf_count; });
     return out;
   }
 
@@ -337,7 +450,9 @@ class FakeMlsStore : public MlsStore {
   std::mutex mutex_;
   std::optional<std::error_code> fail_next_;
   std::int64_t next_id_ = 1;
-  std::vector<Row> key_packages_;  // insertion order
+  std::vector<Row> key_packages_;                                        // insertion order
+  std::map<std::pair<std::string, std::string>, DeviceRecord> devices_;  // (owner, device)
+  std::map<RoomJid, std::map<std::uint32_t, MemberLeaf>> members_;       // room -> leaf -> row
   std::map<RoomJid, MlsGroupRecord> groups_;
   std::map<RoomJid, std::map<Epoch, MlsCommitEntry>> commits_;
   std::vector<std::pair<RoomJid, MlsProposalRecord>> proposals_;

@@ -46,7 +46,7 @@ TimePoint in(std::int64_t seconds) { return kNow + std::chrono::seconds(seconds)
 
 KeyPackageRecord kp(const std::string& ref, bool last_resort = false,
                     TimePoint not_after = in(86'400)) {
-  return {bytes("ref-" + ref), bytes("kp-" + ref), last_resort, not_after};
+  return {bytes("ref-" + ref), bytes("kp-" + ref), last_resort, not_after, ""};
 }
 
 // The test chain: a value per epoch, so that any commit at epoch e continues it; the real
@@ -218,6 +218,14 @@ class MlsStoreTest : public ::testing::TestWithParam<Backend> {
     EXPECT_TRUE(r) << r.error().message();
     return r.value_or(CommitResult{});
   }
+  // claim_one: claim_key_packages for an owner whose packages name one device: its package.
+  Result<std::optional<KeyPackageRecord>> claim_one(const std::string& owner) {
+    auto all = store_->claim_key_packages(owner, kNow);
+    if (!all) return fail(all.error());
+    EXPECT_LE(all->size(), 1u);
+    if (all->empty()) return std::optional<KeyPackageRecord>();
+    return std::optional<KeyPackageRecord>(all->front());
+  }
   // archived: the room's archive rows, in archive order.
   std::vector<ArchivedMessage> archived(const std::string& room) {
     auto rows = archive_->recent(testing::room_jid(room), 1000);
@@ -245,19 +253,98 @@ TEST_P(MlsStoreTest, KeyPackagesAreClaimedOldestFirstThenTheLastResortIsKept) {
   EXPECT_EQ(store_->count_key_packages("bob@x", kNow), (KeyPackageCount{3, true}));
   EXPECT_EQ(store_->count_key_packages("carol@x", kNow), (KeyPackageCount{0, false}));
   for (const char* ref : {"a", "b", "c"}) {
-    auto claimed = store_->claim_key_package("bob@x", kNow);
+    auto claimed = claim_one("bob@x");
     ASSERT_TRUE(claimed && *claimed);
     EXPECT_EQ(**claimed, kp(ref));
   }
   for (int i = 0; i < 2; ++i) {
-    auto claimed = store_->claim_key_package("bob@x", kNow);
+    auto claimed = claim_one("bob@x");
     ASSERT_TRUE(claimed && *claimed);
     EXPECT_EQ(**claimed, kp("lr", true));  // returned, not deleted
   }
   EXPECT_EQ(store_->count_key_packages("bob@x", kNow), (KeyPackageCount{0, true}));
-  auto none = store_->claim_key_package("carol@x", kNow);
+  auto none = claim_one("carol@x");
   ASSERT_TRUE(none);
   EXPECT_FALSE(*none);
+}
+
+KeyPackageRecord on(const std::string& device, const std::string& ref, bool last_resort = false) {
+  KeyPackageRecord r = kp(ref, last_resort);
+  r.device = device;
+  return r;
+}
+
+TEST_P(MlsStoreTest, AClaimTakesOnePackageOfEachDevice) {
+  ASSERT_EQ(store_->store_key_packages("bob@x", {on("phone", "p1"), on("phone", "p2")}, 100, kNow),
+            KeyPackageUpload::stored);
+  ASSERT_EQ(store_->store_key_packages("bob@x", {on("pc", "lr-pc", true)}, 100, kNow),
+            KeyPackageUpload::stored);
+  ASSERT_EQ(store_->store_key_packages("bob@x", {on("phone", "lr-phone", true)}, 100, kNow),
+            KeyPackageUpload::stored);
+  EXPECT_EQ(store_->count_device_key_packages("bob@x", "phone", kNow), (KeyPackageCount{2, true}));
+  EXPECT_EQ(store_->count_device_key_packages("bob@x", "pc", kNow), (KeyPackageCount{0, true}));
+  EXPECT_EQ(store_->count_device_key_packages("bob@x", "tv", kNow), (KeyPackageCount{0, false}));
+  auto first = store_->claim_key_packages("bob@x", kNow);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(*first, (std::vector<KeyPackageRecord>{on("pc", "lr-pc", true), on("phone", "p1")}));
+  auto second = store_->claim_key_packages("bob@x", kNow);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(*second, (std::vector<KeyPackageRecord>{on("pc", "lr-pc", true), on("phone", "p2")}));
+  auto third = store_->claim_key_packages("bob@x", kNow);
+  ASSERT_TRUE(third);
+  EXPECT_EQ(*third, (std::vector<KeyPackageRecord>{on("pc", "lr-pc", true),
+                                                   on("phone", "lr-phone", true)}));
+}
+
+TEST_P(MlsStoreTest, DevicesAreListedDeletedAndRetired) {
+  ASSERT_EQ(store_->store_key_packages("bob@x", {on("phone", "p1"), on("phone", "p2")}, 100, kNow),
+            KeyPackageUpload::stored);
+  ASSERT_EQ(store_->store_key_packages("bob@x", {on("pc", "c1"), on("pc", "lr", true)}, 100, kNow),
+            KeyPackageUpload::stored);
+  auto devices = store_->devices("bob@x", kNow);
+  ASSERT_TRUE(devices);
+  ASSERT_EQ(devices->size(), 2u);
+  EXPECT_EQ((*devices)[0].device, "pc");
+  EXPECT_EQ((*devices)[0].one_time, 1u);
+  EXPECT_TRUE((*devices)[0].last_resort);
+  EXPECT_EQ((*devices)[1].device, "phone");
+  EXPECT_EQ((*devices)[1].one_time, 2u);
+  EXPECT_FALSE((*devices)[1].last_resort);
+  EXPECT_TRUE(store_->devices("carol@x", kNow)->empty());
+  // By ref (only the owner's), then all of one device.
+  EXPECT_EQ(store_->delete_key_packages("carol@x", {bytes("ref-p1")}, std::nullopt), 0u);
+  EXPECT_EQ(store_->delete_key_packages("bob@x", {bytes("ref-p1")}, std::nullopt), 1u);
+  EXPECT_EQ(store_->delete_key_packages("bob@x", {}, std::string("pc")), 2u);
+  EXPECT_EQ(store_->count_key_packages("bob@x", kNow), (KeyPackageCount{1, false}));
+  // Retiring drops the device from the list with its packages.
+  EXPECT_EQ(store_->retire_device("bob@x", "phone"), true);
+  EXPECT_EQ(store_->retire_device("bob@x", "phone"), false);
+  EXPECT_EQ(store_->count_key_packages("bob@x", kNow), (KeyPackageCount{0, false}));
+  devices = store_->devices("bob@x", kNow);
+  ASSERT_TRUE(devices);
+  ASSERT_EQ(devices->size(), 1u);
+  EXPECT_EQ((*devices)[0].device, "pc");
+}
+
+TEST_P(MlsStoreTest, TheMembershipIndexFollowsCreateAndCommits) {
+  MlsGroupRecord g = group("r@mls", 4, {{0, bytes("n0")}});
+  g.members = {{0, "alice@x", "phone"}};
+  create(g);
+  add_room("s@mls");
+  EXPECT_EQ(store_->rooms_of("alice@x"),
+            (std::vector<RoomDevice>{{testing::room_jid("r@mls"), "phone"}}));
+  MlsCommitRecord c = commit("c0", {"bob@x"});
+  c.members = {{1, MemberLeaf{1, "bob@x", "pc"}}, {2, MemberLeaf{2, "bob@x", "phone"}}};
+  accept("r@mls", 0, c, {{2, bytes("n2")}, {4, bytes("n4")}});
+  EXPECT_EQ(store_->rooms_of("bob@x"),
+            (std::vector<RoomDevice>{{testing::room_jid("r@mls"), "pc"},
+                                     {testing::room_jid("r@mls"), "phone"}}));
+  // A blanked leaf leaves the index; so do leaves cut off by a shrinking tree.
+  MlsCommitRecord d = commit("c1");
+  d.members = {{1, std::nullopt}};
+  accept("r@mls", 1, d, {{2, std::nullopt}}, 2);
+  EXPECT_TRUE(store_->rooms_of("bob@x")->empty());
+  EXPECT_EQ(store_->rooms_of("alice@x")->size(), 1u);
 }
 
 TEST_P(MlsStoreTest, ALastResortPackageReplacesThePreviousOne) {
@@ -265,7 +352,7 @@ TEST_P(MlsStoreTest, ALastResortPackageReplacesThePreviousOne) {
             KeyPackageUpload::stored);
   ASSERT_EQ(store_->store_key_packages("bob@x", {kp("lr2", true)}, 100, kNow),
             KeyPackageUpload::stored);
-  auto claimed = store_->claim_key_package("bob@x", kNow);
+  auto claimed = claim_one("bob@x");
   ASSERT_TRUE(claimed && *claimed);
   EXPECT_EQ(**claimed, kp("lr2", true));
   // lr1 is gone, so its ref is free again; re-uploading the current one is not a duplicate.
@@ -314,10 +401,10 @@ TEST_P(MlsStoreTest, ExpiredKeyPackagesAreNeverClaimedAndArePurged) {
   ASSERT_EQ(store_->store_key_packages("bob@x", {kp("edge", false, kNow)}, 100, kNow),
             KeyPackageUpload::stored);
   EXPECT_EQ(store_->count_key_packages("bob@x", kNow), (KeyPackageCount{1, false}));
-  auto claimed = store_->claim_key_package("bob@x", kNow);  // skips the older, expired one
+  auto claimed = claim_one("bob@x");  // skips the older, expired one
   ASSERT_TRUE(claimed && *claimed);
   EXPECT_EQ(**claimed, kp("edge", false, kNow));
-  auto none = store_->claim_key_package("bob@x", kNow);  // the last resort has expired too
+  auto none = claim_one("bob@x");  // the last resort has expired too
   ASSERT_TRUE(none);
   EXPECT_FALSE(*none);
   EXPECT_EQ(store_->purge_expired_key_packages(kNow), 2u);
@@ -336,7 +423,7 @@ TEST_P(MlsStoreTest, ConcurrentClaimersNeverGetTheSamePackage) {
   for (std::size_t t = 0; t < got.size(); ++t) {
     threads.emplace_back([&, t] {
       for (;;) {
-        auto c = store_->claim_key_package("bob@x", kNow);
+        auto c = claim_one("bob@x");  // one device: one package per claim
         if (!c || !*c) {
           errors += c ? 0 : 1;
           return;

@@ -138,6 +138,36 @@ TEST_F(Schema, AffiliationsAreCheckedAndFollowTheirRoom) {
   EXPECT_EQ(tx.exec1("SELECT count(*) FROM room_affiliations")[0].as<int>(), 0);
 }
 
+// 0006_devices.sql: one last-resort package per (owner, device), and the room index goes with
+// its room.
+TEST_F(Schema, EachDeviceKeepsOneLastResortPackageAndMembersFollowTheirRoom) {
+  const std::string kp =
+      "INSERT INTO mls_key_packages (owner, ref, key_package, last_resort, not_after, device)"
+      " VALUES ('bob@localhost', '\\x%s', '\\x00', true, now(), '%s')";
+  auto insert = [&](const std::string& ref, const std::string& device) {
+    std::string sql = kp;
+    sql.replace(sql.find("%s"), 2, ref);
+    sql.replace(sql.find("%s"), 2, device);
+    return sql;
+  };
+  exec(insert("01", "phone"));
+  exec(insert("02", "pc"));
+  EXPECT_TRUE(fails(insert("03", "phone")));
+  exec("INSERT INTO rooms (jid, mode) VALUES ('r1@mls.localhost', 'group_chat')");
+  exec(
+      "INSERT INTO mls_members (room, leaf_index, identity, device)"
+      " VALUES ('r1@mls.localhost', 0, 'bob@localhost', 'phone')");
+  EXPECT_TRUE(
+      fails("INSERT INTO mls_members (room, leaf_index, identity, device)"
+            " VALUES ('r1@mls.localhost', 0, 'carol@localhost', 'phone')"));
+  EXPECT_TRUE(
+      fails("INSERT INTO mls_members (room, leaf_index, identity, device)"
+            " VALUES ('nope@mls.localhost', 0, 'bob@localhost', 'phone')"));
+  exec("DELETE FROM rooms WHERE jid = 'r1@mls.localhost'");
+  pqxx::read_transaction tx(*conn_);
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM mls_members")[0].as<int>(), 0);
+}
+
 TEST_F(Schema, ArchivePagesByIdAndTimeWithUniqueStanzaIds) {
   exec("INSERT INTO rooms (jid, mode) VALUES ('r1@mls.localhost', 'chat_room')");
   for (int i = 0; i < 5; ++i) {

@@ -298,7 +298,13 @@ async def scenario_resync(w):
     await bob.stop()
     bob.wipe_state()
     await bob.start()
-    a = await bob.ok("resync", room=room)
+    # A fresh state directory under the same device name: the client finds its old leaf through
+    # <rooms/> and replaces it by itself (docs/protocol.md §6.13).
+    ev = await bob.event(lambda e: e.get("event") == "resynced" and e.get("room") == room,
+                         "bob resyncs by himself on start")
+    epoch += 1
+    check(ev["epoch"] == epoch, "the resync reaches epoch %d: %s" % (epoch, ev))
+    a = await bob.ok("resync", room=room)  # asked again: another external commit, still one leaf
     epoch += 1
     check(a["epoch"] == epoch, "resync answers epoch %d: %s" % (epoch, a))
     for c in (alice, carol):
@@ -310,6 +316,144 @@ async def scenario_resync(w):
     check(jids.count(bob.jid) == 1 and len(jids) == 3, "one leaf per member after resync: %s" % jids)
     await say(bob, room, [alice, carol], "after")
     await say(alice, room, [bob, carol], "reply")
+
+
+def leaves_of(fingerprints):
+    """jid -> number of leaves, from a `fingerprints` answer."""
+    out = {}
+    for m in fingerprints["members"]:
+        out[m["jid"]] = out.get(m["jid"], 0) + 1
+    return out
+
+
+async def scenario_devices(w):
+    """Several devices per user (docs/protocol.md §6.1, §6.4, §6.13): an invite adds every
+    device of the invitee in one commit; a new device of a member joins the member's rooms by
+    itself on its first start; every device reads every other; removing a user removes all of
+    its devices' leaves, and none of them reads what follows."""
+    room = w.room("devices")
+    alice = await w.script("alice", device="phone")
+    bob = await w.script("bob", device="phone")
+    bob2 = await w.script("bob", device="desktop")
+    carol = await w.script("carol", device="phone")
+    carol2 = await w.script("carol", device="desktop")
+    await alice.ok("create", room=room)
+    epoch = 0
+    for user, devices in ((bob, [bob, bob2]), (carol, [carol, carol2])):
+        a = await alice.ok("invite", room=room, jid=user.jid)
+        epoch += 1
+        check(a["epoch"] == epoch, "one commit adds both devices of %s: %s" % (user.user, a))
+        for d in devices:
+            await d.event(lambda e: e.get("event") == "joined" and e.get("room") == room,
+                          "%s/%s joined by Welcome" % (d.user, d.device))
+    f = await alice.ok("fingerprints", room=room)
+    check(leaves_of(f) == {alice.jid: 1, bob.jid: 2, carol.jid: 2}, "leaves: %s" % leaves_of(f))
+    d = await bob2.ok("devices")
+    check(sorted(x["device"] for x in d["devices"]) == ["desktop", "phone"],
+          "bob's devices: %s" % d)
+
+    # alice's second device: nobody else does anything, it joins her rooms on its first start.
+    alice2 = await w.script("alice", device="desktop")
+    ev = await alice2.event(lambda e: e.get("event") == "joined" and e.get("room") == room,
+                            "alice's new device joins her room by itself")
+    epoch += 1
+    check(ev["epoch"] == epoch, "the new device's external commit reaches epoch %d: %s" % (epoch, ev))
+    everyone = [alice, alice2, bob, bob2, carol, carol2]
+    for c in everyone:
+        if c is not alice2:
+            await c.event(lambda e: e.get("event") == "commit" and e.get("epoch") == epoch,
+                          "%s/%s applies the new device's join" % (c.user, c.device))
+    await same_epoch(everyone, room, epoch)
+    for c in (alice2, bob2, carol):
+        await say(c, room, [x for x in everyone if x is not c], "%s-%s" % (c.user, c.device))
+
+    a = await alice.ok("remove", room=room, jid=carol.jid)
+    epoch += 1
+    check(a["epoch"] == epoch, "remove answers epoch %d: %s" % (epoch, a))
+    for c in (carol, carol2):
+        await c.event(lambda e: e.get("event") == "removed" and e.get("room") == room,
+                      "carol/%s removed" % c.device)
+    rest = [alice, alice2, bob, bob2]
+    for c in rest[1:]:
+        await c.event(lambda e: e.get("event") == "commit" and e.get("epoch") == epoch,
+                      "%s/%s applies the remove" % (c.user, c.device))
+    f = await alice.ok("fingerprints", room=room)
+    check(leaves_of(f) == {alice.jid: 2, bob.jid: 2}, "every leaf of carol is gone: %s" % leaves_of(f))
+    await same_epoch(rest, room, epoch)
+    after = [await say(bob, room, [alice, alice2, bob2], "after-remove")]
+    await asyncio.sleep(2)
+    for c in (carol, carol2):
+        got = c.seen(lambda e: e.get("event") == "message" and e.get("text") in after)
+        check(not got, "carol/%s, removed, decrypted later messages: %s" % (c.device, got))
+
+
+async def scenario_retire_device(w):
+    """A user retires a lost device from another one (docs/protocol.md §6.13, BR-14): its key
+    packages are deleted, the service proposes the Removes of its leaves in every room, the
+    retiring device commits them; the retired device reads nothing after, and a later invite
+    no longer adds it."""
+    rooms = [w.room("retire1"), w.room("retire2")]
+    alice = await w.script("alice")
+    bob = await w.script("bob", device="phone")
+    bob2 = await w.script("bob", device="tablet")
+    for room in rooms:
+        await alice.ok("create", room=room)
+        await alice.ok("invite", room=room, jid=bob.jid)
+        for d in (bob, bob2):
+            await d.event(lambda e, room=room: e.get("event") == "joined" and e.get("room") == room,
+                          "%s joined %s" % (d.device, room))
+    a = await bob.ok("retire_device", device="tablet")
+    check(a["rooms"] == 2, "the tablet is removed from both rooms: %s" % a)
+    for room in rooms:
+        await bob2.event(lambda e, room=room: e.get("event") == "removed" and e.get("room") == room,
+                         "the tablet sees its removal from %s" % room)
+        await alice.event(lambda e, room=room: e.get("event") == "commit" and e.get("room") == room
+                          and e.get("epoch") == 2, "alice applies the removal in %s" % room)
+        f = await alice.ok("fingerprints", room=room)
+        check(leaves_of(f) == {alice.jid: 1, bob.jid: 1}, "one leaf of bob left: %s" % leaves_of(f))
+        await same_epoch([alice, bob], room, 2)
+    d = await bob.ok("devices")
+    check([x["device"] for x in d["devices"]] == ["phone"], "the tablet is off the list: %s" % d)
+    later = [await say(alice, rooms[0], [bob], "after-retire")]
+    await asyncio.sleep(2)
+    got = bob2.seen(lambda e: e.get("event") == "message" and e.get("text") in later)
+    check(not got, "the retired device decrypted later messages: %s" % got)
+    room3 = w.room("retire3")
+    await alice.ok("create", room=room3)
+    await alice.ok("invite", room=room3, jid=bob.jid)
+    f = await alice.ok("fingerprints", room=room3)
+    check(leaves_of(f) == {alice.jid: 1, bob.jid: 1}, "a later invite adds the phone only: %s" % f)
+
+
+async def scenario_stale_packages(w):
+    """Issue 15 part 3: bob loses his state (a new state directory, as after a reinstall) while
+    the service still holds his old one-time packages. alice's invite claims one and is accepted;
+    bob, starting from fresh state, deletes his device's old packages, finds the dead leaf the
+    invite gave him and replaces it by external commit: he reads the room."""
+    room = w.room("stale")
+    alice = await w.script("alice")
+    bob = await w.script("bob")
+    c = await bob.ok("count")
+    check(c["count"] >= 2, "bob published one-time packages: %s" % c)
+    await bob.stop()
+    bob.wipe_state()
+    await alice.ok("create", room=room)
+    a = await alice.ok("invite", room=room, jid=bob.jid)
+    check(a["epoch"] == 1, "the invite of the stale package is accepted: %s" % a)
+    await bob.start()
+    ev = await bob.event(lambda e: e.get("event") in ("resynced", "joined") and e.get("room") == room,
+                         "bob replaces his dead leaf by himself")
+    check(ev["event"] == "resynced" and ev["epoch"] == 2, "bob resynced to epoch 2: %s" % ev)
+    await alice.event(lambda e: e.get("event") == "commit" and e.get("epoch") == 2,
+                      "alice applies bob's resync")
+    f = await alice.ok("fingerprints", room=room)
+    check(leaves_of(f) == {alice.jid: 1, bob.jid: 1}, "the dead leaf is gone: %s" % leaves_of(f))
+    await same_epoch([alice, bob], room, 2)
+    await say(alice, room, [bob], "a-after")
+    await say(bob, room, [alice], "b-after")
+    # Only packages of the new install are left: the next invite adds a device that can join.
+    c = await bob.ok("count")
+    check(c["last_resort"] is True, "bob's new install has a last-resort package: %s" % c)
 
 
 MUC_ADMIN = "http://jabber.org/protocol/muc#admin"
@@ -531,7 +675,7 @@ async def scenario_bad_input(w):
     check(c == "bad-request" and "invalid-key-package" in a, "garbage key package: %s %s" % (c, a))
     r = await mallory.iq("mls.localhost", "get", "<claim xmlns='%s' jid='%s'/>" % (MLS, bob.jid))
     check(r.get("type") == "result", "mallory may claim bob's key package: %s" % (mls_error(r),))
-    bobs = r.findtext("{%s}key-package" % MLS)
+    bobs = r.findtext("{%s}key-packages/{%s}key-package" % (MLS, MLS))
     r = await mallory.iq("mls.localhost", "set", kp % (MLS, bobs))
     c, a = mls_error(r)
     check(c == "bad-request" and "invalid-key-package" in a, "bob's key package uploaded by mallory: %s %s" % (c, a))
@@ -617,6 +761,9 @@ SCENARIOS = {
     "welcome_no_tree": scenario_welcome_no_tree,
     "ban_remove": scenario_ban_remove,
     "tree_limit": scenario_tree_limit,
+    "devices": scenario_devices,
+    "retire_device": scenario_retire_device,
+    "stale_packages": scenario_stale_packages,
     "no_plaintext": scenario_no_plaintext,
 }
 

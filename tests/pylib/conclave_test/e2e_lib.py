@@ -217,11 +217,14 @@ def is_commit_iq(text):
 # The scripted reference client.
 
 class ScriptClient:
-    def __init__(self, w, user, timeout_s=15, state_dir=None):
+    def __init__(self, w, user, timeout_s=15, state_dir=None, device=None):
         self.w, self.user = w, user
         self.jid = "%s@localhost" % user
         self.timeout_s = timeout_s
-        self.state = state_dir or os.path.join(w.tmp, "state-" + user)
+        self.device = device  # --device (docs/protocol.md §6.1); None: the client's default
+        tag = user if device is None else "%s.%s" % (user, device)
+        self.tag = tag
+        self.state = state_dir or os.path.join(w.tmp, "state-" + tag)
         self.proc = None
         self.proxy = None
         self.events, self.answers, self.other = [], [], []
@@ -231,15 +234,16 @@ class ScriptClient:
 
     async def start(self):
         if self.proxy is None:
-            self.proxy = StanzaProxy(self.w.c2s, os.path.join(self.w.tmp, "wire-%s.log" % self.user))
+            self.proxy = StanzaProxy(self.w.c2s, os.path.join(self.w.tmp, "wire-%s.log" % self.tag))
             await self.proxy.start()
         self.runs += 1
         self.events, self.answers, self.other, self.ready = [], [], [], None
-        err = open(os.path.join(self.w.tmp, "client-%s.%d.err" % (self.user, self.runs)), "w")
+        err = open(os.path.join(self.w.tmp, "client-%s.%d.err" % (self.tag, self.runs)), "w")
+        device = [] if self.device is None else ["--device", self.device]
         self.proc = await asyncio.create_subprocess_exec(
             self.w.client_binary, "script", "--jid", self.jid, "--state", self.state,
             "--server", "127.0.0.1:%d" % self.proxy.port, "--tls", "off", "--service", SERVICE,
-            "--timeout", str(self.timeout_s),
+            "--timeout", str(self.timeout_s), *device,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=err,
             env=dict(os.environ, CONCLAVE_PASSWORD=PASSWORD), limit=16 * 1024 * 1024)
         self.reader = asyncio.ensure_future(self._read(self.proc.stdout))
@@ -462,10 +466,13 @@ class E2EWorld(World):
     def user(self, name):
         return "%s_%s" % (name, self.scenario)
 
-    async def script(self, name, timeout_s=15):
+    async def script(self, name, timeout_s=15, device=None):
+        """A scripted client of user `name`; `device` names one of its devices (several devices
+        of one user each get their own state directory)."""
         user = self.user(name)
-        self.register(user)
-        c = ScriptClient(self, user, timeout_s)
+        if not any(c.user == user for c in self.script_clients):
+            self.register(user)
+        c = ScriptClient(self, user, timeout_s, device=device)
         self.script_clients.append(c)
         return await c.start()
 
