@@ -81,11 +81,17 @@ std::string b64_message(T value) {
   return base64_encode(mls::encode(m));
 }
 
+// bundle_of: a KeyPackage of `jid` whose leaf names its device (docs/protocol.md §6.1: the
+// service refuses leaves without an application_id, CR-7 and CM-12).
 mls::KeyPackageBundle bundle_of(const std::string& jid) {
   mls::Credential c;
   c.value = mls::BasicCredential{mls::Bytes(jid.begin(), jid.end())};
-  auto b = mls::make_key_package(suite1(), c, suite1().generate_signature_key_pair().private_key,
-                                 mls::system_rng(), {0, ~std::uint64_t{0}});
+  const std::string device = "fuzz";
+  auto b = mls::make_key_package(
+      suite1(), c, suite1().generate_signature_key_pair().private_key, mls::system_rng(),
+      {0, ~std::uint64_t{0}},
+      {mls::Extension{mls::kExtApplicationId,
+                      mls::encode(mls::Bytes(device.begin(), device.end()))}});
   check(b.has_value());
   return std::move(*b);
 }
