@@ -182,6 +182,35 @@ TEST_F(SessionTest, CatchUpFromArchiveAfterBeingOffline) {
   EXPECT_TRUE(of_type(bob->take_events(), "message").empty());
 }
 
+// A live copy of a message that arrives late (a reflection a paused instance handed over to
+// the next one, docs/cluster.md §3) and is of an epoch ahead of ours starts a catch-up, which
+// goes several epochs past it. The catch-up reads the archived copy on its way: the message is
+// read once, never lost because its live copy came first.
+TEST_F(SessionTest, ALateLiveMessageAheadOfUsIsReadByTheCatchUpItStarts) {
+  bob.go_offline();
+  ASSERT_EQ(alice->update(room), 2u);
+  ASSERT_TRUE(alice->send(room, "late"));
+  for (std::uint64_t e = 3; e <= 7; ++e) ASSERT_EQ(alice->update(room), e);
+  alice.pump();
+  std::optional<xmpp::Element> late;
+  for (const auto& [sid, m] : server.rooms.at(room).archive) {
+    if (m.child("encrypted", ns::kMls) != nullptr) late = m;
+  }
+  ASSERT_TRUE(late.has_value());
+  bob.connect();
+  bob.pump();
+  ASSERT_EQ(bob->epoch(room), 1u);
+  late->set_attr("to", bob.transport->jid());
+  bob.transport->deliver(*late);
+  auto events = bob.pump();
+  auto msgs = of_type(events, "message");
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0].text, "late");
+  EXPECT_EQ(msgs[0].epoch, 2u);
+  EXPECT_TRUE(of_type(events, "error").empty());
+  EXPECT_EQ(bob->epoch(room), 7u);
+}
+
 TEST_F(SessionTest, CommitRaceIsRetriedOnTopOfTheWinner) {
   ASSERT_EQ(bob->update(room), 2u);
   // Alice has not seen bob's commit: hers is made in epoch 1 and refused with <wrong-epoch/>.
