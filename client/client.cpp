@@ -1,6 +1,7 @@
 #include "client/client.h"
 
 #include <algorithm>
+#include <set>
 
 #include "client/client_room.h"
 #include "client/fingerprint.h"
@@ -905,23 +906,22 @@ Result<std::size_t> Client::retire_device(const std::string& device) {
   if (device == options_.device) return fail(Errc::invalid_request);
   auto listed = service_rooms();
   if (!listed) return fail(listed.error());
+  // The service takes the device off the list and proposes, as external sender, the Removes of
+  // its leaves in every room that holds one (docs/protocol.md §6.13, BR-14); we commit each as
+  // soon as it reaches us, live or from the room's archive.
+  const std::size_t seen = events_.size();
   auto reply = request(retire_device_request(options_.service, device));
   if (!reply) return fail(reply.error());
   if (auto p = expect(*reply, "retire-device"); !p) return fail(p.error());
   std::size_t removed = 0;
+  std::set<std::string> done;
   for (const RoomLeaf& l : *listed) {
-    if (l.device != device || !has_group(l.room)) continue;
+    if (l.device != device || !has_group(l.room) || !done.insert(l.room).second) continue;
     Room* r = find_room(l.room);
     if (!r->joined) {
       if (auto s = enter(l.room); !s) return fail(s.error());
-      if (auto s = fill_gap(l.room); !s) return fail(s.error());
     }
-    // The service proposes the Removes as external sender (docs/protocol.md BR-14) and sends
-    // them to the occupants; we commit them as soon as ours arrives.
-    const std::size_t seen = events_.size();
-    auto asked = request(retire_device_request(l.room, device));
-    if (!asked) return fail(asked.error());
-    if (auto p = expect(*asked, "retire-device"); !p) return fail(p.error());
+    if (auto s = fill_gap(l.room); !s) return fail(s.error());
     const bool arrived =
         std::any_of(events_.begin() + static_cast<std::ptrdiff_t>(seen), events_.end(),
                     [&](const Event& e) { return e.type == "proposal" && e.room == l.room; });

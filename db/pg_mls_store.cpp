@@ -91,6 +91,19 @@ constexpr Statement kKpDeleteDevice{
 constexpr Statement kRoomsOf{
     "mls_rooms_of",
     "SELECT room, device FROM mls_members WHERE identity = $1 ORDER BY room, device"};
+// CM-13, CR-8: how many of the given (owner, device) pairs are on the device list. FOR KEY
+// SHARE holds the rows until the transaction ends, so a concurrent retire waits for the commit
+// (and its follow-up finds the new leaf) instead of slipping in between.
+constexpr Statement kDevicesListed{
+    "mls_devices_listed",
+    "SELECT count(*) FROM (SELECT 1 FROM mls_devices x JOIN unnest($1::text[], $2::text[]) AS w "
+    "(o, d) ON x.owner = w.o AND x.device = w.d FOR KEY SHARE OF x) s"};
+// BR-14: leaves whose device was retired (the unnamed device '' predates devices).
+constexpr Statement kUnlistedLeaves{
+    "mls_unlisted_leaves",
+    "SELECT m.leaf_index FROM mls_members m WHERE m.room = $1 AND m.device <> '' AND NOT EXISTS "
+    "(SELECT 1 FROM mls_devices x WHERE x.owner = m.identity AND x.device = m.device) "
+    "ORDER BY m.leaf_index"};
 // The membership index (schema/0006_devices.sql), written with the tree rows.
 constexpr Statement kMembersUpsert{
     "mls_members_upsert",
@@ -334,6 +347,20 @@ std::size_t upsert_nodes(pqxx::transaction_base& tx, const std::string& room,
   return exec(tx, kNodesUpsert, room, int_array(indices), bytea_array(data)).affected_rows();
 }
 
+// all_listed: CM-13, CR-8: whether every (identity, device) of `leaves` is on its device list.
+bool all_listed(pqxx::transaction_base& tx, const std::vector<component::MemberLeaf>& leaves) {
+  std::set<std::pair<std::string, std::string>> pairs;
+  for (const auto& m : leaves) pairs.emplace(m.identity, m.device);
+  if (pairs.empty()) return true;
+  std::vector<std::string> owners, devices;
+  for (const auto& [o, d] : pairs) {
+    owners.push_back(o);
+    devices.push_back(d);
+  }
+  auto r = exec(tx, kDevicesListed, text_array(owners), text_array(devices));
+  return r[0][0].as<std::size_t>() == pairs.size();
+}
+
 // write_members: the membership index rows of the leaves in `changes`, and none at or beyond
 // `leaf_count`; returns the rows written.
 std::size_t write_members(pqxx::transaction_base& tx, const std::string& room,
@@ -504,6 +531,18 @@ component::Result<std::vector<component::RoomDevice>> PgMlsStore::rooms_of(
   });
 }
 
+component::Result<std::vector<std::uint32_t>> PgMlsStore::unlisted_leaves(const RoomJid& room) {
+  using Out = std::vector<std::uint32_t>;
+  return pool_.run<Out>([&](pqxx::connection_base& c) -> Result<Out> {
+    pqxx::read_transaction tx(c);
+    Out out;
+    for (const auto& row : exec(tx, kUnlistedLeaves, room.str())) {
+      out.push_back(row[0].as<std::uint32_t>());
+    }
+    return out;
+  });
+}
+
 component::Result<std::size_t> PgMlsStore::purge_expired_key_packages(TimePoint now) {
   return pool_.run<std::size_t>([&](pqxx::connection_base& c) -> Result<std::size_t> {
     pqxx::work tx(c);
@@ -538,6 +577,7 @@ component::Status PgMlsStore::create_group(const MlsGroupRecord& g) {
       data.push_back(&n.data);
     }
     upsert_nodes(tx, g.room.str(), indices, data);
+    if (!all_listed(tx, g.members)) return fail(StoreErrc::unknown_device);
     std::vector<component::MemberChange> members;
     for (const auto& m : g.members) members.push_back({m.leaf, m});
     write_members(tx, g.room.str(), members, g.leaf_count);
@@ -610,6 +650,8 @@ component::Result<CommitResult> PgMlsStore::accept_commit(
       if (now_at == expected_epoch) return fail(StoreErrc::conflict);
       return CommitResult{CommitOutcome::wrong_epoch, now_at, {}, 0};
     }
+    // After the epoch check, so a re-sent commit still gets its original answer above.
+    if (!all_listed(tx, commit.devices)) return fail(StoreErrc::unknown_device);
     CommitResult out{CommitOutcome::accepted, expected_epoch.next(), commit.chain_hash,
                      cas.affected_rows()};
     auto logged = exec(tx, kCommitInsert, room, epoch, bin(commit.commit_hash),

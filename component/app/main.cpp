@@ -189,6 +189,8 @@ int serve(const Config& config, Logger& logger) {
     return may_create_room(config, user.domain());
   };
   MucService service({config.domain, config.name}, std::move(env));
+  delivery.attach_rooms(
+      [&service](const RoomJid& room) -> GroupHost* { return service.find_room(room).get(); });
 
   xmpp::ComponentConfig cc;
   cc.host = config.server_host;

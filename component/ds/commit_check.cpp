@@ -204,9 +204,17 @@ DsResult<CheckedCommit> check_commit(const RoomGroup& group, const DecodedCommit
       interim_after(suite(), next.context().confirmed_transcript_hash, pm.auth.confirmation_tag);
   auto nodes = changed_nodes(after, report.changes);
   rec.members = member_changes(after, nodes);
+  // CM-13, checked by the store in the accept transaction: the devices of the added leaves and
+  // of the committer's (possibly unchanged) leaf are on their accounts' device lists.
+  std::vector<mls::LeafIndex> named(report.added.begin(), report.added.end());
+  named.push_back(report.committer);
+  for (const mls::LeafIndex l : named) {
+    rec.devices.push_back(
+        {l.value, leaf_identity(after, l).value_or(""), leaf_device_at(after, l).value_or("")});
+  }
   const std::uint32_t leaves = after.leaf_count().value();
   return CheckedCommit{std::move(next), std::move(report), std::move(rec), std::move(nodes),
-                       leaves};
+                       leaves,          external};
 }
 
 }  // namespace conclave::component::ds

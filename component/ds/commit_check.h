@@ -24,6 +24,9 @@
 //   CM-12 every added leaf and the committer's new leaf name a device (application_id), and no
 //         two leaves of one identity name the same device (BR-13). <bad-request/> +
 //         <invalid-commit/>
+//   CM-13 (the store, in the accept transaction: MlsCommitRecord::devices) every added leaf and
+//         the committer's leaf name a device on their account's device list (§6.13: listed by
+//         an upload, taken off when retired). <forbidden/> + <unknown-device/>
 // Tests: tests/component/ds_group_test.cpp, ds_external_test.cpp (external join, resync).
 #include <optional>
 #include <string>
@@ -60,6 +63,7 @@ struct CheckedCommit {
   MlsCommitRecord record;
   std::vector<MlsNodeChange> nodes;
   std::uint32_t leaf_count = 0;
+  bool external = false;  // an external commit (RFC 9420 §12.4.3.2)
 };
 
 // check_commit: CM-2..CM-10 for `commit` (already at the group's epoch) against `group`.

@@ -11,6 +11,8 @@
 //   CR-6  the tree is at most max_tree_leaves wide (mls.max_tree_leaves). <policy-violation/>
 //   CR-7  the member's leaf names its device (application_id, BR-13). <bad-request/> +
 //         <invalid-commit/>
+//   CR-8  (the store, in create_group's transaction: MlsGroupRecord::members) the member's
+//         device is on its account's device list (§6.13). <forbidden/> + <unknown-device/>
 // Failures: <bad-request/> + <invalid-commit/> (CR-1..3, CR-5), <forbidden/> (CR-4),
 // <feature-not-implemented/> for another suite.
 #include <cstdint>

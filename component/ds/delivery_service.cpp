@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <set>
 
 #include "base/base64.h"
 #include "component/ds/application_check.h"
@@ -72,7 +73,11 @@ DeliveryService::DeliveryService(DsConfig config, DsEnv env, ServiceIdentity ide
       env_(std::move(env)),
       identity_(std::move(identity)),
       directory_(config_, env_, identity_),
-      room_requests_(2 * config_.room_requests_per_minute, config_.room_requests_per_minute) {}
+      room_requests_(2 * config_.room_requests_per_minute, config_.room_requests_per_minute) {
+  directory_.on_retired = [this](const std::string& owner, const std::string& device) {
+    device_retired(owner, device);
+  };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Hooks.
@@ -275,6 +280,10 @@ void DeliveryService::on_create(GroupHost& room, const Element& iq, const Elemen
             forget(bare);  // another instance may have created it: reload
             return;
           }
+          if (s.error() == make_error_code(StoreErrc::unknown_device)) {
+            reply_error(iq, unknown_device());  // CR-8
+            return;
+          }
           store_error(iq, "creating the MLS group of " + bare.str(), s.error());
           return;
         }
@@ -452,6 +461,10 @@ void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Elemen
             if (env_.on_fenced) env_.on_fenced();
             return;
           }
+          if (out.result.error() == make_error_code(StoreErrc::unknown_device)) {
+            reply_error(iq, unknown_device());  // CM-13: nothing was written
+            return;
+          }
           store_error(iq, "storing a commit in " + bare.str(), out.result.error());
           return;
         }
@@ -489,8 +502,10 @@ void DeliveryService::on_commit(GroupHost& room, const Element& iq, const Elemen
         if (!c->record.welcome_recipients.empty()) deliver_welcomes();
         log_commit_timing(bare.str(), epoch, t0, checked_at, out.store_begin, out.store_end);
         // An external join or a commit racing a ban may leave members the room no longer
-        // allows: propose their removal in the new epoch.
-        reconcile(room);
+        // allows: propose their removal in the new epoch. An external commit cannot carry the
+        // pending proposals (RFC 9420 §12.4.3.2), so a retired device's leaves are proposed
+        // again too (BR-14).
+        reconcile(room, c->external);
       });
 }
 
@@ -527,15 +542,16 @@ void DeliveryService::answer_stale(GroupHost& room, const Element& iq, const std
 // ---------------------------------------------------------------------------------------------
 // Service proposals.
 
-void DeliveryService::reconcile(GroupHost& room) {
+void DeliveryService::reconcile(GroupHost& room, bool devices) {
   const RoomJid bare = room.room_jid();
+  if (devices) devices_due_.insert(bare);
   auto running = reconciling_.find(bare);
   if (running != reconciling_.end()) {
     running->second = true;  // one at a time per room; run again when the current one ends
     return;
   }
   if (find(bare) != nullptr) {
-    propose_removes(room);
+    reconcile_loaded(room);
     return;
   }
   reconciling_[bare] = false;
@@ -543,9 +559,62 @@ void DeliveryService::reconcile(GroupHost& room) {
       room, nullptr,
       [this, &room, bare] {
         reconciling_.erase(bare);  // the state just loaded reflects every change so far
-        propose_removes(room);
+        reconcile_loaded(room);
       },
-      [this, bare] { reconciling_.erase(bare); });
+      [this, bare] {
+        reconciling_.erase(bare);
+        devices_due_.erase(bare);
+      });
+}
+
+void DeliveryService::reconcile_loaded(GroupHost& room) {
+  const RoomJid bare = room.room_jid();
+  if (devices_due_.erase(bare) == 0) {
+    propose_removes(room);
+    return;
+  }
+  // BR-14: which leaves name a retired device, by the membership index, read in the room's
+  // order (after every commit queued before it).
+  reconciling_[bare] = false;
+  MlsStore* store = env_.store;
+  room.queue().await<Result<std::vector<std::uint32_t>>>(
+      [store, bare] { return store->unlisted_leaves(bare); },
+      [this, &room, bare](Result<std::vector<std::uint32_t>> r) {
+        const bool again = reconciling_[bare];
+        reconciling_.erase(bare);
+        if (!r) {
+          log(LogLevel::warn,
+              "reading the retired devices' leaves of " + bare.str() + ": " + r.error().message());
+        } else if (find(bare) != nullptr) {
+          std::vector<mls::LeafIndex> retired;
+          for (const std::uint32_t l : *r) retired.push_back(mls::LeafIndex{l});
+          propose_removes(room, retired);
+        }
+        if (again) reconcile(room);
+      });
+}
+
+void DeliveryService::device_retired(const std::string& owner, const std::string& device) {
+  // BR-14: every room whose group holds a leaf of that device gets the Removes, from the
+  // service itself: no other device of the account needs to visit each room.
+  MlsStore* store = env_.store;
+  run_blocking<Result<std::vector<RoomDevice>>>(
+      *env_.services->runner, [store, owner] { return store->rooms_of(owner); },
+      [this, owner, device](Result<std::vector<RoomDevice>> r) {
+        if (!r) {
+          log(LogLevel::warn, "listing the rooms of a retired device: " + r.error().message());
+          return;
+        }
+        std::set<RoomJid> rooms;
+        for (const RoomDevice& rd : *r) {
+          if (rd.device == device) rooms.insert(rd.room);
+        }
+        for (const RoomJid& room : rooms) {
+          GroupHost* host = find_room_ ? find_room_(room) : nullptr;
+          if (host == nullptr) continue;  // not served here (the room is gone)
+          reconcile(*host, true);
+        }
+      });
 }
 
 void DeliveryService::on_retire_device(GroupHost& room, const Element& iq, const Element& q,

@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_set>
 
@@ -73,6 +74,15 @@ class DeliveryService : public RoomExtension {
   // JID, with the ids it was archived with. Called when the instance comes online.
   void deliver_fanouts();
 
+  // attach_rooms: how the service finds a room by its JID (the room service's lookup; null when
+  // it is not served here). Set once, before any stanza arrives.
+  void attach_rooms(std::function<GroupHost*(const RoomJid&)> find_room) {
+    find_room_ = std::move(find_room);
+  }
+  // device_retired: an account retired a device (<retire-device/> to the service, §6.13): every
+  // room whose group holds a leaf of it gets the service's Removes (BR-14).
+  void device_retired(const std::string& owner, const std::string& device);
+
   // forget_all: drops every cached group (this instance stopped sequencing; docs/cluster.md).
   void forget_all();
 
@@ -113,7 +123,10 @@ class DeliveryService : public RoomExtension {
   void propose_removes(GroupHost& room, const std::vector<mls::LeafIndex>& also = {});
   void on_retire_device(GroupHost& room, const xmpp::Element& iq, const xmpp::Element& q,
                         const std::string& sender);
-  void reconcile(GroupHost& room);
+  // reconcile: propose_removes for the room, once its state is loaded, one run at a time; with
+  // `devices`, also for the leaves of retired devices (BR-14), read from the store first.
+  void reconcile(GroupHost& room, bool devices = false);
+  void reconcile_loaded(GroupHost& room);
 
   // admit_room_request: the per-JID rate limit on room IQs (mls.room_requests_per_minute);
   // false after answering <policy-violation/> (wait).
@@ -137,7 +150,9 @@ class DeliveryService : public RoomExtension {
   RateLimiter room_requests_;
   std::unordered_set<std::string> limited_;  // JIDs refused since their last admitted request
   std::map<RoomJid, Entry> rooms_;
-  std::list<RoomJid> lru_;  // most recently used first
+  std::function<GroupHost*(const RoomJid&)> find_room_;
+  std::set<RoomJid> devices_due_;  // rooms whose next reconcile reads retired devices' leaves
+  std::list<RoomJid> lru_;         // most recently used first
   bool welcomes_running_ = false;
   bool welcomes_again_ = false;
   bool fanouts_running_ = false;

@@ -50,6 +50,13 @@ xmpp::StanzaError tree_too_wide(std::uint32_t max_leaves) {
                                    std::to_string(max_leaves) + " leaves)");
 }
 
+StanzaError unknown_device() {
+  return StanzaError::of(StanzaCondition::forbidden,
+                         "A leaf names a device that is not on its account's device list "
+                         "(retired, or it never published key packages)")
+      .with(Element("unknown-device", std::string(kMlsNs)));
+}
+
 std::string reason_of(std::error_code ec) { return ec.message(); }
 
 }  // namespace conclave::component::ds

@@ -34,6 +34,10 @@ xmpp::StanzaError missing_proposals();
 // A group wider than mls.max_tree_leaves (CR-6, CM-11): <policy-violation/> with the limit.
 xmpp::StanzaError tree_too_wide(std::uint32_t max_leaves);
 
+// A leaf whose device is not on its account's device list (CR-8, CM-13): <forbidden/> +
+// <unknown-device xmlns='urn:xmpp:mls:0'/>.
+xmpp::StanzaError unknown_device();
+
 // reason_of: a short reason text for an MLS-layer error (its message; never secret data).
 std::string reason_of(std::error_code ec);
 

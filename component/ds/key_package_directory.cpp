@@ -307,7 +307,7 @@ void KeyPackageDirectory::retire(const Element& iq, const Element& q, const std:
   run_blocking<Result<bool>>(
       *env_.services->runner,
       [store, owner, device] { return store->retire_device(owner, device); },
-      [this, iq, device](Result<bool> r) {
+      [this, iq, owner, device](Result<bool> r) {
         if (!r) {
           internal_error(iq, "retiring a device", r.error());
           return;
@@ -319,6 +319,7 @@ void KeyPackageDirectory::retire(const Element& iq, const Element& q, const std:
         Element answer("retire-device", std::string(kMlsNs));
         answer.set_attr("id", device);
         env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
+        if (on_retired) on_retired(owner, device);  // the Removes in every room (BR-14)
       });
 }
 

@@ -4,6 +4,9 @@
 // the account's devices (list, retire) and the rooms whose group holds a leaf of the account. Store
 // calls run on the database executor through the BlockingRunner; the answer goes out from the I/O
 // thread.
+#include <functional>
+#include <string>
+
 #include "component/core/rate_limiter.h"
 #include "component/ds/ds_env.h"
 #include "component/ds/service_identity.h"
@@ -18,6 +21,8 @@ class KeyPackageDirectory {
 
   // handle: an iq get/set whose payload is in urn:xmpp:mls:0, from `from`. Always answers.
   void handle(const xmpp::Element& iq, const xmpp::Jid& from);
+  // on_retired: called with (owner, device) after a device was retired and the answer sent.
+  std::function<void(const std::string&, const std::string&)> on_retired;
 
  private:
   void upload(const xmpp::Element& iq, const xmpp::Element& q, const std::string& owner);

@@ -18,6 +18,8 @@ class Category : public std::error_category {
         return "already exists";
       case StoreErrc::fenced:
         return "the shard lease is no longer held (fenced)";
+      case StoreErrc::unknown_device:
+        return "a leaf names a device that is not on its account's device list";
     }
     return "unknown store error";
   }

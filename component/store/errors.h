@@ -14,6 +14,9 @@ enum class StoreErrc {
   // The write carried a shard lease (holder, term) that is no longer live in the database:
   // the instance was deposed, and nothing was written (docs/sequencing.md §A.4).
   fenced,
+  // A leaf the write names a device that is not on its account's device list (retired, or
+  // never registered by an upload; docs/protocol.md §6.13, CM-13): nothing was written.
+  unknown_device,
 };
 
 const std::error_category& component_store_category() noexcept;

@@ -147,6 +147,11 @@ struct MlsCommitRecord {
   // The leaves the commit wrote, for the membership index (rows at or beyond the new leaf
   // count are deleted too).
   std::vector<MemberChange> members;
+  // CM-13 (docs/protocol.md §6.13): the (identity, device) of each leaf the commit adds and of
+  // the committer's leaf. Checked in the accept transaction, after the epoch: unless every one
+  // is on its identity's device list, the accept fails with StoreErrc::unknown_device, writing
+  // nothing (the leaf field is not read).
+  std::vector<MemberLeaf> devices;
 };
 
 enum class CommitOutcome {
@@ -281,6 +286,10 @@ class MlsStore {
   // rooms_of: the rooms whose group holds a leaf of `identity`, one row per leaf, ordered by
   // room then device.
   virtual Result<std::vector<RoomDevice>> rooms_of(const std::string& identity) = 0;
+  // unlisted_leaves: the leaves of `room`'s group (by the membership index) whose device is not
+  // on their identity's device list (retired; docs/protocol.md BR-14), ascending. Leaves of the
+  // unnamed device '' (written before devices existed) are not counted.
+  virtual Result<std::vector<std::uint32_t>> unlisted_leaves(const RoomJid& room) = 0;
   // purge_expired_key_packages: deletes every expired package; returns how many.
   virtual Result<std::size_t> purge_expired_key_packages(TimePoint now) = 0;
 
@@ -291,7 +300,8 @@ class MlsStore {
   // (PostgreSQL), so no crash leaves a group in a room that ends with its occupants
   // (docs/protocol.md §6.5).
   // Errors: conflict if the room has a group already (or the group_id is taken); not_found
-  // if the store requires a room row (PostgreSQL: rooms) and there is none;
+  // if the store requires a room row (PostgreSQL: rooms) and there is none; unknown_device if
+  // a leaf of group.members names a device that is not on its identity's device list (CR-8);
   // std::errc::invalid_argument if leaf_count is 0 or node indices repeat or are out of range.
   virtual Status create_group(const MlsGroupRecord& group) = 0;
   // load_group: the group row and every non-blank node. nullopt: the room has no group.

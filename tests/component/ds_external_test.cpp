@@ -247,5 +247,50 @@ TEST_F(ExternalTest, ExternalJoinWhileAServiceRemoveIsPendingIsAcceptedAndTheRem
   EXPECT_EQ(leaves_of("bob@example.org"), 1u);  // until a member commits the Remove
 }
 
+TEST_F(ExternalTest, AnExternalCommitLeavesARetiredDevicesRemoveProposedAgain) {  // BR-14
+  mls::Group alice = room_with_group();
+  auto add = commit_adding(
+      alice, {bundle("bob@example.org", suite1(), {0, ~std::uint64_t{0}}, "phone").key_package});
+  ASSERT_EQ(outcome(send_commit(kAlice, commit_xml(add))), "accepted 1");
+  // bob retires the phone at the service: the service proposes its Remove by itself.
+  auto retired = iq(kBob, kService, "set", "<retire-device xmlns='urn:xmpp:mls:0' id='phone'/>");
+  ASSERT_EQ(retired.attr_or("type"), "result") << xmpp::to_string(retired);
+  auto pending = mls_store.pending_proposals(room_jid(room("r")));
+  ASSERT_TRUE(pending && pending->size() == 1u);
+  EXPECT_EQ(pending->front().epoch, 1u);
+  // carol's external join cannot carry it (RFC 9420 §12.4.3.2) and bob is still allowed in the
+  // room, so only the device list says the leaf must go: it is proposed again in epoch 2.
+  Stanzas sent = send_commit(kCarol, external("carol@example.org", fetch(kCarol)).payload);
+  EXPECT_EQ(outcome(sent), "accepted 2");
+  pending = mls_store.pending_proposals(room_jid(room("r")));
+  ASSERT_TRUE(pending && pending->size() == 1u);
+  EXPECT_EQ(pending->front().epoch, 2u);
+}
+
+TEST_F(ExternalTest, AnExternalJoinFromAnUnlistedDeviceIsForbidden) {  // CM-13
+  room_with_group();
+  // carol's device never published a package (the free bundle() lists nothing).
+  auto joiner = testing::bundle("carol@example.org", suite1(), {0, ~std::uint64_t{0}}, "ghost");
+  const Served served = fetch(kCarol);
+  auto r = mls::Group::join_external(suite1(), served.group_info, served.tree, joiner);
+  ASSERT_TRUE(r.has_value());
+  mls::Group g = std::move(r->second).merge();
+  auto gi = g.group_info(false);
+  ASSERT_TRUE(gi.has_value());
+  const std::string payload = "<commit xmlns='urn:xmpp:mls:0'><message>" +
+                              b64(mls::encode(r->first)) + "</message><group-info>" +
+                              b64_message(*gi) + "</group-info></commit>";
+  Stanzas sent = send_commit(kCarol, payload);
+  EXPECT_EQ(outcome(sent), "error:forbidden");
+  const xmpp::Element* reply = reply_in(sent);
+  ASSERT_NE(reply, nullptr);
+  EXPECT_EQ(mls_error(*reply, "unknown-device"), "present");
+  EXPECT_EQ(stored_epoch(), 0u);
+  EXPECT_EQ(archive.rows.size(), 0u);
+  // Once the device is listed (its upload), the same commit is accepted.
+  mls_store.register_device("carol@example.org", "ghost");
+  EXPECT_EQ(outcome(send_commit(kCarol, payload)), "accepted 1");
+}
+
 }  // namespace
 }  // namespace conclave::component::testing

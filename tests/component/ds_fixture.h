@@ -12,6 +12,7 @@
 #include "base/base64.h"
 #include "component/admin/admin_commands.h"
 #include "component/ds/delivery_service.h"
+#include "component/ds/identity.h"
 #include "component/ds/mls_ns.h"
 #include "fake_mls_store.h"
 #include "fakes.h"
@@ -115,8 +116,23 @@ class DsTest : public ServiceTest {
     env.max_history = 50;
     env.mam_max_page = 100;
     service = std::make_unique<MucService>(ServiceInfo{kService, "Test rooms"}, std::move(env));
+    ds->attach_rooms(
+        [this](const RoomJid& room) -> GroupHost* { return service->find_room(room).get(); });
     register_admin_commands(service->commands(), *service, ds.get());
     ASSERT_TRUE(service->load().has_value());
+  }
+
+  // bundle: as the free bundle(), with the package's device listed for `identity` as its
+  // upload would list it (CR-8, CM-13). Tests of unlisted devices call the free one.
+  mls::KeyPackageBundle bundle(const std::string& identity,
+                               const mls::CipherSuite& suite = suite1(),
+                               mls::Lifetime lifetime = {0, ~std::uint64_t{0}},
+                               std::string device = "") {
+    auto b = testing::bundle(identity, suite, lifetime, std::move(device));
+    auto named = ds::leaf_device(b.key_package.leaf_node);
+    EXPECT_TRUE(named.has_value());
+    if (named) mls_store.register_device(identity, *named);
+    return b;
   }
 
   mls::Extension external_senders() const {

@@ -14,7 +14,7 @@ class KeyPackageTest : public DsTest {
  protected:
   // kp: a package of `who`'s device `device` (one upload names one device, KP-8).
   static mls::KeyPackageBundle kp(const std::string& who, const std::string& device = "phone") {
-    return bundle(who, suite1(), {0, ~std::uint64_t{0}}, device);
+    return testing::bundle(who, suite1(), {0, ~std::uint64_t{0}}, device);
   }
   static std::string kp_b64(const mls::KeyPackageBundle& b) { return b64_message(b.key_package); }
 
@@ -110,7 +110,7 @@ TEST_F(KeyPackageTest, PackageWithoutDeviceRefused) {  // KP-7
   auto r = upload({kp_b64(*b)});
   EXPECT_EQ(error_condition(r), "bad-request");
   EXPECT_EQ(mls_error(r, "invalid-key-package"), "present");
-  auto bad = bundle("bob@example.org", suite1(), {0, ~std::uint64_t{0}}, "no spaces");
+  auto bad = testing::bundle("bob@example.org", suite1(), {0, ~std::uint64_t{0}}, "no spaces");
   EXPECT_EQ(error_condition(upload({kp_b64(bad)})), "bad-request");
   EXPECT_EQ(count(), "0/false");
 }

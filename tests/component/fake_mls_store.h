@@ -194,6 +194,26 @@ class FakeMlsStore : public MlsStore {
     return out;
   }
 
+  Result<std::vector<std::uint32_t>> unlisted_leaves(const RoomJid& room) override {
+    std::lock_guard lock(mutex_);
+    if (auto e = take_failure()) return fail(*e);
+    std::vector<std::uint32_t> out;
+    auto it = members_.find(room);
+    if (it == members_.end()) return out;
+    for (const auto& [leaf, m] : it->second) {
+      if (!m.device.empty() && devices_.count({m.identity, m.device}) == 0) out.push_back(leaf);
+    }
+    return out;
+  }
+
+  // register_device: lists `device` of `owner` as an upload would (tests that build leaves
+  // without uploading their key packages).
+  void register_device(const std::string& owner, const std::string& device) {
+    std::lock_guard lock(mutex_);
+    auto& d = devices_[{owner, device}];
+    d.device = device;
+  }
+
   // members_of: the membership index rows of `room` (tests).
   std::vector<MemberLeaf> members_of(const RoomJid& room) {
     std::lock_guard lock(mutex_);
@@ -223,6 +243,7 @@ class FakeMlsStore : public MlsStore {
     for (const auto& [room, g] : groups_) {
       if (g.group_id == group.group_id) return fail(StoreErrc::conflict);
     }
+    if (!all_listed(group.members)) return fail(StoreErrc::unknown_device);
     MlsGroupRecord stored = group;
     std::sort(stored.nodes.begin(), stored.nodes.end(),
               [](const MlsNode& a, const MlsNode& b) { return a.index < b.index; });
@@ -269,6 +290,7 @@ class FakeMlsStore : public MlsStore {
       return CommitResult{CommitOutcome::wrong_epoch, g.epoch, {}, 0};
     }
     if (g.chain_hash != commit.prev_chain_hash) return fail(StoreErrc::conflict);
+    if (!all_listed(commit.devices)) return fail(StoreErrc::unknown_device);
     CommitResult out{CommitOutcome::accepted, expected_epoch.next(), commit.chain_hash,
                      2};  // log row + group row
     // The archive row first: it is the only step that can fail from here on, so a failure
@@ -450,7 +472,14 @@ class FakeMlsStore : public MlsStore {
   std::mutex mutex_;
   std::optional<std::error_code> fail_next_;
   std::int64_t next_id_ = 1;
-  std::vector<Row> key_packages_;                                        // insertion order
+  std::vector<Row> key_packages_;  // insertion order
+  // all_listed: CM-13, CR-8 (the mutex is held).
+  bool all_listed(const std::vector<MemberLeaf>& leaves) const {
+    return std::all_of(leaves.begin(), leaves.end(), [&](const MemberLeaf& m) {
+      return devices_.count({m.identity, m.device}) != 0;
+    });
+  }
+
   std::map<std::pair<std::string, std::string>, DeviceRecord> devices_;  // (owner, device)
   std::map<RoomJid, std::map<std::uint32_t, MemberLeaf>> members_;       // room -> leaf -> row
   std::map<RoomJid, MlsGroupRecord> groups_;

@@ -327,6 +327,9 @@ TEST_P(MlsStoreTest, DevicesAreListedDeletedAndRetired) {
 }
 
 TEST_P(MlsStoreTest, TheMembershipIndexFollowsCreateAndCommits) {
+  // The devices are listed by their uploads (CR-8 checks the creator's).
+  ASSERT_EQ(store_->store_key_packages("alice@x", {on("phone", "a1")}, 100, kNow),
+            KeyPackageUpload::stored);
   MlsGroupRecord g = group("r@mls", 4, {{0, bytes("n0")}});
   g.members = {{0, "alice@x", "phone"}};
   create(g);
@@ -345,6 +348,55 @@ TEST_P(MlsStoreTest, TheMembershipIndexFollowsCreateAndCommits) {
   accept("r@mls", 1, d, {{2, std::nullopt}}, 2);
   EXPECT_TRUE(store_->rooms_of("bob@x")->empty());
   EXPECT_EQ(store_->rooms_of("alice@x")->size(), 1u);
+}
+
+TEST_P(MlsStoreTest, LeavesOfDevicesOffTheListAreRefusedAndFound) {  // CR-8, CM-13, BR-14
+  ASSERT_EQ(store_->store_key_packages("alice@x", {on("phone", "a1")}, 100, kNow),
+            KeyPackageUpload::stored);
+  ASSERT_EQ(store_->store_key_packages("bob@x", {on("pc", "b1")}, 100, kNow),
+            KeyPackageUpload::stored);
+  // A group whose creator's device never uploaded is not created.
+  MlsGroupRecord ghost = group("g@mls", 4, {{0, bytes("n0")}});
+  ghost.members = {{0, "carol@x", "tv"}};
+  add_room("g@mls");
+  EXPECT_EQ(store_->create_group(ghost).error(), make_error_code(StoreErrc::unknown_device));
+  EXPECT_FALSE(store_->load_group(testing::room_jid("g@mls"))->has_value());
+
+  MlsGroupRecord g = group("r@mls", 4, {{0, bytes("n0")}});
+  g.members = {{0, "alice@x", "phone"}};
+  create(g);
+  MlsCommitRecord add = chained(commit("c0", {"bob@x"}), 0);
+  add.members = {{1, MemberLeaf{1, "bob@x", "pc"}}};
+  add.devices = {{1, "bob@x", "pc"}, {0, "alice@x", "phone"}};
+  EXPECT_EQ(accept("r@mls", 0, add, {{2, bytes("n2")}}).outcome, CommitOutcome::accepted);
+  // A commit adding bob's phone, which never uploaded, writes nothing.
+  MlsCommitRecord forged = chained(commit("c1", {"bob@x"}), 1);
+  forged.members = {{2, MemberLeaf{2, "bob@x", "phone"}}};
+  forged.devices = {{2, "bob@x", "phone"}, {0, "alice@x", "phone"}};
+  auto r =
+      store_->accept_commit(testing::room_jid("r@mls"), Epoch(1), forged, {{4, bytes("n4")}}, 4);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), make_error_code(StoreErrc::unknown_device));
+  EXPECT_EQ((*store_->load_group(testing::room_jid("r@mls")))->epoch, Epoch(1));
+  EXPECT_EQ(store_->commits_since(testing::room_jid("r@mls"), Epoch(1), 10)->commits.size(), 0u);
+  EXPECT_EQ(store_->rooms_of("bob@x")->size(), 1u);
+  // Leaves of the unnamed device '' (before devices existed) are never counted as retired.
+  MlsCommitRecord old = chained(commit("c2"), 1);
+  old.members = {{3, MemberLeaf{3, "dave@x", ""}}};
+  old.devices = {{0, "alice@x", "phone"}};
+  EXPECT_EQ(accept("r@mls", 1, old, {{6, bytes("n6")}}).outcome, CommitOutcome::accepted);
+  EXPECT_TRUE(store_->unlisted_leaves(testing::room_jid("r@mls"))->empty());
+  // Retiring bob's pc makes its leaf unlisted (BR-14), and a commit naming it is refused.
+  ASSERT_EQ(store_->retire_device("bob@x", "pc"), true);
+  EXPECT_EQ(store_->unlisted_leaves(testing::room_jid("r@mls")), (std::vector<std::uint32_t>{1}));
+  MlsCommitRecord by_pc = chained(commit("c3"), 2);
+  by_pc.devices = {{1, "bob@x", "pc"}};
+  EXPECT_EQ(store_->accept_commit(testing::room_jid("r@mls"), Epoch(2), by_pc, {}, 4).error(),
+            make_error_code(StoreErrc::unknown_device));
+  // Uploading again lists it again.
+  ASSERT_EQ(store_->store_key_packages("bob@x", {on("pc", "b2")}, 100, kNow),
+            KeyPackageUpload::stored);
+  EXPECT_TRUE(store_->unlisted_leaves(testing::room_jid("r@mls"))->empty());
 }
 
 TEST_P(MlsStoreTest, ALastResortPackageReplacesThePreviousOne) {

@@ -17,7 +17,7 @@ import os
 import sys
 import xml.etree.ElementTree as ET
 
-from conclave_test.e2e_lib import (C, FALLBACK_BODY, MLS, E2EWorld, b64d, b64e,
+from conclave_test.e2e_lib import (C, FALLBACK_BODY, MLS, E2EWorld, ScriptClient, b64d, b64e,
                                    check, commit_payload, dump_databases, files_under,
                                    flip_signature_byte, group_epoch, is_commit_iq, leaks,
                                    message_epoch, mls_error, parse_commit_iq, with_epoch)
@@ -456,6 +456,41 @@ async def scenario_stale_packages(w):
     check(c["last_resort"] is True, "bob's new install has a last-resort package: %s" % c)
 
 
+async def scenario_dead_leaf_online(w):
+    """Issue 15 part 3, while bob is online: another install under bob's device name (a
+    reinstall on a second machine whose state was lost right after) replaced the device's
+    packages on the service. alice's invite claims one of them; bob's running client gets a
+    Welcome it cannot open, finds the dead leaf the invite gave his device (docs/protocol.md
+    §6.8) and replaces it by external commit without a restart: he reads the room."""
+    room = w.room("deadleaf")
+    alice = await w.script("alice")
+    bob = await w.script("bob")
+    ghost = ScriptClient(w, bob.user, state_dir=os.path.join(w.tmp, "state-bob-ghost"))
+    ghost.tag = bob.tag + ".ghost"  # its own wire log
+    w.script_clients.append(ghost)
+    await ghost.start()  # new state: deletes the device's packages, publishes its own
+    g = await ghost.ok("count")
+    check(g["count"] >= 1, "the other install published: %s" % g)
+    await ghost.stop()
+    ghost.wipe_state()  # its secrets are gone
+    c = await bob.ok("count")
+    check(c["count"] == g["count"],
+          "the device's packages on the service are the other install's: %s" % c)
+    await alice.ok("create", room=room)
+    a = await alice.ok("invite", room=room, jid=bob.jid)
+    check(a["epoch"] == 1, "the invite of a package nobody can open is accepted: %s" % a)
+    ev = await bob.event(lambda e: e.get("event") in ("resynced", "joined") and e.get("room") == room,
+                         "bob, online, replaces his dead leaf by himself")
+    check(ev["event"] == "resynced" and ev["epoch"] == 2, "bob resynced to epoch 2: %s" % ev)
+    await alice.event(lambda e: e.get("event") == "commit" and e.get("epoch") == 2,
+                      "alice applies bob's resync")
+    f = await alice.ok("fingerprints", room=room)
+    check(leaves_of(f) == {alice.jid: 1, bob.jid: 1}, "the dead leaf is gone: %s" % leaves_of(f))
+    await same_epoch([alice, bob], room, 2)
+    await say(alice, room, [bob], "a-online")
+    await say(bob, room, [alice], "b-online")
+
+
 MUC_ADMIN = "http://jabber.org/protocol/muc#admin"
 MUC_OWNER = "http://jabber.org/protocol/muc#owner"
 
@@ -764,6 +799,7 @@ SCENARIOS = {
     "devices": scenario_devices,
     "retire_device": scenario_retire_device,
     "stale_packages": scenario_stale_packages,
+    "dead_leaf_online": scenario_dead_leaf_online,
     "no_plaintext": scenario_no_plaintext,
 }
 

@@ -220,6 +220,14 @@ struct World {
     service = std::make_unique<component::MucService>(
         component::ServiceInfo{std::string(kService), "Fuzz rooms"}, std::move(env));
     component::register_admin_commands(service->commands(), *service, ds.get());
+    ds->attach_rooms([this](const component::RoomJid& room) -> component::GroupHost* {
+      return service->find_room(room).get();
+    });
+    // The prelude's and placeholders' leaves name device "fuzz" (bundle_of); listed as their
+    // uploads would list them (CR-8, CM-13), so commits can be accepted.
+    for (const char* who : {"alice@example.org", "bob@example.org", "carol@example.org"}) {
+      mls.register_device(who, "fuzz");
+    }
   }
 
   // feed: parses `content` as stream content and dispatches each stanza; false once the
