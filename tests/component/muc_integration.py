@@ -224,6 +224,9 @@ async def scenario_client_view(w):
     # ones are: a message from the room with only the status.
     seq = await alice.join_sequence(room + "/Alice")
     check(any(201 in codes(s) for s in seq), "201 on creation")
+    # §7.2.12 / §14.3: no 170 (publicly logged room) in the self-presence; the MAM archive is
+    # for occupants (Gajim showed 170 instead of "You joined").
+    check(all(170 not in codes(s) for s in seq), "no 170 on creation: %s" % [sorted(codes(s)) for s in seq])
     r = await alice.iq(room, "set", "<query xmlns='http://jabber.org/protocol/muc#owner'>"
                        "<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>"
                        "http://jabber.org/protocol/muc#roomconfig</value></field>"
@@ -251,7 +254,10 @@ async def scenario_client_view(w):
               "Invisible" in error_text(seq[-1]),
               "invisible nick %r: %s %s" % (nick, error_condition(seq[-1]), error_text(seq[-1])))
         check(seq[-1].find(C + "error").get("by") == room, "the error names the room in 'by' (§7.2 examples)")
-    await bob.join_sequence(room + "/Bob")
+    seq = await bob.join_sequence(room + "/Bob")
+    self_presence = [s for s in seq if 110 in codes(s)]
+    check(len(self_presence) == 1 and codes(self_presence[0]) == {110},
+          "Bob's self-presence has 110 only (no 170): %s" % [sorted(codes(s)) for s in seq])
     await alice.wait_for(is_presence_from(room + "/Bob"), "Bob's arrival")
     bob.raw("<presence to='%s/ ' id='nc1'/>" % room)
     e = await bob.wait_for(lambda s: s.tag == C + "presence" and s.get("id") == "nc1", "nick change error")
