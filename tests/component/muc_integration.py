@@ -230,7 +230,8 @@ async def scenario_client_view(w):
     r = await alice.iq(room, "set", "<query xmlns='http://jabber.org/protocol/muc#owner'>"
                        "<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>"
                        "http://jabber.org/protocol/muc#roomconfig</value></field>"
-                       "<field var='muc#roomconfig_roomname'><value>View</value></field></x></query>")
+                       "<field var='muc#roomconfig_roomname'><value>View</value></field>"
+                       "<field var='muc#roomconfig_lang'><value>en</value></field></x></query>")
     check(r.get("type") == "result", "first configuration accepted")
     m = await alice.wait_for(lambda s: s.tag == C + "message" and s.get("from") == room and 104 in codes(s),
                              "104 after the first configuration")
@@ -240,6 +241,9 @@ async def scenario_client_view(w):
     info = await bob.iq(room, "get", "<query xmlns='http://jabber.org/protocol/disco#info'/>")
     fvars = {f.get("var") for f in info.iter("{jabber:x:data}field")}
     check({"muc#roominfo_subjectmod", "muc#roominfo_changesubject"} <= fvars, "roominfo fields: %s" % fvars)
+    # §16.5.4: the language the owner set (muc#roomconfig_lang, §16.5.3) is in the roominfo form.
+    check(roominfo(info, "muc#roominfo_lang") == "en",
+          "muc#roominfo_lang: %r" % roominfo(info, "muc#roominfo_lang"))
 
     # XEP-0313: the service lists MAM, as every room has an archive.
     sinfo = await bob.iq(SERVICE, "get", "<query xmlns='http://jabber.org/protocol/disco#info'/>")
@@ -343,13 +347,15 @@ async def configure(client, room, fields):
 
 
 async def scenario_persistence(w):
-    """A persistent members-only room with history survives a restart of conclave; so does the
-    encrypted room mode its owner chose (docs/protocol.md §6.5)."""
+    """A persistent members-only room with history survives a restart of conclave; so do the
+    encrypted room mode its owner chose (docs/protocol.md §6.5) and its language (XEP-0045
+    §16.5.3 muc#roomconfig_lang)."""
     alice, bob = await w.client("alice"), await w.client("bob")
     room = w.room("durable")
     await create_instant(alice, room, "Alice", {"muc#roomconfig_persistentroom": "1",
                                                 "muc#roomconfig_membersonly": "1",
-                                                "muc#roomconfig_roomname": "Durable"})
+                                                "muc#roomconfig_roomname": "Durable",
+                                                "muc#roomconfig_lang": "fr"})
     r = await alice.iq(room, "set", "<query xmlns='http://jabber.org/protocol/muc#admin'>"
                        "<item jid='bob@localhost' affiliation='member'/></query>")
     check(r.get("type") == "result", "member added")
@@ -380,6 +386,8 @@ async def scenario_persistence(w):
     feats = {f.get("var") for f in info.iter("{http://jabber.org/protocol/disco#info}feature")}
     check("muc_persistent" in feats and "muc_membersonly" in feats, "configuration survived")
     check(roominfo(info, MODE) == "chat_room", "the chosen mode survived: %s" % roominfo(info, MODE))
+    check(roominfo(info, "muc#roominfo_lang") == "fr",
+          "the language survived: %r" % roominfo(info, "muc#roominfo_lang"))
     seq = await bob.join_sequence(room + "/Bob")
     check(any(110 in codes(s) for s in seq), "member joins after restart")
     check(any(s.findtext(C + "body") == "remember me" for s in seq), "history survived")
