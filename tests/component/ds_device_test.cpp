@@ -12,7 +12,7 @@ namespace {
 class DeviceTest : public DsTest {
  protected:
   static mls::KeyPackageBundle on(const std::string& who, const std::string& device) {
-    return bundle(who, suite1(), {0, ~std::uint64_t{0}}, device);
+    return bundle(who, suite1(), kWeek, device);
   }
   std::string commit_epoch(const std::string& from, const mls::CommitOutput& c) {
     auto r = iq(from, room("r"), "set", commit_xml(c));
