@@ -129,11 +129,13 @@ void Client::emit(Event e) { events_.push_back(std::move(e)); }
 
 std::vector<Event> Client::take_events() { return std::exchange(events_, {}); }
 
-Result<mls::KeyPackageBundle> Client::new_bundle() const {
+Result<mls::KeyPackageBundle> Client::new_bundle(
+    std::optional<std::chrono::seconds> lifetime_override) const {
   mls::Credential cred;
   cred.value = mls::BasicCredential{mls::Bytes(bare_jid_.begin(), bare_jid_.end())};
   const std::uint64_t now = unix_now();
-  const auto lifetime = static_cast<std::uint64_t>(options_.key_package_lifetime.count());
+  const auto lifetime =
+      static_cast<std::uint64_t>(lifetime_override.value_or(options_.key_package_lifetime).count());
   // The device's name as the leaf's application_id (RFC 9420 §5.3.3; docs/protocol.md §6.1).
   std::vector<mls::Extension> leaf_ext{
       {mls::kExtApplicationId,
@@ -307,11 +309,12 @@ Result<std::size_t> Client::refresh_key_packages() {
   return ending.size();
 }
 
-Result<std::size_t> Client::publish_key_packages(std::size_t n, bool last_resort) {
+Result<std::size_t> Client::publish_key_packages(std::size_t n, bool last_resort,
+                                                 std::optional<std::chrono::seconds> lifetime) {
   std::vector<StoredKeyPackage> fresh;
   std::vector<KeyPackageUpload> uploads;
   for (std::size_t i = 0; i < n + (last_resort ? 1 : 0); ++i) {
-    auto b = new_bundle();
+    auto b = new_bundle(lifetime);
     if (!b) return fail(b.error());
     StoredKeyPackage kp{mls::key_package_ref(*suite_, b->key_package), i == n, std::move(*b)};
     uploads.push_back({wrap_message(kp.bundle.key_package), kp.last_resort});

@@ -99,8 +99,10 @@ class Client {
 
   // --- key packages (docs/protocol.md §4) ------------------------------------------------------
   // publish_key_packages uploads `n` new one-time packages (plus a last-resort one when asked),
-  // after storing their secrets. Returns the number the service stored.
-  Result<std::size_t> publish_key_packages(std::size_t n, bool last_resort);
+  // after storing their secrets. Returns the number the service stored. `lifetime` replaces
+  // the options' key_package_lifetime for these packages (tests of the service's bound, KP-9).
+  Result<std::size_t> publish_key_packages(
+      std::size_t n, bool last_resort, std::optional<std::chrono::seconds> lifetime = std::nullopt);
   // replenish_key_packages tops the service up to key_package_target when it holds fewer than
   // key_package_low, and uploads a last-resort package when it has none. Returns how many were
   // uploaded.
@@ -185,7 +187,8 @@ class Client {
   // --- helpers (client.cpp) ---
   mls::Rng& rng() const;
   mls::GroupOptions group_options() const;
-  Result<mls::KeyPackageBundle> new_bundle() const;
+  Result<mls::KeyPackageBundle> new_bundle(
+      std::optional<std::chrono::seconds> lifetime = std::nullopt) const;
   Result<xmpp::Element> request(xmpp::Element iq);
   Result<const xmpp::Element*> expect(const xmpp::Element& reply, std::string_view name);
   Room& room_state(const std::string& room);

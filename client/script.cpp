@@ -95,7 +95,7 @@ Result<ScriptRequest> parse_request(std::string_view line) {
   if (spec == nullptr) return fail(Errc::invalid_request);
   if (!get_string(j, "room", spec->room, r.room) || !get_string(j, "jid", spec->jid, r.jid) ||
       !get_string(j, "text", false, r.text) || !get_uint(j, "count", r.count) ||
-      !get_uint(j, "ms", r.ms)) {
+      !get_uint(j, "ms", r.ms) || !get_uint(j, "lifetime", r.lifetime)) {
     return fail(Errc::invalid_request);
   }
   if (spec->text && j.find("text") == j.end()) return fail(Errc::invalid_request);
@@ -193,7 +193,11 @@ json run_request(Client& c, const ScriptRequest& r) {
     }
     return j;
   }
-  if (op == "publish") return answer(c, r, c.publish_key_packages(r.count, false), "stored");
+  if (op == "publish") {
+    std::optional<std::chrono::seconds> lifetime;
+    if (r.lifetime > 0) lifetime = std::chrono::seconds(r.lifetime);
+    return answer(c, r, c.publish_key_packages(r.count, false, lifetime), "stored");
+  }
   if (op == "replenish") return answer(c, r, c.replenish_key_packages(), "uploaded");
   if (op == "count") {
     auto n = c.key_package_count();

@@ -18,6 +18,7 @@ struct ScriptRequest {
   std::string jid;
   std::string text;
   std::size_t count = 0;                    // publish: how many key packages
+  std::int64_t lifetime = 0;                // publish: their lifetime in seconds (0: the client's)
   std::int64_t ms = 0;                      // wait: how long to pump
   nlohmann::json id;                        // echoed back in the answer when present
   std::optional<WelcomeTree> welcome_tree;  // invite: "auto", "always" or "never"
@@ -26,8 +27,8 @@ struct ScriptRequest {
 };
 
 // parse_request parses one line. Errc::invalid_request for anything but a JSON object with a
-// known "op" and the fields that op needs (string room/jid/text, non-negative count/ms, and for
-// invite an optional welcome_tree of "auto", "always" or "never"; for create an optional
+// known "op" and the fields that op needs (string room/jid/text, non-negative count/ms/lifetime,
+// and for invite an optional welcome_tree of "auto", "always" or "never"; for create an optional
 // boolean "open").
 Result<ScriptRequest> parse_request(std::string_view line);
 

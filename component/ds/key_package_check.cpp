@@ -1,5 +1,6 @@
 #include "component/ds/key_package_check.h"
 
+#include <string>
 #include <variant>
 
 #include "base/base64.h"
@@ -13,7 +14,8 @@ namespace conclave::component::ds {
 using xmpp::StanzaCondition;
 
 DsResult<CheckedKeyPackage> check_key_package(std::string_view text, const std::string& owner,
-                                              std::uint64_t now_seconds, bool last_resort) {
+                                              std::uint64_t now_seconds, bool last_resort,
+                                              std::uint64_t max_lifetime_seconds) {
   if (text.size() > kMaxPayloadChars) return refuse(invalid_key_package("too large"));
   auto bytes = base64_decode(text);  // KP-1
   if (!bytes) return refuse(invalid_key_package("not base64"));
@@ -41,6 +43,20 @@ DsResult<CheckedKeyPackage> check_key_package(std::string_view text, const std::
   const mls::LeafValidationContext ctx{{}, {}, now_seconds};
   auto valid = mls::validate_key_package(**suite, std::move(*kp), ctx);
   if (!valid) return refuse(invalid_key_package(reason_of(valid.error())));
+  // KP-9: RFC 9420 §7.2 has applications "define a maximum total lifetime that is acceptable
+  // for a LeafNode, and reject any LeafNode where the total lifetime is longer". An unclaimed
+  // package's init private key stays on its device as long as the package may be claimed
+  // (forward secrecy, §16.6), and a last-resort package, which §16.8 lets be reused, hands the
+  // same init key to every claimer for its whole life: it is bounded too. The bound counts from
+  // the upload, so a not_before in the past (clients backdate for clock skew) costs nothing.
+  if (not_after > now_seconds && not_after - now_seconds > max_lifetime_seconds) {
+    const std::uint64_t days = max_lifetime_seconds / 86400;
+    const std::string most = max_lifetime_seconds % 86400 != 0
+                                 ? std::to_string(max_lifetime_seconds) + " seconds"
+                                 : std::to_string(days) + (days == 1 ? " day" : " days");
+    return refuse(invalid_key_package("lifetime too long: it ends more than " + most +
+                                      " after the upload, the most this service accepts"));
+  }
   CheckedKeyPackage out;
   out.message = std::move(*bytes);
   out.ref = valid->ref();

@@ -11,6 +11,8 @@
 //   KP-6  BasicCredential whose identity is the uploader's bare JID
 //   KP-7  an application_id leaf extension naming the device (RFC 9420 §5.3.3; BR-13)
 //   KP-8  (KeyPackageDirectory::upload) the packages of one upload name one device
+//   KP-9  not_after at most `max_lifetime_seconds` after `now`   (RFC 9420 §7.2, §16.8;
+//         mls.max_key_package_lifetime), last-resort packages included
 // Any failure: <bad-request/> + <invalid-key-package/> (feature-not-implemented for KP-3).
 // Tests: tests/component/ds_key_package_test.cpp.
 #include <cstdint>
@@ -30,7 +32,9 @@ struct CheckedKeyPackage {
   std::string device;  // KP-7: the leaf's device id
 };
 
+// `now_seconds`: the upload time (Unix seconds); `max_lifetime_seconds`: KP-9's bound.
 DsResult<CheckedKeyPackage> check_key_package(std::string_view base64, const std::string& owner,
-                                              std::uint64_t now_seconds, bool last_resort);
+                                              std::uint64_t now_seconds, bool last_resort,
+                                              std::uint64_t max_lifetime_seconds);
 
 }  // namespace conclave::component::ds

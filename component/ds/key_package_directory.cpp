@@ -103,7 +103,8 @@ void KeyPackageDirectory::upload(const Element& iq, const Element& q, const std:
   for (const Element* item : items) {
     const bool lr = item->attr_or("last-resort") == "true" || item->attr_or("last-resort") == "1";
     last_resort += lr ? 1 : 0;
-    auto checked = check_key_package(item->text_content(), owner, to_seconds(now), lr);
+    auto checked = check_key_package(item->text_content(), owner, to_seconds(now), lr,
+                                     config_.max_key_package_lifetime_days * 86400);
     if (!checked) {
       reply_error(iq, checked.error());  // all or nothing: nothing is stored
       return;

@@ -1,6 +1,8 @@
 #include "component/muc/room_config.h"
 
+#include <algorithm>
 #include <charconv>
+#include <string_view>
 
 #include "component/muc/room_feature.h"
 #include "component/rooms/namespaces.h"
@@ -14,6 +16,7 @@ using xmpp::FormField;
 
 constexpr std::string_view kName = "muc#roomconfig_roomname";
 constexpr std::string_view kDesc = "muc#roomconfig_roomdesc";
+constexpr std::string_view kLang = "muc#roomconfig_lang";
 constexpr std::string_view kPersistent = "muc#roomconfig_persistentroom";
 constexpr std::string_view kPublic = "muc#roomconfig_publicroom";
 constexpr std::string_view kMembersOnly = "muc#roomconfig_membersonly";
@@ -43,6 +46,21 @@ std::optional<std::size_t> number_from(std::string_view s) {
 }
 
 }  // namespace
+
+bool is_language_tag(std::string_view tag) {
+  std::size_t start = 0;
+  for (bool first = true;; first = false) {
+    const std::size_t end = std::min(tag.find('-', start), tag.size());
+    const std::string_view part = tag.substr(start, end - start);
+    if (part.empty() || part.size() > 8) return false;
+    for (const char ch : part) {
+      const bool alpha = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+      if (!alpha && (first || ch < '0' || ch > '9')) return false;
+    }
+    if (end == tag.size()) return true;
+    start = end + 1;
+  }
+}
 
 FormField list_field(std::string_view var, std::string label, std::string value,
                      std::initializer_list<std::string_view> options) {
@@ -101,6 +119,8 @@ DataForm config_form(const RoomConfig& c, std::size_t service_max_history) {
   f.set_form_type(std::string(ns::kRoomConfig));
   f.add(std::string(kName), FieldType::text_single, "Name", {c.name});
   f.add(std::string(kDesc), FieldType::text_single, "Description", {c.description});
+  f.add(std::string(kLang), FieldType::text_single,
+        "Natural Language for Room Discussions (e.g. en, de, fr)", {c.lang});
   f.add(bool_field(kPersistent, "Persistent (kept when empty, survives a restart)", c.persistent));
   f.add(bool_field(kPublic, "Listed in the room directory", c.public_room));
   f.add(bool_field(kMembersOnly, "Members only", c.members_only));
@@ -130,6 +150,8 @@ xmpp::Status apply_config_form(RoomConfig& c, const DataForm& submitted,
   };
   text(kName, n.name);
   text(kDesc, n.description);
+  text(kLang, n.lang);
+  if (!n.lang.empty() && !is_language_tag(n.lang)) return xmpp::fail(xmpp::Errc::invalid_form);
   if (!flag(kPersistent, n.persistent) || !flag(kPublic, n.public_room) ||
       !flag(kMembersOnly, n.members_only) || !flag(kModerated, n.moderated) ||
       !flag(kChangeSubject, n.change_subject) || !flag(kAllowInvites, n.allow_invites)) {
@@ -167,6 +189,7 @@ xmpp::Status apply_config_form(RoomConfig& c, const DataForm& submitted,
 void write_settings(const RoomConfig& c, std::map<std::string, std::string>& out) {
   out[std::string(kName)] = c.name;
   out[std::string(kDesc)] = c.description;
+  out[std::string(kLang)] = c.lang;
   out[std::string(kPublic)] = flag_setting(c.public_room);
   out[std::string(kMembersOnly)] = flag_setting(c.members_only);
   out[std::string(kModerated)] = flag_setting(c.moderated);
@@ -188,6 +211,7 @@ RoomConfig read_settings(const std::map<std::string, std::string>& in) {
   auto flag = [&](std::string_view k, bool& out) { read_flag_setting(in, k, out); };
   if (const std::string* v = get(kName)) c.name = *v;
   if (const std::string* v = get(kDesc)) c.description = *v;
+  if (const std::string* v = get(kLang)) c.lang = *v;
   flag(kPublic, c.public_room);
   flag(kMembersOnly, c.members_only);
   flag(kModerated, c.moderated);

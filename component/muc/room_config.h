@@ -21,6 +21,9 @@ std::string_view to_string(PmPolicy p);
 struct RoomConfig {
   std::string name;
   std::string description;
+  // muc#roomconfig_lang (XEP-0045 §16.5.3): the natural language of the discussions, an
+  // xs:language tag ("en", "de-CH"); empty (the default, as Prosody's): not said.
+  std::string lang;
   bool persistent = false;
   bool public_room = true;
   bool members_only = false;
@@ -50,6 +53,10 @@ xmpp::DataForm config_form(const RoomConfig& c, std::size_t service_max_history)
 // that does not parse (a boolean that is not one, an unknown list option, a number that is not).
 xmpp::Status apply_config_form(RoomConfig& c, const xmpp::DataForm& submitted,
                                std::size_t service_max_history);
+
+// Whether `tag` is an xs:language value (XML Schema Part 2 §3.3.3: [a-zA-Z]{1,8} then any
+// number of -[a-zA-Z0-9]{1,8}), which muc#roomconfig_lang takes; empty is not one.
+bool is_language_tag(std::string_view tag);
 
 // A boolean field (XEP-0004 §3.3) with its value, for the form of the core and of features.
 xmpp::FormField bool_field(std::string_view var, std::string label, bool v);

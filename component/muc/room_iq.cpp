@@ -114,6 +114,8 @@ void Room::on_disco_info(const Pending& p) {
   };
   add("muc#roomconfig_roomname", "Name", config_.name);
   add("muc#roominfo_description", "Description", config_.description);
+  // §16.5.4; empty when the owner has not set muc#roomconfig_lang, as Prosody's.
+  add("muc#roominfo_lang", "Natural Language for Room Discussions", config_.lang);
   add("muc#roominfo_subject", "Subject", subject_);
   add("muc#roominfo_occupants", "Occupants", std::to_string(occupants_.size()));
   // Who may change the subject, under the three names clients read: the registry's

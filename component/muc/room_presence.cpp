@@ -226,7 +226,10 @@ void Room::finish_join(const Pending& p, bool created) {
   std::vector<int> codes{110};
   if (config_.non_anonymous()) codes.push_back(100);
   if (created) codes.push_back(201);
-  codes.push_back(170);  // §10.2.1: the room is logged (MAM)
+  // No 170: XEP-0045 §7.2.12 and §14.3 reserve it for rooms logged to a *public* archive (the
+  // user must be warned). The MAM archive serves occupants only, not the public; Prosody sends
+  // no 170 for it either, and clients that see it (Gajim) show a logging warning instead of
+  // "You joined". Conclave has no public logging, so no room ever sends it.
   if (new_occupant) {
     // Others learn of the newcomer before the newcomer's own roster completes; their view of the
     // room is consistent either way, since this runs in one step.

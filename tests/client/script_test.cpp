@@ -24,6 +24,10 @@ TEST(ScriptRequest, ParsesOps) {
   EXPECT_EQ(never->welcome_tree, WelcomeTree::never);
   auto empty_text = parse_request(R"({"op":"send","room":"r@x","text":""})");
   ASSERT_TRUE(empty_text);  // an empty message is still a message
+  auto year = parse_request(R"({"op":"publish","count":1,"lifetime":31536000})");
+  ASSERT_TRUE(year);
+  EXPECT_EQ(year->lifetime, 31536000);
+  EXPECT_EQ(w->lifetime, 0);  // absent: the client's own lifetime
 }
 
 TEST(ScriptRequest, RejectsBadRequests) {
@@ -41,6 +45,7 @@ TEST(ScriptRequest, RejectsBadRequests) {
       R"({"op":"send","room":"r@x","text":1})",  // text not a string
       R"({"op":"wait","ms":-5})",                // negative
       R"({"op":"publish","count":"3"})",         // count not a number
+      R"({"op":"publish","lifetime":-1})",       // negative lifetime
       R"({"op":"invite","room":"r@x","jid":"b@x","welcome_tree":"sometimes"})",  // unknown mode
       R"({"op":"invite","room":"r@x","jid":"b@x","welcome_tree":false})",        // not a string
       R"({"op":"send","room":"r@x","text":"t","welcome_tree":"never"})",         // not an invite

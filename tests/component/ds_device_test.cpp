@@ -13,7 +13,7 @@ namespace {
 class DeviceTest : public DsTest {
  protected:
   mls::KeyPackageBundle on(const std::string& who, const std::string& device) {
-    return bundle(who, suite1(), {0, ~std::uint64_t{0}}, device);
+    return bundle(who, suite1(), kWeek, device);
   }
   std::string commit_epoch(const std::string& from, const mls::CommitOutput& c) {
     auto r = iq(from, room("r"), "set", commit_xml(c));
@@ -50,7 +50,7 @@ TEST_F(DeviceTest, CreateWithALeafNamingNoDeviceIsRefused) {  // CR-7
 
 TEST_F(DeviceTest, CreateByADeviceNotOnTheListIsForbidden) {  // CR-8
   create("r");
-  auto b = testing::bundle("alice@example.org", suite1(), {0, ~std::uint64_t{0}}, "unlisted");
+  auto b = testing::bundle("alice@example.org", suite1(), kWeek, "unlisted");
   auto g = mls::Group::create(suite1(), mls::Bytes{4, 5, 6}, b, {external_senders()});
   ASSERT_TRUE(g.has_value());
   auto r = create_iq(kAlice, *g);
@@ -165,7 +165,7 @@ TEST_F(DeviceTest, AnAddedLeafOfADeviceNotOnTheListIsRefused) {  // CM-13
   mls::Group g = room_with_group();
   take();
   // A package bob's devices never published: made by someone else under bob's name.
-  auto forged = testing::bundle("bob@example.org", suite1(), {0, ~std::uint64_t{0}}, "forged");
+  auto forged = testing::bundle("bob@example.org", suite1(), kWeek, "forged");
   auto c = commit_adding(g, {forged.key_package});
   auto r = iq(kAlice, room("r"), "set", commit_xml(c));
   EXPECT_EQ(error_condition(r), "forbidden");

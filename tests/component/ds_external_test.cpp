@@ -249,8 +249,8 @@ TEST_F(ExternalTest, ExternalJoinWhileAServiceRemoveIsPendingIsAcceptedAndTheRem
 
 TEST_F(ExternalTest, AnExternalCommitLeavesARetiredDevicesRemoveProposedAgain) {  // BR-14
   mls::Group alice = room_with_group();
-  auto add = commit_adding(
-      alice, {bundle("bob@example.org", suite1(), {0, ~std::uint64_t{0}}, "phone").key_package});
+  auto add =
+      commit_adding(alice, {bundle("bob@example.org", suite1(), kWeek, "phone").key_package});
   ASSERT_EQ(outcome(send_commit(kAlice, commit_xml(add))), "accepted 1");
   // bob retires the phone at the service: the service proposes its Remove by itself.
   auto retired = iq(kBob, kService, "set", "<retire-device xmlns='urn:xmpp:mls:0' id='phone'/>");
@@ -270,7 +270,7 @@ TEST_F(ExternalTest, AnExternalCommitLeavesARetiredDevicesRemoveProposedAgain) {
 TEST_F(ExternalTest, AnExternalJoinFromAnUnlistedDeviceIsForbidden) {  // CM-13
   room_with_group();
   // carol's device never published a package (the free bundle() lists nothing).
-  auto joiner = testing::bundle("carol@example.org", suite1(), {0, ~std::uint64_t{0}}, "ghost");
+  auto joiner = testing::bundle("carol@example.org", suite1(), kWeek, "ghost");
   const Served served = fetch(kCarol);
   auto r = mls::Group::join_external(suite1(), served.group_info, served.tree, joiner);
   ASSERT_TRUE(r.has_value());

@@ -35,12 +35,17 @@ inline mls::Extension device_extension(const std::string& device) {
                         mls::encode(mls::Bytes(device.begin(), device.end()))};
 }
 
+// kNowSeconds: the fixture's clock (ServiceTest::clock_ms) in seconds. kWeek: the lifetime the
+// reference client gives its packages (an hour back for clock skew, 7 days ahead), within the
+// service's bound (mls.max_key_package_lifetime, KP-9).
+inline constexpr std::uint64_t kNowSeconds = 1'700'000'000;
+inline constexpr mls::Lifetime kWeek{kNowSeconds - 3600, kNowSeconds + 7 * 86400};
+
 // bundle: a KeyPackage of `identity` on `device`; an empty device gives each call a device of
 // its own ("dev1", "dev2", ...), so leaves made by separate calls never clash (BR-13).
 inline mls::KeyPackageBundle bundle(const std::string& identity,
                                     const mls::CipherSuite& suite = suite1(),
-                                    mls::Lifetime lifetime = {0, ~std::uint64_t{0}},
-                                    std::string device = "") {
+                                    mls::Lifetime lifetime = kWeek, std::string device = "") {
   static int devices = 0;
   if (device.empty()) device = "dev" + std::to_string(++devices);
   auto keys = suite.generate_signature_key_pair();
@@ -126,8 +131,7 @@ class DsTest : public ServiceTest {
   // upload would list it (CR-8, CM-13). Tests of unlisted devices call the free one.
   mls::KeyPackageBundle bundle(const std::string& identity,
                                const mls::CipherSuite& suite = suite1(),
-                               mls::Lifetime lifetime = {0, ~std::uint64_t{0}},
-                               std::string device = "") {
+                               mls::Lifetime lifetime = kWeek, std::string device = "") {
     auto b = testing::bundle(identity, suite, lifetime, std::move(device));
     auto named = ds::leaf_device(b.key_package.leaf_node);
     EXPECT_TRUE(named.has_value());

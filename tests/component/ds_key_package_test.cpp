@@ -14,7 +14,7 @@ class KeyPackageTest : public DsTest {
  protected:
   // kp: a package of `who`'s device `device` (one upload names one device, KP-8).
   static mls::KeyPackageBundle kp(const std::string& who, const std::string& device = "phone") {
-    return testing::bundle(who, suite1(), {0, ~std::uint64_t{0}}, device);
+    return testing::bundle(who, suite1(), kWeek, device);
   }
   static std::string kp_b64(const mls::KeyPackageBundle& b) { return b64_message(b.key_package); }
 
@@ -110,7 +110,7 @@ TEST_F(KeyPackageTest, PackageWithoutDeviceRefused) {  // KP-7
   auto r = upload({kp_b64(*b)});
   EXPECT_EQ(error_condition(r), "bad-request");
   EXPECT_EQ(mls_error(r, "invalid-key-package"), "present");
-  auto bad = testing::bundle("bob@example.org", suite1(), {0, ~std::uint64_t{0}}, "no spaces");
+  auto bad = testing::bundle("bob@example.org", suite1(), kWeek, "no spaces");
   EXPECT_EQ(error_condition(upload({kp_b64(bad)})), "bad-request");
   EXPECT_EQ(count(), "0/false");
 }
@@ -229,6 +229,64 @@ TEST_F(KeyPackageTest, ExpiredLifetimeRefused) {
   auto b = bundle("bob@example.org", suite1(), {0, 1'000'000'000});
   EXPECT_EQ(error_condition(upload({kp_b64(b)})), "bad-request");
   EXPECT_EQ(count(), "0/false");
+}
+
+// KP-9 (RFC 9420 §7.2, §16.8): not_after at most mls.max_key_package_lifetime (default 28
+// days) after the upload. The reference client's 7 days pass; a year is refused with
+// <bad-request/> + <invalid-key-package/> and a text naming the limit, and the upload stores
+// nothing, the packages beside it included.
+TEST_F(KeyPackageTest, LifetimeBeyondTheServiceMaximumRefused) {
+  constexpr std::uint64_t kDay = 86400;
+  ASSERT_EQ(ds_config.max_key_package_lifetime_days, 28u);
+  auto year =
+      bundle("bob@example.org", suite1(), {kNowSeconds - 3600, kNowSeconds + 365 * kDay}, "phone");
+  auto r = upload({kp_b64(kp("bob@example.org")), kp_b64(year)});
+  EXPECT_EQ(error_condition(r), "bad-request");
+  EXPECT_EQ(mls_error(r, "invalid-key-package"), "present");
+  auto err = xmpp::parse_stanza_error(r);
+  ASSERT_TRUE(err.has_value());
+  EXPECT_NE(err->text.find("lifetime too long"), std::string::npos) << err->text;
+  EXPECT_NE(err->text.find("28 days"), std::string::npos) << err->text;
+  EXPECT_EQ(count(), "0/false");
+  // The boundary: exactly 28 days after now passes, a second more does not.
+  auto edge = bundle("bob@example.org", suite1(), {0, kNowSeconds + 28 * kDay}, "phone");
+  auto over = bundle("bob@example.org", suite1(), {0, kNowSeconds + 28 * kDay + 1}, "phone");
+  EXPECT_EQ(error_condition(upload({kp_b64(over)})), "bad-request");
+  EXPECT_EQ(upload({kp_b64(edge)}).attr_or("type"), "result");
+  // The reference client's lifetime (kWeek: 7 days) passes.
+  EXPECT_EQ(upload({kp_b64(kp("bob@example.org"))}).attr_or("type"), "result");
+  EXPECT_EQ(count(), "2/false");
+}
+
+// KP-9 bounds last-resort packages too: they are claimed again and again, for their whole life.
+TEST_F(KeyPackageTest, LastResortLifetimeIsBoundedToo) {
+  auto year = bundle("bob@example.org", suite1(), {0, kNowSeconds + 365 * 86400}, "phone");
+  auto r = upload({kp_b64(kp("bob@example.org"))}, kBob, kp_b64(year));
+  EXPECT_EQ(error_condition(r), "bad-request");
+  EXPECT_EQ(mls_error(r, "invalid-key-package"), "present");
+  EXPECT_EQ(count(), "0/false");
+}
+
+// mls.max_key_package_lifetime set lower than the client's lifetime refuses its packages.
+TEST_F(KeyPackageTest, TheLifetimeBoundIsConfigurable) {
+  ds_config.max_key_package_lifetime_days = 1;
+  rebuild();
+  auto r = upload({kp_b64(kp("bob@example.org"))});  // 7 days
+  EXPECT_EQ(error_condition(r), "bad-request");
+  EXPECT_NE(xmpp::parse_stanza_error(r)->text.find("1 day after"), std::string::npos);
+  auto day = bundle("bob@example.org", suite1(), {0, kNowSeconds + 86400}, "phone");
+  EXPECT_EQ(upload({kp_b64(day)}).attr_or("type"), "result");
+  EXPECT_EQ(count(), "1/false");
+}
+
+// check_key_package alone (pure): the bound is in seconds, counted from `now`.
+TEST(KeyPackageCheck, MaxLifetimeCountsFromNow) {
+  auto b = bundle("bob@example.org", suite1(), {0, kNowSeconds + 100}, "phone");
+  const std::string text = b64_message(b.key_package);
+  EXPECT_TRUE(ds::check_key_package(text, "bob@example.org", kNowSeconds, false, 100));
+  EXPECT_FALSE(ds::check_key_package(text, "bob@example.org", kNowSeconds, false, 99));
+  EXPECT_TRUE(ds::check_key_package(text, "bob@example.org", kNowSeconds + 1, false, 99));
+  EXPECT_FALSE(ds::check_key_package(text, "bob@example.org", kNowSeconds, true, 99));
 }
 
 TEST_F(KeyPackageTest, OtherCipherSuiteNotImplemented) {

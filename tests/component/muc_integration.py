@@ -224,10 +224,14 @@ async def scenario_client_view(w):
     # ones are: a message from the room with only the status.
     seq = await alice.join_sequence(room + "/Alice")
     check(any(201 in codes(s) for s in seq), "201 on creation")
+    # §7.2.12 / §14.3: no 170 (publicly logged room) in the self-presence; the MAM archive is
+    # for occupants (Gajim showed 170 instead of "You joined").
+    check(all(170 not in codes(s) for s in seq), "no 170 on creation: %s" % [sorted(codes(s)) for s in seq])
     r = await alice.iq(room, "set", "<query xmlns='http://jabber.org/protocol/muc#owner'>"
                        "<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>"
                        "http://jabber.org/protocol/muc#roomconfig</value></field>"
-                       "<field var='muc#roomconfig_roomname'><value>View</value></field></x></query>")
+                       "<field var='muc#roomconfig_roomname'><value>View</value></field>"
+                       "<field var='muc#roomconfig_lang'><value>en</value></field></x></query>")
     check(r.get("type") == "result", "first configuration accepted")
     m = await alice.wait_for(lambda s: s.tag == C + "message" and s.get("from") == room and 104 in codes(s),
                              "104 after the first configuration")
@@ -237,6 +241,9 @@ async def scenario_client_view(w):
     info = await bob.iq(room, "get", "<query xmlns='http://jabber.org/protocol/disco#info'/>")
     fvars = {f.get("var") for f in info.iter("{jabber:x:data}field")}
     check({"muc#roominfo_subjectmod", "muc#roominfo_changesubject"} <= fvars, "roominfo fields: %s" % fvars)
+    # §16.5.4: the language the owner set (muc#roomconfig_lang, §16.5.3) is in the roominfo form.
+    check(roominfo(info, "muc#roominfo_lang") == "en",
+          "muc#roominfo_lang: %r" % roominfo(info, "muc#roominfo_lang"))
 
     # XEP-0313: the service lists MAM, as every room has an archive.
     sinfo = await bob.iq(SERVICE, "get", "<query xmlns='http://jabber.org/protocol/disco#info'/>")
@@ -251,7 +258,10 @@ async def scenario_client_view(w):
               "Invisible" in error_text(seq[-1]),
               "invisible nick %r: %s %s" % (nick, error_condition(seq[-1]), error_text(seq[-1])))
         check(seq[-1].find(C + "error").get("by") == room, "the error names the room in 'by' (§7.2 examples)")
-    await bob.join_sequence(room + "/Bob")
+    seq = await bob.join_sequence(room + "/Bob")
+    self_presence = [s for s in seq if 110 in codes(s)]
+    check(len(self_presence) == 1 and codes(self_presence[0]) == {110},
+          "Bob's self-presence has 110 only (no 170): %s" % [sorted(codes(s)) for s in seq])
     await alice.wait_for(is_presence_from(room + "/Bob"), "Bob's arrival")
     bob.raw("<presence to='%s/ ' id='nc1'/>" % room)
     e = await bob.wait_for(lambda s: s.tag == C + "presence" and s.get("id") == "nc1", "nick change error")
@@ -337,13 +347,15 @@ async def configure(client, room, fields):
 
 
 async def scenario_persistence(w):
-    """A persistent members-only room with history survives a restart of conclave; so does the
-    encrypted room mode its owner chose (docs/protocol.md §6.5)."""
+    """A persistent members-only room with history survives a restart of conclave; so do the
+    encrypted room mode its owner chose (docs/protocol.md §6.5) and its language (XEP-0045
+    §16.5.3 muc#roomconfig_lang)."""
     alice, bob = await w.client("alice"), await w.client("bob")
     room = w.room("durable")
     await create_instant(alice, room, "Alice", {"muc#roomconfig_persistentroom": "1",
                                                 "muc#roomconfig_membersonly": "1",
-                                                "muc#roomconfig_roomname": "Durable"})
+                                                "muc#roomconfig_roomname": "Durable",
+                                                "muc#roomconfig_lang": "fr"})
     r = await alice.iq(room, "set", "<query xmlns='http://jabber.org/protocol/muc#admin'>"
                        "<item jid='bob@localhost' affiliation='member'/></query>")
     check(r.get("type") == "result", "member added")
@@ -374,6 +386,8 @@ async def scenario_persistence(w):
     feats = {f.get("var") for f in info.iter("{http://jabber.org/protocol/disco#info}feature")}
     check("muc_persistent" in feats and "muc_membersonly" in feats, "configuration survived")
     check(roominfo(info, MODE) == "chat_room", "the chosen mode survived: %s" % roominfo(info, MODE))
+    check(roominfo(info, "muc#roominfo_lang") == "fr",
+          "the language survived: %r" % roominfo(info, "muc#roominfo_lang"))
     seq = await bob.join_sequence(room + "/Bob")
     check(any(110 in codes(s) for s in seq), "member joins after restart")
     check(any(s.findtext(C + "body") == "remember me" for s in seq), "history survived")

@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "component/app/config.h"
+#include "component/muc/room_config.h"
 #include "fakes.h"
 
 namespace conclave::component::testing {
@@ -127,6 +129,56 @@ TEST_F(ServiceTest, TheRoomModeFollowsTheKindUntilTheOwnerChoosesOne) {
   service = make_service();  // a restart: new service, same stores
   ASSERT_TRUE(service->load());
   EXPECT_EQ(mode("open"), "chat_room");
+}
+
+// muc#roomconfig_lang (XEP-0045 §16.5.3) in the owner's form, muc#roominfo_lang (§16.5.4) in
+// disco#info: empty until the owner sets it (as Prosody), an xs:language tag or refused,
+// stored with the room's settings and so surviving a restart.
+TEST_F(ServiceTest, TheRoomLanguageIsConfiguredShownInRoominfoAndKept) {
+  auto lang = [&](const std::string& name) -> std::optional<std::string> {
+    auto r = iq(kBob, room(name), "get", "<query xmlns='http://jabber.org/protocol/disco#info'/>");
+    auto form = xmpp::find_data_form(*r.child("query", "http://jabber.org/protocol/disco#info"));
+    if (!form || !*form || (*form)->field("muc#roominfo_lang") == nullptr) return std::nullopt;
+    return (*form)->field("muc#roominfo_lang")->value();
+  };
+  create("r", {{"muc#roomconfig_persistentroom", "1"}});
+  EXPECT_EQ(lang("r"), "");  // present, not said
+  auto form_iq =
+      iq(kAlice, room("r"), "get", "<query xmlns='http://jabber.org/protocol/muc#owner'/>");
+  auto owner_form =
+      xmpp::find_data_form(*form_iq.child("query", "http://jabber.org/protocol/muc#owner"));
+  ASSERT_TRUE(owner_form && *owner_form);
+  const xmpp::FormField* field = (*owner_form)->field("muc#roomconfig_lang");
+  ASSERT_NE(field, nullptr);
+  EXPECT_EQ(field->type, xmpp::FieldType::text_single);
+  EXPECT_EQ(field->value(), "");
+
+  ASSERT_EQ(configure(kAlice, room("r"), {{"muc#roomconfig_lang", "de-CH"}}), "result");
+  EXPECT_EQ(lang("r"), "de-CH");
+  EXPECT_EQ(room_store.rows.at(room_jid(room("r"))).settings.at("muc#roomconfig_lang"), "de-CH");
+  // Not a language tag: refused, nothing changes.
+  for (const char* bad : {"english please", "-en", "en-", "toolongtag", "e1", "en--gb"}) {
+    EXPECT_EQ(configure(kAlice, room("r"), {{"muc#roomconfig_lang", bad}}), "error") << bad;
+  }
+  EXPECT_EQ(lang("r"), "de-CH");
+
+  service = make_service();  // a restart: new service, same stores
+  ASSERT_TRUE(service->load());
+  EXPECT_EQ(lang("r"), "de-CH");
+  EXPECT_EQ(service->room(room("r"))->config().lang, "de-CH");
+  // Emptied, it is no longer said.
+  ASSERT_EQ(configure(kAlice, room("r"), {{"muc#roomconfig_lang", ""}}), "result");
+  EXPECT_EQ(lang("r"), "");
+}
+
+TEST(RoomConfig, LanguageTagsAreXsLanguage) {
+  for (const char* ok : {"en", "EN", "de-CH", "zh-Hant-TW", "x-klingon", "sgn-BE-fr", "i-1"}) {
+    EXPECT_TRUE(is_language_tag(ok)) << ok;
+  }
+  for (const char* bad :
+       {"", "-", "en-", "-en", "en_GB", "1en", "abcdefghi", "en-123456789", "en gb", "é"}) {
+    EXPECT_FALSE(is_language_tag(bad)) << bad;
+  }
 }
 
 TEST_F(ServiceTest, UnknownRoomIsItemNotFound) {

@@ -96,6 +96,23 @@ TEST_F(ServiceTest, JoinOrderIsOthersThenSelfThenHistoryThenSubject) {
   EXPECT_NE(s[3].child("subject", xmpp::ns::kComponent), nullptr);
 }
 
+// §7.2.12, §14.3: 170 warns of a room logged to a public archive. The rooms' MAM archive is
+// for occupants only, so no self-presence carries it (Gajim showed it instead of "You joined"),
+// whether the room is created, joined, non-anonymous or persistent.
+TEST_F(ServiceTest, SelfPresenceCarriesNo170) {
+  auto created = join(kAlice, room("r") + "/Alice");
+  ASSERT_FALSE(created.empty());
+  EXPECT_EQ(status_codes(created[0]), (std::vector<int>{110, 201}));
+  ASSERT_EQ(configure(kAlice, room("r"), {{"muc#roomconfig_persistentroom", "1"}}), "result");
+  auto s = sent_to(join(kBob, room("r") + "/Bob"), kBob);
+  ASSERT_EQ(s.size(), 3u);  // Alice, self, subject
+  EXPECT_EQ(status_codes(s[1]), (std::vector<int>{110}));
+  create("open", {{"muc#roomconfig_whois", "anyone"}});
+  s = sent_to(join(kBob, room("open") + "/Bob"), kBob);
+  ASSERT_EQ(s.size(), 3u);
+  EXPECT_EQ(status_codes(s[1]), (std::vector<int>{110, 100}));
+}
+
 TEST_F(ServiceTest, OthersSeeTheNewcomerWithoutRealJidInSemiAnonymousRooms) {
   create("r");
   auto s = sent_to(join(kBob, room("r") + "/Bob"), kAlice);

@@ -82,14 +82,16 @@ std::string b64_message(T value) {
 }
 
 // bundle_of: a KeyPackage of `jid` whose leaf names its device (docs/protocol.md §6.1: the
-// service refuses leaves without an application_id, CR-7 and CM-12).
+// service refuses leaves without an application_id, CR-7 and CM-12), and whose lifetime ends
+// 7 days after the World's clock starts (KP-9 refuses uploads beyond mls.max_key_package_lifetime).
 mls::KeyPackageBundle bundle_of(const std::string& jid) {
+  constexpr std::uint64_t kStart = 1'700'000'000;  // World::clock_ms, in seconds
   mls::Credential c;
   c.value = mls::BasicCredential{mls::Bytes(jid.begin(), jid.end())};
   const std::string device = "fuzz";
   auto b = mls::make_key_package(
       suite1(), c, suite1().generate_signature_key_pair().private_key, mls::system_rng(),
-      {0, ~std::uint64_t{0}},
+      {kStart - 3600, kStart + 7 * 86400},
       {mls::Extension{mls::kExtApplicationId,
                       mls::encode(mls::Bytes(device.begin(), device.end()))}});
   check(b.has_value());
