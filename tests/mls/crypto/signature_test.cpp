@@ -116,5 +116,36 @@ TEST(EcdsaTest, ShortScalarIsLeftPadded) {
   EXPECT_EQ(err(ed.signing_key(Bytes(31, 1))), make_error_code(Errc::invalid_key));
 }
 
+// Ed25519 with a public key of small order (here the neutral element, encoded as y = 1): with
+// R = the neutral element and S = 0, the cofactorless equation [S]B = R + [k]A holds for every
+// message, so a verifier that takes such a key accepts a "signature" nobody made. The verifier
+// (libsodium's, mls/crypto/signature.cpp) refuses keys and R of small order.
+TEST(Ed25519Test, ASmallOrderKeyVerifiesNothing) {
+  const CipherSuite& suite = **CipherSuite::get(1);
+  Bytes neutral(32, 0);
+  neutral[0] = 1;
+  Bytes forged(64, 0);
+  forged[0] = 1;  // R = neutral, S = 0
+  EXPECT_FALSE(suite.verify(neutral, Bytes{'a'}, forged));
+  EXPECT_FALSE(suite.verify_with_label(neutral, "LeafNodeTBS", Bytes{'b'}, forged));
+  // A non-canonical S (S + L) is refused too (RFC 8032 §5.1.7).
+  const KeyPair kp = suite.generate_signature_key_pair();
+  auto sig = suite.sign_with_label(kp.private_key.view(), "L", Bytes{'c'});
+  ASSERT_TRUE(sig);
+  // L = 2^252 + 27742317777372353535851937790883648493, little-endian.
+  const std::uint8_t order[32] = {0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7,
+                                  0xa2, 0xde, 0xf9, 0xde, 0x14, 0,    0,    0,    0,    0,    0,
+                                  0,    0,    0,    0,    0,    0,    0,    0,    0,    0x10};
+  Bytes bumped = *sig;
+  unsigned carry = 0;
+  for (std::size_t i = 0; i < 32; ++i) {
+    const unsigned v = bumped[32 + i] + order[i] + carry;
+    bumped[32 + i] = static_cast<std::uint8_t>(v);
+    carry = v >> 8;
+  }
+  EXPECT_TRUE(suite.verify_with_label(kp.public_key, "L", Bytes{'c'}, *sig));
+  EXPECT_FALSE(suite.verify_with_label(kp.public_key, "L", Bytes{'c'}, bumped));
+}
+
 }  // namespace
 }  // namespace conclave::mls
