@@ -253,6 +253,7 @@ Status Client::start() {
   if (auto r = refresh_key_packages(); !r) return fail(r.error());
   auto n = replenish_key_packages();
   if (!n) return fail(n.error());
+  maintained_ = std::chrono::steady_clock::now();
   if (fresh_) {
     // A new device of an existing member, or a reinstalled one: into every room of the account
     // without anyone else online (docs/protocol.md §6.13).
@@ -281,6 +282,22 @@ Result<std::size_t> Client::delete_key_packages(const std::vector<mls::Bytes>& r
   auto n = parse_epoch_attr(**p, "deleted");
   if (!n) return fail(n.error());
   return static_cast<std::size_t>(*n);
+}
+
+Result<bool> Client::maintain_key_packages() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - maintained_ < options_.key_package_check) return false;
+  maintained_ = now;
+  const Status done = [this]() -> Status {
+    if (auto r = refresh_key_packages(); !r) return fail(r.error());
+    if (auto n = replenish_key_packages(); !n) return fail(n.error());
+    return {};
+  }();
+  if (!done) {
+    emit({"error", "", "", "", "", std::nullopt, "key packages: " + done.error().message()});
+    return fail(done.error());
+  }
+  return true;
 }
 
 Result<std::size_t> Client::refresh_key_packages() {

@@ -41,6 +41,9 @@ struct ClientOptions {
   // replaced at start (docs/protocol.md §6.3: short lifetimes, refreshed before they expire).
   std::chrono::seconds key_package_lifetime{7 * 24 * 3600};
   std::chrono::seconds key_package_refresh{2 * 24 * 3600};
+  // How often a client that stays online does the same (maintain_key_packages), and tops the
+  // service up again after invites claimed its packages.
+  std::chrono::seconds key_package_check{3600};
   std::chrono::milliseconds timeout{15000};
   int max_commit_retries = 5;  // rounds of the commit race before giving up
   // invite: ratchet tree in the Welcome or fetched by the joiner (client/welcome_tree.h)
@@ -115,6 +118,11 @@ class Client {
   // refresh_key_packages deletes on the service our packages that expire within
   // key_package_refresh (and forgets expired ones). Returns how many it asked to delete.
   Result<std::size_t> refresh_key_packages();
+  // maintain_key_packages: at most once per key_package_check (counted from start), what start
+  // does for packages: refresh, then replenish. The loops of `listen` and `script` call it when
+  // idle, so a client online for days never lets its packages run out or expire. Returns
+  // whether it ran.
+  Result<bool> maintain_key_packages();
 
   // --- devices (docs/protocol.md §6.13) --------------------------------------------------------
   Result<std::vector<DeviceInfo>> devices();
@@ -181,6 +189,7 @@ class Client {
 
  private:
   struct Room;
+  std::chrono::steady_clock::time_point maintained_{};  // the last key package maintenance
   Client(Transport& transport, AccountStore store, ClientOptions options, mls::Secret sig_key,
          std::string bare_jid);
 

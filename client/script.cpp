@@ -214,6 +214,7 @@ json run_request(Client& c, const ScriptRequest& r) {
           until - std::chrono::steady_clock::now());
       auto n = c.pump(std::min(left, std::chrono::milliseconds(100)));
       if (!n) return error_json(r, n.error(), std::nullopt);
+      (void)c.maintain_key_packages();  // a failure is an "error" event
     }
     return ok(r);
   }
@@ -304,6 +305,7 @@ int run_script(Client& c, int in_fd, std::FILE* out) {
       continue;
     }
     auto handled = c.pump(std::chrono::milliseconds(30));
+    if (handled) (void)c.maintain_key_packages();  // a failure is an "error" event
     flush_events(c, out);
     if (!handled) {
       write_line(out, {{"event", "disconnected"}});

@@ -658,6 +658,32 @@ TEST(Session, PackagesNearTheirEndAreReplacedAtStart) {
   }
 }
 
+// The same for a client that stays online: maintain_key_packages, at most once per
+// key_package_check.
+TEST(Session, PackagesNearTheirEndAreReplacedWhileOnline) {
+  FakeServer server;
+  ClientOptions short_lived;
+  short_lived.key_package_lifetime = std::chrono::hours(3);
+  short_lived.key_package_refresh = std::chrono::hours(24);
+  Account bob(server, "bob@localhost", "phone", short_lived);
+  const auto first = server.key_packages["bob@localhost"];
+  const int deletions = server.deletions;
+  // Just started: not due yet (the default check is hourly).
+  EXPECT_EQ(bob->maintain_key_packages(), false);
+  EXPECT_EQ(server.deletions, deletions);
+  short_lived.key_package_check = std::chrono::seconds(0);
+  Account carol(server, "carol@localhost", "pc", short_lived);
+  const auto carols = server.key_packages["carol@localhost"];
+  const int before = server.deletions;
+  EXPECT_EQ(carol->maintain_key_packages(), true);
+  EXPECT_EQ(server.deletions, before + 1);
+  const auto now = server.key_packages["carol@localhost"];
+  EXPECT_EQ(now.size(), carols.size());
+  for (const auto& kp : now) {
+    for (const auto& old : carols) EXPECT_NE(kp.ref, old.ref);
+  }
+}
+
 TEST(Session, LeaveForgetsTheRoom) {
   FakeServer server;
   Account alice(server, "alice@localhost");
