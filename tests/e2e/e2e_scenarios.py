@@ -491,6 +491,34 @@ async def scenario_dead_leaf_online(w):
     await say(bob, room, [alice], "b-online")
 
 
+async def scenario_refresh_packages(w):
+    """Issue 15 part 3: packages carry a short lifetime and are replaced before they expire
+    (docs/protocol.md §6.3). bob's packages that end within the client's 2-day margin are
+    deleted on the service and replaced when he next starts; the others stay."""
+    bob = await w.script("bob")
+    c0 = await bob.ok("count")
+    check(c0["count"] >= 2 and c0["last_resort"] is True, "bob published at start: %s" % c0)
+    p = await bob.ok("publish", count=3, lifetime=86400)  # a day: inside the margin
+    check(p["stored"] == 3, "three short-lived packages stored: %s" % p)
+    c1 = await bob.ok("count")
+    check(c1["count"] == c0["count"] + 3, "the service holds them: %s" % c1)
+    await bob.stop()
+    await bob.start()  # the same state: not a reinstall
+    c2 = await bob.ok("count")
+    check(c2["count"] == c0["count"] and c2["last_resort"] is True,
+          "the three ending within 2 days were deleted, the 7-day ones kept: %s" % c2)
+    d = await bob.ok("devices")
+    check(len(d["devices"]) == 1 and d["devices"][0]["count"] == c0["count"],
+          "one device with its packages: %s" % d)
+    # An invite claims one of the packages that replaced them, and bob reads the room.
+    room = w.room("refresh")
+    alice = await w.script("alice")
+    await alice.ok("create", room=room)
+    await alice.ok("invite", room=room, jid=bob.jid)
+    await bob.event(lambda e: e.get("event") == "joined" and e.get("room") == room, "bob joined")
+    await say(alice, room, [bob], "after-refresh")
+
+
 MUC_ADMIN = "http://jabber.org/protocol/muc#admin"
 MUC_OWNER = "http://jabber.org/protocol/muc#owner"
 
@@ -808,6 +836,7 @@ SCENARIOS = {
     "retire_device": scenario_retire_device,
     "stale_packages": scenario_stale_packages,
     "dead_leaf_online": scenario_dead_leaf_online,
+    "refresh_packages": scenario_refresh_packages,
     "no_plaintext": scenario_no_plaintext,
 }
 
