@@ -104,6 +104,14 @@ constexpr Statement kUnlistedLeaves{
     "SELECT m.leaf_index FROM mls_members m WHERE m.room = $1 AND m.device <> '' AND NOT EXISTS "
     "(SELECT 1 FROM mls_devices x WHERE x.owner = m.identity AND x.device = m.device) "
     "ORDER BY m.leaf_index"};
+// Groups stored before schema 0006 have no index rows until index_members writes them.
+constexpr Statement kMembersAny{"mls_members_any",
+                                "SELECT EXISTS (SELECT 1 FROM mls_members WHERE room = $1)"};
+constexpr Statement kMembersBackfill{
+    "mls_members_backfill",
+    "INSERT INTO mls_members (room, leaf_index, identity, device) SELECT $1, l, i, d "
+    "FROM unnest($2::integer[], $3::text[], $4::text[]) AS t (l, i, d) "
+    "WHERE NOT EXISTS (SELECT 1 FROM mls_members WHERE room = $1) ON CONFLICT DO NOTHING"};
 // The membership index (schema/0006_devices.sql), written with the tree rows.
 constexpr Statement kMembersUpsert{
     "mls_members_upsert",
@@ -607,10 +615,32 @@ component::Result<std::optional<MlsGroupRecord>> PgMlsStore::load_group(const Ro
     g.interim_transcript_hash = blob(row[6]);
     g.leaf_count = row[7].as<std::uint32_t>();
     if (!row[8].is_null()) g.chain_hash = blob(row[8]);
+    g.members_indexed = exec(tx, kMembersAny, room)[0][0].as<bool>();
     auto nodes = exec(tx, kNodesLoad, room);
     g.nodes.reserve(nodes.size());
     for (const auto& n : nodes) g.nodes.push_back({n[0].as<std::uint32_t>(), blob(n[1])});
     return Out(std::move(g));
+  });
+}
+
+component::Result<std::size_t> PgMlsStore::index_members(
+    const RoomJid& room_jid, const std::vector<component::MemberLeaf>& members) {
+  return pool_.run<std::size_t>([&](pqxx::connection_base& c) -> Result<std::size_t> {
+    pqxx::work tx(c);
+    std::vector<std::uint32_t> leaves;
+    std::vector<std::string> identities, devices;
+    for (const auto& m : members) {
+      leaves.push_back(m.leaf);
+      identities.push_back(m.identity);
+      devices.push_back(m.device);
+    }
+    // Only a group that still exists gets rows (the foreign key would refuse a gone room).
+    if (exec(tx, kGroupEpoch, room_jid.str()).empty()) return std::size_t{0};
+    const std::size_t n = exec(tx, kMembersBackfill, room_jid.str(), int_array(leaves),
+                               text_array(identities), text_array(devices))
+                              .affected_rows();
+    tx.commit();
+    return n;
   });
 }
 

@@ -31,6 +31,8 @@ class PgMlsStore : public component::MlsStore {
                                         const std::string& device) override;
   component::Result<std::vector<component::RoomDevice>> rooms_of(
       const std::string& identity) override;
+  component::Result<std::size_t> index_members(
+      const component::RoomJid& room, const std::vector<component::MemberLeaf>& members) override;
   component::Result<std::vector<std::uint32_t>> unlisted_leaves(
       const component::RoomJid& room) override;
   component::Result<std::size_t> purge_expired_key_packages(component::TimePoint now) override;

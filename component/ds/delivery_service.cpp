@@ -218,6 +218,12 @@ bool DeliveryService::ensure_loaded(GroupHost& room, const Element* stanza,
         if (!pending) return fail(pending.error());
         auto g = group_from_record(**rec, *pending);  // decoding off the I/O thread
         if (!g) return fail(g.error());
+        if (!(*rec)->members_indexed) {
+          // A group stored before schema 0006: its membership index (docs/protocol.md §6.13,
+          // <rooms/>, BR-14) is filled from the tree now. A failure is retried at the next
+          // load; the group itself loads either way.
+          (void)store->index_members(bare, members_of(g->group.tree()));
+        }
         return std::optional<RoomGroup>(std::move(*g));
       },
       [this, bare, request, then = std::move(then), on_fail = std::move(on_fail)](Loaded s) {

@@ -112,6 +112,9 @@ struct MlsGroupRecord {
   // commit, then ds::chain_next of each accepted one). The store keeps what it is given.
   Blob chain_hash;
   std::vector<MlsNode> nodes;
+  // load_group: whether the membership index holds rows of the group (false for groups stored
+  // before schema 0006 until index_members fills it; create_group ignores it).
+  bool members_indexed = true;
   // create_group: the membership index rows of the new group (load_group leaves it empty).
   std::vector<MemberLeaf> members;
   bool operator==(const MlsGroupRecord&) const = default;
@@ -306,6 +309,11 @@ class MlsStore {
   virtual Status create_group(const MlsGroupRecord& group) = 0;
   // load_group: the group row and every non-blank node. nullopt: the room has no group.
   virtual Result<std::optional<MlsGroupRecord>> load_group(const RoomJid& room) = 0;
+  // index_members: writes `members` as the membership index of `room`'s group if it holds no
+  // row yet (a group stored before schema 0006; docs/protocol.md §6.13); returns the rows
+  // written (0 when the index was there already).
+  virtual Result<std::size_t> index_members(const RoomJid& room,
+                                            const std::vector<MemberLeaf>& members) = 0;
   // accept_commit: in one transaction, appends the commit at `expected_epoch` (the log's
   // primary key (room, epoch) allows one), moves the group row to expected_epoch + 1 only if it
   // is still at expected_epoch (compare-and-set), writes only `changed_nodes`, deletes nodes at

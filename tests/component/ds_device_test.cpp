@@ -124,6 +124,18 @@ TEST_F(DeviceTest, RoomsListsTheGroupsHoldingALeafOfTheAccount) {
   EXPECT_EQ(rooms(kBob), "");
 }
 
+TEST_F(DeviceTest, AGroupStoredBeforeTheMembershipIndexIsIndexedWhenLoaded) {  // §6.13
+  // Persistent by its configuration: the fake stores keep no room row for create_group to mark.
+  room_with_group({{"muc#roomconfig_persistentroom", "1"}});
+  mls_store.drop_members(room_jid(room("r")));  // as stored before schema 0006
+  rebuild();                                    // an empty cache, as after a restart
+  EXPECT_EQ(rooms(kAlice), "");
+  // Anything that loads the group fills the index from its tree.
+  auto gi = iq(kAlice, room("r"), "get", "<group-info xmlns='urn:xmpp:mls:0'/>");
+  ASSERT_NE(gi.child("group-info", "urn:xmpp:mls:0"), nullptr) << xmpp::to_string(gi);
+  EXPECT_EQ(rooms(kAlice).rfind(room("r") + "/dev", 0), 0u);
+}
+
 TEST_F(DeviceTest, RetiringADeviceProposesTheRemoveOfItsLeaves) {  // BR-14
   mls::Group g = room_with_group();
   auto c = commit_adding(

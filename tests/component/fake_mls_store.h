@@ -259,7 +259,27 @@ class FakeMlsStore : public MlsStore {
     if (auto e = take_failure()) return fail(*e);
     auto it = groups_.find(room);
     if (it == groups_.end()) return std::optional<MlsGroupRecord>();
-    return std::optional<MlsGroupRecord>(it->second);
+    MlsGroupRecord g = it->second;
+    auto index = members_.find(room);
+    g.members_indexed = index != members_.end() && !index->second.empty();
+    return std::optional<MlsGroupRecord>(std::move(g));
+  }
+
+  Result<std::size_t> index_members(const RoomJid& room,
+                                    const std::vector<MemberLeaf>& members) override {
+    std::lock_guard lock(mutex_);
+    if (auto e = take_failure()) return fail(*e);
+    if (groups_.count(room) == 0) return std::size_t{0};
+    auto& index = members_[room];
+    if (!index.empty()) return std::size_t{0};
+    for (const auto& m : members) index[m.leaf] = m;
+    return members.size();
+  }
+
+  // drop_members: forgets the membership index of `room` (tests: a group stored before it).
+  void drop_members(const RoomJid& room) {
+    std::lock_guard lock(mutex_);
+    members_.erase(room);
   }
 
   Result<CommitResult> accept_commit(const RoomJid& room, Epoch expected_epoch,

@@ -399,6 +399,24 @@ TEST_P(MlsStoreTest, LeavesOfDevicesOffTheListAreRefusedAndFound) {  // CR-8, CM
   EXPECT_TRUE(store_->unlisted_leaves(testing::room_jid("r@mls"))->empty());
 }
 
+TEST_P(MlsStoreTest, AGroupStoredBeforeTheIndexIsIndexedOnce) {  // schema 0006, §6.13
+  create(group("old@mls", 4, {{0, bytes("n0")}}));  // no members: as stored before 0006
+  auto loaded = store_->load_group(testing::room_jid("old@mls"));
+  ASSERT_TRUE(loaded && *loaded);
+  EXPECT_FALSE((*loaded)->members_indexed);
+  EXPECT_TRUE(store_->rooms_of("alice@x")->empty());
+  const std::vector<MemberLeaf> rows{{0, "alice@x", "phone"}, {1, "bob@x", ""}};
+  EXPECT_EQ(store_->index_members(testing::room_jid("old@mls"), rows), 2u);
+  EXPECT_TRUE((*store_->load_group(testing::room_jid("old@mls")))->members_indexed);
+  EXPECT_EQ(store_->rooms_of("alice@x"),
+            (std::vector<RoomDevice>{{testing::room_jid("old@mls"), "phone"}}));
+  // Once indexed, the index is the commits' to keep: a second fill writes nothing.
+  EXPECT_EQ(store_->index_members(testing::room_jid("old@mls"), {{2, "carol@x", "pc"}}), 0u);
+  EXPECT_TRUE(store_->rooms_of("carol@x")->empty());
+  // A room without a group gets no rows.
+  EXPECT_EQ(store_->index_members(testing::room_jid("none@mls"), rows), 0u);
+}
+
 TEST_P(MlsStoreTest, ALastResortPackageReplacesThePreviousOne) {
   ASSERT_EQ(store_->store_key_packages("bob@x", {kp("lr1", true)}, 100, kNow),
             KeyPackageUpload::stored);
@@ -524,6 +542,7 @@ TEST_P(MlsStoreTest, AGroupIsCreatedOnceAndLoadsBack) {
   auto loaded = store_->load_group(testing::room_jid("r@mls"));
   ASSERT_TRUE(loaded && *loaded);
   MlsGroupRecord expected = g;
+  expected.members_indexed = false;  // created without index rows
   std::sort(expected.nodes.begin(), expected.nodes.end(),
             [](const MlsNode& a, const MlsNode& b) { return a.index < b.index; });
   EXPECT_EQ(**loaded, expected);
@@ -588,6 +607,7 @@ TEST_P(MlsStoreTest, AcceptWritesOnlyTheChangedNodesAndLoadsAsExpected) {
   expected.group_context = c.group_context;
   expected.interim_transcript_hash = c.interim_transcript_hash;
   expected.chain_hash = chain_at(1);
+  expected.members_indexed = false;  // neither create nor the commit wrote index rows
   auto loaded = store_->load_group(testing::room_jid("r@mls"));
   ASSERT_TRUE(loaded && *loaded);
   EXPECT_EQ(**loaded, expected);
