@@ -638,13 +638,26 @@ TEST(Session, AnotherDevicesWelcomeIsLeftAlone) {
   EXPECT_EQ(alice->epoch(room), 1u);
 }
 
+// short_lived: packages that last 3 hours, all within the 24-hour refresh margin.
+ClientOptions short_lived() {
+  ClientOptions o;
+  o.key_package_lifetime = std::chrono::hours(3);
+  o.key_package_refresh = std::chrono::hours(24);
+  return o;
+}
+
+// expect_none_shared: no package of `now` is one of `before` (by ref).
+template <class Packages>
+void expect_none_shared(const Packages& now, const Packages& before) {
+  for (const auto& kp : now) {
+    for (const auto& old : before) EXPECT_NE(kp.ref, old.ref);
+  }
+}
+
 // docs/protocol.md §6.3: packages near the end of their lifetime are replaced at start.
 TEST(Session, PackagesNearTheirEndAreReplacedAtStart) {
   FakeServer server;
-  ClientOptions short_lived;
-  short_lived.key_package_lifetime = std::chrono::hours(3);
-  short_lived.key_package_refresh = std::chrono::hours(24);
-  Account bob(server, "bob@localhost", "phone", short_lived);
+  Account bob(server, "bob@localhost", "phone", short_lived());
   const auto first = server.key_packages["bob@localhost"];
   ASSERT_EQ(first.size(), ClientOptions{}.key_package_target + 1);
   const int deletions = server.deletions;
@@ -653,35 +666,28 @@ TEST(Session, PackagesNearTheirEndAreReplacedAtStart) {
   EXPECT_EQ(server.deletions, deletions + 1);
   const auto second = server.key_packages["bob@localhost"];
   EXPECT_EQ(second.size(), first.size());
-  for (const auto& kp : second) {
-    for (const auto& old : first) EXPECT_NE(kp.ref, old.ref);
-  }
+  expect_none_shared(second, first);
 }
 
 // The same for a client that stays online: maintain_key_packages, at most once per
 // key_package_check.
 TEST(Session, PackagesNearTheirEndAreReplacedWhileOnline) {
   FakeServer server;
-  ClientOptions short_lived;
-  short_lived.key_package_lifetime = std::chrono::hours(3);
-  short_lived.key_package_refresh = std::chrono::hours(24);
-  Account bob(server, "bob@localhost", "phone", short_lived);
-  const auto first = server.key_packages["bob@localhost"];
+  Account bob(server, "bob@localhost", "phone", short_lived());
   const int deletions = server.deletions;
   // Just started: not due yet (the default check is hourly).
   EXPECT_EQ(bob->maintain_key_packages(), false);
   EXPECT_EQ(server.deletions, deletions);
-  short_lived.key_package_check = std::chrono::seconds(0);
-  Account carol(server, "carol@localhost", "pc", short_lived);
+  ClientOptions every_time = short_lived();
+  every_time.key_package_check = std::chrono::seconds(0);
+  Account carol(server, "carol@localhost", "pc", every_time);
   const auto carols = server.key_packages["carol@localhost"];
   const int before = server.deletions;
   EXPECT_EQ(carol->maintain_key_packages(), true);
   EXPECT_EQ(server.deletions, before + 1);
   const auto now = server.key_packages["carol@localhost"];
   EXPECT_EQ(now.size(), carols.size());
-  for (const auto& kp : now) {
-    for (const auto& old : carols) EXPECT_NE(kp.ref, old.ref);
-  }
+  expect_none_shared(now, carols);
 }
 
 TEST(Session, LeaveForgetsTheRoom) {

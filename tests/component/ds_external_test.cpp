@@ -102,6 +102,12 @@ class ExternalTest : public DsTest {
     }
     return n;
   }
+  // expect_one_pending_at: the room's one pending service proposal was made in `epoch`.
+  void expect_one_pending_at(std::uint64_t epoch) {
+    auto pending = mls_store.pending_proposals(room_jid(room("r")));
+    ASSERT_TRUE(pending && pending->size() == 1u);
+    EXPECT_EQ(pending->front().epoch, epoch);
+  }
   void ban(const std::string& bare) {
     iq(kAlice, room("r"), "set",
        "<query xmlns='http://jabber.org/protocol/muc#admin'><item affiliation='outcast' jid='" +
@@ -234,16 +240,12 @@ TEST_F(ExternalTest, ExternalJoinWhileAServiceRemoveIsPendingIsAcceptedAndTheRem
   auto add = commit_adding(alice, {bundle("bob@example.org").key_package});
   ASSERT_EQ(outcome(send_commit(kAlice, commit_xml(add))), "accepted 1");
   ban("bob@example.org");
-  auto pending = mls_store.pending_proposals(room_jid(room("r")));
-  ASSERT_TRUE(pending && pending->size() == 1u);
-  EXPECT_EQ(pending->front().epoch, 1u);
+  expect_one_pending_at(1);
   // An external commit cannot carry proposals by reference (RFC 9420 §12.4.3.2), so CM-7 does
   // not apply to it; the service proposes the Remove again in the new epoch (BR-5).
   Stanzas sent = send_commit(kCarol, external("carol@example.org", fetch(kCarol)).payload);
   EXPECT_EQ(outcome(sent), "accepted 2");
-  pending = mls_store.pending_proposals(room_jid(room("r")));
-  ASSERT_TRUE(pending && pending->size() == 1u);
-  EXPECT_EQ(pending->front().epoch, 2u);
+  expect_one_pending_at(2);
   EXPECT_EQ(leaves_of("bob@example.org"), 1u);  // until a member commits the Remove
 }
 
@@ -255,16 +257,12 @@ TEST_F(ExternalTest, AnExternalCommitLeavesARetiredDevicesRemoveProposedAgain) {
   // bob retires the phone at the service: the service proposes its Remove by itself.
   auto retired = iq(kBob, kService, "set", "<retire-device xmlns='urn:xmpp:mls:0' id='phone'/>");
   ASSERT_EQ(retired.attr_or("type"), "result") << xmpp::to_string(retired);
-  auto pending = mls_store.pending_proposals(room_jid(room("r")));
-  ASSERT_TRUE(pending && pending->size() == 1u);
-  EXPECT_EQ(pending->front().epoch, 1u);
+  expect_one_pending_at(1);
   // carol's external join cannot carry it (RFC 9420 §12.4.3.2) and bob is still allowed in the
   // room, so only the device list says the leaf must go: it is proposed again in epoch 2.
   Stanzas sent = send_commit(kCarol, external("carol@example.org", fetch(kCarol)).payload);
   EXPECT_EQ(outcome(sent), "accepted 2");
-  pending = mls_store.pending_proposals(room_jid(room("r")));
-  ASSERT_TRUE(pending && pending->size() == 1u);
-  EXPECT_EQ(pending->front().epoch, 2u);
+  expect_one_pending_at(2);
 }
 
 TEST_F(ExternalTest, AnExternalJoinFromAnUnlistedDeviceIsForbidden) {  // CM-13
