@@ -808,6 +808,11 @@ Result<std::size_t> Client::catch_up(const std::string& room) {
   std::size_t read = 0;
   std::string after = r->record.last_stanza_id;
   const std::string qid = new_id();
+  // Live stanzas that wait in the queue among the results are handled after the archive is
+  // read. A live commit far ahead, handled first, would fetch every commit up to the room's
+  // epoch, and the archived messages of the epochs it skipped (more than kPastEpochs behind by
+  // then) could no longer be read; once the archive is read they are duplicates or newer.
+  std::vector<Element> later;
   for (int page = 0; page < 1000; ++page) {
     auto reply = request(mam_query(room, qid, after, 50));
     if (!reply) return fail(reply.error());
@@ -821,13 +826,16 @@ Result<std::size_t> Client::catch_up(const std::string& room) {
       if (auto res = parse_mam_result(**s); res && res->query_id == qid) {
         ++read;
         handle_message(res->message, true, res->archive_id);
+      } else if (later.size() < kDeferredLimit) {
+        later.push_back(std::move(**s));
       } else {
-        handle(**s);
+        handle(**s);  // bounded: past the limit, handled in place as before
       }
     }
     if (fin->complete || fin->last.empty() || fin->last == after) break;
     after = fin->last;
   }
+  for (const Element& s : later) handle(s);
   if (has_group(room)) {
     if (auto e = sync_commits(room); !e) return fail(e.error());
   }

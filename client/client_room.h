@@ -20,6 +20,9 @@ inline constexpr std::size_t kPastEpochs = 3;
 // Archive ids remembered per room, so a message read live and again from the archive (a
 // catch-up that filled a gap) is handled once.
 inline constexpr std::size_t kRecentIds = 512;
+// Live stanzas a catch-up holds back until the archive is read (Client::catch_up); beyond this
+// many they are handled in place.
+inline constexpr std::size_t kDeferredLimit = 1024;
 // Messages kept per room for an epoch not reached yet (beyond: the oldest is reported lost).
 inline constexpr std::size_t kWaitingMax = 256;
 

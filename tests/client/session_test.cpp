@@ -211,6 +211,40 @@ TEST_F(SessionTest, ALateLiveMessageAheadOfUsIsReadByTheCatchUpItStarts) {
   EXPECT_EQ(bob->epoch(room), 7u);
 }
 
+// A live commit far ahead of us waits in the queue ahead of the archive's answer to our
+// catch-up (as when a room fails over and we re-enter while the others move on). Were it handled
+// first, it would fetch every commit up to the room's epoch, and the archived messages of the
+// epochs it skipped, more than kPastEpochs behind by then, could no longer be read: found by the
+// failover suite's invariant (3) (fault.cluster.prosody.resend, in CI).
+TEST_F(SessionTest, ALiveCommitQueuedBeforeTheArchiveWaitsForTheArchive) {
+  bob.go_offline();
+  ASSERT_EQ(alice->update(room), 2u);
+  ASSERT_TRUE(alice->send(room, "at epoch 2"));
+  for (std::uint64_t e = 3; e <= 7; ++e) ASSERT_EQ(alice->update(room), e);
+  alice.pump();
+  std::vector<xmpp::Element> commits;  // archived, in epoch order: made in 0, 1, ..., 6
+  for (const auto& [sid, m] : server.rooms.at(room).archive) {
+    if (m.child("commit", ns::kMls) != nullptr) commits.push_back(m);
+  }
+  ASSERT_EQ(commits.size(), 7u);
+  bob.connect();
+  bob.pump();
+  ASSERT_EQ(bob->epoch(room), 1u);
+  // Two live commits reach bob late: the one made in epoch 2 starts a catch-up (bob is at 1),
+  // and the one made in epoch 6 is already queued when the archive's answer arrives behind it.
+  for (std::size_t i : {std::size_t{2}, std::size_t{6}}) {
+    commits[i].set_attr("to", bob.transport->jid());
+    bob.transport->deliver(commits[i]);
+  }
+  auto events = bob.pump();
+  auto msgs = of_type(events, "message");
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0].text, "at epoch 2");
+  EXPECT_EQ(msgs[0].epoch, 2u);
+  EXPECT_TRUE(of_type(events, "error").empty());
+  EXPECT_EQ(bob->epoch(room), 7u);
+}
+
 TEST_F(SessionTest, CommitRaceIsRetriedOnTopOfTheWinner) {
   ASSERT_EQ(bob->update(room), 2u);
   // Alice has not seen bob's commit: hers is made in epoch 1 and refused with <wrong-epoch/>.
