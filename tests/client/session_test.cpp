@@ -96,6 +96,42 @@ class SessionTest : public ::testing::Test {
     EXPECT_EQ(msgs[0].epoch, *used);
   }
 
+  // Late delivery: bob is offline while alice says `text` in epoch 2 and commits up to epoch 7.
+  void say_at_epoch_2_then_move_to_7_without_bob(const std::string& text) {
+    bob.go_offline();
+    ASSERT_EQ(alice->update(room), 2u);
+    ASSERT_TRUE(alice->send(room, text));
+    for (std::uint64_t e = 3; e <= 7; ++e) ASSERT_EQ(alice->update(room), e);
+    alice.pump();
+  }
+  // archived_with: the room's archived stanzas carrying an urn:xmpp:mls:0 `child`, in order.
+  std::vector<xmpp::Element> archived_with(const std::string& child) {
+    std::vector<xmpp::Element> out;
+    for (const auto& [sid, m] : server.rooms.at(room).archive) {
+      if (m.child(child, ns::kMls) != nullptr) out.push_back(m);
+    }
+    return out;
+  }
+  void bob_returns_at_epoch_1() {
+    bob.connect();
+    bob.pump();
+    ASSERT_EQ(bob->epoch(room), 1u);
+  }
+  // deliver_to_bob: an archived stanza reaches bob as a late live copy.
+  void deliver_to_bob(xmpp::Element m) {
+    m.set_attr("to", bob.transport->jid());
+    bob.transport->deliver(std::move(m));
+  }
+  // The message said in epoch 2 was read once, without an error, and bob is at the room's epoch.
+  void expect_read_once_at_epoch_2(const std::vector<Event>& events, const std::string& text) {
+    auto msgs = of_type(events, "message");
+    ASSERT_EQ(msgs.size(), 1u);
+    EXPECT_EQ(msgs[0].text, text);
+    EXPECT_EQ(msgs[0].epoch, 2u);
+    EXPECT_TRUE(of_type(events, "error").empty());
+    EXPECT_EQ(bob->epoch(room), 7u);
+  }
+
   FakeServer server;
   Account alice{server, "alice@localhost"};
   Account bob{server, "bob@localhost"};
@@ -187,28 +223,12 @@ TEST_F(SessionTest, CatchUpFromArchiveAfterBeingOffline) {
 // goes several epochs past it. The catch-up reads the archived copy on its way: the message is
 // read once, never lost because its live copy came first.
 TEST_F(SessionTest, ALateLiveMessageAheadOfUsIsReadByTheCatchUpItStarts) {
-  bob.go_offline();
-  ASSERT_EQ(alice->update(room), 2u);
-  ASSERT_TRUE(alice->send(room, "late"));
-  for (std::uint64_t e = 3; e <= 7; ++e) ASSERT_EQ(alice->update(room), e);
-  alice.pump();
-  std::optional<xmpp::Element> late;
-  for (const auto& [sid, m] : server.rooms.at(room).archive) {
-    if (m.child("encrypted", ns::kMls) != nullptr) late = m;
-  }
-  ASSERT_TRUE(late.has_value());
-  bob.connect();
-  bob.pump();
-  ASSERT_EQ(bob->epoch(room), 1u);
-  late->set_attr("to", bob.transport->jid());
-  bob.transport->deliver(*late);
-  auto events = bob.pump();
-  auto msgs = of_type(events, "message");
-  ASSERT_EQ(msgs.size(), 1u);
-  EXPECT_EQ(msgs[0].text, "late");
-  EXPECT_EQ(msgs[0].epoch, 2u);
-  EXPECT_TRUE(of_type(events, "error").empty());
-  EXPECT_EQ(bob->epoch(room), 7u);
+  say_at_epoch_2_then_move_to_7_without_bob("late");
+  auto archived = archived_with("encrypted");
+  ASSERT_EQ(archived.size(), 1u);
+  bob_returns_at_epoch_1();
+  deliver_to_bob(archived[0]);
+  expect_read_once_at_epoch_2(bob.pump(), "late");
 }
 
 // A live commit far ahead of us waits in the queue ahead of the archive's answer to our
@@ -217,32 +237,15 @@ TEST_F(SessionTest, ALateLiveMessageAheadOfUsIsReadByTheCatchUpItStarts) {
 // epochs it skipped, more than kPastEpochs behind by then, could no longer be read: found by the
 // failover suite's invariant (3) (fault.cluster.prosody.resend, in CI).
 TEST_F(SessionTest, ALiveCommitQueuedBeforeTheArchiveWaitsForTheArchive) {
-  bob.go_offline();
-  ASSERT_EQ(alice->update(room), 2u);
-  ASSERT_TRUE(alice->send(room, "at epoch 2"));
-  for (std::uint64_t e = 3; e <= 7; ++e) ASSERT_EQ(alice->update(room), e);
-  alice.pump();
-  std::vector<xmpp::Element> commits;  // archived, in epoch order: made in 0, 1, ..., 6
-  for (const auto& [sid, m] : server.rooms.at(room).archive) {
-    if (m.child("commit", ns::kMls) != nullptr) commits.push_back(m);
-  }
+  say_at_epoch_2_then_move_to_7_without_bob("at epoch 2");
+  auto commits = archived_with("commit");  // in epoch order: made in 0, 1, ..., 6
   ASSERT_EQ(commits.size(), 7u);
-  bob.connect();
-  bob.pump();
-  ASSERT_EQ(bob->epoch(room), 1u);
+  bob_returns_at_epoch_1();
   // Two live commits reach bob late: the one made in epoch 2 starts a catch-up (bob is at 1),
   // and the one made in epoch 6 is already queued when the archive's answer arrives behind it.
-  for (std::size_t i : {std::size_t{2}, std::size_t{6}}) {
-    commits[i].set_attr("to", bob.transport->jid());
-    bob.transport->deliver(commits[i]);
-  }
-  auto events = bob.pump();
-  auto msgs = of_type(events, "message");
-  ASSERT_EQ(msgs.size(), 1u);
-  EXPECT_EQ(msgs[0].text, "at epoch 2");
-  EXPECT_EQ(msgs[0].epoch, 2u);
-  EXPECT_TRUE(of_type(events, "error").empty());
-  EXPECT_EQ(bob->epoch(room), 7u);
+  deliver_to_bob(commits[2]);
+  deliver_to_bob(commits[6]);
+  expect_read_once_at_epoch_2(bob.pump(), "at epoch 2");
 }
 
 TEST_F(SessionTest, CommitRaceIsRetriedOnTopOfTheWinner) {

@@ -425,6 +425,21 @@ async def scenario_retire_device(w):
     check(leaves_of(f) == {alice.jid: 1, bob.jid: 1}, "a later invite adds the phone only: %s" % f)
 
 
+async def dead_leaf_replaced(alice, bob, room, what, tag):
+    """bob, holding a dead leaf from alice's invite (epoch 1), resyncs by external commit to
+    epoch 2 (docs/protocol.md §6.8): one leaf each is left, and both read each other."""
+    ev = await bob.event(lambda e: e.get("event") in ("resynced", "joined") and e.get("room") == room,
+                         what)
+    check(ev["event"] == "resynced" and ev["epoch"] == 2, "bob resynced to epoch 2: %s" % ev)
+    await alice.event(lambda e: e.get("event") == "commit" and e.get("epoch") == 2,
+                      "alice applies bob's resync")
+    f = await alice.ok("fingerprints", room=room)
+    check(leaves_of(f) == {alice.jid: 1, bob.jid: 1}, "the dead leaf is gone: %s" % leaves_of(f))
+    await same_epoch([alice, bob], room, 2)
+    await say(alice, room, [bob], "a-" + tag)
+    await say(bob, room, [alice], "b-" + tag)
+
+
 async def scenario_stale_packages(w):
     """Issue 15 part 3: bob loses his state (a new state directory, as after a reinstall) while
     the service still holds his old one-time packages. alice's invite claims one and is accepted;
@@ -441,16 +456,7 @@ async def scenario_stale_packages(w):
     a = await alice.ok("invite", room=room, jid=bob.jid)
     check(a["epoch"] == 1, "the invite of the stale package is accepted: %s" % a)
     await bob.start()
-    ev = await bob.event(lambda e: e.get("event") in ("resynced", "joined") and e.get("room") == room,
-                         "bob replaces his dead leaf by himself")
-    check(ev["event"] == "resynced" and ev["epoch"] == 2, "bob resynced to epoch 2: %s" % ev)
-    await alice.event(lambda e: e.get("event") == "commit" and e.get("epoch") == 2,
-                      "alice applies bob's resync")
-    f = await alice.ok("fingerprints", room=room)
-    check(leaves_of(f) == {alice.jid: 1, bob.jid: 1}, "the dead leaf is gone: %s" % leaves_of(f))
-    await same_epoch([alice, bob], room, 2)
-    await say(alice, room, [bob], "a-after")
-    await say(bob, room, [alice], "b-after")
+    await dead_leaf_replaced(alice, bob, room, "bob replaces his dead leaf by himself", "after")
     # Only packages of the new install are left: the next invite adds a device that can join.
     c = await bob.ok("count")
     check(c["last_resort"] is True, "bob's new install has a last-resort package: %s" % c)
@@ -479,16 +485,8 @@ async def scenario_dead_leaf_online(w):
     await alice.ok("create", room=room)
     a = await alice.ok("invite", room=room, jid=bob.jid)
     check(a["epoch"] == 1, "the invite of a package nobody can open is accepted: %s" % a)
-    ev = await bob.event(lambda e: e.get("event") in ("resynced", "joined") and e.get("room") == room,
-                         "bob, online, replaces his dead leaf by himself")
-    check(ev["event"] == "resynced" and ev["epoch"] == 2, "bob resynced to epoch 2: %s" % ev)
-    await alice.event(lambda e: e.get("event") == "commit" and e.get("epoch") == 2,
-                      "alice applies bob's resync")
-    f = await alice.ok("fingerprints", room=room)
-    check(leaves_of(f) == {alice.jid: 1, bob.jid: 1}, "the dead leaf is gone: %s" % leaves_of(f))
-    await same_epoch([alice, bob], room, 2)
-    await say(alice, room, [bob], "a-online")
-    await say(bob, room, [alice], "b-online")
+    await dead_leaf_replaced(alice, bob, room, "bob, online, replaces his dead leaf by himself",
+                             "online")
 
 
 async def scenario_refresh_packages(w):
