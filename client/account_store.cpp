@@ -79,6 +79,10 @@ fs::path AccountStore::room_path(std::string_view room) const {
   return dir_ / kRoomDir / (mls::to_hex(mls::as_bytes(room)) + ".room");
 }
 
+fs::path AccountStore::left_path(std::string_view room) const {
+  return dir_ / kRoomDir / (mls::to_hex(mls::as_bytes(room)) + ".left");
+}
+
 fs::path AccountStore::key_package_path(mls::ByteView ref, bool last_resort) const {
   return dir_ / kKeyPackageDir / (mls::to_hex(ref) + (last_resort ? ".lr" : ".kp"));
 }
@@ -155,6 +159,28 @@ Status AccountStore::save_room(const RoomRecord& r) const {
 
 Status AccountStore::remove_room(std::string_view room) const {
   return remove_file(room_path(room));
+}
+
+Result<std::vector<std::string>> AccountStore::load_left_rooms() const {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir_ / kRoomDir, ec)) {
+    const fs::path p = entry.path();
+    if (p.extension() != ".left") continue;
+    auto room = mls::from_hex(p.stem().string());
+    if (!room || room->empty()) return fail(Errc::state_corrupt);
+    out.emplace_back(room->begin(), room->end());
+  }
+  if (ec) return fail(Errc::state_io);
+  return out;
+}
+
+Status AccountStore::mark_left(std::string_view room) const {
+  return write_file_atomic(left_path(room), {});
+}
+
+Status AccountStore::clear_left(std::string_view room) const {
+  return remove_file(left_path(room));
 }
 
 }  // namespace conclave::client

@@ -7,6 +7,8 @@
 //                              for a Welcome; <ref> is the hex KeyPackageRef (RFC 9420 §5.2)
 //     key-packages/<ref>.lr    the same for the last-resort package
 //     rooms/<hex(room)>.room   RoomRecord: client metadata and Group::serialize()
+//     rooms/<hex(room)>.left   empty: this device left the room (its leaf may still be in the
+//                              group until someone removes it; the client must not rejoin)
 //
 // Every file is mode 0600 and replaced atomically (state_store.h).
 #include <filesystem>
@@ -64,9 +66,16 @@ class AccountStore {
   Status save_room(const RoomRecord& r) const;
   Status remove_room(std::string_view room) const;
 
+  // The rooms this device left (Client::leave). A room stays on the list until the device
+  // holds a group of it again (invited back, or joined on purpose).
+  Result<std::vector<std::string>> load_left_rooms() const;
+  Status mark_left(std::string_view room) const;
+  Status clear_left(std::string_view room) const;
+
  private:
   explicit AccountStore(std::filesystem::path dir) : dir_(std::move(dir)) {}
   std::filesystem::path room_path(std::string_view room) const;
+  std::filesystem::path left_path(std::string_view room) const;
   std::filesystem::path key_package_path(mls::ByteView ref, bool last_resort) const;
   std::filesystem::path dir_;
 };

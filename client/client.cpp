@@ -93,6 +93,9 @@ Result<std::unique_ptr<Client>> Client::open(Transport& transport, AccountStore 
   auto kps = c->store_.load_key_packages();
   if (!kps) return fail(kps.error());
   c->key_packages_ = std::move(*kps);
+  auto left = c->store_.load_left_rooms();
+  if (!left) return fail(left.error());
+  c->left_.insert(left->begin(), left->end());
   auto rooms = c->store_.load_rooms();
   if (!rooms) return fail(rooms.error());
   for (RoomRecord& rec : *rooms) {
@@ -191,6 +194,11 @@ Status Client::save(Room& r) {
     r.record.group = std::move(*bytes);
   }
   auto s = store_.save_room(r.record);
+  if (s && r.record.group && left_.count(r.record.room) != 0) {
+    // In the group again (invited back, or joined on purpose): no longer a room we left.
+    s = store_.clear_left(r.record.room);
+    if (s) left_.erase(r.record.room);
+  }
   if (r.record.group) {
     mls::secure_wipe(r.record.group->data(), r.record.group->size());
     r.record.group.reset();
@@ -258,7 +266,14 @@ Status Client::start() {
     // A new device of an existing member, or a reinstalled one: into every room of the account
     // without anyone else online (docs/protocol.md §6.13).
     if (auto j = join_own_rooms(); !j) return fail(j.error());
+    return {};
   }
+  // What the server kept for us while offline came in right after our presence, before the
+  // answers above: Welcomes among it are used first. A room that still holds a leaf of this
+  // device without our having its group was joined while we were offline and its one
+  // Welcome, sent to the bare JID, went to another device of ours (docs/protocol.md §6.13).
+  if (auto p = pump(std::chrono::milliseconds(0)); !p) return fail(p.error());
+  if (auto j = join_own_rooms(true); !j) return fail(j.error());
   return {};
 }
 
@@ -639,6 +654,8 @@ Status Client::leave(const std::string& room) {
   Room* r = find_room(room);
   if (r == nullptr) return fail(Errc::no_group);
   if (r->joined) transport_.send(muc_leave(room, r->record.nick));
+  if (auto s = store_.mark_left(room); !s) return fail(s.error());
+  left_.insert(room);
   if (auto s = store_.remove_room(room); !s) return fail(s.error());
   rooms_.erase(room);
   emit({"left", room, bare_jid_, "", "", std::nullopt, ""});
@@ -891,14 +908,21 @@ Result<std::vector<RoomLeaf>> Client::service_rooms() {
   return parse_rooms_reply(*reply);
 }
 
-Result<std::size_t> Client::join_own_rooms() {
+Result<std::size_t> Client::join_own_rooms(bool dead_leaves_only) {
   auto listed = service_rooms();
   if (!listed) return fail(listed.error());
   std::map<std::string, bool> rooms;  // room -> holds a leaf of this device
   for (const RoomLeaf& l : *listed) rooms[l.room] |= l.device == options_.device;
   std::size_t joined = 0;
   for (const auto& [room, dead_leaf] : rooms) {
-    if (has_group(room)) continue;
+    if (has_group(room) || left_.count(room) != 0 || (dead_leaves_only && !dead_leaf)) continue;
+    // A leaf of this device that we hold no group of: first the Welcome that added it, whose
+    // copy went to another device of ours (then we read the room from that epoch on); a
+    // resync only when it is for none of our packages (lost state).
+    if (dead_leaf && join_by_fetched_welcome(room)) {
+      ++joined;
+      continue;
+    }
     auto e = dead_leaf ? resync(room) : join_external(room);
     if (!e) {
       // One room that refuses us (we lost membership meanwhile) does not keep us out of the
@@ -910,6 +934,25 @@ Result<std::size_t> Client::join_own_rooms() {
     ++joined;
   }
   return joined;
+}
+
+bool Client::join_by_fetched_welcome(const std::string& room) {
+  auto reply = request(welcome_request(room));
+  if (!reply) return false;
+  auto w = parse_welcome_reply(*reply);
+  if (!w) return false;  // none kept for us (item-not-found), or a service without §6.10's get
+  auto msg = mls::decode<mls::MlsMessage>(w->data);
+  const auto* welcome = msg ? std::get_if<mls::Welcome>(&msg->message) : nullptr;
+  if (welcome == nullptr) return false;
+  const bool ours =
+      std::any_of(key_packages_.begin(), key_packages_.end(), [&](const StoredKeyPackage& k) {
+        return std::any_of(
+            welcome->secrets.begin(), welcome->secrets.end(),
+            [&](const mls::EncryptedGroupSecrets& s) { return s.new_member == k.ref; });
+      });
+  if (!ours) return false;
+  handle_welcome(room, w->data, w->epoch.value_or(0), w->chain);
+  return has_group(room);
 }
 
 void Client::recover_dead_leaf(const std::string& room) {

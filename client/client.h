@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -128,9 +129,12 @@ class Client {
   Result<std::vector<DeviceInfo>> devices();
   // service_rooms: the rooms whose group holds a leaf of this account, with the leaf's device.
   Result<std::vector<RoomLeaf>> service_rooms();
-  // join_own_rooms joins (external commit) every room of service_rooms() we hold no group of,
-  // removing this device's dead leaf when there is one. Returns how many it joined.
-  Result<std::size_t> join_own_rooms();
+  // join_own_rooms joins (external commit) every room of service_rooms() we hold no group of
+  // and did not leave, removing this device's dead leaf when there is one. With
+  // `dead_leaves_only`, only the rooms holding a leaf of this device (a device invited while
+  // offline, whose Welcome another device of the account took from offline storage). Returns
+  // how many it joined.
+  Result<std::size_t> join_own_rooms(bool dead_leaves_only = false);
   // retire_device retires another device of ours: its packages are deleted, and in each room
   // holding its leaves the service proposes their removal, which we commit. Returns the number
   // of rooms it was removed from.
@@ -155,7 +159,8 @@ class Client {
   // update commits a fresh UpdatePath (post-compromise security). Returns the new epoch.
   Result<std::uint64_t> update(const std::string& room);
   // leave exits the MUC room and forgets the group (a member cannot commit its own removal; the
-  // others or the service remove the leaf).
+  // others or the service remove the leaf). The device remembers it left, so that its leaf,
+  // still in the group until removed, does not bring it back at the next start.
   Status leave(const std::string& room);
   // send encrypts `text` for the room and waits for the room's echo. Returns the epoch used.
   Result<std::uint64_t> send(const std::string& room, const std::string& text);
@@ -245,6 +250,10 @@ class Client {
   // recover_dead_leaf: after a Welcome we cannot open, resync `room` when its group holds a leaf
   // of this device and we hold no group of it (the leaf can never be used).
   void recover_dead_leaf(const std::string& room);
+  // join_by_fetched_welcome: asks the room for the Welcome that added us (docs/protocol.md
+  // §6.10) and joins with it when it is for a package of ours. Returns whether we now hold the
+  // group.
+  bool join_by_fetched_welcome(const std::string& room);
   bool fresh_ = false;
   bool recovering_ = false;
 
@@ -257,6 +266,7 @@ class Client {
   const mls::CipherSuite* suite_;
   std::vector<StoredKeyPackage> key_packages_;
   std::map<std::string, std::unique_ptr<Room>> rooms_;
+  std::set<std::string> left_;  // rooms this device left (AccountStore::load_left_rooms)
   std::vector<Event> events_;
   std::optional<ServiceError> last_error_;
   std::uint64_t next_id_ = 0;

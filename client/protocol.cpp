@@ -112,6 +112,12 @@ Element group_info_request(std::string_view room) {
   return iq;
 }
 
+Element welcome_request(std::string_view room) {
+  Element iq = stanza("iq", "get", room);
+  iq.add_child("welcome", std::string(ns::kMls));
+  return iq;
+}
+
 Element commit_request(std::string_view room, mls::ByteView commit,
                        std::optional<mls::ByteView> welcome, mls::ByteView group_info) {
   Element iq = stanza("iq", "set", room);
@@ -313,6 +319,16 @@ std::optional<Result<RoomPayload>> parse_room_payload(const Element& msg) {
     return Result<RoomPayload>(std::move(out));
   }
   return std::nullopt;
+}
+
+Result<RoomPayload> parse_welcome_reply(const Element& iq) {
+  auto p = mls_payload(iq, "welcome");
+  if (!p) return fail(p.error());
+  auto payload = parse_room_payload(iq);
+  if (!payload || !*payload || (*payload)->kind != RoomPayload::Kind::welcome) {
+    return fail(Errc::bad_response);
+  }
+  return std::move(**payload);
 }
 
 std::string stanza_id_by(const Element& msg, std::string_view by) {

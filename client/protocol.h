@@ -62,6 +62,8 @@ xmpp::Element rooms_request(std::string_view service);
 xmpp::Element create_request(std::string_view room, mls::ByteView group_info,
                              mls::ByteView ratchet_tree);
 xmpp::Element group_info_request(std::string_view room);
+// The Welcome of the room's latest commit that added us (docs/protocol.md §6.10).
+xmpp::Element welcome_request(std::string_view room);
 xmpp::Element commit_request(std::string_view room, mls::ByteView commit,
                              std::optional<mls::ByteView> welcome, mls::ByteView group_info);
 xmpp::Element commits_request(std::string_view room, std::uint64_t since);
@@ -170,6 +172,9 @@ struct RoomPayload {
 // parse_room_payload: nullopt when `msg` carries no MLS payload; Errc::bad_response for a
 // payload that is malformed (bad base64, bad epoch).
 std::optional<Result<RoomPayload>> parse_room_payload(const xmpp::Element& msg);
+// parse_welcome_reply: the answer to welcome_request(), as the Welcome messages of §6.10 carry
+// it. Errc::stanza_error for an error answer, Errc::bad_response for anything malformed.
+Result<RoomPayload> parse_welcome_reply(const xmpp::Element& iq);
 
 // stanza_id_by returns the XEP-0359 <stanza-id/> id set by `by` (the room), or "".
 std::string stanza_id_by(const xmpp::Element& msg, std::string_view by);

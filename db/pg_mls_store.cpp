@@ -234,6 +234,12 @@ constexpr Statement kWelcomesUnsent{
     "c.chain_hash "
     "FROM mls_welcome_outbox o JOIN mls_commits c ON c.room = o.room AND c.epoch = o.epoch "
     "WHERE o.sent_at IS NULL ORDER BY o.id LIMIT $1"};
+constexpr Statement kWelcomeLatest{
+    "mls_welcome_latest",
+    "SELECT o.id, o.stable_id, o.room, o.epoch, o.recipient, COALESCE(c.welcome, ''::bytea), "
+    "c.chain_hash "
+    "FROM mls_welcome_outbox o JOIN mls_commits c ON c.room = o.room AND c.epoch = o.epoch "
+    "WHERE o.room = $1 AND o.recipient = $2 ORDER BY o.epoch DESC, o.id DESC LIMIT 1"};
 constexpr Statement kFanoutQueue{
     "mls_fanout_queue",
     "INSERT INTO mls_fanout_outbox (room, epoch, stanza_id) VALUES ($1, $2, $3)"};
@@ -796,6 +802,20 @@ component::Result<std::vector<WelcomeDelivery>> PgMlsStore::unsent_welcomes(std:
                      blob(row[6])});
     }
     return out;
+  });
+}
+
+component::Result<std::optional<WelcomeDelivery>> PgMlsStore::latest_welcome(
+    const RoomJid& room, const std::string& recipient) {
+  using Out = std::optional<WelcomeDelivery>;
+  return pool_.run<Out>([&](pqxx::connection_base& c) -> Result<Out> {
+    pqxx::read_transaction tx(c);
+    const auto rows = exec(tx, kWelcomeLatest, room.str(), recipient);
+    if (rows.empty()) return Out{};
+    const auto& row = rows[0];
+    return Out(WelcomeDelivery{row[0].as<std::int64_t>(), row[1].as<std::string>(), room,
+                               epoch_from(row[3]).next(), row[4].as<std::string>(), blob(row[5]),
+                               blob(row[6])});
   });
 }
 

@@ -57,6 +57,8 @@ class PgMlsStore : public component::MlsStore {
   component::Result<std::vector<component::WelcomeDelivery>> unsent_welcomes(
       std::size_t limit) override;
   component::Status mark_welcome_sent(std::int64_t id) override;
+  component::Result<std::optional<component::WelcomeDelivery>> latest_welcome(
+      const component::RoomJid& room, const std::string& recipient) override;
   component::Result<std::vector<component::FanoutDelivery>> unsent_fanouts(
       std::size_t limit) override;
   component::Status mark_fanout_sent(const component::RoomJid& room,

@@ -132,6 +132,8 @@ bool DeliveryService::intercept_iq(GroupHost& room, const Element& stanza, const
     on_commit(room, stanza, q, sender);
   } else if (type == xmpp::IqType::get && q.name() == "commits") {
     on_commits(room, stanza, q, sender);
+  } else if (type == xmpp::IqType::get && q.name() == "welcome") {
+    on_welcome(room, stanza, sender);
   } else if (type == xmpp::IqType::set && q.name() == "retire-device") {
     on_retire_device(room, stanza, q, sender);
   } else {
@@ -316,6 +318,34 @@ void DeliveryService::on_group_info(GroupHost& room, const Element& iq, const st
   answer.add_child("ratchet-tree", std::string(kMlsNs))
       .set_text(base64_encode(e->group->group.tree().encode()));
   env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
+}
+
+void DeliveryService::on_welcome(GroupHost& room, const Element& iq, const std::string& sender) {
+  const RoomJid bare = room.room_jid();
+  if (!find(bare)->group) {
+    reply_error(iq, StanzaError::of(StanzaCondition::item_not_found, "The room has no group"));
+    return;
+  }
+  MlsStore* store = env_.store;
+  room.queue().await<Result<std::optional<WelcomeDelivery>>>(
+      [store, bare, sender] { return store->latest_welcome(bare, sender); },
+      [this, iq, bare](Result<std::optional<WelcomeDelivery>> w) {
+        if (!w) {
+          store_error(iq, "reading a Welcome of " + bare.str(), w.error());
+          return;
+        }
+        // Only the sender's own Welcomes: the one its other device took from offline storage.
+        if (!*w || (*w)->welcome.empty()) {
+          reply_error(iq, StanzaError::of(StanzaCondition::item_not_found,
+                                          "No commit of this room added you"));
+          return;
+        }
+        Element answer("welcome", std::string(kMlsNs));
+        answer.set_attr("epoch", std::to_string((*w)->epoch.value()));
+        with_chain(answer, (*w)->chain_hash);
+        answer.set_text(base64_encode((*w)->welcome));
+        env_.services->out->send(xmpp::iq_result(iq, std::move(answer)));
+      });
 }
 
 void DeliveryService::on_commits(GroupHost& room, const Element& iq, const Element& q,

@@ -114,6 +114,9 @@ class DeliveryService : public RoomExtension {
   void on_group_info(GroupHost& room, const xmpp::Element& iq, const std::string& sender);
   void on_commit(GroupHost& room, const xmpp::Element& iq, const xmpp::Element& q,
                  const std::string& sender);
+  // on_welcome answers a member's <welcome/> get with the latest Welcome that added it
+  // (docs/protocol.md §6.10).
+  void on_welcome(GroupHost& room, const xmpp::Element& iq, const std::string& sender);
   void on_commits(GroupHost& room, const xmpp::Element& iq, const xmpp::Element& q,
                   const std::string& sender);
   void answer_stale(GroupHost& room, const xmpp::Element& iq, const std::string& sender,

@@ -349,6 +349,11 @@ class MlsStore {
   virtual Result<std::vector<WelcomeDelivery>> unsent_welcomes(std::size_t limit) = 0;
   // mark_welcome_sent: idempotent. Error: not_found if no such row.
   virtual Status mark_welcome_sent(std::int64_t id) = 0;
+  // latest_welcome: the Welcome of the room's latest commit that added `recipient` (bare
+  // JID), sent or not; nullopt when there is none. A device whose copy, sent to the bare JID,
+  // went to another device of the account fetches it here (docs/protocol.md §6.10).
+  virtual Result<std::optional<WelcomeDelivery>> latest_welcome(const RoomJid& room,
+                                                                const std::string& recipient) = 0;
 
   // ---- Fan-out outbox (accept_commit writes a row with each archived commit) ----
 

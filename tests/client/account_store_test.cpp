@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include "client/state_store.h"
 #include "mls/group/welcome_crypto.h"
 #include "tests/client/temp_dir.h"
@@ -110,6 +112,30 @@ TEST(AccountStore, RoomRecordRoundTrip) {
   ASSERT_TRUE(rooms);
   ASSERT_EQ(rooms->size(), 1u);
   EXPECT_EQ(rooms->front(), b);
+}
+
+TEST(AccountStore, LeftRoomsAreRememberedUntilCleared) {
+  TempDir d;
+  auto store = AccountStore::open(d.path());
+  ASSERT_TRUE(store);
+  const std::string odd = "r\xc3\xa9/odd@mls.localhost";
+  ASSERT_TRUE(store->mark_left("room1@mls.localhost"));
+  ASSERT_TRUE(store->mark_left(odd));
+  ASSERT_TRUE(store->mark_left(odd));  // twice is once
+  ASSERT_TRUE(store->save_room({"room2@mls.localhost", "alice", "", {}, std::nullopt}));
+  auto left = store->load_left_rooms();
+  ASSERT_TRUE(left);
+  std::sort(left->begin(), left->end());
+  EXPECT_EQ(*left, (std::vector<std::string>{"room1@mls.localhost", odd}));  // bytewise
+  auto rooms = store->load_rooms();  // the markers are no room records
+  ASSERT_TRUE(rooms);
+  EXPECT_EQ(rooms->size(), 1u);
+  expect_all_files_private(d.path());
+  ASSERT_TRUE(store->clear_left(odd));
+  ASSERT_TRUE(store->clear_left("never-left@mls.localhost"));
+  left = store->load_left_rooms();
+  ASSERT_TRUE(left);
+  EXPECT_EQ(*left, std::vector<std::string>{"room1@mls.localhost"});
 }
 
 TEST(AccountStore, RoomRecordDecodeRejectsGarbage) {

@@ -331,6 +331,12 @@ void FakeServer::handle_room_iq(FakeTransport& from, const Element& iq, const El
     g.add_child(mls_el("ratchet-tree", r.pub->tree().encode()));
     return reply(from, iq, g);
   }
+  if (q.is("welcome", ns::kMls)) {
+    auto w = r.welcomes.find(from.bare());
+    if (no_welcome_fetch || w == r.welcomes.end()) return error(from, iq, "item-not-found");
+    ++welcome_fetches;
+    return reply(from, iq, w->second);
+  }
   if (q.is("commits", ns::kMls)) {
     const std::uint64_t since = std::stoull(std::string(q.attr_or("since", "0")));
     Element cs("commits", std::string(ns::kMls));
@@ -378,8 +384,9 @@ void FakeServer::handle_room_iq(FakeTransport& from, const Element& iq, const El
         if (!leaf) continue;
         const auto& id = std::get<mls::BasicCredential>(leaf->credential.value).identity;
         Element wm = make("message", "normal", room, "");
-        with_chain(wm.add_child(mls_el("welcome", *w)), r, r.pub->epoch())
-            .set_attr("epoch", std::to_string(r.pub->epoch()));
+        Element& we = with_chain(wm.add_child(mls_el("welcome", *w)), r, r.pub->epoch())
+                          .set_attr("epoch", std::to_string(r.pub->epoch()));
+        r.welcomes.insert_or_assign(std::string(id.begin(), id.end()), we);
         to_bare(std::string(id.begin(), id.end()), wm);
       }
     }

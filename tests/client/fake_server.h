@@ -73,6 +73,9 @@ class FakeServer {
   bool forge_chain = false;
   // <delete-key-packages/> requests seen (any account).
   int deletions = 0;
+  // <welcome/> gets answer item-not-found (a service that has none to give).
+  bool no_welcome_fetch = false;
+  std::size_t welcome_fetches = 0;  // <welcome/> gets answered with a Welcome
 
   struct StoredKeyPackage {
     mls::Bytes message;
@@ -88,6 +91,7 @@ class FakeServer {
     std::uint64_t base_epoch = 0;
     std::vector<mls::Bytes> chains;  // chains[e - base_epoch]: the commit chain hash of epoch e
     std::vector<std::pair<std::string, xmpp::Element>> archive;  // (stanza id, message)
+    std::map<std::string, xmpp::Element> welcomes;  // bare JID -> <welcome/> of its latest add
   };
   std::map<std::string, std::vector<StoredKeyPackage>> key_packages;
   std::map<std::string, Room> rooms;

@@ -735,7 +735,116 @@ TEST(Session, LeaveForgetsTheRoom) {
   EXPECT_FALSE(alice->has_group(room));
   alice.go_offline();
   alice.connect();
+  // Her leaf is still in the group (nobody removed it), yet the start does not take it for a
+  // dead leaf to resync: she left.
+  EXPECT_TRUE(of_type(alice->take_events(), "resynced").empty());
   EXPECT_TRUE(alice->rooms().empty());  // and on disk
+  EXPECT_EQ(server.rooms.at(room).commits.size(), 0u);
+}
+
+// Left, removed, invited back: the Welcome makes the room ours again, and the next start no
+// longer counts it as left.
+TEST_F(SessionTest, AMemberWhoLeftAndIsInvitedBackIsInTheRoomAgain) {
+  ASSERT_TRUE(bob->leave(room));
+  ASSERT_EQ(alice->remove(room, "bob@localhost"), 2u);
+  ASSERT_EQ(alice->invite(room, "bob@localhost"), 3u);
+  EXPECT_EQ(of_type(bob.pump(), "joined").size(), 1u);
+  auto left = AccountStore::open(bob.dir.path())->load_left_rooms();
+  ASSERT_TRUE(left);
+  EXPECT_TRUE(left->empty());
+  bob.go_offline();
+  alice.pump();
+  ASSERT_TRUE(alice->send(room, "welcome back"));
+  bob.connect();
+  EXPECT_TRUE(of_type(bob->take_events(), "resynced").empty());
+  EXPECT_EQ(bob->epoch(room), 3u);
+  ASSERT_TRUE(bob->enter(room));
+  ASSERT_TRUE(bob->catch_up(room));
+  auto got = of_type(bob.pump(), "message");
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].text, "welcome back");
+}
+
+// Issue 15: both of bob's devices are offline when alice invites him. The one Welcome, sent to
+// the bare JID, goes from offline storage to the device that comes back first; the other finds
+// at its next start that the group holds a leaf of its own without its having the group, fetches
+// the Welcome from the room (docs/protocol.md §6.10) and reads what alice said since the invite.
+TEST(Session, ADeviceInvitedWhileOfflineFetchesItsWelcomeAtItsNextStart) {
+  FakeServer server;
+  Account alice(server, "alice@localhost");
+  Account phone(server, "bob@localhost", "phone");
+  Account pc(server, "bob@localhost", "pc");
+  phone.go_offline();
+  pc.go_offline();
+  ASSERT_EQ(alice->create(room), 0u);
+  ASSERT_EQ(alice->invite(room, "bob@localhost"), 1u);  // adds both devices
+  ASSERT_TRUE(alice->send(room, "hello bob"));
+
+  phone.connect();  // takes the stored Welcome at start
+  auto events = phone->take_events();
+  EXPECT_EQ(of_type(events, "joined").size(), 1u);
+  EXPECT_EQ(phone->epoch(room), 1u);
+  EXPECT_EQ(server.welcome_fetches, 0u);
+
+  pc.connect();  // nothing stored is left for it
+  events = pc->take_events();
+  EXPECT_EQ(of_type(events, "joined").size(), 1u);
+  EXPECT_TRUE(of_type(events, "resynced").empty());
+  EXPECT_EQ(server.welcome_fetches, 1u);
+  EXPECT_EQ(pc->epoch(room), 1u);  // no commit: the leaf the invite gave it is its own
+  EXPECT_EQ(server.rooms.at(room).commits.size(), 1u);
+  for (Account* d : {&phone, &pc}) {
+    ASSERT_TRUE((*d)->catch_up(room));
+    auto got = of_type(d->pump(), "message");
+    ASSERT_EQ(got.size(), 1u) << d->options_.device;
+    EXPECT_EQ(got[0].text, "hello bob");
+  }
+  ASSERT_TRUE(pc->enter(room));
+  ASSERT_TRUE(pc->send(room, "from the pc"));
+  EXPECT_EQ(of_type(alice.pump(), "message").size(), 1u);
+  // A later start of either device changes nothing.
+  pc.go_offline();
+  pc.connect();
+  phone.go_offline();
+  phone.connect();
+  EXPECT_EQ(server.rooms.at(room).commits.size(), 1u);
+  EXPECT_EQ(server.welcome_fetches, 1u);
+}
+
+// The same when the room has no Welcome to give (or it is for none of the device's packages):
+// the device replaces its leaf by a resync, and reads the room from then on.
+TEST(Session, ADeviceInvitedWhileOfflineWithoutAWelcomeToFetchResyncs) {
+  FakeServer server;
+  server.no_welcome_fetch = true;
+  Account alice(server, "alice@localhost");
+  Account phone(server, "bob@localhost", "phone");
+  Account pc(server, "bob@localhost", "pc");
+  phone.go_offline();
+  pc.go_offline();
+  ASSERT_EQ(alice->create(room), 0u);
+  ASSERT_EQ(alice->invite(room, "bob@localhost"), 1u);
+  phone.connect();
+  EXPECT_EQ(phone->epoch(room), 1u);
+  pc.connect();
+  auto events = pc->take_events();
+  ASSERT_EQ(of_type(events, "resynced").size(), 1u);
+  EXPECT_EQ(pc->epoch(room), 2u);
+  alice.pump();
+  phone.pump();
+  EXPECT_EQ(phone->epoch(room), 2u);
+  auto f = alice->fingerprints(room);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->members.size(), 3u);  // the pc's leaf replaced, not added to
+  ASSERT_TRUE(alice->send(room, "both of you"));
+  for (Account* d : {&phone, &pc}) {
+    auto got = of_type(d->pump(), "message");
+    ASSERT_EQ(got.size(), 1u) << d->options_.device;
+    EXPECT_EQ(got[0].text, "both of you");
+  }
+  const std::size_t commits = server.rooms.at(room).commits.size();
+  pc.go_offline();
+  pc.connect();
+  EXPECT_EQ(server.rooms.at(room).commits.size(), commits);
 }
 
 }  // namespace

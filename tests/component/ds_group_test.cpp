@@ -644,6 +644,41 @@ TEST_F(GroupTest, NoGroupMeansItemNotFound) {
   create("r");
   EXPECT_EQ(error_condition(iq(kAlice, room("r"), "get", "<group-info xmlns='urn:xmpp:mls:0'/>")),
             "item-not-found");
+  EXPECT_EQ(error_condition(iq(kAlice, room("r"), "get", "<welcome xmlns='urn:xmpp:mls:0'/>")),
+            "item-not-found");
+}
+
+// docs/protocol.md §6.10: a member fetches the Welcome of the latest commit that added it (the
+// copy sent to its bare JID went to another device of the account); nobody gets another
+// user's.
+TEST_F(GroupTest, AMemberFetchesTheLatestWelcomeThatAddedIt) {
+  mls::Group g = room_with_group({{"muc#roomconfig_persistentroom", "1"}});
+  auto c1 = commit_adding(g, {bundle("bob@example.org").key_package});
+  Stanzas sent1 = send_commit(kAlice, c1);
+  const auto* w1 = find_child(sent1, "welcome", "bob@example.org");
+  ASSERT_NE(w1, nullptr);
+  g = std::move(c1.staged).merge();
+  auto c2 = commit_adding(g, {bundle("carol@example.org").key_package});
+  Stanzas sent2 = send_commit(kAlice, c2);
+  const auto* w2 = find_child(sent2, "welcome", "carol@example.org");
+  ASSERT_NE(w2, nullptr);
+
+  rebuild();  // read from the store, not from what this instance remembers
+  for (const auto& [who, sent] :
+       {std::pair{std::string(kBob), w1}, std::pair{std::string(kCarol), w2}}) {
+    auto reply = iq(who, room("r"), "get", "<welcome xmlns='urn:xmpp:mls:0'/>");
+    const auto* w = reply.child("welcome", "urn:xmpp:mls:0");
+    ASSERT_NE(w, nullptr) << who << ": " << error_condition(reply);
+    EXPECT_EQ(w->attr_or("epoch"), sent->attr_or("epoch"));
+    EXPECT_EQ(w->attr_or("chain"), sent->attr_or("chain"));
+    EXPECT_EQ(w->text(), sent->text());
+  }
+  // alice made the group and was never added; dave, in this open room, was not added either.
+  EXPECT_EQ(error_condition(iq(kAlice, room("r"), "get", "<welcome xmlns='urn:xmpp:mls:0'/>")),
+            "item-not-found");
+  EXPECT_EQ(error_condition(
+                iq("dave@example.org/x", room("r"), "get", "<welcome xmlns='urn:xmpp:mls:0'/>")),
+            "item-not-found");
 }
 
 TEST_F(GroupTest, EvictedGroupIsRebuiltFromTheStore) {

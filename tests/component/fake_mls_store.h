@@ -423,6 +423,20 @@ class FakeMlsStore : public MlsStore {
     return out;
   }
 
+  Result<std::optional<WelcomeDelivery>> latest_welcome(const RoomJid& room,
+                                                        const std::string& recipient) override {
+    std::lock_guard lock(mutex_);
+    if (auto e = take_failure()) return fail(*e);
+    std::optional<WelcomeDelivery> out;
+    for (const auto& w : welcomes_) {
+      if (w.delivery.room == room && w.delivery.recipient == recipient &&
+          (!out || w.delivery.epoch >= out->epoch)) {
+        out = w.delivery;
+      }
+    }
+    return out;
+  }
+
   Status mark_welcome_sent(std::int64_t id) override {
     std::lock_guard lock(mutex_);
     if (auto e = take_failure()) return fail(*e);

@@ -901,6 +901,41 @@ TEST_P(MlsStoreTest, WelcomesAreQueuedWithTheirCommitAndMarkedSent) {
   EXPECT_EQ(unknown.error(), StoreErrc::not_found);
 }
 
+// The latest Welcome that added a recipient to a room, sent or not (docs/protocol.md §6.10).
+TEST_P(MlsStoreTest, TheLatestWelcomeOfARecipientIsFoundSentOrNot) {
+  create(group("r@mls", 4, {{0, bytes("n0")}}));
+  create(group("s@mls", 4, {{0, bytes("n0")}}));
+  const MlsCommitRecord c0 = commit("c0", {"bob@x", "carol@x"});
+  ASSERT_EQ(accept("r@mls", 0, c0).outcome, CommitOutcome::accepted);
+  ASSERT_EQ(accept("r@mls", 1, commit("c1")).outcome, CommitOutcome::accepted);
+  const MlsCommitRecord c2 = commit("c2", {"bob@x"});  // removed meanwhile, added again
+  ASSERT_EQ(accept("r@mls", 2, c2).outcome, CommitOutcome::accepted);
+  ASSERT_EQ(accept("s@mls", 0, commit("s0", {"dave@x"})).outcome, CommitOutcome::accepted);
+  auto unsent = store_->unsent_welcomes(10);
+  ASSERT_TRUE(unsent);
+  for (const WelcomeDelivery& w : *unsent) ASSERT_TRUE(store_->mark_welcome_sent(w.id));
+
+  auto bob = store_->latest_welcome(testing::room_jid("r@mls"), "bob@x");
+  ASSERT_TRUE(bob);
+  ASSERT_TRUE(bob->has_value());
+  EXPECT_EQ((*bob)->epoch, 3u);
+  EXPECT_EQ((*bob)->welcome, c2.welcome);
+  EXPECT_EQ((*bob)->chain_hash, chain_at(3));
+  EXPECT_EQ((*bob)->stable_id, welcome_stable_id(c2.commit_hash, 0));
+  auto carol = store_->latest_welcome(testing::room_jid("r@mls"), "carol@x");
+  ASSERT_TRUE(carol);
+  ASSERT_TRUE(carol->has_value());
+  EXPECT_EQ((*carol)->epoch, 1u);
+  EXPECT_EQ((*carol)->welcome, c0.welcome);
+  // Only the recipient's own, in that room.
+  auto dave = store_->latest_welcome(testing::room_jid("r@mls"), "dave@x");
+  ASSERT_TRUE(dave);
+  EXPECT_FALSE(dave->has_value());
+  auto none = store_->latest_welcome(testing::room_jid("nothing@mls"), "bob@x");
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->has_value());
+}
+
 TEST_P(MlsStoreTest, EveryCallerGetsTheFirstStoredExternalSenderKey) {
   std::vector<ExternalSenderKey> got(8);
   std::vector<std::thread> threads;

@@ -387,6 +387,57 @@ async def scenario_devices(w):
         check(not got, "carol/%s, removed, decrypted later messages: %s" % (c.device, got))
 
 
+async def scenario_devices_offline(w):
+    """Issue 15: both of bob's devices are offline when alice invites him, and alice speaks
+    before either is back. The one Welcome, sent to bob's bare JID, goes from offline storage
+    to the device that comes back first; the other finds at its start that the group holds a
+    leaf of its own that it has no group for, fetches the Welcome from the room
+    (docs/protocol.md §6.10) and joins with it: no commit, and both devices read what alice
+    said before they were back."""
+    room = w.room("devoff")
+    alice = await w.script("alice")
+    phone = await w.script("bob", device="phone")
+    desktop = await w.script("bob", device="desktop")
+    await phone.stop()
+    await desktop.stop()
+    await alice.ok("create", room=room)
+    a = await alice.ok("invite", room=room, jid=phone.jid)
+    check(a["epoch"] == 1, "one commit adds both offline devices: %s" % a)
+    said = w.marker("a-devoff")
+    await alice.ok("send", room=room, text=said)
+
+    await phone.start()
+    ev = await phone.event(lambda e: e.get("event") == "joined" and e.get("room") == room,
+                           "the phone opens the Welcome from offline storage")
+    check(ev["epoch"] == 1, "the phone joined epoch 1: %s" % ev)
+    await desktop.start()
+    ev = await desktop.event(
+        lambda e: e.get("event") in ("joined", "resynced") and e.get("room") == room,
+        "the desktop, whose Welcome the phone took, joins at its start")
+    check(ev["event"] == "joined" and ev["epoch"] == 1,
+          "the desktop joined with the room's copy of its Welcome, no resync: %s" % ev)
+    f = await alice.ok("fingerprints", room=room)
+    check(f["epoch"] == 1 and leaves_of(f) == {alice.jid: 1, phone.jid: 2},
+          "still epoch 1, a leaf for each device: %s" % f)
+    for d in (phone, desktop):
+        a = await d.ok("catchup", room=room)
+        check(a.get("epoch") == 1, "%s caught up at epoch 1: %s" % (d.device, a))
+        await d.message(room, said, alice.jid)
+        await d.ok("enter", room=room)
+    await same_epoch([alice, phone, desktop], room, 1)
+    await say(desktop, room, [alice, phone], "b-desktop")
+    await say(phone, room, [alice, desktop], "b-phone")
+    await say(alice, room, [phone, desktop], "a-both")
+    # A later start of the desktop changes nothing: it holds the group now.
+    await desktop.stop()
+    await desktop.start()
+    await say(alice, room, [phone], "a-again")
+    f = await alice.ok("fingerprints", room=room)
+    check(f["epoch"] == 1, "no commit from restarts: %s" % f)
+    errors = [e for c in (alice, phone, desktop) for e in c.seen(lambda e: e.get("event") == "error")]
+    check(not errors, "no errors: %s" % errors)
+
+
 async def scenario_retire_device(w):
     """A user retires a lost device from another one (docs/protocol.md §6.13, BR-14): its key
     packages are deleted, the service proposes the Removes of its leaves in every room, the
@@ -831,6 +882,7 @@ SCENARIOS = {
     "ban_remove": scenario_ban_remove,
     "tree_limit": scenario_tree_limit,
     "devices": scenario_devices,
+    "devices_offline": scenario_devices_offline,
     "retire_device": scenario_retire_device,
     "stale_packages": scenario_stale_packages,
     "dead_leaf_online": scenario_dead_leaf_online,
