@@ -11,7 +11,7 @@ const ConfigTable<DsConfig>& config_keys() {
        uint_in<0, 1000>(&DsConfig::epoch_window)},
       {"mls.max_key_packages", "100", "One-time KeyPackages stored per bare JID",
        uint_in<1, 10'000>(&DsConfig::max_key_packages)},
-      {"mls.max_key_package_lifetime", "28",
+      {"mls.max_key_package_lifetime", "91",
        "Days after its upload a KeyPackage may expire at the latest (KP-9)",
        uint_in<1, 3650>(&DsConfig::max_key_package_lifetime_days)},
       {"mls.max_tree_leaves", "16384", "Widest ratchet tree of a room's group, in leaves",

@@ -34,8 +34,10 @@ struct DsConfig {
   // group ever had at once). It bounds the memory and the whole-tree work of one room.
   std::uint32_t max_tree_leaves = 16384;
   // mls.max_key_package_lifetime: the latest a key package may expire, in days after its upload
-  // (KP-9, docs/protocol.md §6.3; RFC 9420 §7.2 asks applications for such a bound).
-  std::uint64_t max_key_package_lifetime_days = 28;
+  // (KP-9, docs/protocol.md §6.3; RFC 9420 §7.2 asks applications for such a bound). 13
+  // weeks: long enough for other implementations' defaults (OpenMLS makes packages last 84 days),
+  // short enough that a drained or stolen package does not stay usable for long.
+  std::uint64_t max_key_package_lifetime_days = 91;
 
   friend bool operator==(const DsConfig&, const DsConfig&) = default;
 };

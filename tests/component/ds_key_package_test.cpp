@@ -231,13 +231,13 @@ TEST_F(KeyPackageTest, ExpiredLifetimeRefused) {
   EXPECT_EQ(count(), "0/false");
 }
 
-// KP-9 (RFC 9420 §7.2, §16.8): not_after at most mls.max_key_package_lifetime (default 28
+// KP-9 (RFC 9420 §7.2, §16.8): not_after at most mls.max_key_package_lifetime (default 91
 // days) after the upload. The reference client's 7 days pass; a year is refused with
 // <bad-request/> + <invalid-key-package/> and a text naming the limit, and the upload stores
 // nothing, the packages beside it included.
 TEST_F(KeyPackageTest, LifetimeBeyondTheServiceMaximumRefused) {
   constexpr std::uint64_t kDay = 86400;
-  ASSERT_EQ(ds_config.max_key_package_lifetime_days, 28u);
+  ASSERT_EQ(ds_config.max_key_package_lifetime_days, 91u);
   auto year =
       bundle("bob@example.org", suite1(), {kNowSeconds - 3600, kNowSeconds + 365 * kDay}, "phone");
   auto r = upload({kp_b64(kp("bob@example.org")), kp_b64(year)});
@@ -246,16 +246,20 @@ TEST_F(KeyPackageTest, LifetimeBeyondTheServiceMaximumRefused) {
   auto err = xmpp::parse_stanza_error(r);
   ASSERT_TRUE(err.has_value());
   EXPECT_NE(err->text.find("lifetime too long"), std::string::npos) << err->text;
-  EXPECT_NE(err->text.find("28 days"), std::string::npos) << err->text;
+  EXPECT_NE(err->text.find("91 days"), std::string::npos) << err->text;
   EXPECT_EQ(count(), "0/false");
-  // The boundary: exactly 28 days after now passes, a second more does not.
-  auto edge = bundle("bob@example.org", suite1(), {0, kNowSeconds + 28 * kDay}, "phone");
-  auto over = bundle("bob@example.org", suite1(), {0, kNowSeconds + 28 * kDay + 1}, "phone");
+  // The boundary: exactly 91 days after now passes, a second more does not.
+  auto edge = bundle("bob@example.org", suite1(), {0, kNowSeconds + 91 * kDay}, "phone");
+  auto over = bundle("bob@example.org", suite1(), {0, kNowSeconds + 91 * kDay + 1}, "phone");
   EXPECT_EQ(error_condition(upload({kp_b64(over)})), "bad-request");
   EXPECT_EQ(upload({kp_b64(edge)}).attr_or("type"), "result");
-  // The reference client's lifetime (kWeek: 7 days) passes.
+  // The reference client's lifetime (kWeek: 7 days) passes, and so does OpenMLS's default
+  // (84 days, starting an hour in the past).
   EXPECT_EQ(upload({kp_b64(kp("bob@example.org"))}).attr_or("type"), "result");
-  EXPECT_EQ(count(), "2/false");
+  auto openmls_default =
+      bundle("bob@example.org", suite1(), {kNowSeconds - 3600, kNowSeconds + 84 * kDay}, "phone");
+  EXPECT_EQ(upload({kp_b64(openmls_default)}).attr_or("type"), "result");
+  EXPECT_EQ(count(), "3/false");
 }
 
 // KP-9 bounds last-resort packages too: they are claimed again and again, for their whole life.

@@ -802,7 +802,7 @@ async def scenario_bad_input(w):
     after = (await frank.ok("count"))["count"]
     check(after == before, "all or nothing: %d before, %d after" % (before, after))
     # KP-9 (docs/protocol.md §6.3): a package lasting a year is beyond mls.max_key_package_lifetime
-    # (28 days) and refused, storing nothing; the client's own 7 days passed for every client here.
+    # (91 days) and refused, storing nothing; the client's own 7 days passed for every client here.
     a = await frank.request("publish", count=1, lifetime=365 * 86400)
     check(a.get("ok") is False and a.get("condition") == "bad-request" and
           a.get("app_condition") == "invalid-key-package" and "lifetime too long" in a.get("text", ""),
