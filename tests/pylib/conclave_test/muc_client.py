@@ -79,9 +79,10 @@ def check(cond, what):
 
 
 class Client(slixmpp.ClientXMPP):
-    def __init__(self, jid, password, port):
+    def __init__(self, jid, password, port, host="127.0.0.1"):
         super().__init__(jid, password)
         self.port = port
+        self.host = host
         self.inbox = []
         self.cond = asyncio.Condition()
         self.ready = asyncio.Event()
@@ -103,7 +104,7 @@ class Client(slixmpp.ClientXMPP):
             self.cond.notify_all()
 
     async def login(self, timeout=15):
-        self.connect(address=("127.0.0.1", self.port), disable_starttls=True, force_starttls=False)
+        self.connect(address=(self.host, self.port), disable_starttls=True, force_starttls=False)
         await asyncio.wait_for(self.ready.wait(), timeout)
 
     def raw(self, xml):

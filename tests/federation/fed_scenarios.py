@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Federation scenarios (issue 16, docs/federation.md), each in a world of its own
+(tests/pylib/conclave_test/fed_world.py): independent Prosody and ejabberd nodes in network
+namespaces, each with its own PostgreSQL and Conclave, linked only by their s2s connections.
+
+    fed_scenarios.py CONCLAVE CONCLAVE_CLIENT SCENARIO
+
+Run as root; `ctest -L federation` runs them all.
+"""
+import asyncio
+import os
+import sys
+import time
+
+from conclave_test.fed_world import FedWorld
+from conclave_test.muc_client import C, TestFailure, check, new_id
+
+DISCO_INFO = "http://jabber.org/protocol/disco#info"
+
+
+def body_of(stanza):
+    b = stanza.find(C + "body")
+    return None if b is None else b.text
+
+
+async def chat(sender, receiver, text, timeout=30):
+    """sender says `text` to receiver's full JID; returns the time it took to arrive."""
+    start = time.monotonic()
+    sender.raw("<message type='chat' to='%s' id='%s'><body>%s</body></message>"
+               % (receiver.boundjid.full, new_id("m"), text))
+    await receiver.wait_for(lambda s: s.tag == C + "message" and body_of(s) == text,
+                            "%s from %s" % (text, sender.boundjid.bare), timeout)
+    return time.monotonic() - start
+
+
+async def service_identity(client, service, timeout=30):
+    """disco#info of a Conclave service over whatever links lie between; its identity names."""
+    r = await client.iq(service, "get", "<query xmlns='%s'/>" % DISCO_INFO, timeout)
+    check(r.get("type") == "result", "disco#info of %s answered: %s" % (service, r.attrib))
+    q = r.find("{%s}query" % DISCO_INFO)
+    return [(i.get("category"), i.get("type")) for i in q.iter("{%s}identity" % DISCO_INFO)]
+
+
+async def scenario_links(w):
+    """The test world itself: a Prosody node and an ejabberd node federate over s2s (dialback,
+    names from /etc/hosts); users of each reach the other's users and the other's Conclave;
+    a cut link stops both, and healing it delivers what was held back (TCP retransmits it)."""
+    a, b = w["a"], w["b"]
+    alice, bob = await a.client("alice"), await b.client("bob")
+    await chat(alice, bob, "a-to-b")
+    await chat(bob, alice, "b-to-a")
+    for c, service in ((alice, b.service), (bob, a.service)):
+        ids = await service_identity(c, service)
+        check(("conference", "text") in ids, "the remote Conclave %s answers: %s" % (service, ids))
+
+    w.cut("a", "b")
+    alice.raw("<message type='chat' to='%s' id='%s'><body>held</body></message>"
+              % (bob.boundjid.full, new_id("m")))
+    try:
+        await bob.wait_for(lambda s: body_of(s) == "held", "nothing while cut", 3)
+        raise AssertionError("a message crossed a cut link")
+    except TestFailure:
+        pass
+    # Each node still serves its own users and its own Conclave while cut off from the other.
+    ids = await service_identity(alice, a.service, 10)
+    check(("conference", "text") in ids, "a's own Conclave answers during the cut: %s" % ids)
+
+    healed = time.monotonic()
+    w.heal("a", "b")
+    await bob.wait_for(lambda s: body_of(s) == "held", "the held message after healing", 90)
+    held = time.monotonic() - healed
+    after = await chat(bob, alice, "after-heal", 60)
+    print("figures: held message delivered %.2f s after healing; a new one took %.2f s"
+          % (held, after))
+
+
+SCENARIOS = {
+    "links": (scenario_links, [("a", "prosody"), ("b", "ejabberd")]),
+}
+
+
+def main():
+    if len(sys.argv) != 4 or sys.argv[3] not in SCENARIOS:
+        print(__doc__, file=sys.stderr)
+        return 2
+    binary, _client, name = sys.argv[1:]
+    scenario, nodes = SCENARIOS[name]
+    w = FedWorld(binary, nodes, name)
+    loop = asyncio.new_event_loop()
+    try:
+        w.setup()
+        loop.run_until_complete(scenario(w))
+    except (TestFailure, AssertionError) as e:
+        print("FAIL federation/%s: %s" % (name, e), file=sys.stderr)
+        for n in w.nodes.values():
+            if os.path.exists(n.conclave_log):
+                print("--- conclave of %s (tail) ---\n%s" % (n.name, open(n.conclave_log).read()[-3000:]),
+                      file=sys.stderr)
+        w.failed = True
+        loop.run_until_complete(w.close())
+        return 1
+    except BaseException:
+        w.failed = True
+        loop.run_until_complete(w.close())
+        raise
+    loop.run_until_complete(w.close())
+    print("ok federation/%s" % name)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
