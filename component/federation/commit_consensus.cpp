@@ -62,6 +62,8 @@ void CommitConsensus::become_follower(std::uint64_t term, std::optional<NodeId> 
   idle_ = 0;
   timeout_ = draw_timeout();
   votes_.clear();
+  prevoting_ = false;
+  prevotes_.clear();
 }
 
 std::vector<Message> CommitConsensus::tick() {
@@ -81,10 +83,29 @@ std::vector<Message> CommitConsensus::tick() {
     return flush();
   }
   if (++idle_ < timeout_) return {};
-  return stand();
+  return ask_prevotes();
+}
+
+std::vector<Message> CommitConsensus::ask_prevotes() {
+  leader_.reset();  // not heard for a whole timeout: we no longer follow anyone
+  prevoting_ = true;
+  prevotes_ = {self_};
+  idle_ = 0;
+  timeout_ = draw_timeout();
+  if (prevotes_.size() >= majority()) return stand();  // a mirror set of one
+  std::vector<Message> out;
+  for (const NodeId& peer : members_) {
+    if (peer == self_) continue;
+    Message m = make(self_, peer, Message::Kind::vote_request);
+    m.vote_request = {term_ + 1, log_.size(), last_term(), true};
+    out.push_back(std::move(m));
+  }
+  return out;
 }
 
 std::vector<Message> CommitConsensus::stand() {
+  prevoting_ = false;
+  prevotes_.clear();
   ++term_;
   role_ = Role::candidate;
   voted_for_ = self_;
@@ -101,7 +122,7 @@ std::vector<Message> CommitConsensus::stand() {
   for (const NodeId& peer : members_) {
     if (peer == self_) continue;
     Message m = make(self_, peer, Message::Kind::vote_request);
-    m.vote_request = {term_, log_.size(), last_term()};
+    m.vote_request = {term_, log_.size(), last_term(), false};
     out.push_back(std::move(m));
   }
   return out;
@@ -125,22 +146,45 @@ std::vector<Message> CommitConsensus::receive(const Message& m) {
 }
 
 std::vector<Message> CommitConsensus::on_vote_request(const NodeId& from, const VoteRequest& r) {
-  if (r.term > term_) become_follower(r.term, std::nullopt);
   // Raft §5.4.1: only for a candidate whose log is at least as up to date as ours, so the
   // winner holds every entry a majority stored: every final commit.
   const bool up_to_date =
       r.last_term > last_term() || (r.last_term == last_term() && r.last_index >= log_.size());
+  if (r.pre) {
+    // Changes nothing here. Granted only if no sequencer was heard lately: a live sequencer
+    // keeps its followers' pre-votes, so nobody stands against it.
+    const bool heard = role_ == Role::leader || (leader_ && idle_ < options_.election_min);
+    const bool grant = r.term > term_ && up_to_date && !heard;
+    Message reply = make(self_, from, Message::Kind::vote_reply);
+    // A refusal names our term, so an asker behind it learns where the mirror set stands.
+    reply.vote_reply = {grant ? r.term : term_, grant, true};
+    return {reply};
+  }
+  if (r.term > term_) become_follower(r.term, std::nullopt);
   const bool grant = r.term == term_ && up_to_date && (!voted_for_ || *voted_for_ == from);
   if (grant) {
     voted_for_ = from;
     idle_ = 0;  // a vote given is a reason to wait before standing ourselves
   }
   Message reply = make(self_, from, Message::Kind::vote_reply);
-  reply.vote_reply = {term_, grant};
+  reply.vote_reply = {term_, grant, false};
   return {reply};
 }
 
 std::vector<Message> CommitConsensus::on_vote_reply(const NodeId& from, const VoteReply& r) {
+  if (r.pre) {
+    if (!r.granted) {
+      // Refused by a node in our term or beyond: take its term (always safe), ask again later.
+      if (r.term > term_) become_follower(r.term, std::nullopt);
+      return {};
+    }
+    if (!prevoting_ || r.term != term_ + 1 || role_ == Role::leader) return {};
+    if (std::find(prevotes_.begin(), prevotes_.end(), from) == prevotes_.end()) {
+      prevotes_.push_back(from);
+    }
+    if (prevotes_.size() < majority()) return {};
+    return stand();
+  }
   if (r.term > term_) {
     become_follower(r.term, std::nullopt);
     return {};

@@ -41,12 +41,17 @@ struct LogEntry {
 // The messages nodes exchange (carried in urn:xmpp:mls:0 federation stanzas, docs/federation.md).
 struct VoteRequest {
   std::uint64_t term = 0;
-  std::uint64_t last_index = 0;  // entries held (= the epoch after the last commit)
+  std::uint64_t last_index = 0;  // entries held
   std::uint64_t last_term = 0;   // term of the last entry, 0 if none
+  // A pre-vote (Ongaro's thesis §9.6): "would you vote for me in `term`?", asked before standing,
+  // changing nobody's term. A node cut off alone never gets a majority of these, so it never
+  // raises its term and cannot unseat the sequencer when it comes back.
+  bool pre = false;
 };
 struct VoteReply {
   std::uint64_t term = 0;
   bool granted = false;
+  bool pre = false;
 };
 struct Append {
   std::uint64_t term = 0;
@@ -115,7 +120,8 @@ class CommitConsensus {
 
  private:
   void become_follower(std::uint64_t term, std::optional<NodeId> leader);
-  std::vector<Message> stand();  // become a candidate
+  std::vector<Message> ask_prevotes();  // before standing
+  std::vector<Message> stand();         // become a candidate
   std::vector<Message> on_vote_request(const NodeId& from, const VoteRequest& r);
   std::vector<Message> on_vote_reply(const NodeId& from, const VoteReply& r);
   std::vector<Message> on_append(const NodeId& from, const Append& a);
@@ -141,6 +147,8 @@ class CommitConsensus {
   unsigned timeout_ = 0;  // the current election timeout
   unsigned since_heartbeat_ = 0;
   std::vector<NodeId> votes_;               // candidate: who granted
+  bool prevoting_ = false;                  // asking pre-votes for term_ + 1
+  std::vector<NodeId> prevotes_;            // who granted them
   std::vector<std::uint64_t> next_index_;   // leader: per member, the next entry to send
   std::vector<std::uint64_t> match_index_;  // leader: per member, entries known stored
   std::vector<unsigned> silent_;            // leader: per member, ticks since its last reply

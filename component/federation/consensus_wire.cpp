@@ -34,8 +34,13 @@ bool read_u64(const xmpp::Element& e, std::string_view name, std::uint64_t& out,
   return true;
 }
 
-bool read_bool(const xmpp::Element& e, std::string_view name, bool& out, WireError* error) {
+bool read_bool(const xmpp::Element& e, std::string_view name, bool& out, WireError* error,
+               bool optional = false) {
   const std::string* v = e.attr(name);
+  if (v == nullptr && optional) {
+    out = false;
+    return true;
+  }
   if (v == nullptr) return fail(error, std::string(name) + " missing");
   if (*v != "true" && *v != "false") return fail(error, std::string(name) + " malformed");
   out = *v == "true";
@@ -94,12 +99,14 @@ xmpp::Element encode(const Message& m) {
       e.set_attr("term", num(m.vote_request.term));
       e.set_attr("last-index", num(m.vote_request.last_index));
       e.set_attr("last-term", num(m.vote_request.last_term));
+      if (m.vote_request.pre) e.set_attr("pre", "true");
       return e;
     }
     case Message::Kind::vote_reply: {
       xmpp::Element e("vote", std::string(kNs));
       e.set_attr("term", num(m.vote_reply.term));
       e.set_attr("granted", m.vote_reply.granted ? "true" : "false");
+      if (m.vote_reply.pre) e.set_attr("pre", "true");
       return e;
     }
     case Message::Kind::append: {
@@ -148,11 +155,13 @@ std::optional<Message> decode(const xmpp::Element& p, const NodeId& from, const 
     m.kind = Message::Kind::vote_request;
     ok = read_u64(p, "term", m.vote_request.term, error) &&
          read_u64(p, "last-index", m.vote_request.last_index, error) &&
-         read_u64(p, "last-term", m.vote_request.last_term, error);
+         read_u64(p, "last-term", m.vote_request.last_term, error) &&
+         read_bool(p, "pre", m.vote_request.pre, error, true);
   } else if (p.name() == "vote") {
     m.kind = Message::Kind::vote_reply;
     ok = read_u64(p, "term", m.vote_reply.term, error) &&
-         read_bool(p, "granted", m.vote_reply.granted, error);
+         read_bool(p, "granted", m.vote_reply.granted, error) &&
+         read_bool(p, "pre", m.vote_reply.pre, error, true);
   } else {
     m.kind = Message::Kind::append_reply;
     ok = read_u64(p, "term", m.append_reply.term, error) &&

@@ -4,6 +4,7 @@
 //
 //   <vote-request xmlns='urn:xmpp:mls:0' term='5' last-index='12' last-term='4'/>
 //   <vote xmlns='urn:xmpp:mls:0' term='5' granted='true'/>
+//   (both with pre='true' for a pre-vote; absent means false)
 //   <append xmlns='urn:xmpp:mls:0' term='5' prev-index='11' prev-term='4' commit-index='11'>
 //     <entry term='5'>BASE64(commit hash)</entry>   (empty: the leader's no-op)
 //   </append>

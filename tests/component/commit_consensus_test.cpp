@@ -52,6 +52,37 @@ void settle(std::map<NodeId, CommitConsensus>& nodes, std::vector<Message> pendi
   }
 }
 
+// elect: `cand` and `voters` hear no sequencer; ticks them until `cand` asks for pre-votes,
+// runs its pre-vote and vote with `voters` only (repeating when it learns a higher term), and
+// returns what it sends once elected (its first appends), or nothing if it was not.
+std::vector<Message> elect(std::map<NodeId, CommitConsensus>& nodes, CommitConsensus& cand,
+                           const std::set<NodeId>& voters) {
+  const std::uint64_t was = cand.term();  // a sitting leader must step down first
+  auto elected = [&] { return cand.role() == Role::leader && cand.term() > was; };
+  for (int attempt = 0; attempt < 5 && !elected(); ++attempt) {
+    std::vector<Message> asks;
+    for (int t = 0; t < 200 && asks.empty(); ++t) {
+      for (const NodeId& v : voters) nodes.at(v).tick();  // what they say is lost
+      for (Message& m : cand.tick()) {
+        if (m.kind == Message::Kind::vote_request) asks.push_back(std::move(m));
+      }
+    }
+    // Pre-votes, then (if they gave a majority) the votes themselves, then the first appends.
+    for (int phase = 0; phase < 2 && !asks.empty(); ++phase) {
+      std::vector<Message> next;
+      for (const Message& m : asks) {
+        if (voters.count(m.to) == 0) continue;
+        for (const Message& r : nodes.at(m.to).receive(m)) {
+          for (Message& x : cand.receive(r)) next.push_back(std::move(x));
+        }
+      }
+      asks = std::move(next);
+      if (elected()) return asks;
+    }
+  }
+  return {};
+}
+
 std::map<NodeId, CommitConsensus> cluster(std::size_t n, std::uint64_t seed = 1) {
   std::map<NodeId, CommitConsensus> nodes;
   const auto ids = names(n);
@@ -137,16 +168,15 @@ TEST(CommitConsensus, AStaleLeadersUnconfirmedCommitIsReplacedNeverFinal) {
   // The home appends a commit nobody receives (cut off at once), then is replaced.
   ASSERT_TRUE(home.propose(hash_of(66)));
   CommitConsensus& b = nodes.at(ids[1]);
-  std::vector<Message> out;
-  for (int t = 0; t < 100 && b.role() != Role::candidate; ++t) out = b.tick();
-  ASSERT_EQ(b.role(), Role::candidate);
-  for (const Message& m : out) {
-    if (m.to == ids[2]) settle(nodes, {m});
+  std::vector<Message> to_c;
+  for (Message& m : elect(nodes, b, {ids[2]})) {
+    if (m.to == ids[2]) to_c.push_back(std::move(m));
   }
-  // c's vote reached b through settle; b leads with its no-op, then commits its own.
+  settle(nodes, to_c);
+  // Elected by c, b leads with its no-op, then commits its own.
   ASSERT_EQ(b.role(), Role::leader);
   ASSERT_TRUE(b.propose(hash_of(2)));
-  std::vector<Message> to_c;
+  to_c.clear();
   for (const Message& m : b.flush()) {
     if (m.to == ids[2]) to_c.push_back(m);
   }
@@ -162,7 +192,8 @@ TEST(CommitConsensus, AStaleLeadersUnconfirmedCommitIsReplacedNeverFinal) {
 // Raft's "Figure 8" (Ongaro and Ousterhout 2014, §5.4.2), with five mirrors: a leader must
 // not make an entry of an earlier term final by counting its replicas. S1 (term 1) gets X onto
 // S2; S5 leads term 2 with entries nobody else has; S1 leads term 3 and copies X onto S3, so X
-// is on a majority, but S5 can still win term 4 (its last term, 2, beats theirs) and replace X.
+// is on a majority, but S5 can still win term 4 with S3 and S4 (its last term, 2, beats theirs)
+// and replace X.
 // So X must not have been final: S1 waits until its own term-3 no-op is on a majority.
 TEST(CommitConsensus, AnEarlierTermsEntryIsNotMadeFinalByCountingItsReplicas) {
   ConsensusOptions one;
@@ -181,30 +212,20 @@ TEST(CommitConsensus, AnEarlierTermsEntryIsNotMadeFinalByCountingItsReplicas) {
     }
     return replies;
   };
-  // stand: ticks `n` until it stands for election in a term above `above`.
-  auto stand = [&](CommitConsensus& n, std::uint64_t above) {
-    std::vector<Message> out;
-    for (int t = 0; t < 200 && (n.role() != Role::candidate || n.term() <= above); ++t) {
-      out = n.tick();
-    }
-    EXPECT_EQ(n.role(), Role::candidate);
-    return out;
-  };
   // Term 1: X reaches S2 only.
   ASSERT_TRUE(s1.propose(hash_of(1)));
   for (const Message& r : deliver(s1.flush(), {ids[1]})) s1.receive(r);
   EXPECT_EQ(s1.committed(), 0u);
   // Term 2: S5, elected by S3 and S4, appends Y that nobody receives.
-  for (const Message& r : deliver(stand(s5, 1), {ids[2], ids[3]})) s5.receive(r);
+  elect(nodes, s5, {ids[2], ids[3]});
   ASSERT_EQ(s5.role(), Role::leader);
   ASSERT_EQ(s5.term(), 2u);
   ASSERT_TRUE(s5.propose(hash_of(2)));
   // Term 3: S1, elected by S2 and S3, copies X onto S3 (one entry per append).
-  for (int t = 0; t < 100 && s1.role() == Role::leader; ++t) s1.tick();  // heard nobody: steps down
-  std::vector<Message> appends;
-  for (const Message& r : deliver(stand(s1, 2), {ids[1], ids[2]})) {
-    for (Message& m : s1.receive(r)) appends.push_back(std::move(m));
-  }
+  // (S3, already in term 2, refuses term 2 and S1 learns it; S1 then wins term 3.)
+  std::vector<Message> appends = elect(nodes, s1, {ids[1], ids[2]});
+  ASSERT_EQ(s1.role(), Role::leader);
+  ASSERT_EQ(s1.term(), 3u);
   // S2 takes the no-op after X; S3 has nothing, so S1 steps back and sends X alone.
   std::vector<Message> again;
   for (const Message& ack : deliver(appends, {ids[1], ids[2]})) {
@@ -212,13 +233,10 @@ TEST(CommitConsensus, AnEarlierTermsEntryIsNotMadeFinalByCountingItsReplicas) {
   }
   for (const Message& ack : deliver(again, {ids[2]})) s1.receive(ack);  // the no-op: lost
   ASSERT_EQ(nodes.at(ids[1]).log().size(), 2u);
-  ASSERT_EQ(s1.role(), Role::leader);
-  ASSERT_EQ(s1.term(), 3u);
   ASSERT_EQ(nodes.at(ids[2]).log().size(), 1u);  // S3 holds X, not the no-op
   EXPECT_EQ(s1.committed(), 0u) << "X, of term 1, was made final by counting its replicas";
-  // Term 4: S5 wins with S2, S3, S4 and replaces X everywhere it reaches.
-  for (int t = 0; t < 100 && s5.role() == Role::leader; ++t) s5.tick();
-  for (const Message& r : deliver(stand(s5, 3), {ids[1], ids[2], ids[3]})) s5.receive(r);
+  // Term 4: S5 wins with S3 and S4 and replaces X where it reaches.
+  elect(nodes, s5, {ids[1], ids[2], ids[3]});
   ASSERT_EQ(s5.role(), Role::leader);
   std::vector<Message> pending = s5.flush();
   for (int round = 0; round < 20 && !pending.empty(); ++round) {
@@ -232,6 +250,59 @@ TEST(CommitConsensus, AnEarlierTermsEntryIsNotMadeFinalByCountingItsReplicas) {
   // Whatever either ever called final agrees.
   const std::uint64_t common = std::min(s1.committed(), s5.committed());
   for (std::uint64_t k = 0; k < common; ++k) EXPECT_EQ(s1.log()[k], s5.log()[k]) << k;
+}
+
+// Pre-votes (Ongaro's thesis §9.6): a mirror cut off alone keeps asking, gets no majority and
+// never raises its term; back, it follows the sequencer instead of unseating it.
+TEST(CommitConsensus, AMirrorCutOffAloneDoesNotUnseatTheSequencerWhenItReturns) {
+  auto nodes = cluster(3);
+  const auto ids = names(3);
+  CommitConsensus& home = nodes.at(ids[0]);
+  CommitConsensus& lone = nodes.at(ids[2]);
+  std::vector<Message> flight;
+  auto run = [&](int ticks, bool cut) {
+    for (int t = 0; t < ticks; ++t) {
+      for (auto& [id, n] : nodes) {
+        for (Message& m : n.tick()) flight.push_back(std::move(m));
+      }
+      std::vector<Message> next;
+      for (const Message& m : flight) {
+        if (cut && (m.from == ids[2] || m.to == ids[2])) continue;
+        for (Message& r : nodes.at(m.to).receive(m)) next.push_back(std::move(r));
+      }
+      flight = std::move(next);
+    }
+  };
+  run(300, true);  // many election timeouts of the lone mirror
+  EXPECT_EQ(lone.term(), 1u);
+  EXPECT_EQ(home.role(), Role::leader);
+  run(100, false);
+  EXPECT_EQ(home.role(), Role::leader);
+  EXPECT_EQ(home.term(), 1u);
+  EXPECT_EQ(lone.leader(), ids[0]);
+}
+
+// Only the link between the sequencer and one mirror is cut: that mirror still reaches the
+// other, which hears the sequencer and so refuses it a pre-vote. The sequencer, with a majority,
+// stays; nobody's term moves.
+TEST(CommitConsensus, AMirrorThatOnlyLostTheSequencerCannotUnseatIt) {
+  auto nodes = cluster(3);
+  const auto ids = names(3);
+  std::vector<Message> flight;
+  for (int t = 0; t < 300; ++t) {
+    for (auto& [id, n] : nodes) {
+      for (Message& m : n.tick()) flight.push_back(std::move(m));
+    }
+    std::vector<Message> next;
+    for (const Message& m : flight) {
+      const bool cut = (m.from == ids[0] && m.to == ids[2]) || (m.from == ids[2] && m.to == ids[0]);
+      if (cut) continue;
+      for (Message& r : nodes.at(m.to).receive(m)) next.push_back(std::move(r));
+    }
+    flight = std::move(next);
+    ASSERT_EQ(nodes.at(ids[0]).role(), Role::leader) << "tick " << t;
+  }
+  for (auto& [id, n] : nodes) EXPECT_EQ(n.term(), 1u) << id;
 }
 
 TEST(CommitConsensus, AVoteGoesOnlyToACandidateWithAnUpToDateLog) {

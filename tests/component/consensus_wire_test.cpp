@@ -26,6 +26,8 @@ void expect_same(const Message& x, const Message& y) {
   EXPECT_EQ(x.vote_request.term, y.vote_request.term);
   EXPECT_EQ(x.vote_request.last_index, y.vote_request.last_index);
   EXPECT_EQ(x.vote_request.last_term, y.vote_request.last_term);
+  EXPECT_EQ(x.vote_request.pre, y.vote_request.pre);
+  EXPECT_EQ(x.vote_reply.pre, y.vote_reply.pre);
   EXPECT_EQ(x.vote_reply.term, y.vote_reply.term);
   EXPECT_EQ(x.vote_reply.granted, y.vote_reply.granted);
   EXPECT_EQ(x.append.term, y.append.term);
@@ -39,7 +41,7 @@ void expect_same(const Message& x, const Message& y) {
 }
 
 TEST(ConsensusWire, EveryKindRoundTrips) {
-  std::vector<Message> all(4);
+  std::vector<Message> all(6);
   for (Message& m : all) {
     m.from = kA;
     m.to = kB;
@@ -52,6 +54,10 @@ TEST(ConsensusWire, EveryKindRoundTrips) {
   all[2].append = {7, 11, 6, {{6, Hash(32, 0xab)}, {7, {}}}, 11};  // a commit, then a no-op
   all[3].kind = Message::Kind::append_reply;
   all[3].append_reply = {7, false, 3};
+  all[4].kind = Message::Kind::vote_request;
+  all[4].vote_request = {8, 12, 6, true};  // a pre-vote
+  all[5].kind = Message::Kind::vote_reply;
+  all[5].vote_reply = {8, false, true};
   for (const Message& m : all) {
     const xmpp::Element e = encode(m);
     EXPECT_TRUE(is_consensus_payload(e));
@@ -79,6 +85,7 @@ TEST(ConsensusWire, MalformedPayloadsAreRefusedWithAReason) {
       {"<vote xmlns='urn:xmpp:mls:0' term='9223372036854775808' granted='true'/>",
        "term malformed"},
       {"<vote xmlns='urn:xmpp:mls:0' term='1' granted='yes'/>", "granted malformed"},
+      {"<vote xmlns='urn:xmpp:mls:0' term='1' granted='true' pre='1'/>", "pre malformed"},
       {"<vote xmlns='urn:xmpp:mls:0' term='1' granted='true'><x/></vote>", "has children"},
       {"<vote-request xmlns='urn:xmpp:mls:0' term='1' last-index='2'/>", "last-term missing"},
       {"<append-ack xmlns='urn:xmpp:mls:0' term='1' success='true'/>", "match-index missing"},

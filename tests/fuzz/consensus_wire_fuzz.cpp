@@ -29,6 +29,7 @@ bool same(const Message& x, const Message& y) {
   return x.kind == y.kind && x.vote_request.term == y.vote_request.term &&
          x.vote_request.last_index == y.vote_request.last_index &&
          x.vote_request.last_term == y.vote_request.last_term &&
+         x.vote_request.pre == y.vote_request.pre && x.vote_reply.pre == y.vote_reply.pre &&
          x.vote_reply.term == y.vote_reply.term && x.vote_reply.granted == y.vote_reply.granted &&
          x.append.term == y.append.term && x.append.prev_index == y.append.prev_index &&
          x.append.prev_term == y.append.prev_term &&
