@@ -88,6 +88,17 @@ ConfigTable<Config> limits_keys() {
   };
 }
 
+ConfigTable<Config> federation_keys() {
+  return {
+      {"federation.home", "(empty)", "Room JID of the federated room's home (empty: off)",
+       parsed(&Config::federation_home, bare_jid)},
+      {"federation.mirrors", "(empty)", "Room JIDs of its mirror set, the home among them",
+       list_of(&Config::federation_mirrors, bare_jid)},
+      {"federation.tick_ms", "100", "Milliseconds per tick of the commit agreement",
+       millis_in<10, 10'000>(&Config::federation_tick)},
+  };
+}
+
 ConfigTable<Config> log_keys() {
   return {
       {"log.level", "info", "Least severe level logged",
@@ -106,7 +117,7 @@ const ConfigTable<Config>& config_keys() {
     for (ConfigTable<Config> part :
          {component_keys(), server_keys(), database_keys(), service_keys(), muc_keys(),
           nested(&Config::mls, ds::config_keys()), nested(&Config::cluster, cluster::config_keys()),
-          limits_keys(), log_keys()}) {
+          limits_keys(), federation_keys(), log_keys()}) {
       all.insert(all.end(), part.begin(), part.end());
     }
     return all;
@@ -120,7 +131,28 @@ tl::expected<Config, ConfigError> parse_config(std::string_view text) {
   if (auto why = cluster::check(c->cluster)) {
     return tl::unexpected(ConfigError{{}, 0, "cluster.renew_ms", *why});
   }
+  if (!c->federation_home.empty()) {
+    // The home and exactly one room of this component are in the set (docs/federation.md §2).
+    std::size_t here = 0;
+    for (const std::string& m : c->federation_mirrors) {
+      here += m.substr(m.find('@') + 1) == c->domain ? 1 : 0;
+    }
+    if (c->federation_mirrors.count(c->federation_home) == 0 || here != 1) {
+      return tl::unexpected(
+          ConfigError{{},
+                      0,
+                      "federation.mirrors",
+                      "must hold federation.home and exactly one room of component.domain"});
+    }
+  }
   return c;
+}
+
+std::string federation_self(const Config& c) {
+  for (const std::string& m : c.federation_mirrors) {
+    if (m.substr(m.find('@') + 1) == c.domain) return m;
+  }
+  return {};
 }
 
 bool may_create_room(const Config& c, std::string_view user_domain) {

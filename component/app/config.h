@@ -50,6 +50,11 @@ struct Config {
   ds::DsConfig mls;
   // [cluster] (docs/cluster.md): several instances on one database.
   cluster::ClusterConfig cluster;
+  // [federation] (docs/federation.md): the static mirror set of one room, until owners
+  // configure mirrors in their rooms. federation_home empty: off.
+  std::string federation_home;
+  std::set<std::string> federation_mirrors;  // room JIDs, the home among them
+  std::chrono::milliseconds federation_tick{100};
   // [log]
   LogLevel log_level = LogLevel::info;
 
@@ -69,5 +74,8 @@ tl::expected<Config, ConfigError> load_config(const std::string& path);
 // may_create_room: the muc.create_rooms policy for this bare user JID (service admins are
 // checked by the caller: they may always create).
 bool may_create_room(const Config& c, std::string_view user_domain);
+
+// federation_self: the room of federation_mirrors served here (the one on component.domain).
+std::string federation_self(const Config& c);
 
 }  // namespace conclave::component

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <iostream>
 #include <memory>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,6 +24,7 @@
 #include "component/core/log.h"
 #include "component/core/services.h"
 #include "component/ds/delivery_service.h"
+#include "component/federation/federation_service.h"
 #include "component/muc/muc_service.h"
 #include "component/rooms/occupant_id.h"
 #include "db/database.h"
@@ -192,6 +194,22 @@ int serve(const Config& config, Logger& logger) {
   delivery.attach_rooms(
       [&service](const RoomJid& room) -> GroupHost* { return service.find_room(room).get(); });
 
+  // Federation (docs/federation.md): this deployment's part in its federated room's commit
+  // agreement, when [federation] names one. It sees stanzas before the room service does.
+  std::unique_ptr<federation::FederationService> federation;
+  if (!config.federation_home.empty()) {
+    federation::FederationConfig fc{
+        config.federation_home,
+        {config.federation_mirrors.begin(), config.federation_mirrors.end()},
+        federation_self(config)};
+    federation = std::make_unique<federation::FederationService>(
+        fc, [&sender](xmpp::Element s) { sender.send(std::move(s)); },
+        [&logger](const std::string& line) { logger.log(LogLevel::info, line); },
+        std::random_device{}());
+    logger.log(LogLevel::info, "federation: " + fc.self + " in a mirror set of " +
+                                   std::to_string(fc.mirrors.size()) + ", home " + fc.home);
+  }
+
   xmpp::ComponentConfig cc;
   cc.host = config.server_host;
   cc.port = config.server_port;
@@ -208,6 +226,7 @@ int serve(const Config& config, Logger& logger) {
       cluster->hand_off(s);
       return;
     }
+    if (federation && federation->on_stanza(s)) return;
     service.dispatch(std::move(s));
   };
   link_hooks.online = [&] {
@@ -239,6 +258,18 @@ int serve(const Config& config, Logger& logger) {
   register_admin_commands(service.commands(), service, &delivery,
                           cluster ? &cluster->keeper() : nullptr);
 
+  // The federation's clock: one tick every federation.tick_ms.
+  boost::asio::steady_timer federation_timer(io);
+  std::function<void()> federation_tick = [&] {
+    federation_timer.expires_after(config.federation_tick);
+    federation_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      federation->tick();
+      federation_tick();
+    });
+  };
+  if (federation) federation_tick();
+
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   boost::asio::steady_timer grace(io);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
@@ -251,6 +282,7 @@ int serve(const Config& config, Logger& logger) {
     // short grace period for its stanzas to be written. The executor finishes queued store
     // work (the lease release among it) before the stores go (ExecutorRunner::wait_idle).
     service.shutdown();
+    federation_timer.cancel();
     if (cluster) cluster->shutdown([] {});
     grace.expires_after(std::chrono::milliseconds(300));
     grace.async_wait([&](const boost::system::error_code&) {

@@ -74,8 +74,88 @@ async def scenario_links(w):
           % (held, after))
 
 
+MLS = "urn:xmpp:mls:0"
+
+
+def mirror_set_conf(node):
+    """The [federation] section of every node of `election`: room@ on each, the home on a."""
+    names = [n for n in "abc"]
+    return ("[federation]\nhome = room@mls.a.test\nmirrors = %s\ntick_ms = 100\n"
+            % ", ".join("room@mls.%s.test" % n for n in names))
+
+
+async def scenario_election(w):
+    """The commit agreement of a private group chat's mirrors over real s2s (docs/federation.md
+    §3): three deployments (Prosody, ejabberd, Prosody) hold one room's mirror set, the home on
+    a. Twice, the current sequencer is cut away from both others: they elect one of themselves
+    with a higher term while the cut-off one steps down (it knows it is in a minority); healed,
+    it follows the new sequencer. Every status read from every node is checked: never two
+    sequencers in one term."""
+    nodes = "abc"
+    room = {n: "room@" + w[n].service for n in nodes}
+    users = {n: await w[n].client("u" + n) for n in nodes}
+    sequencer_of_term = {}
+    reads = 0
+
+    async def status():
+        nonlocal reads
+        out = {}
+        for n in nodes:
+            r = await users[n].iq(room[n], "get", "<consensus xmlns='%s'/>" % MLS, 10)
+            check(r.get("type") == "result", "status of %s: %s" % (room[n], r.attrib))
+            c = r.find("{%s}consensus" % MLS)
+            term, role, leader = int(c.get("term")), c.get("role"), c.get("leader")
+            reads += 1
+            if role == "sequencer":
+                prev = sequencer_of_term.setdefault(term, room[n])
+                check(prev == room[n], "two sequencers in term %d: %s and %s" % (term, prev, room[n]))
+            out[n] = (term, role, leader)
+        return out
+
+    async def until(pred, what, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            s = await status()
+            if pred(s):
+                return s
+            await asyncio.sleep(0.2)
+        raise TestFailure("timed out waiting until %s: %s" % (what, await status()))
+
+    s = await until(lambda s: all(s[n][2] == room["a"] for n in nodes), "all follow the home", 20)
+    await asyncio.sleep(3)  # thirty ticks: heartbeats cross s2s, or the mirrors would elect
+    s = await status()
+    check(all(s[n][0] == 1 and s[n][2] == room["a"] for n in nodes),
+          "the home keeps term 1 while the links are whole: %s" % s)
+    leader, figures = "a", []
+    for cycle in range(2):
+        term = s[leader][0]
+        others = [n for n in nodes if n != leader]
+        cut_at = time.monotonic()
+        for o in others:
+            w.cut(leader, o)
+        s = await until(lambda s: any(s[o][1] == "sequencer" and s[o][0] > term for o in others)
+                        and s[leader][2] is None,
+                        "a new sequencer among %s and %s stepping down" % (others, leader), 60)
+        elected = time.monotonic() - cut_at
+        new = next(o for o in others if s[o][1] == "sequencer")
+        check(s[leader][1] != "sequencer", "the cut-off node does not sequence: %s" % s)
+        healed_at = time.monotonic()
+        for o in others:
+            w.heal(leader, o)
+        s = await until(lambda s: all(s[n][2] == room[new] for n in nodes),
+                        "everyone follows %s after healing" % room[new], 60)
+        figures.append((leader, new, s[new][0], elected, time.monotonic() - healed_at))
+        leader = new
+    for old, new, term, elected, followed in figures:
+        print("figures: %s cut away -> %s sequences term %d after %.2f s; %s follows it %.2f s "
+              "after healing" % (old, new, term, elected, old, followed))
+    print("figures: %d status reads, terms with a sequencer: %s" % (reads, sorted(sequencer_of_term)))
+
+
 SCENARIOS = {
-    "links": (scenario_links, [("a", "prosody"), ("b", "ejabberd")]),
+    "links": (scenario_links, [("a", "prosody"), ("b", "ejabberd")], None),
+    "election": (scenario_election, [("a", "prosody"), ("b", "ejabberd"), ("c", "prosody")],
+                 mirror_set_conf),
 }
 
 
@@ -84,8 +164,8 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     binary, _client, name = sys.argv[1:]
-    scenario, nodes = SCENARIOS[name]
-    w = FedWorld(binary, nodes, name)
+    scenario, nodes, conf = SCENARIOS[name]
+    w = FedWorld(binary, nodes, name, conf)
     loop = asyncio.new_event_loop()
     try:
         w.setup()

@@ -234,8 +234,10 @@ class Node:
 class FedWorld:
     """Nodes given as [(name, kind), ...]: node i gets address 10.77.0.(i + 2)."""
 
-    def __init__(self, binary, nodes, scenario):
+    def __init__(self, binary, nodes, scenario, conclave_conf=None):
+        """conclave_conf(node) -> text appended to that node's conclave.conf (or None)."""
         self.binary, self.scenario = binary, scenario
+        self.conclave_conf = conclave_conf
         self.tmp = tempfile.mkdtemp(prefix="conclave-fed-")
         os.chmod(self.tmp, 0o755)
         self.nodes = {}
@@ -291,7 +293,7 @@ class FedWorld:
                 n.start_db()
                 n.start_xmpp()
             for n in self.nodes.values():
-                n.start_conclave()
+                n.start_conclave(self.conclave_conf(n) if self.conclave_conf else "")
         except BaseException:
             self.failed = True
             self.teardown()

@@ -1,0 +1,75 @@
+#include "component/federation/federation_service.h"
+
+#include "xmpp/jid.h"
+#include "xmpp/stanza.h"
+
+namespace conclave::component::federation {
+
+namespace {
+
+constexpr std::string_view kNs = "urn:xmpp:mls:0";
+
+std::string_view role_name(Role r) {
+  switch (r) {
+    case Role::leader:
+      return "sequencer";
+    case Role::candidate:
+      return "candidate";
+    case Role::follower:
+      return "follower";
+  }
+  return "follower";
+}
+
+}  // namespace
+
+FederationService::FederationService(const FederationConfig& config, Send send, Log log,
+                                     std::uint64_t seed)
+    : send_(send), log_(log), runtime_(send, log, seed), self_(config.self) {
+  if (!config.home.empty() && !runtime_.configure(config.self, config.mirrors, config.home)) {
+    log_("federation: the mirror set must hold this room and the home once; federation is off");
+    self_.clear();
+  }
+  if (auto s = runtime_.status(self_)) last_ = *s;
+}
+
+bool FederationService::on_stanza(const xmpp::Element& stanza) {
+  if (self_.empty()) return false;
+  if (runtime_.on_stanza(stanza)) {
+    log_changes();
+    return true;
+  }
+  return on_status_query(stanza);
+}
+
+bool FederationService::on_status_query(const xmpp::Element& iq) {
+  if (iq.name() != "iq" || xmpp::iq_type_of(iq) != xmpp::IqType::get) return false;
+  const xmpp::Element* q = xmpp::iq_payload(iq);
+  if (q == nullptr || !q->is("consensus", kNs)) return false;
+  auto to = xmpp::Jid::parse(iq.attr_or("to"));
+  if (!to || to->bare_string() != self_ || !to->resource().empty()) return false;
+  const ConsensusStatus s = *runtime_.status(self_);
+  xmpp::Element answer("consensus", std::string(kNs));
+  answer.set_attr("term", std::to_string(s.term));
+  answer.set_attr("role", std::string(role_name(s.role)));
+  if (s.leader) answer.set_attr("leader", *s.leader);
+  answer.set_attr("committed", std::to_string(s.committed));
+  send_(xmpp::iq_result(iq, std::move(answer)));
+  return true;
+}
+
+void FederationService::tick() {
+  if (self_.empty()) return;
+  runtime_.tick();
+  log_changes();
+}
+
+void FederationService::log_changes() {
+  const ConsensusStatus s = *runtime_.status(self_);
+  if (s.term == last_.term && s.role == last_.role && s.leader == last_.leader) return;
+  log_("federation: " + self_ + " term " + std::to_string(s.term) + ", " +
+       std::string(role_name(s.role)) + ", sequencer " + (s.leader ? *s.leader : "unknown"));
+  last_ = s;
+}
+
+}  // namespace conclave::component::federation
