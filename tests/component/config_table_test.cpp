@@ -136,6 +136,30 @@ struct Whole {
   Part part;
 };
 
+// [federation] (docs/federation.md): the mirror set must hold the home and exactly one room of
+// this component; federation_self names that room.
+TEST(ConfigTable, AFederationMirrorSetHoldsTheHomeAndOneRoomOfThisComponent) {
+  const std::string base = kRequiredOnly + "[federation]\nhome = room@mls.a.test\n";
+  auto ok = parse_config(base + "mirrors = room@mls.a.test, room@mls.example.org\ntick_ms = 50\n");
+  ASSERT_TRUE(ok) << ok.error().what();
+  EXPECT_EQ(ok->federation_home, "room@mls.a.test");
+  EXPECT_EQ(ok->federation_mirrors.size(), 2u);
+  EXPECT_EQ(ok->federation_tick, std::chrono::milliseconds(50));
+  EXPECT_EQ(federation_self(*ok), "room@mls.example.org");
+  for (const char* mirrors : {"room@mls.a.test, room@mls.b.test",       // none of ours
+                              "room@mls.b.test, room@mls.example.org",  // no home
+                              "room@mls.a.test, r1@mls.example.org, r2@mls.example.org"}) {
+    auto bad = parse_config(base + "mirrors = " + mirrors + "\n");
+    ASSERT_FALSE(bad) << mirrors;
+    EXPECT_EQ(bad.error().key, "federation.mirrors");
+  }
+  auto off = parse_config(kRequiredOnly);
+  ASSERT_TRUE(off);
+  EXPECT_TRUE(off->federation_home.empty());
+  EXPECT_FALSE(parse_config(base + "mirrors = room@mls.a.test/x\n"));         // not a bare JID
+  EXPECT_FALSE(parse_config(kRequiredOnly + "[federation]\ntick_ms = 5\n"));  // below 10
+}
+
 TEST(ConfigTable, WholeNumbersAreDigitsOnlyWithinRange) {
   using keys::whole_number;
   EXPECT_EQ(whole_number("0", 0, 5), 0u);
