@@ -30,6 +30,7 @@
 #include "db/database.h"
 #include "db/migrations.h"
 #include "db/pg_archive_store.h"
+#include "db/pg_consensus_store.h"
 #include "db/pg_handoff_store.h"
 #include "db/pg_lease_store.h"
 #include "db/pg_mls_store.h"
@@ -128,6 +129,7 @@ int serve(const Config& config, Logger& logger) {
   db::PgMlsStore mls_store(database.pool());
   db::PgLeaseStore lease_store(database.pool());
   db::PgHandoffStore handoff_store(database.pool());
+  db::PgConsensusStore consensus_store(database.pool());
 
   boost::asio::io_context io;
   ExecutorRunner runner(database.executor(), io);
@@ -205,7 +207,7 @@ int serve(const Config& config, Logger& logger) {
     federation = std::make_unique<federation::FederationService>(
         fc, [&sender](xmpp::Element s) { sender.send(std::move(s)); },
         [&logger](const std::string& line) { logger.log(LogLevel::info, line); },
-        std::random_device{}());
+        std::random_device{}(), &consensus_store);
     logger.log(LogLevel::info, "federation: " + fc.self + " in a mirror set of " +
                                    std::to_string(fc.mirrors.size()) + ", home " + fc.home);
   }

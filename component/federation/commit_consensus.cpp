@@ -39,6 +39,20 @@ CommitConsensus::CommitConsensus(NodeId self, std::vector<NodeId> members, NodeI
   timeout_ = draw_timeout();
 }
 
+CommitConsensus::CommitConsensus(NodeId self, std::vector<NodeId> members, NodeId home,
+                                 std::uint64_t seed, ConsensusOptions options, Saved saved)
+    : CommitConsensus(std::move(self), std::move(members), home, seed, options) {
+  if (saved.term < 1) std::abort();  // terms start at 1: a damaged record
+  term_ = saved.term;
+  voted_for_ = std::move(saved.voted_for);
+  log_ = std::move(saved.log);
+  if (term_ > 1) {
+    // Whoever led a later term may lead it still; we learn who from its next message.
+    role_ = Role::follower;
+    leader_.reset();
+  }
+}
+
 unsigned CommitConsensus::draw_timeout() {
   std::uniform_int_distribution<unsigned> d(options_.election_min, options_.election_max);
   return d(rng_);

@@ -94,6 +94,15 @@ class CommitConsensus {
   // timeouts.
   CommitConsensus(NodeId self, std::vector<NodeId> members, NodeId home, std::uint64_t seed,
                   ConsensusOptions options = {});
+  // A node restarting from what it saved (term, vote, log: docs/federation.md §3.2). It
+  // starts as a follower knowing no sequencer, except in term 1, which is the home's.
+  struct Saved {
+    std::uint64_t term = 1;
+    std::optional<NodeId> voted_for;
+    std::vector<LogEntry> log;
+  };
+  CommitConsensus(NodeId self, std::vector<NodeId> members, NodeId home, std::uint64_t seed,
+                  ConsensusOptions options, Saved saved);
 
   // tick: one unit of time passed. Returns the messages to send.
   std::vector<Message> tick();
@@ -111,6 +120,8 @@ class CommitConsensus {
   // The leader this node follows in its term, if it knows one.
   const std::optional<NodeId>& leader() const { return leader_; }
   const std::vector<LogEntry>& log() const { return log_; }
+  // What must be on stable storage before any message this node sends leaves: term, vote, log.
+  const std::optional<NodeId>& voted_for() const { return voted_for_; }
   // Entries accepted by a majority: log()[0, committed()) are final everywhere.
   std::uint64_t committed() const { return commit_index_; }
   // The final commits, in epoch order (the no-ops left out).

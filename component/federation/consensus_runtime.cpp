@@ -9,8 +9,21 @@
 
 namespace conclave::component::federation {
 
-ConsensusRuntime::ConsensusRuntime(Send send, Log log, std::uint64_t seed, ConsensusOptions options)
-    : send_(std::move(send)), log_(std::move(log)), seed_(seed), options_(options) {}
+namespace {
+
+ConsensusState snapshot(const CommitConsensus& c) {
+  ConsensusState s;
+  s.term = c.term();
+  s.voted_for = c.voted_for().value_or("");
+  for (const LogEntry& e : c.log()) s.log.push_back({e.term, e.commit});
+  return s;
+}
+
+}  // namespace
+
+ConsensusRuntime::ConsensusRuntime(Send send, Log log, std::uint64_t seed, ConsensusOptions options,
+                                   ConsensusStore* store)
+    : send_(std::move(send)), log_(std::move(log)), seed_(seed), options_(options), store_(store) {}
 
 bool ConsensusRuntime::configure(const NodeId& room, std::vector<NodeId> mirror_set,
                                  const NodeId& home) {
@@ -18,14 +31,55 @@ bool ConsensusRuntime::configure(const NodeId& room, std::vector<NodeId> mirror_
   if (unique.size() != mirror_set.size() || unique.count(room) == 0 || unique.count(home) == 0) {
     return false;
   }
-  rooms_.erase(room);
   // Each room draws its own timeouts: rooms of one node must not stand in lockstep.
-  rooms_.emplace(room, CommitConsensus(room, std::move(mirror_set), home,
-                                       seed_ ^ std::hash<std::string>{}(room), options_));
+  const std::uint64_t seed = seed_ ^ std::hash<std::string>{}(room);
+  std::optional<ConsensusState> saved;
+  if (store_ != nullptr) {
+    auto loaded = store_->load(room);
+    if (!loaded) {
+      log_("federation: loading the agreement of " + room + " failed: " + loaded.error().message());
+      return false;
+    }
+    saved = std::move(*loaded);
+  }
+  rooms_.erase(room);
+  if (saved) {
+    CommitConsensus::Saved s;
+    s.term = std::max<std::uint64_t>(saved->term, 1);
+    if (!saved->voted_for.empty()) s.voted_for = saved->voted_for;
+    for (const ConsensusEntry& e : saved->log) s.log.push_back({e.term, e.commit});
+    rooms_.emplace(
+        room, Room{CommitConsensus(room, std::move(mirror_set), home, seed, options_, std::move(s)),
+                   *saved});
+  } else {
+    Room r{CommitConsensus(room, std::move(mirror_set), home, seed, options_), ConsensusState{}};
+    r.saved.term = 0;  // never saved: the first settle writes it
+    rooms_.emplace(room, std::move(r));
+    settle(room, rooms_.at(room), {});
+  }
   return true;
 }
 
-void ConsensusRuntime::send_all(std::vector<Message> out) {
+void ConsensusRuntime::settle(const NodeId& room, Room& r, std::vector<Message> out) {
+  if (store_ != nullptr) {
+    ConsensusState now = snapshot(r.consensus);
+    if (now != r.saved) {
+      // The log from the first entry that differs from what the store holds.
+      std::size_t from = 0;
+      while (from < now.log.size() && from < r.saved.log.size() &&
+             now.log[from] == r.saved.log[from]) {
+        ++from;
+      }
+      const std::vector<ConsensusEntry> tail(now.log.begin() + static_cast<std::ptrdiff_t>(from),
+                                             now.log.end());
+      if (auto s = store_->save(room, now.term, now.voted_for, from, tail); !s) {
+        log_("federation: saving the agreement of " + room + " failed: " + s.error().message() +
+             "; holding back " + std::to_string(out.size()) + " messages");
+        return;
+      }
+      r.saved = std::move(now);
+    }
+  }
   for (const Message& m : out) {
     xmpp::Element s =
         xmpp::make_stanza("message", "normal", m.from, m.to, "fc" + std::to_string(++next_id_));
@@ -35,7 +89,7 @@ void ConsensusRuntime::send_all(std::vector<Message> out) {
 }
 
 void ConsensusRuntime::tick() {
-  for (auto& [room, c] : rooms_) send_all(c.tick());
+  for (auto& [room, r] : rooms_) settle(room, r, r.consensus.tick());
 }
 
 bool ConsensusRuntime::on_stanza(const xmpp::Element& stanza) {
@@ -62,28 +116,28 @@ bool ConsensusRuntime::on_stanza(const xmpp::Element& stanza) {
   }
   // CommitConsensus ignores senders outside the mirror set itself; the servers' s2s
   // authentication (dialback or TLS) vouches for the sender's domain.
-  send_all(it->second.receive(*m));
+  settle(it->first, it->second, it->second.consensus.receive(*m));
   return true;
 }
 
 std::optional<std::uint64_t> ConsensusRuntime::propose(const NodeId& room, Hash commit) {
   auto it = rooms_.find(room);
   if (it == rooms_.end()) return std::nullopt;
-  auto at = it->second.propose(std::move(commit));
-  if (at) send_all(it->second.flush());
+  auto at = it->second.consensus.propose(std::move(commit));
+  if (at) settle(room, it->second, it->second.consensus.flush());
   return at;
 }
 
 std::optional<ConsensusStatus> ConsensusRuntime::status(const NodeId& room) const {
   auto it = rooms_.find(room);
   if (it == rooms_.end()) return std::nullopt;
-  const CommitConsensus& c = it->second;
+  const CommitConsensus& c = it->second.consensus;
   return ConsensusStatus{c.term(), c.role(), c.leader(), c.committed()};
 }
 
 std::vector<Hash> ConsensusRuntime::final_commits(const NodeId& room) const {
   auto it = rooms_.find(room);
-  return it == rooms_.end() ? std::vector<Hash>{} : it->second.final_commits();
+  return it == rooms_.end() ? std::vector<Hash>{} : it->second.consensus.final_commits();
 }
 
 }  // namespace conclave::component::federation

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "component/federation/commit_consensus.h"
+#include "component/store/consensus_store.h"
 #include "xmpp/element.h"
 
 namespace conclave::component::federation {
@@ -37,12 +38,15 @@ class ConsensusRuntime {
   using Send = std::function<void(xmpp::Element stanza)>;
   using Log = std::function<void(const std::string& line)>;
 
-  ConsensusRuntime(Send send, Log log, std::uint64_t seed, ConsensusOptions options = {});
+  // `store`: where each room's term, vote and log are saved before anything that depends on
+  // them is sent (null: kept in memory only, for tests). Its calls block this thread: they
+  // happen on a term change, a vote and an appended entry, never for a heartbeat.
+  ConsensusRuntime(Send send, Log log, std::uint64_t seed, ConsensusOptions options = {},
+                   ConsensusStore* store = nullptr);
 
   // configure: this node serves `room` (its own room JID, one of `mirror_set`), whose home is
-  // `home`. Configuring a room again with another set starts it over (a new mirror set is a
-  // new agreement; docs/federation.md §2). False (and nothing changed) for a set that does not
-  // hold `room` and `home`, or names one JID twice.
+  // `home`, resuming from what the store saved for it. False (and nothing changed) for a set
+  // that does not hold `room` and `home`, or names one JID twice, or when the store fails.
   bool configure(const NodeId& room, std::vector<NodeId> mirror_set, const NodeId& home);
 
   // tick: one tick of every room's agreement; sends what they say.
@@ -60,14 +64,21 @@ class ConsensusRuntime {
   std::vector<Hash> final_commits(const NodeId& room) const;
 
  private:
-  void send_all(std::vector<Message> out);
+  struct Room {
+    CommitConsensus consensus;
+    ConsensusState saved;  // what the store holds
+  };
+  // settle: saves what changed in `r`, then sends `out`; on a store failure sends nothing
+  // (the next event tries again: nothing went out that the disk does not back).
+  void settle(const NodeId& room, Room& r, std::vector<Message> out);
 
   Send send_;
   Log log_;
   std::uint64_t seed_;
   ConsensusOptions options_;
+  ConsensusStore* store_;
   std::uint64_t next_id_ = 0;
-  std::map<NodeId, CommitConsensus> rooms_;
+  std::map<NodeId, Room> rooms_;
 };
 
 }  // namespace conclave::component::federation

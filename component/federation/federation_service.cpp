@@ -24,10 +24,14 @@ std::string_view role_name(Role r) {
 }  // namespace
 
 FederationService::FederationService(const FederationConfig& config, Send send, Log log,
-                                     std::uint64_t seed)
-    : send_(send), log_(log), runtime_(send, log, seed), self_(config.self) {
-  if (!config.home.empty() && !runtime_.configure(config.self, config.mirrors, config.home)) {
-    log_("federation: the mirror set must hold this room and the home once; federation is off");
+                                     std::uint64_t seed, ConsensusStore* store)
+    : send_(send), log_(log), runtime_(send, log, seed, {}, store), self_(config.self) {
+  if (config.home.empty()) {
+    self_.clear();
+  } else if (!runtime_.configure(config.self, config.mirrors, config.home)) {
+    log_(
+        "federation: no agreement for " + config.self +
+        " (a mirror set without it or the home, or its saved state unreadable); federation is off");
     self_.clear();
   }
   if (auto s = runtime_.status(self_)) last_ = *s;

@@ -37,7 +37,9 @@ class FederationService {
   using Send = std::function<void(xmpp::Element stanza)>;
   using Log = std::function<void(const std::string& line)>;
 
-  FederationService(const FederationConfig& config, Send send, Log log, std::uint64_t seed);
+  // `store` keeps each room's term, vote and log across restarts (null: memory only).
+  FederationService(const FederationConfig& config, Send send, Log log, std::uint64_t seed,
+                    ConsensusStore* store = nullptr);
 
   // on_stanza: true when the stanza was for federation (consumed); false: the room service's.
   bool on_stanza(const xmpp::Element& stanza);

@@ -135,6 +135,101 @@ TEST(ConsensusRuntime, BadConsensusStanzasAreConsumedLoggedAndChangeNothing) {
   EXPECT_TRUE(net.wire.empty());
 }
 
+// An in-memory ConsensusStore (the PostgreSQL one is tested in pg_store_test.cpp).
+class MemoryStore final : public ConsensusStore {
+ public:
+  Result<std::optional<ConsensusState>> load(const std::string& room) override {
+    auto it = rooms.find(room);
+    return it == rooms.end() ? std::optional<ConsensusState>() : std::optional(it->second);
+  }
+  Status save(const std::string& room, std::uint64_t term, const std::string& voted_for,
+              std::uint64_t from, const std::vector<ConsensusEntry>& tail) override {
+    ++saves;
+    if (fail) return conclave::fail(StoreErrc::conflict);
+    ConsensusState& s = rooms[room];
+    s.term = term;
+    s.voted_for = voted_for;
+    s.log.resize(std::min<std::size_t>(from, s.log.size()));
+    s.log.insert(s.log.end(), tail.begin(), tail.end());
+    return {};
+  }
+  std::map<std::string, ConsensusState> rooms;
+  bool fail = false;
+  int saves = 0;
+};
+
+// docs/federation.md §3.2: term, vote and log are on disk before anything that depends on them
+// leaves, so a node restarted mid-election never votes twice in a term and keeps its entries.
+TEST(ConsensusRuntime, ARestartedNodeKeepsItsTermVoteAndLogAndNeverVotesTwiceInATerm) {
+  MemoryStore store;
+  std::vector<xmpp::Element> sent;
+  auto make = [&] {
+    auto r = std::make_unique<ConsensusRuntime>([&](xmpp::Element s) { sent.push_back(s); },
+                                                [](const std::string&) {}, 3, ConsensusOptions{},
+                                                &store);
+    EXPECT_TRUE(r->configure(kC, {kA, kB, kC}, kA));
+    return r;
+  };
+  auto c = make();
+  EXPECT_EQ(store.rooms.at(kC).term, 1u);  // saved at once
+  // The home's entry, then b asking for c's vote in term 5.
+  auto feed = [&](ConsensusRuntime& r, const std::string& xml) {
+    auto s = parse_stanza_xml(xml);
+    ASSERT_TRUE(s.has_value());
+    ASSERT_TRUE(r.on_stanza(*s));
+  };
+  feed(*c,
+       "<message from='room@mls.a.test' to='room@mls.c.test'><append xmlns='urn:xmpp:mls:0' "
+       "term='1' prev-index='0' prev-term='0' commit-index='0'><entry term='1'>ESIz</entry>"
+       "</append></message>");
+  sent.clear();
+  feed(*c,
+       "<message from='room@mls.b.test' to='room@mls.c.test'><vote-request xmlns='urn:xmpp:mls:0' "
+       "term='5' last-index='1' last-term='1'/></message>");
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].first_child()->attr_or("granted"), "true");
+  EXPECT_EQ(store.rooms.at(kC), (ConsensusState{5, kB, {{1, {0x11, 0x22, 0x33}}}}));
+  // Restarted: the same term, vote and log; a rival candidate of term 5 gets no second vote.
+  c = make();
+  EXPECT_EQ(c->status(kC)->term, 5u);
+  EXPECT_FALSE(c->status(kC)->leader.has_value());
+  sent.clear();
+  feed(*c,
+       "<message from='room@mls.a.test' to='room@mls.c.test'><vote-request xmlns='urn:xmpp:mls:0' "
+       "term='5' last-index='1' last-term='1'/></message>");
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].first_child()->attr_or("granted"), "false");
+}
+
+TEST(ConsensusRuntime, NothingLeavesThatTheStoreDoesNotBack) {
+  MemoryStore store;
+  std::vector<xmpp::Element> sent;
+  ConsensusRuntime c([&](xmpp::Element s) { sent.push_back(s); }, [](const std::string&) {}, 3,
+                     ConsensusOptions{}, &store);
+  ASSERT_TRUE(c.configure(kC, {kA, kB, kC}, kA));
+  store.fail = true;
+  auto s = parse_stanza_xml(
+      "<message from='room@mls.b.test' to='room@mls.c.test'><vote-request xmlns='urn:xmpp:mls:0' "
+      "term='5' last-index='0' last-term='0'/></message>");
+  ASSERT_TRUE(s.has_value());
+  ASSERT_TRUE(c.on_stanza(*s));
+  EXPECT_TRUE(sent.empty());  // the vote was not saved: it is not given
+  EXPECT_EQ(store.rooms.at(kC).term, 1u);
+  store.fail = false;
+  ASSERT_TRUE(c.on_stanza(*s));  // asked again: saved, then answered
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(store.rooms.at(kC).term, 5u);
+  // A heartbeat changes nothing durable: no write.
+  const int saves = store.saves;
+  auto hb = parse_stanza_xml(
+      "<message from='room@mls.b.test' to='room@mls.c.test'><append xmlns='urn:xmpp:mls:0' "
+      "term='5' prev-index='0' prev-term='0' commit-index='0'/></message>");
+  ASSERT_TRUE(hb.has_value());
+  ASSERT_TRUE(c.on_stanza(*hb));
+  ASSERT_TRUE(c.on_stanza(*hb));
+  EXPECT_EQ(store.saves, saves);
+}
+
 TEST(ConsensusRuntime, AMirrorSetMustHoldTheRoomAndTheHomeOnce) {
   ConsensusRuntime r([](xmpp::Element) {}, [](const std::string&) {}, 1);
   EXPECT_FALSE(r.configure(kA, {kB, kC}, kB));      // not this room

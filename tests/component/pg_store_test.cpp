@@ -10,6 +10,7 @@
 #include "db/connection_pool.h"
 #include "db/migrations.h"
 #include "db/pg_archive_store.h"
+#include "db/pg_consensus_store.h"
 #include "db/pg_room_store.h"
 #include "tests/component/test_room_jid.h"
 
@@ -213,6 +214,31 @@ TEST_F(PgStoreTest, TombstoneAndItsNoticeCommitTogether) {
   EXPECT_EQ((*rows)[1].stanza_id, "sid1");
   EXPECT_EQ((*rows)[1].stanza, *done);
   EXPECT_EQ((*rows)[3], msg("r@mls", 3));
+}
+
+// db::PgConsensusStore (schema/0007_federation.sql): term, vote and log of a federated room's
+// agreement; a save replaces the log from an index on and keeps what is before it.
+TEST_F(PgStoreTest, ConsensusStateRoundTripsAndALogSuffixIsReplaced) {
+  db::PgConsensusStore store(*pool_);
+  auto none = store.load("room@mls.a.test");
+  ASSERT_TRUE(none) << none.error().message();
+  EXPECT_FALSE(none->has_value());
+  const ConsensusEntry x{1, {0x11}}, noop{2, {}}, y{2, {0x22, 0x23}}, z{3, {0x33}};
+  ASSERT_TRUE(store.save("room@mls.a.test", 2, "room@mls.b.test", 0, {x, noop, y}));
+  ASSERT_TRUE(store.save("room@mls.b.test", 1, "", 0, {x}));  // another room, apart
+  auto a = store.load("room@mls.a.test");
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(a->has_value());
+  EXPECT_EQ(**a, (ConsensusState{2, "room@mls.b.test", {x, noop, y}}));
+  // A new leader's entries replace the suffix from index 1; the vote is cleared in term 3.
+  ASSERT_TRUE(store.save("room@mls.a.test", 3, "", 1, {z}));
+  a = store.load("room@mls.a.test");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(**a, (ConsensusState{3, "", {x, z}}));
+  auto b = store.load("room@mls.b.test");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(**b, (ConsensusState{1, "", {x}}));
+  EXPECT_FALSE(store.save("room@mls.a.test", 0, "", 0, {}));  // terms start at 1 (CHECK)
 }
 
 }  // namespace

@@ -89,7 +89,8 @@ async def scenario_election(w):
     §3): three deployments (Prosody, ejabberd, Prosody) hold one room's mirror set, the home on
     a. Twice, the current sequencer is cut away from both others: they elect one of themselves
     with a higher term while the cut-off one steps down (it knows it is in a minority); healed,
-    it follows the new sequencer. Every status read from every node is checked: never two
+    it follows the new sequencer. Then one mirror's Conclave is killed (-9) and restarted: it
+    resumes from the term it saved. Every status read from every node is checked: never two
     sequencers in one term."""
     nodes = "abc"
     room = {n: "room@" + w[n].service for n in nodes}
@@ -146,6 +147,17 @@ async def scenario_election(w):
                         "everyone follows %s after healing" % room[new], 60)
         figures.append((leader, new, s[new][0], elected, time.monotonic() - healed_at))
         leader = new
+    # kill -9 of a mirror's Conclave: it comes back with the term and vote it saved
+    # (docs/federation.md §3.2), never behind them, and follows the sequencer again.
+    s = await status()
+    victim = next(n for n in nodes if n != leader)
+    term_before = s[victim][0]
+    w[victim].conclave.kill()
+    w[victim].conclave.wait(10)
+    w[victim].start_conclave()
+    s = await until(lambda s: s[victim][2] == room[leader], "%s follows again after kill -9" % victim, 30)
+    check(s[victim][0] >= term_before, "%s restarted in term %d, had %d" % (victim, s[victim][0], term_before))
+    print("figures: %s killed in term %d came back in term %d" % (victim, term_before, s[victim][0]))
     for old, new, term, elected, followed in figures:
         print("figures: %s cut away -> %s sequences term %d after %.2f s; %s follows it %.2f s "
               "after healing" % (old, new, term, elected, old, followed))
