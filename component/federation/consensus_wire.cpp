@@ -10,8 +10,6 @@ namespace conclave::component::federation {
 
 namespace {
 
-constexpr std::string_view kNs = "urn:xmpp:mls:0";  // docs/protocol.md, docs/federation.md §3.3
-
 std::string num(std::uint64_t v) { return std::to_string(v); }
 
 bool fail(WireError* error, std::string what) {
@@ -59,7 +57,7 @@ std::optional<Message> decode_append(const xmpp::Element& p, Message m, WireErro
     return std::nullopt;
   }
   for (const xmpp::Element& c : p.children()) {
-    if (!c.is("entry", kNs) || !c.children().empty()) {
+    if (!c.is("entry", kFederationNs) || !c.children().empty()) {
       fail(error, "unexpected <" + c.name() + "/> in <append/>");
       return std::nullopt;
     }
@@ -88,14 +86,14 @@ std::optional<Message> decode_append(const xmpp::Element& p, Message m, WireErro
 }  // namespace
 
 bool is_consensus_payload(const xmpp::Element& e) {
-  return e.ns() == kNs && (e.name() == "vote-request" || e.name() == "vote" ||
-                           e.name() == "append" || e.name() == "append-ack");
+  return e.ns() == kFederationNs && (e.name() == "vote-request" || e.name() == "vote" ||
+                                     e.name() == "append" || e.name() == "append-ack");
 }
 
 xmpp::Element encode(const Message& m) {
   switch (m.kind) {
     case Message::Kind::vote_request: {
-      xmpp::Element e("vote-request", std::string(kNs));
+      xmpp::Element e("vote-request", std::string(kFederationNs));
       e.set_attr("term", num(m.vote_request.term));
       e.set_attr("last-index", num(m.vote_request.last_index));
       e.set_attr("last-term", num(m.vote_request.last_term));
@@ -103,27 +101,27 @@ xmpp::Element encode(const Message& m) {
       return e;
     }
     case Message::Kind::vote_reply: {
-      xmpp::Element e("vote", std::string(kNs));
+      xmpp::Element e("vote", std::string(kFederationNs));
       e.set_attr("term", num(m.vote_reply.term));
       e.set_attr("granted", m.vote_reply.granted ? "true" : "false");
       if (m.vote_reply.pre) e.set_attr("pre", "true");
       return e;
     }
     case Message::Kind::append: {
-      xmpp::Element e("append", std::string(kNs));
+      xmpp::Element e("append", std::string(kFederationNs));
       e.set_attr("term", num(m.append.term));
       e.set_attr("prev-index", num(m.append.prev_index));
       e.set_attr("prev-term", num(m.append.prev_term));
       e.set_attr("commit-index", num(m.append.commit_index));
       for (const LogEntry& entry : m.append.entries) {
-        e.add_child("entry", std::string(kNs))
+        e.add_child("entry", std::string(kFederationNs))
             .set_attr("term", num(entry.term))
             .set_text(base64_encode(entry.commit));
       }
       return e;
     }
     case Message::Kind::append_reply: {
-      xmpp::Element e("append-ack", std::string(kNs));
+      xmpp::Element e("append-ack", std::string(kFederationNs));
       e.set_attr("term", num(m.append_reply.term));
       e.set_attr("success", m.append_reply.success ? "true" : "false");
       e.set_attr("match-index", num(m.append_reply.match_index));

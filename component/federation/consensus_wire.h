@@ -17,12 +17,15 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "component/federation/commit_consensus.h"
 #include "xmpp/element.h"
 
 namespace conclave::component::federation {
 
+// The namespace of every federation payload (docs/protocol.md, docs/federation.md §3.3).
+inline constexpr std::string_view kFederationNs = "urn:xmpp:mls:0";
 inline constexpr std::size_t kMaxWireEntries = 64;
 inline constexpr std::size_t kMaxHashBytes = 64;
 

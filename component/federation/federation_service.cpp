@@ -1,13 +1,12 @@
 #include "component/federation/federation_service.h"
 
+#include "component/federation/consensus_wire.h"
 #include "xmpp/jid.h"
 #include "xmpp/stanza.h"
 
 namespace conclave::component::federation {
 
 namespace {
-
-constexpr std::string_view kNs = "urn:xmpp:mls:0";
 
 std::string_view role_name(Role r) {
   switch (r) {
@@ -49,11 +48,11 @@ bool FederationService::on_stanza(const xmpp::Element& stanza) {
 bool FederationService::on_status_query(const xmpp::Element& iq) {
   if (iq.name() != "iq" || xmpp::iq_type_of(iq) != xmpp::IqType::get) return false;
   const xmpp::Element* q = xmpp::iq_payload(iq);
-  if (q == nullptr || !q->is("consensus", kNs)) return false;
+  if (q == nullptr || !q->is("consensus", kFederationNs)) return false;
   auto to = xmpp::Jid::parse(iq.attr_or("to"));
   if (!to || to->bare_string() != self_ || !to->resource().empty()) return false;
   const ConsensusStatus s = *runtime_.status(self_);
-  xmpp::Element answer("consensus", std::string(kNs));
+  xmpp::Element answer("consensus", std::string(kFederationNs));
   answer.set_attr("term", std::to_string(s.term));
   answer.set_attr("role", std::string(role_name(s.role)));
   if (s.leader) answer.set_attr("leader", *s.leader);

@@ -10,16 +10,16 @@
 namespace conclave::component::federation {
 namespace {
 
-const NodeId kA = "room@mls.a.test";
-const NodeId kB = "room@mls.b.test";
+const NodeId kFrom = "room@mls.a.test";
+const NodeId kTo = "room@mls.b.test";
 
-xmpp::Element payload(const std::string& xml) {
+xmpp::Element wire_payload(const std::string& xml) {
   auto msg = parse_stanza_xml("<message>" + xml + "</message>");
   EXPECT_TRUE(msg.has_value()) << xml;
   return msg && msg->first_child() ? *msg->first_child() : xmpp::Element();
 }
 
-void expect_same(const Message& x, const Message& y) {
+void expect_same_message(const Message& x, const Message& y) {
   EXPECT_EQ(x.from, y.from);
   EXPECT_EQ(x.to, y.to);
   ASSERT_EQ(x.kind, y.kind);
@@ -43,8 +43,8 @@ void expect_same(const Message& x, const Message& y) {
 TEST(ConsensusWire, EveryKindRoundTrips) {
   std::vector<Message> all(6);
   for (Message& m : all) {
-    m.from = kA;
-    m.to = kB;
+    m.from = kFrom;
+    m.to = kTo;
   }
   all[0].kind = Message::Kind::vote_request;
   all[0].vote_request = {7, 12, 6};
@@ -62,18 +62,19 @@ TEST(ConsensusWire, EveryKindRoundTrips) {
     const xmpp::Element e = encode(m);
     EXPECT_TRUE(is_consensus_payload(e));
     WireError err;
-    auto back = decode(e, kA, kB, &err);
+    auto back = decode(e, kFrom, kTo, &err);
     ASSERT_TRUE(back.has_value()) << err.what;
-    expect_same(*back, m);
+    expect_same_message(*back, m);
   }
 }
 
 TEST(ConsensusWire, TheAddressesComeFromTheStanzaNotThePayload) {
   auto m =
-      decode(payload("<vote xmlns='urn:xmpp:mls:0' term='2' granted='false' from='x@y'/>"), kB, kA);
+      decode(wire_payload("<vote xmlns='urn:xmpp:mls:0' term='2' granted='false' from='x@y'/>"),
+             kTo, kFrom);
   ASSERT_TRUE(m.has_value());
-  EXPECT_EQ(m->from, kB);
-  EXPECT_EQ(m->to, kA);
+  EXPECT_EQ(m->from, kTo);
+  EXPECT_EQ(m->to, kFrom);
 }
 
 TEST(ConsensusWire, MalformedPayloadsAreRefusedWithAReason) {
@@ -107,7 +108,7 @@ TEST(ConsensusWire, MalformedPayloadsAreRefusedWithAReason) {
   };
   for (const auto& [xml, reason] : cases) {
     WireError err;
-    EXPECT_FALSE(decode(payload(xml), kA, kB, &err).has_value()) << xml;
+    EXPECT_FALSE(decode(wire_payload(xml), kFrom, kTo, &err).has_value()) << xml;
     EXPECT_NE(err.what.find(reason), std::string::npos) << xml << " -> " << err.what;
   }
 }
@@ -118,12 +119,12 @@ TEST(ConsensusWire, SizesAreBounded) {
   m.append.term = 1;
   for (std::size_t i = 0; i <= kMaxWireEntries; ++i) m.append.entries.push_back({1, Hash(32, 1)});
   WireError err;
-  EXPECT_FALSE(decode(encode(m), kA, kB, &err).has_value());
+  EXPECT_FALSE(decode(encode(m), kFrom, kTo, &err).has_value());
   EXPECT_NE(err.what.find("entries"), std::string::npos) << err.what;
   m.append.entries = {{1, Hash(kMaxHashBytes + 1, 1)}};
-  EXPECT_FALSE(decode(encode(m), kA, kB, &err).has_value());
+  EXPECT_FALSE(decode(encode(m), kFrom, kTo, &err).has_value());
   m.append.entries = {{1, Hash(kMaxHashBytes, 1)}};
-  EXPECT_TRUE(decode(encode(m), kA, kB, &err).has_value()) << err.what;
+  EXPECT_TRUE(decode(encode(m), kFrom, kTo, &err).has_value()) << err.what;
 }
 
 }  // namespace
