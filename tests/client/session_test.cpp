@@ -71,6 +71,13 @@ std::vector<Event> of_type(const std::vector<Event>& events, std::string_view ty
   return out;
 }
 
+// expect_reads: `to` has exactly one new message, `text` (what it handles now).
+void expect_reads(Account& to, const std::string& text) {
+  auto got = of_type(to.pump(), "message");
+  ASSERT_EQ(got.size(), 1u) << to.jid << " " << to.options_.device;
+  EXPECT_EQ(got[0].text, text);
+}
+
 // A room with alice (creator) and bob (invited), both at the same epoch.
 class SessionTest : public ::testing::Test {
  protected:
@@ -585,9 +592,7 @@ TEST(Session, InviteAddsEveryDeviceOfTheUser) {
   ASSERT_TRUE(f);
   EXPECT_EQ(f->members.size(), 3u);
   ASSERT_TRUE(phone->send(room, "from the phone"));
-  auto got = of_type(pc.pump(), "message");
-  ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0].text, "from the phone");
+  expect_reads(pc, "from the phone");
   EXPECT_EQ(of_type(alice.pump(), "message").size(), 1u);
   // Inviting again adds no device twice (BR-13): nothing to add.
   EXPECT_EQ(alice->invite(room, "bob@localhost").error(), make_error_code(Errc::group_exists));
@@ -632,9 +637,7 @@ TEST(Session, AnInviteOfALostInstallsPackageEndsWithTheMemberReading) {
   ASSERT_TRUE(f);
   EXPECT_EQ(f->members.size(), 2u);  // the dead leaf is gone
   ASSERT_TRUE(alice->send(room, "can you read this"));
-  auto got = of_type(bob.pump(), "message");
-  ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0].text, "can you read this");
+  expect_reads(bob, "can you read this");
 }
 
 // A member that gets a Welcome it cannot open, for a leaf of its own device, resyncs by itself.
@@ -760,9 +763,7 @@ TEST_F(SessionTest, AMemberWhoLeftAndIsInvitedBackIsInTheRoomAgain) {
   EXPECT_EQ(bob->epoch(room), 3u);
   ASSERT_TRUE(bob->enter(room));
   ASSERT_TRUE(bob->catch_up(room));
-  auto got = of_type(bob.pump(), "message");
-  ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0].text, "welcome back");
+  expect_reads(bob, "welcome back");
 }
 
 // Issue 15: both of bob's devices are offline when alice invites him. The one Welcome, sent to
@@ -795,9 +796,7 @@ TEST(Session, ADeviceInvitedWhileOfflineFetchesItsWelcomeAtItsNextStart) {
   EXPECT_EQ(server.rooms.at(room).commits.size(), 1u);
   for (Account* d : {&phone, &pc}) {
     ASSERT_TRUE((*d)->catch_up(room));
-    auto got = of_type(d->pump(), "message");
-    ASSERT_EQ(got.size(), 1u) << d->options_.device;
-    EXPECT_EQ(got[0].text, "hello bob");
+    expect_reads(*d, "hello bob");
   }
   ASSERT_TRUE(pc->enter(room));
   ASSERT_TRUE(pc->send(room, "from the pc"));
@@ -837,9 +836,7 @@ TEST(Session, ADeviceInvitedWhileOfflineWithoutAWelcomeToFetchResyncs) {
   EXPECT_EQ(f->members.size(), 3u);  // the pc's leaf replaced, not added to
   ASSERT_TRUE(alice->send(room, "both of you"));
   for (Account* d : {&phone, &pc}) {
-    auto got = of_type(d->pump(), "message");
-    ASSERT_EQ(got.size(), 1u) << d->options_.device;
-    EXPECT_EQ(got[0].text, "both of you");
+    expect_reads(*d, "both of you");
   }
   const std::size_t commits = server.rooms.at(room).commits.size();
   pc.go_offline();
