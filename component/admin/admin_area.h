@@ -8,6 +8,7 @@
 #include "component/admin/admin_commands.h"
 #include "component/cluster/lease_keeper.h"
 #include "component/ds/delivery_service.h"
+#include "component/federation/federation_service.h"
 #include "component/muc/muc_service.h"
 #include "xmpp/data_form.h"
 
@@ -17,6 +18,7 @@ struct AdminTarget {
   MucService& service;
   const ds::DeliveryService* mls = nullptr;
   const cluster::LeaseKeeper* cluster = nullptr;  // several instances: this one's leases
+  const federation::FederationService* federation = nullptr;  // its federated room, if any
 };
 
 // result_form: a completed command's form (FORM_TYPE urn:conclave:admin).

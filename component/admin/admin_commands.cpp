@@ -24,11 +24,12 @@ xmpp::DataForm result_form(std::string title) {
 }  // namespace admin
 
 void register_admin_commands(xmpp::CommandRegistry& registry, MucService& service,
-                             const ds::DeliveryService* mls, const cluster::LeaseKeeper* cluster) {
+                             const ds::DeliveryService* mls, const cluster::LeaseKeeper* cluster,
+                             const federation::FederationService* federation) {
   auto admin_only = [&service](const xmpp::Jid& who) {
     return service.env().service_admins.count(who.bare_string()) != 0;
   };
-  const admin::AdminTarget target{service, mls, cluster};
+  const admin::AdminTarget target{service, mls, cluster, federation};
   std::vector<xmpp::Command> all = admin::room_commands(target, admin_only);
   for (xmpp::Command& c : admin::stats_commands(target, admin_only)) all.push_back(std::move(c));
   // The order clients list them in: what reads before what changes; a command not named here

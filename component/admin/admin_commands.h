@@ -18,6 +18,9 @@ class DeliveryService;
 namespace cluster {
 class LeaseKeeper;
 }
+namespace federation {
+class FederationService;
+}
 
 inline constexpr std::string_view kAdminFormType = "urn:conclave:admin";
 inline constexpr std::string_view kListRoomsNode = "urn:conclave:admin:list-rooms";
@@ -26,10 +29,12 @@ inline constexpr std::string_view kDestroyRoomNode = "urn:conclave:admin:destroy
 
 // register_admin_commands: adds the commands to `registry` (MucService::commands()); they act on
 // `service` and read MLS figures from `mls` and this instance's shard leases from `cluster`
-// (null: none; docs/cluster.md), which must outlive the registry.
+// (null: none; docs/cluster.md) and its federated room's agreement from `federation` (null:
+// none; docs/federation.md), which must outlive the registry.
 // One file per area: room_commands.cpp, stats_command.cpp.
 void register_admin_commands(xmpp::CommandRegistry& registry, MucService& service,
                              const ds::DeliveryService* mls,
-                             const cluster::LeaseKeeper* cluster = nullptr);
+                             const cluster::LeaseKeeper* cluster = nullptr,
+                             const federation::FederationService* federation = nullptr);
 
 }  // namespace conclave::component

@@ -57,6 +57,23 @@ CommandResponse stats(const AdminTarget& target) {
     add("cluster-fenced-commits", "Commits refused by the fence here",
         mls != nullptr ? mls->fenced_commits() : 0);
   }
+  if (const federation::FederationService* fed = target.federation;
+      fed != nullptr && fed->status()) {
+    // docs/federation.md §3: the room of this deployment in a mirror set, and where the
+    // mirrors' commit agreement stands here.
+    const federation::ConsensusStatus s = *fed->status();
+    f.add("federation-room", FieldType::text_single, "Federated room", {fed->config().self});
+    f.add("federation-home", FieldType::text_single, "Its home", {fed->config().home});
+    f.add("federation-mirrors", FieldType::text_multi, "Its mirror set", fed->config().mirrors);
+    f.add("federation-role", FieldType::text_single, "Role here",
+          {s.role == federation::Role::leader      ? "sequencer"
+           : s.role == federation::Role::candidate ? "candidate"
+                                                   : "follower"});
+    f.add("federation-sequencer", FieldType::text_single, "Sequencer (empty: none known)",
+          {s.leader.value_or("")});
+    add("federation-term", "Term", s.term);
+    add("federation-final", "Log entries final here", s.committed);
+  }
   return CommandResponse::completed({}, std::move(f));
 }
 

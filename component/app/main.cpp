@@ -258,7 +258,7 @@ int serve(const Config& config, Logger& logger) {
   }
 
   register_admin_commands(service.commands(), service, &delivery,
-                          cluster ? &cluster->keeper() : nullptr);
+                          cluster ? &cluster->keeper() : nullptr, federation.get());
 
   // The federation's clock: one tick every federation.tick_ms.
   boost::asio::steady_timer federation_timer(io);

@@ -24,7 +24,11 @@ std::string_view role_name(Role r) {
 
 FederationService::FederationService(const FederationConfig& config, Send send, Log log,
                                      std::uint64_t seed, ConsensusStore* store)
-    : send_(send), log_(log), runtime_(send, log, seed, {}, store), self_(config.self) {
+    : send_(send),
+      log_(log),
+      runtime_(send, log, seed, {}, store),
+      config_(config),
+      self_(config.self) {
   if (config.home.empty()) {
     self_.clear();
   } else if (!runtime_.configure(config.self, config.mirrors, config.home)) {
@@ -33,6 +37,7 @@ FederationService::FederationService(const FederationConfig& config, Send send, 
         " (a mirror set without it or the home, or its saved state unreadable); federation is off");
     self_.clear();
   }
+  if (self_.empty()) config_ = {};
   if (auto s = runtime_.status(self_)) last_ = *s;
 }
 

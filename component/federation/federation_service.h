@@ -47,6 +47,10 @@ class FederationService {
   void tick();
 
   ConsensusRuntime& runtime() { return runtime_; }
+  // The federated room served here, its mirror set and home ("" when federation is off), and
+  // where its agreement stands.
+  const FederationConfig& config() const { return config_; }
+  std::optional<ConsensusStatus> status() const { return runtime_.status(self_); }
 
  private:
   bool on_status_query(const xmpp::Element& iq);
@@ -55,6 +59,7 @@ class FederationService {
   Send send_;
   Log log_;
   ConsensusRuntime runtime_;
+  FederationConfig config_;
   std::string self_;
   ConsensusStatus last_;  // what was last logged, so that each change is logged once
 };

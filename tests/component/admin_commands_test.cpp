@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "component/cluster/lease_keeper.h"
+#include "component/federation/federation_service.h"
 #include "component/muc/muc_service.h"
 #include "fake_lease_store.h"
 #include "fakes.h"
@@ -262,9 +263,37 @@ TEST_F(ClusterAdminTest, StatsAndRoomListShowTheLeases) {
                                       " holder=n1#test term=1"}));
 }
 
+// A federated room (docs/federation.md §3): stats show the mirror set and the agreement.
+class FederationAdminTest : public AdminCommandsTest {
+ protected:
+  void SetUp() override {
+    service = make_service({"root@example.org"});
+    federation = std::make_unique<federation::FederationService>(
+        federation::FederationConfig{"room@mls.a.test",
+                                     {"room@mls.a.test", "room@rooms.example.org"},
+                                     "room@rooms.example.org"},
+        [](xmpp::Element) {}, [](const std::string&) {}, 1);
+    register_admin_commands(service->commands(), *service, nullptr, nullptr, federation.get());
+  }
+  std::unique_ptr<federation::FederationService> federation;
+};
+
+TEST_F(FederationAdminTest, StatsShowTheMirrorSetAndTheAgreement) {
+  auto stats = result_of(command(kAdmin, kStatsNode));
+  EXPECT_EQ(stats.field("federation-room")->value(), "room@rooms.example.org");
+  EXPECT_EQ(stats.field("federation-home")->value(), "room@mls.a.test");
+  EXPECT_EQ(stats.field("federation-mirrors")->values,
+            (std::vector<std::string>{"room@mls.a.test", "room@rooms.example.org"}));
+  EXPECT_EQ(stats.field("federation-role")->value(), "follower");
+  EXPECT_EQ(stats.field("federation-sequencer")->value(), "room@mls.a.test");  // term 1: the home
+  EXPECT_EQ(stats.field("federation-term")->value(), "1");
+  EXPECT_EQ(stats.field("federation-final")->value(), "0");
+}
+
 TEST_F(AdminCommandsTest, WithoutAClusterNoLeaseFieldsAppear) {
   auto stats = result_of(command(kAdmin, kStatsNode));
   EXPECT_EQ(stats.field("cluster-active"), nullptr);
+  EXPECT_EQ(stats.field("federation-room"), nullptr);
 }
 
 }  // namespace
