@@ -944,13 +944,7 @@ bool Client::join_by_fetched_welcome(const std::string& room) {
   auto msg = mls::decode<mls::MlsMessage>(w->data);
   const auto* welcome = msg ? std::get_if<mls::Welcome>(&msg->message) : nullptr;
   if (welcome == nullptr) return false;
-  const bool ours =
-      std::any_of(key_packages_.begin(), key_packages_.end(), [&](const StoredKeyPackage& k) {
-        return std::any_of(
-            welcome->secrets.begin(), welcome->secrets.end(),
-            [&](const mls::EncryptedGroupSecrets& s) { return s.new_member == k.ref; });
-      });
-  if (!ours) return false;
+  if (package_for(*welcome) == key_packages_.end()) return false;
   handle_welcome(room, w->data, w->epoch.value_or(0), w->chain);
   return has_group(room);
 }

@@ -254,6 +254,8 @@ class Client {
   // §6.10) and joins with it when it is for a package of ours. Returns whether we now hold the
   // group.
   bool join_by_fetched_welcome(const std::string& room);
+  // package_for: our stored key package the Welcome has a secret for, or key_packages_.end().
+  std::vector<StoredKeyPackage>::iterator package_for(const mls::Welcome& welcome);
   bool fresh_ = false;
   bool recovering_ = false;
 

@@ -292,6 +292,13 @@ void Client::read_waiting(const std::string& room) {
   }
 }
 
+std::vector<StoredKeyPackage>::iterator Client::package_for(const mls::Welcome& welcome) {
+  return std::find_if(key_packages_.begin(), key_packages_.end(), [&](const StoredKeyPackage& k) {
+    return std::any_of(welcome.secrets.begin(), welcome.secrets.end(),
+                       [&](const mls::EncryptedGroupSecrets& s) { return s.new_member == k.ref; });
+  });
+}
+
 void Client::handle_welcome(const std::string& room, mls::ByteView data, std::uint64_t epoch,
                             const std::optional<mls::Bytes>& chain) {
   if (Room* r = find_room(room); r != nullptr && r->group && r->group->epoch() >= epoch) {
@@ -303,12 +310,7 @@ void Client::handle_welcome(const std::string& room, mls::ByteView data, std::ui
     emit({"error", room, "", "", "", std::nullopt, "malformed Welcome"});
     return;
   }
-  auto kp =
-      std::find_if(key_packages_.begin(), key_packages_.end(), [&](const StoredKeyPackage& k) {
-        return std::any_of(
-            welcome->secrets.begin(), welcome->secrets.end(),
-            [&](const mls::EncryptedGroupSecrets& s) { return s.new_member == k.ref; });
-      });
+  auto kp = package_for(*welcome);
   if (kp == key_packages_.end()) {
     emit({"error", room, "", "", "", std::nullopt, "Welcome for none of our key packages"});
     // Normal for a Welcome that added only our other devices; but if it gave this device a

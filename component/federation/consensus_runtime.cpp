@@ -9,18 +9,6 @@
 
 namespace conclave::component::federation {
 
-namespace {
-
-ConsensusState snapshot(const CommitConsensus& c) {
-  ConsensusState s;
-  s.term = c.term();
-  s.voted_for = c.voted_for().value_or("");
-  for (const LogEntry& e : c.log()) s.log.push_back({e.term, e.commit});
-  return s;
-}
-
-}  // namespace
-
 ConsensusRuntime::ConsensusRuntime(Send send, Log log, std::uint64_t seed, ConsensusOptions options,
                                    ConsensusStore* store)
     : send_(std::move(send)), log_(std::move(log)), seed_(seed), options_(options), store_(store) {}
@@ -62,22 +50,34 @@ bool ConsensusRuntime::configure(const NodeId& room, std::vector<NodeId> mirror_
 
 void ConsensusRuntime::settle(const NodeId& room, Room& r, std::vector<Message> out) {
   if (store_ != nullptr) {
-    ConsensusState now = snapshot(r.consensus);
-    if (now != r.saved) {
+    const CommitConsensus& c = r.consensus;
+    const std::string vote = c.voted_for().value_or("");
+    const auto& log = c.log();
+    // Called for every tick and message, so the usual case (nothing durable changed) must not
+    // walk the log: two logs of one length whose last entries have one term are the same log
+    // (Raft's Log Matching Property: leaders make entries, one per index and term).
+    const bool same_log = log.size() == r.saved.log.size() &&
+                          (log.empty() || (log.back().term == r.saved.log.back().term &&
+                                           log.back().commit == r.saved.log.back().commit));
+    if (c.term() != r.saved.term || vote != r.saved.voted_for || !same_log) {
       // The log from the first entry that differs from what the store holds.
       std::size_t from = 0;
-      while (from < now.log.size() && from < r.saved.log.size() &&
-             now.log[from] == r.saved.log[from]) {
+      while (from < log.size() && from < r.saved.log.size() &&
+             log[from].term == r.saved.log[from].term &&
+             log[from].commit == r.saved.log[from].commit) {
         ++from;
       }
-      const std::vector<ConsensusEntry> tail(now.log.begin() + static_cast<std::ptrdiff_t>(from),
-                                             now.log.end());
-      if (auto s = store_->save(room, now.term, now.voted_for, from, tail); !s) {
+      std::vector<ConsensusEntry> tail;
+      for (std::size_t i = from; i < log.size(); ++i) tail.push_back({log[i].term, log[i].commit});
+      if (auto s = store_->save(room, c.term(), vote, from, tail); !s) {
         log_("federation: saving the agreement of " + room + " failed: " + s.error().message() +
              "; holding back " + std::to_string(out.size()) + " messages");
         return;
       }
-      r.saved = std::move(now);
+      r.saved.term = c.term();
+      r.saved.voted_for = vote;
+      r.saved.log.resize(from);
+      r.saved.log.insert(r.saved.log.end(), tail.begin(), tail.end());
     }
   }
   for (const Message& m : out) {

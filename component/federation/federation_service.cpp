@@ -24,25 +24,19 @@ std::string_view role_name(Role r) {
 
 FederationService::FederationService(const FederationConfig& config, Send send, Log log,
                                      std::uint64_t seed, ConsensusStore* store)
-    : send_(send),
-      log_(log),
-      runtime_(send, log, seed, {}, store),
-      config_(config),
-      self_(config.self) {
-  if (config.home.empty()) {
-    self_.clear();
-  } else if (!runtime_.configure(config.self, config.mirrors, config.home)) {
+    : send_(send), log_(log), runtime_(send, log, seed, {}, store), config_(config) {
+  if (!config_.home.empty() && !runtime_.configure(config_.self, config_.mirrors, config_.home)) {
     log_(
-        "federation: no agreement for " + config.self +
+        "federation: no agreement for " + config_.self +
         " (a mirror set without it or the home, or its saved state unreadable); federation is off");
-    self_.clear();
+    config_ = {};
   }
-  if (self_.empty()) config_ = {};
-  if (auto s = runtime_.status(self_)) last_ = *s;
+  if (config_.home.empty()) config_ = {};  // off: no room served here
+  if (auto s = runtime_.status(config_.self)) last_ = *s;
 }
 
 bool FederationService::on_stanza(const xmpp::Element& stanza) {
-  if (self_.empty()) return false;
+  if (config_.self.empty()) return false;
   if (runtime_.on_stanza(stanza)) {
     log_changes();
     return true;
@@ -55,8 +49,8 @@ bool FederationService::on_status_query(const xmpp::Element& iq) {
   const xmpp::Element* q = xmpp::iq_payload(iq);
   if (q == nullptr || !q->is("consensus", kFederationNs)) return false;
   auto to = xmpp::Jid::parse(iq.attr_or("to"));
-  if (!to || to->bare_string() != self_ || !to->resource().empty()) return false;
-  const ConsensusStatus s = *runtime_.status(self_);
+  if (!to || to->bare_string() != config_.self || !to->resource().empty()) return false;
+  const ConsensusStatus s = *runtime_.status(config_.self);
   xmpp::Element answer("consensus", std::string(kFederationNs));
   answer.set_attr("term", std::to_string(s.term));
   answer.set_attr("role", std::string(role_name(s.role)));
@@ -67,15 +61,15 @@ bool FederationService::on_status_query(const xmpp::Element& iq) {
 }
 
 void FederationService::tick() {
-  if (self_.empty()) return;
+  if (config_.self.empty()) return;
   runtime_.tick();
   log_changes();
 }
 
 void FederationService::log_changes() {
-  const ConsensusStatus s = *runtime_.status(self_);
+  const ConsensusStatus s = *runtime_.status(config_.self);
   if (s.term == last_.term && s.role == last_.role && s.leader == last_.leader) return;
-  log_("federation: " + self_ + " term " + std::to_string(s.term) + ", " +
+  log_("federation: " + config_.self + " term " + std::to_string(s.term) + ", " +
        std::string(role_name(s.role)) + ", sequencer " + (s.leader ? *s.leader : "unknown"));
   last_ = s;
 }

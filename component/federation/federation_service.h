@@ -50,7 +50,7 @@ class FederationService {
   // The federated room served here, its mirror set and home ("" when federation is off), and
   // where its agreement stands.
   const FederationConfig& config() const { return config_; }
-  std::optional<ConsensusStatus> status() const { return runtime_.status(self_); }
+  std::optional<ConsensusStatus> status() const { return runtime_.status(config_.self); }
 
  private:
   bool on_status_query(const xmpp::Element& iq);
@@ -59,9 +59,8 @@ class FederationService {
   Send send_;
   Log log_;
   ConsensusRuntime runtime_;
-  FederationConfig config_;
-  std::string self_;
-  ConsensusStatus last_;  // what was last logged, so that each change is logged once
+  FederationConfig config_;  // all empty when federation is off
+  ConsensusStatus last_;     // what was last logged, so that each change is logged once
 };
 
 }  // namespace conclave::component::federation

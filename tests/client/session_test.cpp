@@ -766,6 +766,14 @@ TEST_F(SessionTest, AMemberWhoLeftAndIsInvitedBackIsInTheRoomAgain) {
   expect_reads(bob, "welcome back");
 }
 
+// invite_while_offline: the devices are offline while alice creates the room and invites bob
+// (one commit adds them all).
+void invite_while_offline(Account& alice, std::initializer_list<Account*> devices) {
+  for (Account* d : devices) d->go_offline();
+  ASSERT_EQ(alice->create(room), 0u);
+  ASSERT_EQ(alice->invite(room, "bob@localhost"), 1u);
+}
+
 // Issue 15: both of bob's devices are offline when alice invites him. The one Welcome, sent to
 // the bare JID, goes from offline storage to the device that comes back first; the other finds
 // at its next start that the group holds a leaf of its own without its having the group, fetches
@@ -775,10 +783,7 @@ TEST(Session, ADeviceInvitedWhileOfflineFetchesItsWelcomeAtItsNextStart) {
   Account alice(server, "alice@localhost");
   Account phone(server, "bob@localhost", "phone");
   Account pc(server, "bob@localhost", "pc");
-  phone.go_offline();
-  pc.go_offline();
-  ASSERT_EQ(alice->create(room), 0u);
-  ASSERT_EQ(alice->invite(room, "bob@localhost"), 1u);  // adds both devices
+  invite_while_offline(alice, {&phone, &pc});
   ASSERT_TRUE(alice->send(room, "hello bob"));
 
   phone.connect();  // takes the stored Welcome at start
@@ -818,10 +823,7 @@ TEST(Session, ADeviceInvitedWhileOfflineWithoutAWelcomeToFetchResyncs) {
   Account alice(server, "alice@localhost");
   Account phone(server, "bob@localhost", "phone");
   Account pc(server, "bob@localhost", "pc");
-  phone.go_offline();
-  pc.go_offline();
-  ASSERT_EQ(alice->create(room), 0u);
-  ASSERT_EQ(alice->invite(room, "bob@localhost"), 1u);
+  invite_while_offline(alice, {&phone, &pc});
   phone.connect();
   EXPECT_EQ(phone->epoch(room), 1u);
   pc.connect();
