@@ -55,6 +55,7 @@ std::shared_ptr<Room> Room::from_record(RoomEnv& env, const RoomRecord& rec,
     r->history_.push_back({std::move(msg), m.ts, chars});
   }
   while (r->history_.size() > r->config_.max_history) r->history_.pop_front();
+  r->fmuc_restore();
   return r;
 }
 
@@ -106,6 +107,7 @@ void Room::process(const Pending& p) {
   // Exceptions are bugs here (errors are values); one catch per stanza keeps the room alive
   // and answers the sender (docs/style.md P6).
   try {
+    if (fmuc_intercept(p)) return;  // a federated room's links (room_fmuc.cpp)
     switch (xmpp::kind_of(p.stanza)) {
       case xmpp::StanzaKind::presence:
         on_presence(p);
@@ -142,6 +144,7 @@ RoomPolicy Room::policy() const {
 }
 
 bool Room::extensions_intercept_iq(const Pending& p) {
+  if (fmuc_refuses_mls(p)) return true;
   for (RoomExtension* x : env_.extensions) {
     if (x->intercept_iq(*this, p.stanza, p.from, p.to)) return true;
   }
@@ -149,6 +152,7 @@ bool Room::extensions_intercept_iq(const Pending& p) {
 }
 
 bool Room::extensions_admit_groupchat(const Pending& p) {
+  if (is_mirror()) return !fmuc_refuses_mls(p);  // the home checks its group's messages
   for (RoomExtension* x : env_.extensions) {
     if (!x->admit_groupchat(*this, p.stanza, p.from, p.to)) return false;
   }
@@ -227,6 +231,8 @@ void Room::send_error(const Element& stanza, StanzaCondition c, std::string text
 }
 
 void Room::send_to_sessions(const Occupant& o, const Element& stanza) {
+  // A remote occupant's node gets each event once, from fmuc_announce and fmuc_relay.
+  if (!o.node.empty()) return;
   for (const Jid& s : o.sessions) {
     Element copy = stanza;
     copy.set_attr("to", s.full());

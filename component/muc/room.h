@@ -9,6 +9,7 @@
 //
 // Extensions (the MLS delivery service) attach through RoomEnv::extensions and see the room as
 // a GroupHost (component/rooms/); this library never names them.
+#include <chrono>
 #include <cstddef>
 #include <deque>
 #include <functional>
@@ -72,7 +73,14 @@ struct RoomEnv {
   std::function<bool(const xmpp::Jid& user)> may_create;
   // The room is gone (destroyed, or temporary and empty): the service forgets it.
   std::function<void(const RoomJid& room)> room_gone;
+  // Runs `task` once after `delay` on the I/O thread (a federated room's link retries,
+  // room_fmuc.cpp). Unset: nothing is retried by time.
+  std::function<void(std::chrono::milliseconds delay, std::function<void()> task)> schedule;
 };
+
+// The parts of a client's presence that other occupants see: everything but the MUC join
+// element, ids only the room may assign (XEP-0421 §4) and federation elements (room_fmuc.cpp).
+std::vector<xmpp::Element> presence_extra_of(const xmpp::Element& presence);
 
 class Room : public GroupHost, public std::enable_shared_from_this<Room> {
  public:
@@ -114,6 +122,10 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
   Affiliation affiliation_of(const std::string& bare) const;
   const std::string& subject() const { return subject_; }
   std::size_t history_size() const { return history_.size(); }
+  // Federation (room_fmuc.cpp): the FMUC nodes whose link is up (on a home its mirrors, on a
+  // mirror its home), and whether this room's home refused it.
+  const std::set<std::string>& fmuc_linked() const { return fmuc_.linked; }
+  bool fmuc_refused() const { return fmuc_.refused; }
 
   // What the room's features (room_feature.h) build on: sending, looking occupants and
   // affiliations up, changing them, and running a store call in the room's order.
@@ -234,6 +246,8 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
   xmpp::Element as_reflected(xmpp::Element m, const Occupant& sender) const;
   Staged stage(const xmpp::Element& request, const Occupant& sender, TimePoint ts);
   void group_commit(const Pending& first, const Occupant& sender);
+  // To this room's own occupants only (not to other FMUC nodes).
+  void reflect_local(const xmpp::Element& message);
   void archive_failed(const std::vector<Staged>& batch, std::error_code why);
   // The subject (room_subject.cpp): XEP-0045 §8.1.
   void on_subject_change(const Pending& p, const Occupant& o, std::string subject);
@@ -258,6 +272,47 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
   void on_admin_get(const Pending& p, const xmpp::Element& query);
   void on_admin_set(const Pending& p, const xmpp::Element& query);
 
+  // Federation, XEP-0289 (room_fmuc.cpp, docs/federation.md §2).
+  struct FmucState {
+    std::set<std::string> linked;  // nodes whose link is up
+    // The newest stanza-id, by that node, of a message taken from each node: what a link's
+    // catch-up starts after.
+    std::map<std::string, std::string> last_from;
+    std::set<std::string> seen;          // "by id" of the relayed messages already taken
+    std::deque<std::string> seen_order;  // the same, oldest first, for the bound
+    bool refused = false;                // the home refused this mirror
+    bool retry_pending = false;          // a relink is scheduled
+    std::chrono::milliseconds retry_delay{0};
+  };
+  bool is_fmuc_node(std::string_view bare) const;
+  bool is_mirror() const { return !config_.fmuc_home.empty(); }
+  // A stanza from one of this room's FMUC nodes, or carrying FMUC elements from elsewhere:
+  // true when taken here (process() looks no further).
+  bool fmuc_intercept(const Pending& p);
+  void fmuc_from_node(const Pending& p, const std::string& node);
+  void fmuc_node_presence(const Pending& p, const std::string& node);
+  void fmuc_node_control(const Pending& p, const std::string& node, const xmpp::Element& fmuc);
+  void fmuc_node_message(const Pending& p, const std::string& node);
+  void fmuc_node_private(const Pending& p, const std::string& node);
+  // Tells the other nodes of an occupant's presence; `to_origin`: also the node it came from
+  // (a change made here to a remote occupant, which its own node must apply).
+  void fmuc_announce(const Occupant& o, const std::vector<int>& codes, bool unavailable,
+                     bool to_origin = false, const std::string& reason = {});
+  // A message as reflected here, to every linked node but `origin`.
+  void fmuc_relay(const xmpp::Element& reflected, const std::string& real_from,
+                  const std::string& origin);
+  void fmuc_send_join(const Occupant& o, bool catch_up);
+  void fmuc_link(const std::string& node, const std::string& after);
+  void fmuc_catch_up_to_home(const std::string& after);
+  void fmuc_link_down(const std::string& node);
+  void fmuc_schedule_relink();
+  void fmuc_config_changed(const RoomConfig& old);
+  void fmuc_remember_seen(const xmpp::Element& message, const std::string& node);
+  bool fmuc_already_taken(const xmpp::Element& message) const;
+  void fmuc_restore();  // last_from and seen from the history, after a restart
+  // A mirror keeps no MLS group of its own (docs/federation.md §2): true when refused here.
+  bool fmuc_refuses_mls(const Pending& p);
+
   // Helpers.
   std::vector<Occupant*> by_bare(const std::string& bare);
   std::string occupant_id_of(const xmpp::Jid& bare) const;
@@ -280,6 +335,7 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
   std::vector<std::unique_ptr<Occupant>> occupants_;       // in join order
   std::deque<HistoryEntry> history_;
   std::map<std::string, ForwardedIq> forwarded_iqs_;  // by the id we sent
+  FmucState fmuc_;
 
   std::deque<Pending> inbox_;
   SerialQueue queue_;

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "component/store/room_mode.h"
 #include "xmpp/data_form.h"
@@ -38,6 +39,10 @@ struct RoomConfig {
   std::size_t max_history = 20;
   // The owner's choice of mode (room_mode.cpp); nullopt: the default for the room's kind.
   std::optional<RoomMode> mode;
+  // Federation (XEP-0289, docs/federation.md §2, room_fmuc.cpp). On a mirror: the bare JID of
+  // the room it mirrors (its home); empty: none. On a home: the rooms allowed to mirror it.
+  std::string fmuc_home;
+  std::vector<std::string> fmuc_mirrors;
 
   bool non_anonymous() const { return whois == Whois::anyone; }
   // A private group chat unless chosen otherwise when members only; a chat room when open.

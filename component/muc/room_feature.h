@@ -103,5 +103,6 @@ const RoomFeature& moderation_feature();     // room_moderation.cpp
 const RoomFeature& voice_request_feature();  // room_voice.cpp
 const RoomFeature& self_ping_feature();      // room_self_ping.cpp
 const RoomFeature& mode_feature();           // room_mode.cpp
+const RoomFeature& fmuc_feature();           // room_fmuc.cpp
 
 }  // namespace conclave::component

@@ -7,7 +7,7 @@ namespace conclave::component {
 const std::vector<const RoomFeature*>& room_features() {
   static const std::vector<const RoomFeature*> features{
       &password_feature(),      &registration_feature(), &archive_feature(), &moderation_feature(),
-      &voice_request_feature(), &self_ping_feature(),    &mode_feature(),
+      &voice_request_feature(), &self_ping_feature(),    &mode_feature(),    &fmuc_feature(),
   };
   return features;
 }

@@ -19,6 +19,11 @@ void Room::group_created() {
 }
 
 std::optional<Refusal> Room::group_refuses_config(const RoomConfig& staged) const {
+  if (holds_group_ && !staged.fmuc_home.empty()) {
+    // A mirror keeps no group of its own (room_fmuc.cpp): the room's members would fork.
+    return Refusal{xmpp::StanzaCondition::not_acceptable,
+                   "This room holds an MLS group; it cannot become a mirror of another room"};
+  }
   if (!holds_group_ || staged.persistent) return std::nullopt;
   return Refusal{xmpp::StanzaCondition::not_acceptable,
                  "This room holds an MLS group and stays persistent; destroy the room to end "

@@ -213,6 +213,7 @@ void Room::on_config_submit(const Pending& p, const xmpp::DataForm& form) {
                   if (old.whois != config_.whois)
                     codes.push_back(config_.non_anonymous() ? 172 : 173);
                   send_status_message(codes);
+                  fmuc_config_changed(old);  // links formed or ended (room_fmuc.cpp)
                   if (config_.members_only && !old.members_only) {
                     std::vector<std::string> out;
                     for (const auto& o : occupants_) {

@@ -31,6 +31,9 @@ void strip_forgeable(Element& m, const std::string& room) {
   remove_children(m, "stanza-id", ns::kStanzaId,
                   [&](const Element& c) { return c.attr_or("by") == room; });
   remove_children(m, "occupant-id", ns::kOccupantId, [](const Element&) { return true; });
+  // Federation elements name a sender's real JID; only the room's FMUC nodes may send them
+  // (room_fmuc.cpp), and they never reach occupants.
+  remove_children(m, "fmuc", ns::kFmuc, [](const Element&) { return true; });
 }
 
 // reflect_all: the messages to every occupant's sessions in one fan-out, occupant by occupant
@@ -41,6 +44,7 @@ void reflect_all(const std::vector<std::unique_ptr<Occupant>>& occupants,
   std::vector<std::string> to;
   to.reserve(occupants.size());
   for (const auto& o : occupants) {
+    if (!o->node.empty()) continue;  // remote occupants: through their node (room_fmuc.cpp)
     for (const Jid& s : o->sessions) to.push_back(s.full());
   }
   out.send_to_each(std::move(messages), std::move(to));
@@ -200,6 +204,7 @@ void Room::group_commit(const Pending& first, const Occupant& sender) {
                   reflected.reserve(batch->size());
                   for (Staged& st : *batch) {
                     history_.push_back({st.reflected, ts, st.chars});
+                    fmuc_relay(st.reflected, std::string(st.request.attr_or("from")), "");
                     reflected.push_back(std::move(st.reflected));
                   }
                   reflect_all(occupants_, std::move(reflected), *env_.services->out);
@@ -207,8 +212,20 @@ void Room::group_commit(const Pending& first, const Occupant& sender) {
                 });
 }
 
+void Room::reflect_local(const Element& message) {
+  reflect_all(occupants_, {message}, *env_.services->out);
+}
+
 void Room::reflect(const Element& message) {
   reflect_all(occupants_, {message}, *env_.services->out);
+  // An occupant's message (a subject, a chat state) goes to the other nodes of a federated
+  // room too; what the room itself says (status codes, the delivery service's messages) stays.
+  if (auto from = Jid::parse(message.attr_or("from")); from && !from->resource().empty()) {
+    if (const Occupant* sender = by_nick(from->resource());
+        sender != nullptr && sender->node.empty() && !sender->sessions.empty()) {
+      fmuc_relay(message, sender->sessions.front().full(), "");
+    }
+  }
 }
 
 void Room::on_private_message(const Pending& p, Occupant& sender) {
@@ -239,6 +256,13 @@ void Room::on_private_message(const Pending& p, Occupant& sender) {
   m.set_attr("from", occupant_jid(sender.nick));
   if (m.child("x", ns::kMucUser) == nullptr) m.add_child("x", std::string(ns::kMucUser));
   m.add_child("occupant-id", std::string(ns::kOccupantId)).set_attr("id", sender.occupant_id);
+  if (!target->node.empty()) {
+    // XEP-0289 §4.5: to the node the target is joined at, from this room's occupant JID.
+    m.set_attr("to", target->node + "/" + target->nick);
+    m.add_child("fmuc", std::string(ns::kFmuc)).set_attr("from", p.from.full());
+    send(std::move(m));
+    return;
+  }
   send_to_sessions(*target, m);  // never archived (docs/xmpp.md, MAM)
 }
 

@@ -20,18 +20,19 @@ void add_status(Element& x, int code) {
   x.add_child("status", std::string(ns::kMucUser)).set_attr("code", std::to_string(code));
 }
 
-// The parts of a client's presence that other occupants see: everything but the MUC join
-// element and ids only the room may assign (XEP-0421 §4: strip client-sent occupant-ids).
+}  // namespace
+
 std::vector<Element> presence_extra_of(const Element& presence) {
   std::vector<Element> out;
   for (const Element& c : presence.children()) {
-    if (c.ns() == ns::kMuc || c.ns() == ns::kMucUser || c.ns() == ns::kOccupantId) continue;
+    if (c.ns() == ns::kMuc || c.ns() == ns::kMucUser || c.ns() == ns::kOccupantId ||
+        c.ns() == ns::kFmuc || c.ns() == ns::kMlsExt) {
+      continue;
+    }
     out.push_back(c);
   }
   return out;
 }
-
-}  // namespace
 
 Element Room::occupant_presence(const Occupant& o, const Occupant* receiver,
                                 const std::vector<int>& codes, bool self, bool unavailable) const {
@@ -62,6 +63,7 @@ void Room::broadcast_presence(const Occupant& o, const std::vector<int>& codes, 
     if (extra) p.child("x", ns::kMucUser)->add_child(*extra);
     send_to_sessions(*r, p);
   }
+  fmuc_announce(o, codes, unavailable, /*to_origin=*/true);
 }
 
 void Room::on_presence(const Pending& p) {
@@ -237,6 +239,7 @@ void Room::finish_join(const Pending& p, bool created) {
       if (r.get() == o) continue;
       send_to_sessions(*r, occupant_presence(*o, r.get(), {}, false, false));
     }
+    fmuc_announce(*o, {}, false);  // the other nodes of a federated room (room_fmuc.cpp)
   }
   send_join_sequence(*o, p.from, p.stanza, std::move(codes));
   log(LogLevel::debug,
@@ -297,6 +300,7 @@ void Room::on_leave(const Pending& p, Occupant& o) {
     if (st != nullptr) u.add_child(*st);
     send_to_sessions(*r, u);
   }
+  fmuc_announce(o, {}, true);
   std::erase_if(occupants_, [&](const auto& x) { return x.get() == &o; });
   maybe_vanish();
 }
@@ -335,6 +339,7 @@ void Room::remove_occupant(const std::string& nick, std::vector<int> codes,
     if (!reason.empty()) item->add_child("reason", std::string(ns::kMucUser)).set_text(reason);
     send_to_sessions(*r, u);
   }
+  fmuc_announce(*o, codes, true, /*to_origin=*/true, reason);
   std::erase_if(occupants_, [&](const auto& x) { return x.get() == o; });
   maybe_vanish();
 }
@@ -343,6 +348,7 @@ void Room::shutdown() {
   for (const auto& o : occupants_) {
     Element u = occupant_presence(*o, o.get(), {110, 332}, true, true);
     send_to_sessions(*o, u);
+    if (o->node.empty()) fmuc_announce(*o, {332}, true);  // the other nodes see it go
   }
   occupants_.clear();  // a persistent room stays in the store; nothing else changes there
 }
@@ -394,6 +400,7 @@ void Room::on_nick_change(const Pending& p, Occupant& o, const std::string& new_
     u.child("x", ns::kMucUser)->child("item", ns::kMucUser)->set_attr("nick", new_nick);
     send_to_sessions(*r, u);
   }
+  fmuc_announce(o, {303}, true);  // other nodes: gone under the old nick, back under the new
   o.nick = new_nick;
   o.presence_extra = presence_extra_of(p.stanza);
   broadcast_presence(o, {}, false, {110});

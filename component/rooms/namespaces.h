@@ -33,6 +33,9 @@ inline constexpr std::string_view kRetract = "urn:xmpp:message-retract:1";
 inline constexpr std::string_view kModerate0 = "urn:xmpp:message-moderate:0";
 inline constexpr std::string_view kRetract0 = "urn:xmpp:message-retract:0";
 inline constexpr std::string_view kFasten = "urn:xmpp:fasten:0";
-inline constexpr std::string_view kHints = "urn:xmpp:hints";  // XEP-0334
+inline constexpr std::string_view kHints = "urn:xmpp:hints";                 // XEP-0334
+inline constexpr std::string_view kFmuc = "http://isode.com/protocol/fmuc";  // XEP-0289
+// The project's own extensions (docs/protocol.md), where a room element needs them.
+inline constexpr std::string_view kMlsExt = "urn:xmpp:mls:0";
 
 }  // namespace conclave::component::ns

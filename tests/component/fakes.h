@@ -81,7 +81,9 @@ class ServiceTest : public ::testing::Test {
     return std::make_unique<MucService>(ServiceInfo{kService, "Test rooms"}, std::move(env));
   }
 
-  void send(const std::string& xml) { service->dispatch(stanza(xml)); }
+  virtual ~ServiceTest() = default;
+  // One stanza from a user to the service (a fixture with several services routes it).
+  virtual void send(const std::string& xml) { service->dispatch(stanza(xml)); }
   std::vector<xmpp::Element> take() {
     auto s = std::move(out.sent);
     out.sent.clear();
