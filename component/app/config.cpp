@@ -96,6 +96,9 @@ ConfigTable<Config> federation_keys() {
        list_of(&Config::federation_mirrors, bare_jid)},
       {"federation.tick_ms", "100", "Milliseconds per tick of the commit agreement",
        millis_in<10, 10'000>(&Config::federation_tick)},
+      {"federation.link_probe_ms", "10000",
+       "Milliseconds between probes of a mirrored room's links (an unanswered probe ends a link)",
+       millis_in<500, 600'000>(&Config::federation_link_probe)},
   };
 }
 

@@ -54,6 +54,8 @@ struct Config {
   // configure mirrors in their rooms. federation_home empty: off.
   std::string federation_home;
   std::set<std::string> federation_mirrors;  // room JIDs, the home among them
+  // Between two probes of each FMUC link of a mirrored room (room_fmuc.cpp).
+  std::chrono::milliseconds federation_link_probe{10'000};
   std::chrono::milliseconds federation_tick{100};
   // [log]
   LogLevel log_level = LogLevel::info;

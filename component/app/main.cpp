@@ -189,6 +189,7 @@ int serve(const Config& config, Logger& logger) {
   env.max_occupants = config.max_occupants;
   env.mam_max_page = config.mam_max_page;
   env.voice_request_interval = config.voice_request_interval;
+  env.fmuc_probe_interval = config.federation_link_probe;
   env.schedule = [&io](std::chrono::milliseconds delay, std::function<void()> task) {
     auto timer = std::make_shared<boost::asio::steady_timer>(io, delay);
     timer->async_wait([timer, task = std::move(task)](const boost::system::error_code& ec) {

@@ -76,6 +76,9 @@ struct RoomEnv {
   // Runs `task` once after `delay` on the I/O thread (a federated room's link retries,
   // room_fmuc.cpp). Unset: nothing is retried by time.
   std::function<void(std::chrono::milliseconds delay, std::function<void()> task)> schedule;
+  // Between two probes of a federated room's links (docs/configuration.md
+  // federation.link_probe_ms).
+  std::chrono::milliseconds fmuc_probe_interval{10'000};
 };
 
 // The parts of a client's presence that other occupants see: everything but the MUC join
@@ -283,6 +286,8 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
     bool refused = false;                // the home refused this mirror
     bool retry_pending = false;          // a relink is scheduled
     std::chrono::milliseconds retry_delay{0};
+    bool probing = false;                       // a probe round is scheduled
+    std::map<std::string, std::string> probes;  // node -> id of its unanswered probe
   };
   bool is_fmuc_node(std::string_view bare) const;
   bool is_mirror() const { return !config_.fmuc_home.empty(); }
@@ -307,6 +312,8 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
   void fmuc_link_down(const std::string& node);
   void fmuc_schedule_relink();
   void fmuc_config_changed(const RoomConfig& old);
+  void fmuc_schedule_probe();
+  void fmuc_probe();
   void fmuc_remember_seen(const xmpp::Element& message, const std::string& node);
   bool fmuc_already_taken(const xmpp::Element& message) const;
   void fmuc_restore();  // last_from and seen from the history, after a restart

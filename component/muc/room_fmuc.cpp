@@ -210,9 +210,24 @@ void Room::fmuc_from_node(const Pending& p, const std::string& node) {
         fmuc_node_message(p, node);
       }
       return;
-    case xmpp::StanzaKind::iq:
-      if (xmpp::is_iq_request(p.stanza)) send_error(p.stanza, StanzaCondition::service_unavailable);
+    case xmpp::StanzaKind::iq: {
+      // Probes of the link (XEP-0199 pings between the room JIDs), and their answers.
+      const xmpp::IqType type = xmpp::iq_type_of(p.stanza);
+      if (xmpp::is_iq_request(p.stanza)) {
+        const Element* q = xmpp::iq_payload(p.stanza);
+        if (type == xmpp::IqType::get && q != nullptr && q->is("ping", ns::kPing)) {
+          send(xmpp::iq_result(p.stanza));
+        } else {
+          send_error(p.stanza, StanzaCondition::service_unavailable);
+        }
+        return;
+      }
+      auto it = fmuc_.probes.find(node);
+      if (it == fmuc_.probes.end() || it->second != xmpp::id_of(p.stanza)) return;
+      fmuc_.probes.erase(it);
+      if (type == xmpp::IqType::error && is_bounce(p.stanza, node)) fmuc_link_down(node);
       return;
+    }
     case xmpp::StanzaKind::other:
       return;
   }
@@ -278,6 +293,20 @@ void Room::fmuc_node_presence(const Pending& p, const std::string& node) {
   if (home) {
     // A join through a mirror: a link forms, or re-forms after it was lost.
     const Element* cu = p.stanza.child("catch-up", ns::kMlsExt);
+    if (cu != nullptr) {
+      // The mirror names the occupants it has now: those it no longer has (it restarted, or
+      // they left while the link was down) leave here.
+      std::set<std::string> present;
+      for (const Element* e : cu->children_named("present", ns::kMlsExt)) {
+        present.insert(std::string(e->attr_or("nick")));
+      }
+      present.insert(nick);
+      std::vector<std::string> absent;
+      for (const auto& x : occupants_) {
+        if (x->node == node && present.count(x->nick) == 0) absent.push_back(x->nick);
+      }
+      for (const std::string& n : absent) remove_occupant(n, {333});
+    }
     if (cu != nullptr || fmuc_.linked.count(node) == 0) {
       fmuc_link(node, cu != nullptr ? std::string(cu->attr_or("after")) : std::string());
     }
@@ -382,6 +411,8 @@ void Room::fmuc_node_control(const Pending& /*p*/, const std::string& node, cons
     fmuc_.linked.insert(node);
     fmuc_.refused = false;
     fmuc_.retry_delay = std::chrono::milliseconds(0);
+    fmuc_.probes.erase(node);
+    fmuc_schedule_probe();
     log(LogLevel::info,
         "room " + jid_.bare_string() + ": linked to its home " + node + (was ? " (again)" : ""));
     fmuc_catch_up_to_home(std::string(linked->attr_or("after")));
@@ -513,6 +544,11 @@ void Room::fmuc_send_join(const Occupant& o, bool catch_up) {
     if (auto it = fmuc_.last_from.find(config_.fmuc_home); it != fmuc_.last_from.end()) {
       cu.set_attr("after", it->second);
     }
+    for (const auto& x : occupants_) {
+      if (x->node.empty() && !x->sessions.empty()) {
+        cu.add_child("present", std::string(ns::kMlsExt)).set_attr("nick", x->nick);
+      }
+    }
   }
   send(std::move(p));
   if (catch_up) fmuc_schedule_relink();
@@ -536,6 +572,8 @@ void Room::fmuc_link(const std::string& node, const std::string& after) {
   // messages the mirror has not seen, its subject, then where the mirror's catch-up starts.
   const bool was = fmuc_.linked.count(node) != 0;
   fmuc_.linked.insert(node);
+  fmuc_.probes.erase(node);
+  fmuc_schedule_probe();
   log(LogLevel::info, "room " + jid_.bare_string() + ": mirror " + node + " linked" +
                           (was ? " again" : "") + (after.empty() ? "" : " (catching up)"));
   for (const auto& o : occupants_) {
@@ -670,7 +708,45 @@ void Room::fmuc_catch_up_to_home(const std::string& after) {
       });
 }
 
+void Room::fmuc_schedule_probe() {
+  if (fmuc_.probing || fmuc_.linked.empty() || !env_.schedule) return;
+  fmuc_.probing = true;
+  std::weak_ptr<Room> weak = weak_from_this();
+  env_.schedule(env_.fmuc_probe_interval, [weak] {
+    auto self = weak.lock();
+    if (!self) return;
+    self->enqueue(Pending{{}, {}, {}, [raw = self.get()] {
+                            raw->fmuc_.probing = false;
+                            if (!raw->gone_) raw->fmuc_probe();
+                          }});
+  });
+}
+
+void Room::fmuc_probe() {
+  // A node that did not answer the last probe within a whole interval is taken as gone: its
+  // server would have bounced a stanza it could not deliver, but not always soon (ejabberd 23.01
+  // answered for a killed component only after about a minute), and a cut link bounces nothing.
+  std::vector<std::string> silent;
+  for (const std::string& node : fmuc_.linked) {
+    if (fmuc_.probes.count(node) != 0) {
+      silent.push_back(node);
+      continue;
+    }
+    const std::string id = "fmuc-probe-" + env_.new_id();
+    Element ping = xmpp::make_stanza("iq", "get", jid_.bare_string(), node, id);
+    ping.add_child("ping", std::string(ns::kPing));
+    send(std::move(ping));
+    fmuc_.probes[node] = id;
+  }
+  for (const std::string& node : silent) {
+    log(LogLevel::warn, "room " + jid_.bare_string() + ": " + node + " did not answer a probe");
+    fmuc_link_down(node);
+  }
+  fmuc_schedule_probe();
+}
+
 void Room::fmuc_link_down(const std::string& node) {
+  fmuc_.probes.erase(node);
   const bool was = fmuc_.linked.erase(node) != 0;
   bool any = false;
   for (const auto& o : occupants_) any = any || o->node == node;
@@ -691,8 +767,11 @@ void Room::fmuc_link_down(const std::string& node) {
 
 void Room::fmuc_schedule_relink() {
   if (!is_mirror() || fmuc_.retry_pending || !env_.schedule) return;
+  // Doubling pauses, never longer than a probe interval: a healed link is found about as soon
+  // as a lost one is.
+  const auto most = std::max(kRetryFirst, std::min(kRetryMax, env_.fmuc_probe_interval));
   fmuc_.retry_delay =
-      std::min(kRetryMax, fmuc_.retry_delay.count() == 0 ? kRetryFirst : fmuc_.retry_delay * 2);
+      std::min(most, fmuc_.retry_delay.count() == 0 ? kRetryFirst : fmuc_.retry_delay * 2);
   fmuc_.retry_pending = true;
   std::weak_ptr<Room> weak = weak_from_this();
   env_.schedule(fmuc_.retry_delay, [weak] {

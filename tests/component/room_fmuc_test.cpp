@@ -487,5 +487,66 @@ TEST_F(FmucTest, ARestartedMirrorCatchesUpFromWhereItWas) {
   EXPECT_EQ(mirror_rows_with("missed-1"), 1u);
 }
 
+TEST_F(FmucTest, ProbesKeepALiveLinkAndEndASilentOne) {
+  federate();
+  auto fire = [this] {
+    auto t = std::move(timers);
+    timers.clear();
+    for (auto& x : t) x.task();
+    return pump();
+  };
+  // Answered probes: nothing changes, however many rounds.
+  for (int i = 0; i < 3; ++i) fire();
+  EXPECT_EQ(room_of(home())->fmuc_linked(), std::set<std::string>{mirror()});
+  EXPECT_EQ(room_of(mirror())->fmuc_linked(), std::set<std::string>{home()});
+  // A cut that bounces nothing (the packets are dropped): the next probe goes unanswered, and
+  // the one after ends the link on both sides.
+  link_up = false;
+  fire();
+  EXPECT_FALSE(room_of(home())->fmuc_linked().empty());
+  auto seen = fire();
+  EXPECT_TRUE(room_of(home())->fmuc_linked().empty());
+  EXPECT_TRUE(room_of(mirror())->fmuc_linked().empty());
+  EXPECT_EQ(count(seen,
+                  [](const auto& s) {
+                    return presence_of(s, kAlice, home() + "/Bob", false) && has_code(s, 333);
+                  }),
+            1);
+  EXPECT_EQ(count(seen,
+                  [](const auto& s) {
+                    return presence_of(s, kBob, mirror() + "/Alice", false) && has_code(s, 333);
+                  }),
+            1);
+  // Healed: the mirror's retry links again.
+  link_up = true;
+  held.clear();
+  for (int i = 0; i < 5 && room_of(mirror())->fmuc_linked().empty(); ++i) fire();
+  EXPECT_EQ(room_of(home())->fmuc_linked(), std::set<std::string>{mirror()});
+  EXPECT_NE(room_of(home())->occupant("Bob"), nullptr);
+}
+
+TEST_F(FmucTest, AMirrorThatDiedLosesAtTheHomeTheOccupantsThatDidNotComeBack) {
+  federate();
+  send("<presence from='" + kCarol + "' to='" + mirror() +
+       "/Carol'><x xmlns='http://jabber.org/protocol/muc'/></presence>");
+  pump();
+  ASSERT_NE(room_of(home())->occupant("Carol"), nullptr);
+  // Killed: no presence leaves it. The home still shows Bob and Carol.
+  restart_mirror();
+  EXPECT_NE(room_of(home())->occupant("Carol"), nullptr);
+  send("<presence from='" + kBob + "' to='" + mirror() +
+       "/Bob'><x xmlns='http://jabber.org/protocol/muc'/></presence>");
+  auto seen = pump();
+  // Bob's join names who the mirror has now: Carol, who did not come back, leaves the home.
+  EXPECT_NE(room_of(home())->occupant("Bob"), nullptr);
+  EXPECT_EQ(room_of(home())->occupant("Carol"), nullptr);
+  EXPECT_EQ(count(seen,
+                  [](const auto& s) {
+                    return presence_of(s, kAlice, home() + "/Carol", false) && has_code(s, 333);
+                  }),
+            1);
+  EXPECT_EQ(count(seen, [](const auto& s) { return presence_of(s, kAlice, home() + "/Bob"); }), 1);
+}
+
 }  // namespace
 }  // namespace conclave::component::testing

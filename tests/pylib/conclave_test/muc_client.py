@@ -84,6 +84,7 @@ class Client(slixmpp.ClientXMPP):
         self.port = port
         self.host = host
         self.inbox = []
+        self.received = []
         self.cond = asyncio.Condition()
         self.ready = asyncio.Event()
         self["feature_mechanisms"].unencrypted_plain = True
@@ -97,6 +98,7 @@ class Client(slixmpp.ClientXMPP):
 
     def _record(self, stanza):
         self.inbox.append(stanza.xml)
+        self.received.append(stanza.xml)  # everything, for counts at the end of a scenario
         asyncio.ensure_future(self._notify())
 
     async def _notify(self):
