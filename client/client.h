@@ -54,7 +54,8 @@ struct ClientOptions {
 
 // Event: something that happened in a room (or to the account), for the UI or the script mode.
 struct Event {
-  std::string type;  // message, commit, proposal, joined, removed, left, error, skipped
+  std::string type;  // message, commit, proposal, joined, removed, left, error, skipped,
+                     // netsplit and healed (a federated room's link; detail: the other node)
   std::string room;
   std::string from;  // sender: bare JID (identity of the MLS leaf), or the service
   std::string nick;  // occupant nick when known

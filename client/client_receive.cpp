@@ -76,6 +76,16 @@ void Client::handle_message(const Element& m, bool from_archive, std::string arc
   Room* r = find_room(room);
   if (r == nullptr) return;              // not a room of ours
   if (xmpp::is_error_stanza(m)) return;  // answers to our sends are matched by send()
+  if (from->resource().empty()) {
+    // A federated room's link to another node was lost or is back (docs/protocol.md §6.14):
+    // shown and logged; the room's users on the other side leave and come back by presence.
+    for (const char* kind : {"netsplit", "healed"}) {
+      if (const Element* n = m.child(kind, ns::kMls)) {
+        emit({kind, room, "", "", "", epoch(room), std::string(n->attr_or("node"))});
+        return;
+      }
+    }
+  }
   if (!from_archive) archive_id = stanza_id_by(m, room);
   // Read already (a catch-up fills a gap and then meets the message that revealed it).
   if (!archive_id.empty() && r->recent_ids.count(archive_id) != 0) return;

@@ -27,6 +27,8 @@ xmpp::DataForm result_form(std::string title);
 // One file per area, each giving its commands (admin_commands.cpp orders and registers them).
 std::vector<xmpp::Command> room_commands(const AdminTarget& target,
                                          const xmpp::CommandPermission& admin_only);
+std::vector<xmpp::Command> federation_commands(const AdminTarget& target,
+                                               const xmpp::CommandPermission& admin_only);
 std::vector<xmpp::Command> stats_commands(const AdminTarget& target,
                                           const xmpp::CommandPermission& admin_only);
 

@@ -32,9 +32,13 @@ void register_admin_commands(xmpp::CommandRegistry& registry, MucService& servic
   const admin::AdminTarget target{service, mls, cluster, federation};
   std::vector<xmpp::Command> all = admin::room_commands(target, admin_only);
   for (xmpp::Command& c : admin::stats_commands(target, admin_only)) all.push_back(std::move(c));
+  for (xmpp::Command& c : admin::federation_commands(target, admin_only)) {
+    all.push_back(std::move(c));
+  }
   // The order clients list them in: what reads before what changes; a command not named here
   // comes after these, in its area's order.
-  constexpr std::array<std::string_view, 3> kOrder = {kListRoomsNode, kStatsNode, kDestroyRoomNode};
+  constexpr std::array<std::string_view, 4> kOrder = {kListRoomsNode, kStatsNode,
+                                                      kFederatedRoomsNode, kDestroyRoomNode};
   auto rank = [&](const xmpp::Command& c) {
     return std::find(kOrder.begin(), kOrder.end(), c.node) - kOrder.begin();
   };

@@ -26,6 +26,7 @@ inline constexpr std::string_view kAdminFormType = "urn:conclave:admin";
 inline constexpr std::string_view kListRoomsNode = "urn:conclave:admin:list-rooms";
 inline constexpr std::string_view kStatsNode = "urn:conclave:admin:stats";
 inline constexpr std::string_view kDestroyRoomNode = "urn:conclave:admin:destroy-room";
+inline constexpr std::string_view kFederatedRoomsNode = "urn:conclave:admin:federated-rooms";
 
 // register_admin_commands: adds the commands to `registry` (MucService::commands()); they act on
 // `service` and read MLS figures from `mls` and this instance's shard leases from `cluster`

@@ -128,6 +128,7 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
   // Federation (room_fmuc.cpp): the FMUC nodes whose link is up (on a home its mirrors, on a
   // mirror its home), and whether this room's home refused it.
   const std::set<std::string>& fmuc_linked() const { return fmuc_.linked; }
+  const std::deque<std::string>& fmuc_history() const { return fmuc_.history; }
   bool fmuc_refused() const { return fmuc_.refused; }
 
   // What the room's features (room_feature.h) build on: sending, looking occupants and
@@ -286,6 +287,9 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
     bool refused = false;                // the home refused this mirror
     bool retry_pending = false;          // a relink is scheduled
     std::chrono::milliseconds retry_delay{0};
+    std::set<std::string> lost;  // nodes whose link was lost and has not come back
+    // The latest link events, oldest first (the admin command federated-rooms shows them).
+    std::deque<std::string> history;
     bool probing = false;                       // a probe round is scheduled
     std::map<std::string, std::string> probes;  // node -> id of its unanswered probe
   };
@@ -313,6 +317,9 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
   void fmuc_schedule_relink();
   void fmuc_config_changed(const RoomConfig& old);
   void fmuc_schedule_probe();
+  // A link event: kept in the history, and told to this room's own occupants as a message from
+  // the room with <netsplit/> or <healed/> (docs/protocol.md §6.14).
+  void fmuc_event(std::string_view kind, const std::string& node, const std::string& text);
   void fmuc_probe();
   void fmuc_remember_seen(const xmpp::Element& message, const std::string& node);
   bool fmuc_already_taken(const xmpp::Element& message) const;

@@ -45,8 +45,9 @@ namespace {
 
 constexpr std::string_view kHomeVar = "{urn:xmpp:mls:0}fmuc_home";
 constexpr std::string_view kMirrorsVar = "{urn:xmpp:mls:0}fmuc_mirrors";
-constexpr std::size_t kMaxMirrors = 16;   // a mirror set is a handful of deployments
-constexpr std::size_t kSeenBound = 4096;  // relayed message ids remembered for duplicates
+constexpr std::size_t kMaxMirrors = 16;    // a mirror set is a handful of deployments
+constexpr std::size_t kSeenBound = 4096;   // relayed message ids remembered for duplicates
+constexpr std::size_t kHistoryBound = 32;  // link events kept per room
 constexpr std::chrono::milliseconds kRetryFirst{1000};
 constexpr std::chrono::milliseconds kRetryMax{30000};
 
@@ -415,6 +416,11 @@ void Room::fmuc_node_control(const Pending& /*p*/, const std::string& node, cons
     fmuc_schedule_probe();
     log(LogLevel::info,
         "room " + jid_.bare_string() + ": linked to its home " + node + (was ? " (again)" : ""));
+    if (fmuc_.lost.erase(node) != 0) {
+      fmuc_event("healed", node, "The link to " + node + " is back");
+    } else if (!was) {
+      fmuc_event("linked", node, "");
+    }
     fmuc_catch_up_to_home(std::string(linked->attr_or("after")));
   }
 }
@@ -574,6 +580,11 @@ void Room::fmuc_link(const std::string& node, const std::string& after) {
   fmuc_.linked.insert(node);
   fmuc_.probes.erase(node);
   fmuc_schedule_probe();
+  if (fmuc_.lost.erase(node) != 0) {
+    fmuc_event("healed", node, "The link to " + node + " is back");
+  } else if (!was) {
+    fmuc_event("linked", node, "");
+  }
   log(LogLevel::info, "room " + jid_.bare_string() + ": mirror " + node + " linked" +
                           (was ? " again" : "") + (after.empty() ? "" : " (catching up)"));
   for (const auto& o : occupants_) {
@@ -755,6 +766,9 @@ void Room::fmuc_link_down(const std::string& node) {
     return;
   }
   log(LogLevel::warn, "room " + jid_.bare_string() + ": link to " + node + " lost");
+  fmuc_.lost.insert(node);
+  fmuc_event("netsplit", node,
+             "The link to " + node + " is lost; its users are gone from here until it is back");
   // Its occupants leave as if their sessions were gone (§7.14 status 333); the room tells the
   // other nodes too.
   std::vector<std::string> gone;
@@ -833,6 +847,16 @@ void Room::fmuc_config_changed(const RoomConfig& old) {
       sent = true;
     }
   }
+}
+
+void Room::fmuc_event(std::string_view kind, const std::string& node, const std::string& text) {
+  fmuc_.history.push_back(format_timestamp(env_.now()) + " " + std::string(kind) + " " + node);
+  while (fmuc_.history.size() > kHistoryBound) fmuc_.history.pop_front();
+  if (text.empty()) return;  // a first link is no news to the occupants
+  Element m = xmpp::make_stanza("message", "groupchat", jid_.bare_string(), "", env_.new_id());
+  m.add_child("body", std::string(kComponentNs)).set_text(text);
+  m.add_child(std::string(kind), std::string(ns::kMlsExt)).set_attr("node", node);
+  reflect_local(m);
 }
 
 bool Room::fmuc_already_taken(const Element& message) const {

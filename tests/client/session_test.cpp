@@ -151,6 +151,27 @@ TEST_F(SessionTest, InviteWelcomeAndMessagesBothWays) {
   EXPECT_TRUE(of_type(alice.pump(), "message").empty());
 }
 
+TEST_F(SessionTest, AFederatedRoomsNetsplitAndHealAreEvents) {
+  // docs/protocol.md §6.14: the room says so from its bare JID; a stranger's copy is ignored.
+  for (const std::string& from : {room, std::string("stranger@elsewhere.example")}) {
+    for (const char* kind : {"netsplit", "healed"}) {
+      xmpp::Element m = xmpp::make_stanza("message", "groupchat", from, "", "n1");
+      m.add_child("body", std::string(ns::kClient)).set_text("link news");
+      m.add_child(kind, std::string(ns::kMls)).set_attr("node", "room@mls.b.test");
+      deliver_to_bob(std::move(m));
+    }
+  }
+  auto events = bob.pump();
+  ASSERT_EQ(of_type(events, "netsplit").size(), 1u);
+  ASSERT_EQ(of_type(events, "healed").size(), 1u);
+  EXPECT_EQ(of_type(events, "netsplit")[0].room, room);
+  EXPECT_EQ(of_type(events, "netsplit")[0].detail, "room@mls.b.test");  // the other node
+  EXPECT_EQ(of_type(events, "healed")[0].epoch, 1u);
+  EXPECT_TRUE(of_type(events, "error").empty());
+  // The group goes on: a message still reads.
+  expect_delivery(alice, bob, "after the split");
+}
+
 TEST_F(SessionTest, KeyPackagesArePublishedSpentAndReplenished) {
   // start() published the target; claiming one for the invite spent it, the Welcome handler
   // replenished only when below the low-water mark.

@@ -81,13 +81,14 @@ std::vector<std::string> item_nodes(const xmpp::Element& reply) {
 TEST_F(AdminCommandsTest, OnlyAdminsSeeAndRunThem) {
   const std::string list =
       "<query xmlns='http://jabber.org/protocol/disco#items' node='" + std::string(kCmdNs) + "'/>";
-  EXPECT_EQ(item_nodes(iq(kAdmin, kService, "get", list)),
-            (std::vector<std::string>{std::string(kListRoomsNode), std::string(kStatsNode),
-                                      std::string(kDestroyRoomNode)}));
+  EXPECT_EQ(
+      item_nodes(iq(kAdmin, kService, "get", list)),
+      (std::vector<std::string>{std::string(kListRoomsNode), std::string(kStatsNode),
+                                std::string(kFederatedRoomsNode), std::string(kDestroyRoomNode)}));
   auto other = iq(kAlice, kService, "get", list);
   EXPECT_EQ(other.attr_or("type"), "result");
   EXPECT_TRUE(item_nodes(other).empty());
-  for (auto node : {kListRoomsNode, kStatsNode, kDestroyRoomNode}) {
+  for (auto node : {kListRoomsNode, kStatsNode, kFederatedRoomsNode, kDestroyRoomNode}) {
     EXPECT_EQ(error_condition(command(kAlice, node)), "forbidden") << node;
   }
   // The service advertises XEP-0050 to everyone; a command's disco#info only to admins.
@@ -117,6 +118,20 @@ TEST_F(AdminCommandsTest, ListRoomsShowsEveryRoomHiddenOnesToo) {
   EXPECT_EQ(form.field("details")->values,
             (std::vector<std::string>{room("hidden") + " occupants=1 persistent hidden",
                                       room("open") + " occupants=2 temporary"}));
+}
+
+TEST_F(AdminCommandsTest, FederatedRoomsShowsMirrorsAndHomesOnly) {
+  create("plain");
+  create("home", {{"{urn:xmpp:mls:0}fmuc_mirrors", "room@mls.b.test"}});
+  create("mirror", {{"{urn:xmpp:mls:0}fmuc_home", "room@mls.c.test"}});
+  take();  // the mirror's join to its (unreachable) home
+  auto form = result_of(command(kAdmin, kFederatedRoomsNode));
+  EXPECT_EQ(form.field("count")->value(), "2");
+  EXPECT_EQ(form.field("rooms")->values, (std::vector<std::string>{room("home"), room("mirror")}));
+  EXPECT_EQ(
+      form.field("details")->values,
+      (std::vector<std::string>{room("home") + " home mirrors=room@mls.b.test linked=(none)",
+                                room("mirror") + " mirror-of=room@mls.c.test linked=(none)"}));
 }
 
 TEST_F(AdminCommandsTest, StatsCountRoomsOccupantsAndUptime) {

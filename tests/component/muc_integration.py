@@ -623,8 +623,9 @@ async def scenario_admin_commands(w):
     check(error_condition(r) == "forbidden", "a non-admin may not run one: %s" % error_condition(r))
     r = await alice.iq(SERVICE, "get", listing)
     nodes = sorted(i.get("node") for i in r.findall(".//{http://jabber.org/protocol/disco#items}item"))
-    check(nodes == sorted(ADMIN_FORM + ":" + n for n in ("list-rooms", "stats", "destroy-room")),
-          "the admin sees the three commands: %s" % nodes)
+    check(nodes == sorted(ADMIN_FORM + ":" + n
+                          for n in ("list-rooms", "stats", "federated-rooms", "destroy-room")),
+          "the admin sees the four commands: %s" % nodes)
 
     r = await alice.iq(SERVICE, "set", command_xml(ADMIN_FORM + ":list-rooms"))
     check(r.find("{%s}command" % CMDS).get("status") == "completed", "list-rooms completes at once")

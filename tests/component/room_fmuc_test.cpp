@@ -517,12 +517,35 @@ TEST_F(FmucTest, ProbesKeepALiveLinkAndEndASilentOne) {
                     return presence_of(s, kBob, mirror() + "/Alice", false) && has_code(s, 333);
                   }),
             1);
-  // Healed: the mirror's retry links again.
+  // Each side's occupants are told (docs/protocol.md §6.13), naming the other node.
+  auto notice = [](const std::string& to, const std::string& room_jid, const char* kind,
+                   const std::string& node) {
+    return [=](const xmpp::Element& s) {
+      const auto* n = s.child(kind, "urn:xmpp:mls:0");
+      return s.name() == "message" && s.attr_or("to") == to && s.attr_or("from") == room_jid &&
+             n != nullptr && n->attr_or("node") == node &&
+             !s.child_text("body", xmpp::ns::kComponent).empty();
+    };
+  };
+  EXPECT_EQ(count(seen, notice(kAlice, home(), "netsplit", mirror())), 1);
+  EXPECT_EQ(count(seen, notice(kBob, mirror(), "netsplit", home())), 1);
+  // Healed: the mirror's retry links again, and both sides hear of it.
   link_up = true;
   held.clear();
-  for (int i = 0; i < 5 && room_of(mirror())->fmuc_linked().empty(); ++i) fire();
+  std::vector<xmpp::Element> after;
+  for (int i = 0; i < 5 && room_of(mirror())->fmuc_linked().empty(); ++i) {
+    for (auto& x : fire()) after.push_back(std::move(x));
+  }
   EXPECT_EQ(room_of(home())->fmuc_linked(), std::set<std::string>{mirror()});
   EXPECT_NE(room_of(home())->occupant("Bob"), nullptr);
+  EXPECT_EQ(count(after, notice(kAlice, home(), "healed", mirror())), 1);
+  EXPECT_EQ(count(after, notice(kBob, mirror(), "healed", home())), 1);
+  // The history the admin command shows: linked, netsplit, healed.
+  const auto& h = room_of(home())->fmuc_history();
+  ASSERT_EQ(h.size(), 3u);
+  EXPECT_NE(h[0].find(" linked " + mirror()), std::string::npos);
+  EXPECT_NE(h[1].find(" netsplit " + mirror()), std::string::npos);
+  EXPECT_NE(h[2].find(" healed " + mirror()), std::string::npos);
 }
 
 TEST_F(FmucTest, AMirrorThatDiedLosesAtTheHomeTheOccupantsThatDidNotComeBack) {
