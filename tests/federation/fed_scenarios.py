@@ -170,8 +170,11 @@ MUC_USER = "http://jabber.org/protocol/muc#user"
 
 
 async def configure(client, room, fields):
-    """The owner's configuration submit (XEP-0045 §10.2) of `fields`, a list of (var, value)."""
-    f = "".join("<field var='%s'><value>%s</value></field>" % kv for kv in fields)
+    """The owner's configuration submit (XEP-0045 §10.2) of `fields`, a list of (var, value);
+    a list value gives a field of several values."""
+    f = "".join("<field var='%s'>%s</field>" % (
+        var, "".join("<value>%s</value>" % v for v in (val if isinstance(val, list) else [val])))
+        for var, val in fields)
     r = await client.iq(room, "set",
                         "<query xmlns='%s'><x xmlns='jabber:x:data' type='submit'>"
                         "<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#roomconfig"
@@ -335,7 +338,164 @@ async def scenario_mirror(w):
           % len(sent))
 
 
+class View:
+    """What one member has received so far, read incrementally from its client: messages by
+    (sender nick, text) with their counts, the room's netsplit/healed notices, and the
+    occupants it currently sees."""
+
+    def __init__(self, client, room):
+        self.client, self.room, self.seen = client, room, 0
+        self.counts, self.notices, self.occupants = {}, [], set()
+
+    def update(self):
+        rec = self.client.received
+        while self.seen < len(rec):
+            s = rec[self.seen]
+            self.seen += 1
+            frm = s.get("from") or ""
+            if frm.split("/")[0] != self.room:
+                continue
+            nick = frm[len(self.room) + 1:] if "/" in frm else ""
+            if s.tag == C + "presence" and nick:
+                if s.get("type") == "unavailable":
+                    self.occupants.discard(nick)
+                elif s.get("type") is None:
+                    self.occupants.add(nick)
+            elif s.tag == C + "message" and s.get("type") == "groupchat":
+                if not nick:
+                    for kind in ("netsplit", "healed"):
+                        n = s.find("{%s}%s" % (MLS, kind))
+                        if n is not None:
+                            self.notices.append((time.monotonic(), kind, n.get("node")))
+                elif body_of(s) is not None:
+                    key = (nick, body_of(s))
+                    self.counts[key] = self.counts.get(key, 0) + 1
+
+
+async def scenario_chat_split(w):
+    """A chat room mirrored on three deployments (home on Prosody a, mirrors on ejabberd b and
+    Prosody c) with scripted members on all three, split and healed at random: each round cuts
+    one or both of the home's links, members on every side talk before and after the split is
+    noticed, then the links heal. Measured per round: time to detect (the netsplit notice on
+    both sides of each cut link), time to converge after healing (every member has every
+    message said so far, and sees every member again), messages lost; checked every round over
+    every member: no message twice, none lost. CONCLAVE_FED_MEMBERS (default 12),
+    CONCLAVE_FED_ROUNDS (default 3) and CONCLAVE_FED_SEED size it; the full run (100 members,
+    10 rounds) is a tool outside CI (docs/federation.md §6.2)."""
+    import random
+    members_n = int(os.environ.get("CONCLAVE_FED_MEMBERS", "12"))
+    rounds = int(os.environ.get("CONCLAVE_FED_ROUNDS", "3"))
+    seed = int(os.environ.get("CONCLAVE_FED_SEED", "1"))
+    rng = random.Random(seed)
+    nodes = "abc"
+    room = {n: "room@" + w[n].service for n in nodes}
+    # Spread: two fifths on each Prosody node, one fifth on ejabberd (its registration is slow).
+    placement = [("a", "c", "b", "a", "c")[i % 5] for i in range(members_n)]
+    members = []  # (client, node, nick)
+    t0 = time.monotonic()
+    for i, n in enumerate(placement):
+        c = await w[n].client("m%d" % i)
+        members.append((c, n, "m%d" % i))
+    logins = time.monotonic() - t0
+    no_history = "<history maxstanzas='0'/>"
+    owners = {}
+    for c, n, nick in members:
+        if n not in owners:
+            owners[n] = c
+            await c.join(room[n] + "/" + nick, history=no_history)
+    await configure(owners["a"], room["a"], [("muc#roomconfig_persistentroom", "1"),
+                                             ("{%s}fmuc_mirrors" % MLS, [room["b"], room["c"]])])
+    for n in "bc":
+        await configure(owners[n], room[n], [("muc#roomconfig_persistentroom", "1"),
+                                             ("{%s}fmuc_home" % MLS, room["a"])])
+    for c, n, nick in members:
+        if owners[n] is not c:
+            c.raw("<presence to='%s/%s'><x xmlns='http://jabber.org/protocol/muc'>%s</x>"
+                  "</presence>" % (room[n], nick, no_history))
+    views = [View(c, room[n]) for c, n, _ in members]
+    everyone = {nick for _, _, nick in members}
+    said = []  # (sender nick, text)
+
+    async def until(pred, what, timeout):
+        deadline = time.monotonic() + timeout
+        while True:
+            for v in views:
+                v.update()
+            if pred():
+                return time.monotonic()
+            if time.monotonic() > deadline:
+                raise TestFailure("timed out after %d s waiting until %s" % (timeout, what))
+            await asyncio.sleep(0.1)
+
+    def all_have_all():
+        return all(v.occupants == everyone and all((nk, t) in v.counts for nk, t in said)
+                   for v in views)
+
+    await until(all_have_all, "every member sees every member", 120)
+    rows = []
+    for r in range(rounds):
+        cut = rng.choice([("b",), ("c",), ("b", "c")])
+        for v in views:
+            v.update()
+        marks = [len(v.notices) for v in views]
+        cut_at = time.monotonic()
+        for x in cut:
+            w.cut("a", x)
+
+        def talk(tag):
+            for c, n, nick in rng.sample(members, max(2, members_n // 5)):
+                text = "r%d-%s-%s" % (r, tag, nick)
+                c.raw("<message type='groupchat' to='%s' id='%s'><body>%s</body></message>"
+                      % (room[n], new_id("g"), text))
+                said.append((nick, text))
+        talk("early")  # before anyone knows of the split
+
+        def noticed():
+            for x in cut:
+                sides = {"a": False, x: False}
+                for (c, n, _), v, m in zip(members, views, marks):
+                    for (_t, kind, node) in v.notices[m:]:
+                        if kind == "netsplit" and n in sides and \
+                                node == room["a" if n == x else x]:
+                            sides[n] = True
+                if not all(sides.values()):
+                    return False
+            return True
+        detected = await until(noticed, "the split noticed on both sides", 60) - cut_at
+        talk("split")  # known split: each side talks on locally
+        await asyncio.sleep(rng.uniform(0, 2))
+        healed_at = time.monotonic()
+        for x in cut:
+            w.heal("a", x)
+        try:
+            converged = await until(all_have_all, "convergence after healing", 60) - healed_at
+        except TestFailure:
+            for v in views:
+                v.update()
+            lost = sorted({t for v in views for nk, t in said if (nk, t) not in v.counts})
+            raise TestFailure("round %d: not converged 60 s after healing; messages missing "
+                              "somewhere: %s" % (r + 1, lost[:20]))
+        twice = [(str(v.client.boundjid), k, n) for v in views for k, n in v.counts.items() if n > 1]
+        check(not twice, "messages delivered twice: %s" % twice[:10])
+        rows.append((r + 1, "+".join("a-" + x for x in cut), detected, converged))
+    for v in views:
+        v.update()
+    delivered = sum(len(v.counts) for v in views)
+    print("figures: %d members (a %d, b %d, c %d), logins %.1f s, %d rounds, seed %d"
+          % (members_n, placement.count("a"), placement.count("b"), placement.count("c"),
+             logins, rounds, seed))
+    for r, cut, det, conv in rows:
+        print("figures: round %d: cut %s; split noticed on both sides after %.2f s; converged "
+              "%.2f s after healing" % (r, cut, det, conv))
+    conv = sorted(x[3] for x in rows)
+    print("figures: converged after healing: median %.2f s, max %.2f s; %d messages said, %d "
+          "deliveries, none lost, none twice; client rejoins: 0 (the links re-form by themselves)"
+          % (conv[len(conv) // 2], conv[-1], len(said), delivered))
+
+
 SCENARIOS = {
+    "chat_split": (scenario_chat_split, [("a", "prosody"), ("b", "ejabberd"), ("c", "prosody")],
+                   lambda node: "[federation]\nlink_probe_ms = 1000\n"),
     "mirror": (scenario_mirror, [("a", "prosody"), ("b", "ejabberd")],
                lambda node: "[federation]\nlink_probe_ms = 2000\n"),
     "links": (scenario_links, [("a", "prosody"), ("b", "ejabberd")], None),
