@@ -286,6 +286,7 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
     std::deque<std::string> seen_order;  // the same, oldest first, for the bound
     bool refused = false;                // the home refused this mirror
     bool retry_pending = false;          // a relink is scheduled
+    bool link_pending = false;           // a catch-up join awaits the home's answer
     std::chrono::milliseconds retry_delay{0};
     std::set<std::string> lost;  // nodes whose link was lost and has not come back
     // The latest link events, oldest first (the admin command federated-rooms shows them).

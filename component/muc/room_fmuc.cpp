@@ -217,7 +217,13 @@ void Room::fmuc_from_node(const Pending& p, const std::string& node) {
       if (xmpp::is_iq_request(p.stanza)) {
         const Element* q = xmpp::iq_payload(p.stanza);
         if (type == xmpp::IqType::get && q != nullptr && q->is("ping", ns::kPing)) {
-          send(xmpp::iq_result(p.stanza));
+          if (fmuc_.linked.count(node) != 0) {
+            send(xmpp::iq_result(p.stanza));
+          } else {
+            // This side has ended the link (its probe went unanswered) while the other still
+            // holds it: the refusal, by this room, tells it to link again (§2).
+            send_error(p.stanza, StanzaCondition::item_not_found, "Not linked");
+          }
         } else {
           send_error(p.stanza, StanzaCondition::service_unavailable);
         }
@@ -226,7 +232,9 @@ void Room::fmuc_from_node(const Pending& p, const std::string& node) {
       auto it = fmuc_.probes.find(node);
       if (it == fmuc_.probes.end() || it->second != xmpp::id_of(p.stanza)) return;
       fmuc_.probes.erase(it);
-      if (type == xmpp::IqType::error && is_bounce(p.stanza, node)) fmuc_link_down(node);
+      // A bounce, or the other room saying it holds no link with this one: either way the
+      // link is down here too, and a mirror forms it again.
+      if (type == xmpp::IqType::error) fmuc_link_down(node);
       return;
     }
     case xmpp::StanzaKind::other:
@@ -351,6 +359,12 @@ void Room::fmuc_node_presence(const Pending& p, const std::string& node) {
     if (!refusal && config_.members_only && aff < Affiliation::member) {
       refusal = Refusal{StanzaCondition::registration_required, "The room is members-only"};
     }
+    const std::size_t limit = config_.max_users == 0
+                                  ? env_.max_occupants
+                                  : std::min(config_.max_users, env_.max_occupants);
+    if (!refusal && o == nullptr && occupants_.size() >= limit && aff < Affiliation::admin) {
+      refusal = Refusal{StanzaCondition::service_unavailable, "The room is full"};
+    }
     if (refusal) {
       Element err = xmpp::make_stanza("presence", "error", occupant_jid(nick), p.from.full(), "");
       Element& e = err.add_child("error", std::string(kComponentNs));
@@ -410,6 +424,7 @@ void Room::fmuc_node_control(const Pending& /*p*/, const std::string& node, cons
   if (const Element* linked = fmuc.child("linked", ns::kMlsExt); linked != nullptr && is_mirror()) {
     const bool was = fmuc_.linked.count(node) != 0;
     fmuc_.linked.insert(node);
+    fmuc_.link_pending = false;
     fmuc_.refused = false;
     fmuc_.retry_delay = std::chrono::milliseconds(0);
     fmuc_.probes.erase(node);
@@ -436,7 +451,14 @@ void Room::fmuc_node_message(const Pending& p, const std::string& node) {
   // catch-up from someone gone since) a stand-in with the same nickname and real JID.
   Occupant stand_in;
   const Occupant* sender = by_nick(nick);
-  if (sender == nullptr || sender->node != node) {
+  if (sender != nullptr && sender->node != node) {
+    // A node speaks only for its own occupants: another's nickname would be impersonated (a
+    // catch-up message from someone gone since whose nickname is now taken here is dropped too).
+    log(LogLevel::warn, "room " + jid_.bare_string() + ": a message from " + node +
+                            " under a nickname it does not hold was dropped");
+    return;
+  }
+  if (sender == nullptr) {
     stand_in.nick = nick;
     stand_in.bare = real->bare();
     stand_in.sessions = {*real};
@@ -493,6 +515,10 @@ void Room::fmuc_node_private(const Pending& p, const std::string& node) {
   auto real = fmuc_from(p.stanza);
   Occupant* target = by_nick(p.to.resource());
   if (!real || target == nullptr || p.from.resource().empty()) return;
+  if (const Occupant* sender = by_nick(p.from.resource());
+      sender == nullptr || sender->node != node) {
+    return;  // a node speaks only for its own occupants
+  }
   Element m = p.stanza;
   m.set_attr("from", occupant_jid(p.from.resource()));
   if (!target->node.empty()) {
@@ -514,7 +540,9 @@ void Room::fmuc_announce(const Occupant& o, const std::vector<int>& codes, bool 
     // while it is down (the first carries the catch-up, fmuc_send_join).
     if (!o.node.empty() && !to_origin) return;
     if (!unavailable && o.node.empty() && codes.empty() && fmuc_.linked.empty()) {
-      fmuc_send_join(o, true);
+      // One catch-up per attempt: the joins that follow while the home's answer is on its way
+      // go plain (each catch-up makes the home send its whole room again).
+      fmuc_send_join(o, !fmuc_.link_pending);
       return;
     }
     targets.push_back(config_.fmuc_home);
@@ -557,7 +585,10 @@ void Room::fmuc_send_join(const Occupant& o, bool catch_up) {
     }
   }
   send(std::move(p));
-  if (catch_up) fmuc_schedule_relink();
+  if (catch_up) {
+    fmuc_.link_pending = true;
+    fmuc_schedule_relink();
+  }
 }
 
 void Room::fmuc_relay(const Element& reflected, const std::string& real_from,
@@ -793,6 +824,7 @@ void Room::fmuc_schedule_relink() {
     if (!self) return;
     self->enqueue(Pending{{}, {}, {}, [raw = self.get()] {
                             raw->fmuc_.retry_pending = false;
+                            raw->fmuc_.link_pending = false;  // unanswered: ask again
                             if (raw->gone_ || !raw->is_mirror() || raw->fmuc_.refused ||
                                 raw->fmuc_.linked.count(raw->config_.fmuc_home) != 0) {
                               return;

@@ -26,6 +26,7 @@ class FmucTest : public ServiceTest {
   bool link_up = true;  // false: stanzas between the rooms are lost (bounced when `bounce`)
   bool bounce = false;
   std::vector<xmpp::Element> held;  // stanzas between the rooms while the link is down
+  std::string drop_to;              // set: what goes to this room is lost (one way only)
 
   // The mirror lives on a service of its own (its own deployment), sharing the fakes.
   std::unique_ptr<MucService> mirror_svc;
@@ -85,7 +86,10 @@ class FmucTest : public ServiceTest {
           continue;
         }
         any = true;
-        if (getenv("FMUC_TRACE")) std::cerr << "ROUTE " << xmpp::to_string(s) << "\n";
+        if (!drop_to.empty() && xmpp::Jid::parse(s.attr_or("to"))->bare_string() == drop_to &&
+            !(s.name() == "iq" && s.attr_or("type") == "result")) {
+          continue;  // lost one way only (answers to that room's own probes still arrive)
+        }
         if (link_up) {
           route(std::move(s));
         } else if (bounce) {
@@ -449,6 +453,20 @@ TEST_F(FmucTest, FederationElementsFromAnyoneElseAreRefusedAndStripped) {
   EXPECT_EQ(room_of(room("nowhere")), nullptr);
 }
 
+TEST_F(FmucTest, ANodeSpeaksOnlyForItsOwnOccupants) {
+  federate();
+  // The mirror (or whoever its server lets speak as it) claims the home's Alice.
+  send("<message type='groupchat' id='x' from='" + mirror() + "/Alice' to='" + home() +
+       "'><body>not-alice</body><fmuc xmlns='http://isode.com/protocol/fmuc' "
+       "from='mallory@other.org/x'/></message>");
+  send("<message type='chat' id='y' from='" + mirror() + "/Alice' to='" + home() +
+       "/Alice'><body>not-alice-pm</body><fmuc xmlns='http://isode.com/protocol/fmuc' "
+       "from='mallory@other.org/x'/></message>");
+  auto seen = pump();
+  EXPECT_EQ(count(seen, [](const auto& s) { return s.attr_or("to") == kAlice; }), 0);
+  EXPECT_EQ(rows_with("not-alice"), 0u);
+}
+
 TEST_F(FmucTest, AMirrorServesNoMlsGroupOfItsOwn) {
   federate();
   auto r = iq(kBob, mirror(), "get", "<group-info xmlns='urn:xmpp:mls:0'/>");
@@ -546,6 +564,31 @@ TEST_F(FmucTest, ProbesKeepALiveLinkAndEndASilentOne) {
   EXPECT_NE(h[0].find(" linked " + mirror()), std::string::npos);
   EXPECT_NE(h[1].find(" netsplit " + mirror()), std::string::npos);
   EXPECT_NE(h[2].find(" healed " + mirror()), std::string::npos);
+}
+
+TEST_F(FmucTest, ALinkOnlyOneSideEndedIsFormedAgain) {
+  federate();
+  auto fire = [this] {
+    auto t = std::move(timers);
+    timers.clear();
+    for (auto& x : t) x.task();
+    return pump();
+  };
+  // What the home sends the mirror is lost for two probe rounds (the mirror's probes are
+  // answered): the home ends the link, the mirror still holds it.
+  drop_to = mirror();
+  fire();
+  fire();
+  EXPECT_TRUE(room_of(home())->fmuc_linked().empty());
+  EXPECT_EQ(room_of(mirror())->fmuc_linked(), std::set<std::string>{home()});
+  // The home refuses the mirror's next probe ("not linked"), so the mirror ends its side too
+  // (its probes were answered until then) and, once the way back works, links again.
+  drop_to.clear();
+  for (int i = 0; i < 6 && room_of(home())->fmuc_linked().empty(); ++i) fire();
+  EXPECT_EQ(room_of(home())->fmuc_linked(), std::set<std::string>{mirror()});
+  EXPECT_EQ(room_of(mirror())->fmuc_linked(), std::set<std::string>{home()});
+  EXPECT_NE(room_of(home())->occupant("Bob"), nullptr);
+  EXPECT_NE(room_of(mirror())->occupant("Alice"), nullptr);
 }
 
 TEST_F(FmucTest, AMirrorThatDiedLosesAtTheHomeTheOccupantsThatDidNotComeBack) {

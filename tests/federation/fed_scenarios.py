@@ -424,7 +424,15 @@ async def scenario_chat_split(w):
             if pred():
                 return time.monotonic()
             if time.monotonic() > deadline:
-                raise TestFailure("timed out after %d s waiting until %s" % (timeout, what))
+                sizes = sorted(len(v.occupants) for v in views)
+                worst = min(views, key=lambda v: len(v.occupants))
+                missing_msgs = sum(1 for v in views for nk, t in said if (nk, t) not in v.counts)
+                raise TestFailure("timed out after %d s waiting until %s: occupants seen per "
+                                  "member from %d to %d of %d (%s at %s misses %s); %d deliveries "
+                                  "missing" % (timeout, what, sizes[0], sizes[-1], len(everyone),
+                                               worst.client.boundjid, worst.room,
+                                               sorted(everyone - worst.occupants)[:10],
+                                               missing_msgs))
             await asyncio.sleep(0.1)
 
     def all_have_all():
@@ -495,7 +503,8 @@ async def scenario_chat_split(w):
 
 SCENARIOS = {
     "chat_split": (scenario_chat_split, [("a", "prosody"), ("b", "ejabberd"), ("c", "prosody")],
-                   lambda node: "[federation]\nlink_probe_ms = 1000\n"),
+                   lambda node: "[federation]\nlink_probe_ms = %s\n"
+                   % os.environ.get("CONCLAVE_FED_PROBE_MS", "1000")),
     "mirror": (scenario_mirror, [("a", "prosody"), ("b", "ejabberd")],
                lambda node: "[federation]\nlink_probe_ms = 2000\n"),
     "links": (scenario_links, [("a", "prosody"), ("b", "ejabberd")], None),
