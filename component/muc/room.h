@@ -316,6 +316,9 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
   void fmuc_catch_up_to_home(const std::string& after);
   void fmuc_link_down(const std::string& node);
   void fmuc_schedule_relink();
+  void fmuc_relink();
+  // Runs `task` on this room after `delay`, in the room's order (RoomEnv::schedule).
+  void fmuc_after(std::chrono::milliseconds delay, void (Room::*task)());
   void fmuc_config_changed(const RoomConfig& old);
   void fmuc_schedule_probe();
   // A link event: kept in the history, and told to this room's own occupants as a message from

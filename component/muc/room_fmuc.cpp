@@ -436,6 +436,10 @@ void Room::fmuc_node_control(const Pending& /*p*/, const std::string& node, cons
     } else if (!was) {
       fmuc_event("linked", node, "");
     }
+    if (const std::string_view head = linked->attr_or("head");
+        !head.empty() && fmuc_.last_from.count(node) == 0) {
+      fmuc_.last_from[node] = std::string(head);  // the next catch-up starts after it
+    }
     fmuc_catch_up_to_home(std::string(linked->attr_or("after")));
   }
 }
@@ -476,9 +480,10 @@ void Room::fmuc_node_message(const Pending& p, const std::string& node) {
     return;
   }
   const TimePoint ts = env_.now();
-  auto staged = std::make_shared<Staged>(stage(p.stanza, *sender, ts));
   const bool subject_change = subject != nullptr && !has_body;
   std::string subject_text = subject_change ? subject->text_content() : std::string();
+  if (subject_change && subject_text == subject_) return;  // each link brings it again
+  auto staged = std::make_shared<Staged>(stage(p.stanza, *sender, ts));
   ArchiveStore* archive = env_.archive;
   const bool save_room = subject_change && config_.persistent;
   const RoomRecord rec = save_room ? record_with_subject(subject_text, nick, ts) : RoomRecord{};
@@ -654,9 +659,6 @@ void Room::fmuc_link(const std::string& node, const std::string& after) {
       Element s = xmpp::make_stanza("message", "groupchat", occupant_jid(subject_nick_), node,
                                     env_.new_id());
       s.add_child("subject", std::string(kComponentNs)).set_text(subject_);
-      s.add_child("stanza-id", std::string(ns::kStanzaId))
-          .set_attr("by", jid_.bare_string())
-          .set_attr("id", "subject-" + format_timestamp(*subject_time_));
       s.add_child("fmuc", std::string(ns::kFmuc)).set_attr("from", jid_.bare_string());
       send(std::move(s));
     }
@@ -665,32 +667,30 @@ void Room::fmuc_link(const std::string& node, const std::string& after) {
     if (auto it = fmuc_.last_from.find(node); it != fmuc_.last_from.end()) {
       l.set_attr("after", it->second);
     }
+    // The newest message here: the mirror has it now, whatever it took before.
+    for (auto h = history_.rbegin(); h != history_.rend(); ++h) {
+      const Element* sid = nullptr;
+      for (const Element* e : h->message.children_named("stanza-id", ns::kStanzaId)) {
+        if (e->attr_or("by") == jid_.bare_string()) sid = e;
+      }
+      if (sid != nullptr) {
+        l.set_attr("head", std::string(sid->attr_or("id")));
+        break;
+      }
+    }
     send(std::move(done));
   };
-  if (after.empty()) {
-    // A mirror that never took anything: the recent history, as a joining client gets it.
-    std::vector<ArchivedMessage> rows;
-    ArchivedMessage row;
-    for (const HistoryEntry& h : history_) {
-      row.stanza = xmpp::to_string(with_namespace(h.message, kComponentNs, ns::kClient));
-      row.ts = h.ts;
-      row.from_jid.clear();
-      if (auto from = Jid::parse(h.message.attr_or("from")); from) {
-        if (const Occupant* o = by_nick(from->resource()); o && !o->sessions.empty()) {
-          row.from_jid = o->sessions.front().bare_string();
-        }
-      }
-      if (row.from_jid.empty()) continue;  // a sender gone since: its real JID is not kept here
-      rows.push_back(row);
-    }
-    finish(std::move(rows));
-    return;
-  }
+  // A mirror that never took anything gets the newest page, which the next catch-ups start
+  // after (the `head` of <linked/>).
   ArchiveStore* archive = env_.archive;
   ArchiveQuery q;
   q.room = room_jid();
-  q.after_id = after;
   q.max = env_.mam_max_page;
+  if (after.empty()) {
+    q.last_page = true;
+  } else {
+    q.after_id = after;
+  }
   await<Result<ArchivePage>>([archive, q] { return archive->query(q); },
                              [this, finish, node](Result<ArchivePage> page) {
                                if (!page) {
@@ -733,8 +733,7 @@ void Room::fmuc_catch_up_to_home(const std::string& after) {
   q.room = room_jid();
   q.max = env_.mam_max_page;
   if (after.empty()) {
-    q.last_page = true;
-    q.max = std::min(env_.mam_max_page, config_.max_history);
+    q.last_page = true;  // the home names none of ours: the newest page (it drops duplicates)
   } else {
     q.after_id = after;
   }
@@ -750,21 +749,25 @@ void Room::fmuc_catch_up_to_home(const std::string& after) {
       });
 }
 
-void Room::fmuc_schedule_probe() {
-  if (fmuc_.probing || fmuc_.linked.empty() || !env_.schedule) return;
-  fmuc_.probing = true;
+void Room::fmuc_after(std::chrono::milliseconds delay, void (Room::*task)()) {
+  // Timers hold the room weakly, and their work waits its turn in the room's queue.
   std::weak_ptr<Room> weak = weak_from_this();
-  env_.schedule(env_.fmuc_probe_interval, [weak] {
+  env_.schedule(delay, [weak, task] {
     auto self = weak.lock();
     if (!self) return;
-    self->enqueue(Pending{{}, {}, {}, [raw = self.get()] {
-                            raw->fmuc_.probing = false;
-                            if (!raw->gone_) raw->fmuc_probe();
-                          }});
+    self->enqueue(Pending{{}, {}, {}, [raw = self.get(), task] { (raw->*task)(); }});
   });
 }
 
+void Room::fmuc_schedule_probe() {
+  if (fmuc_.probing || fmuc_.linked.empty() || !env_.schedule) return;
+  fmuc_.probing = true;
+  fmuc_after(env_.fmuc_probe_interval, &Room::fmuc_probe);
+}
+
 void Room::fmuc_probe() {
+  fmuc_.probing = false;
+  if (gone_) return;
   // A node that did not answer the last probe within a whole interval is taken as gone: its
   // server would have bounced a stanza it could not deliver, but not always soon (ejabberd 23.01
   // answered for a killed component only after about a minute), and a cut link bounces nothing.
@@ -818,26 +821,22 @@ void Room::fmuc_schedule_relink() {
   fmuc_.retry_delay =
       std::min(most, fmuc_.retry_delay.count() == 0 ? kRetryFirst : fmuc_.retry_delay * 2);
   fmuc_.retry_pending = true;
-  std::weak_ptr<Room> weak = weak_from_this();
-  env_.schedule(fmuc_.retry_delay, [weak] {
-    auto self = weak.lock();
-    if (!self) return;
-    self->enqueue(Pending{{}, {}, {}, [raw = self.get()] {
-                            raw->fmuc_.retry_pending = false;
-                            raw->fmuc_.link_pending = false;  // unanswered: ask again
-                            if (raw->gone_ || !raw->is_mirror() || raw->fmuc_.refused ||
-                                raw->fmuc_.linked.count(raw->config_.fmuc_home) != 0) {
-                              return;
-                            }
-                            // Bounded: only while this mirror has occupants of its own.
-                            bool sent = false;
-                            for (const auto& o : raw->occupants_) {
-                              if (!o->node.empty() || o->sessions.empty()) continue;
-                              raw->fmuc_send_join(*o, !sent);
-                              sent = true;
-                            }
-                          }});
-  });
+  fmuc_after(fmuc_.retry_delay, &Room::fmuc_relink);
+}
+
+void Room::fmuc_relink() {
+  fmuc_.retry_pending = false;
+  fmuc_.link_pending = false;  // unanswered: ask again
+  if (gone_ || !is_mirror() || fmuc_.refused || fmuc_.linked.count(config_.fmuc_home) != 0) {
+    return;
+  }
+  // Bounded: only while this mirror has occupants of its own.
+  bool sent = false;
+  for (const auto& o : occupants_) {
+    if (!o->node.empty() || o->sessions.empty()) continue;
+    fmuc_send_join(*o, !sent);
+    sent = true;
+  }
 }
 
 void Room::fmuc_config_changed(const RoomConfig& old) {

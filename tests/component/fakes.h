@@ -107,17 +107,23 @@ class ServiceTest : public ::testing::Test {
     return take();
   }
 
-  // configure: an owner's submit of the given fields; returns the iq reply's type.
-  std::string configure(const std::string& owner, const std::string& room_jid,
-                        const std::map<std::string, std::string>& fields = {}) {
+  // The owner's configuration submit (id 'cfg') of the given fields.
+  static std::string config_submit(const std::string& owner, const std::string& room_jid,
+                                   const std::map<std::string, std::string>& fields) {
     std::string f;
     for (const auto& [k, v] : fields) {
       f += "<field var='" + k + "'><value>" + v + "</value></field>";
     }
-    send("<iq type='set' id='cfg' from='" + owner + "' to='" + room_jid +
-         "'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' "
-         "type='submit'>" +
-         f + "</x></query></iq>");
+    return "<iq type='set' id='cfg' from='" + owner + "' to='" + room_jid +
+           "'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' "
+           "type='submit'>" +
+           f + "</x></query></iq>";
+  }
+
+  // configure: an owner's submit of the given fields; returns the iq reply's type.
+  std::string configure(const std::string& owner, const std::string& room_jid,
+                        const std::map<std::string, std::string>& fields = {}) {
+    send(config_submit(owner, room_jid, fields));
     auto s = take();
     for (const auto& e : s) {
       if (e.name() == "iq" && e.attr_or("id") == "cfg") return std::string(e.attr_or("type"));

@@ -110,18 +110,19 @@ class FmucTest : public ServiceTest {
   // The owner's configuration submit, with what the rooms send each other delivered.
   std::string submit(const std::string& owner, const std::string& room_jid,
                      const std::map<std::string, std::string>& fields) {
-    std::string f;
-    for (const auto& [k, v] : fields) {
-      f += "<field var='" + k + "'><value>" + v + "</value></field>";
-    }
-    send("<iq type='set' id='cfg' from='" + owner + "' to='" + room_jid +
-         "'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' "
-         "type='submit'>" +
-         f + "</x></query></iq>");
+    send(config_submit(owner, room_jid, fields));
     for (const auto& e : pump()) {
       if (e.name() == "iq" && e.attr_or("id") == "cfg") return std::string(e.attr_or("type"));
     }
     return "none";
+  }
+
+  // Runs the timers due (probes, relinks) and delivers what follows; returns what users got.
+  std::vector<xmpp::Element> fire() {
+    auto t = std::move(timers);
+    timers.clear();
+    for (auto& x : t) x.task();
+    return pump();
   }
 
   // The home (owned by alice, allowing the mirror) and the mirror (owned by bob), linked.
@@ -290,10 +291,7 @@ TEST_F(FmucTest, ARoomTheHomeDoesNotListIsRejected) {
   EXPECT_EQ(count(seen, [](const auto& s) { return s.attr_or("to") == kAlice; }), 0);
   // And it stops asking: no retry once refused.
   ASSERT_FALSE(timers.empty());
-  auto t = std::move(timers);
-  timers.clear();
-  for (auto& x : t) x.task();
-  EXPECT_TRUE(pump().empty());
+  EXPECT_TRUE(fire().empty());
 }
 
 TEST_F(FmucTest, TheHomesBanAndMembersOnlyRulesHoldForMirrorUsers) {
@@ -393,10 +391,7 @@ TEST_F(FmucTest, ALostLinkEndsWithStatus333AndTheCatchUpBringsWhatWasSaidMeanwhi
   bounce = false;
   for (int i = 0; i < 5 && room_of(mirror())->fmuc_linked().empty(); ++i) {
     ASSERT_FALSE(timers.empty());
-    auto t = std::move(timers);
-    timers.clear();
-    for (auto& x : t) x.task();
-    seen = pump();
+    seen = fire();
   }
   EXPECT_EQ(room_of(mirror())->fmuc_linked(), std::set<std::string>{home()});
   EXPECT_EQ(count(seen, body_to(kCarol, mirror() + "/Alice", "during-1")), 1);
@@ -410,6 +405,31 @@ TEST_F(FmucTest, ALostLinkEndsWithStatus333AndTheCatchUpBringsWhatWasSaidMeanwhi
     EXPECT_EQ(rows_with(b), 1u) << b;
     EXPECT_EQ(mirror_rows_with(b), 1u) << b;
   }
+}
+
+TEST_F(FmucTest, AMirrorThatNeverTookAMessageCatchesUpMoreThanTheHistory) {
+  federate();
+  // The link goes before any message was said (the mirror has no catch-up point), and the home
+  // says more than its join history holds (20) meanwhile.
+  link_up = false;
+  bounce = true;
+  for (int i = 0; i < 30; ++i) say(kAlice, home(), "split-" + std::to_string(i));
+  pump();
+  say(kBob, mirror(), "mirror-side");
+  pump();
+  EXPECT_TRUE(room_of(mirror())->fmuc_linked().empty());
+  link_up = true;
+  bounce = false;
+  std::vector<xmpp::Element> seen;
+  for (int i = 0; i < 5 && room_of(mirror())->fmuc_linked().empty(); ++i) {
+    for (auto& x : fire()) seen.push_back(std::move(x));
+  }
+  for (int i = 0; i < 30; ++i) {
+    const std::string text = "split-" + std::to_string(i);
+    EXPECT_EQ(count(seen, body_to(kBob, mirror() + "/Alice", text)), 1) << text;
+    EXPECT_EQ(mirror_rows_with(text), 1u) << text;
+  }
+  EXPECT_EQ(rows_with("mirror-side"), 1u);
 }
 
 TEST_F(FmucTest, ARelayedMessageThatComesTwiceIsTakenOnce) {
@@ -507,12 +527,6 @@ TEST_F(FmucTest, ARestartedMirrorCatchesUpFromWhereItWas) {
 
 TEST_F(FmucTest, ProbesKeepALiveLinkAndEndASilentOne) {
   federate();
-  auto fire = [this] {
-    auto t = std::move(timers);
-    timers.clear();
-    for (auto& x : t) x.task();
-    return pump();
-  };
   // Answered probes: nothing changes, however many rounds.
   for (int i = 0; i < 3; ++i) fire();
   EXPECT_EQ(room_of(home())->fmuc_linked(), std::set<std::string>{mirror()});
@@ -568,12 +582,6 @@ TEST_F(FmucTest, ProbesKeepALiveLinkAndEndASilentOne) {
 
 TEST_F(FmucTest, ALinkOnlyOneSideEndedIsFormedAgain) {
   federate();
-  auto fire = [this] {
-    auto t = std::move(timers);
-    timers.clear();
-    for (auto& x : t) x.task();
-    return pump();
-  };
   // What the home sends the mirror is lost for two probe rounds (the mirror's probes are
   // answered): the home ends the link, the mirror still holds it.
   drop_to = mirror();

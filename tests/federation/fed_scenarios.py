@@ -504,7 +504,7 @@ async def scenario_chat_split(w):
 SCENARIOS = {
     "chat_split": (scenario_chat_split, [("a", "prosody"), ("b", "ejabberd"), ("c", "prosody")],
                    lambda node: "[federation]\nlink_probe_ms = %s\n"
-                   % os.environ.get("CONCLAVE_FED_PROBE_MS", "1000")),
+                   % os.environ.get("CONCLAVE_FED_PROBE_MS", "2000")),
     "mirror": (scenario_mirror, [("a", "prosody"), ("b", "ejabberd")],
                lambda node: "[federation]\nlink_probe_ms = 2000\n"),
     "links": (scenario_links, [("a", "prosody"), ("b", "ejabberd")], None),
