@@ -314,6 +314,14 @@ class Room : public GroupHost, public std::enable_shared_from_this<Room> {
   void fmuc_send_join(const Occupant& o, bool catch_up);
   void fmuc_link(const std::string& node, const std::string& after);
   void fmuc_catch_up_to_home(const std::string& after);
+  // The archived messages after `after` (none: the newest page), at most mam_max_page, to
+  // `then`; `what` names the catch-up in a log line when the archive fails.
+  void fmuc_archive_after(const std::string& after, std::string what,
+                          std::function<void(std::vector<ArchivedMessage>)> then);
+  // One archived message to the node `to`, as relayed (with <delay/> and <fmuc from/>), unless
+  // one of its stanza-ids is `by` a room `skip_by` names.
+  void fmuc_send_archived(const ArchivedMessage& row, const std::string& to,
+                          const std::function<bool(std::string_view by)>& skip_by);
   void fmuc_link_down(const std::string& node);
   void fmuc_schedule_relink();
   void fmuc_relink();

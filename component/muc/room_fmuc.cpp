@@ -634,28 +634,13 @@ void Room::fmuc_link(const std::string& node, const std::string& after) {
     send(std::move(p));
   }
   auto finish = [this, node](std::vector<ArchivedMessage> rows) {
+    // The mirror's own messages stay with it (it recognises them too).
     for (const ArchivedMessage& row : rows) {
-      auto e = parse_stanza_xml(row.stanza);
-      if (!e) continue;
-      Element m = with_namespace(std::move(*e), ns::kClient, xmpp::ns::kComponent);
-      // The mirror's own messages stay with it (it recognises them too).
-      bool own = false;
-      for (const Element* sid : m.children_named("stanza-id", ns::kStanzaId)) {
-        if (sid->attr_or("by") == node) own = true;
-      }
-      if (own) continue;
-      m.set_attr("to", node);
-      if (m.child("delay", ns::kDelay) == nullptr) {
-        m.add_child("delay", std::string(ns::kDelay))
-            .set_attr("from", jid_.bare_string())
-            .set_attr("stamp", format_timestamp(row.ts));
-      }
-      m.add_child("fmuc", std::string(ns::kFmuc)).set_attr("from", row.from_jid);
-      send(std::move(m));
+      fmuc_send_archived(row, node, [&](std::string_view by) { return by == node; });
     }
     if (!subject_.empty() && subject_time_ && !subject_nick_.empty()) {
-      // §4.1: the subject, which the mirror takes in place of its own. Its setter's real JID
-      // is not kept, so the room stands in; the id lets the mirror take each subject once.
+      // §4.1: the subject, which the mirror takes in place of its own (when it changed). Its
+      // setter's real JID is not kept, so the room stands in.
       Element s = xmpp::make_stanza("message", "groupchat", occupant_jid(subject_nick_), node,
                                     env_.new_id());
       s.add_child("subject", std::string(kComponentNs)).set_text(subject_);
@@ -682,71 +667,62 @@ void Room::fmuc_link(const std::string& node, const std::string& after) {
   };
   // A mirror that never took anything gets the newest page, which the next catch-ups start
   // after (the `head` of <linked/>).
+  fmuc_archive_after(after, "catch-up for " + node, std::move(finish));
+}
+
+void Room::fmuc_catch_up_to_home(const std::string& after) {
+  // The mirror's own messages the home has not got: after `after` from the archive, or, when
+  // the home names none, the newest page; the home drops those it already took. A message this
+  // mirror took from the home (it carries another room's stanza-id) is not its own.
+  fmuc_archive_after(after, "catch-up to the home", [this](std::vector<ArchivedMessage> rows) {
+    const std::string self = jid_.bare_string();
+    for (const ArchivedMessage& row : rows) {
+      fmuc_send_archived(row, config_.fmuc_home, [&](std::string_view by) { return by != self; });
+    }
+  });
+}
+
+void Room::fmuc_archive_after(const std::string& after, std::string what,
+                              std::function<void(std::vector<ArchivedMessage>)> then) {
   ArchiveStore* archive = env_.archive;
   ArchiveQuery q;
   q.room = room_jid();
-  q.max = env_.mam_max_page;
+  q.max = env_.mam_max_page;  // a catch-up's bound
   if (after.empty()) {
     q.last_page = true;
   } else {
     q.after_id = after;
   }
-  await<Result<ArchivePage>>([archive, q] { return archive->query(q); },
-                             [this, finish, node](Result<ArchivePage> page) {
-                               if (!page) {
-                                 log(LogLevel::warn, "room " + jid_.bare_string() +
-                                                         ": catch-up for " + node + ": " +
-                                                         page.error().message());
-                                 finish({});
-                                 return;
-                               }
-                               finish(std::move(page->messages));
-                             });
-}
-
-void Room::fmuc_catch_up_to_home(const std::string& after) {
-  // The mirror's own messages the home has not got: after `after` from the archive, or, when
-  // the home names none, the recent ones; the home drops those it already took.
-  auto send_rows = [this](std::vector<ArchivedMessage> rows) {
-    const std::string& home = config_.fmuc_home;
-    for (const ArchivedMessage& row : rows) {
-      auto e = parse_stanza_xml(row.stanza);
-      if (!e) continue;
-      Element m = with_namespace(std::move(*e), ns::kClient, xmpp::ns::kComponent);
-      bool relayed = false;  // a message this mirror took from the home is not its own
-      for (const Element* sid : m.children_named("stanza-id", ns::kStanzaId)) {
-        if (sid->attr_or("by") != jid_.bare_string()) relayed = true;
-      }
-      if (relayed || row.from_jid.empty()) continue;
-      if (m.child("delay", ns::kDelay) == nullptr) {
-        m.add_child("delay", std::string(ns::kDelay))
-            .set_attr("from", jid_.bare_string())
-            .set_attr("stamp", format_timestamp(row.ts));
-      }
-      m.set_attr("to", home);
-      m.add_child("fmuc", std::string(ns::kFmuc)).set_attr("from", row.from_jid);
-      send(std::move(m));
-    }
-  };
-  ArchiveStore* archive = env_.archive;
-  ArchiveQuery q;
-  q.room = room_jid();
-  q.max = env_.mam_max_page;
-  if (after.empty()) {
-    q.last_page = true;  // the home names none of ours: the newest page (it drops duplicates)
-  } else {
-    q.after_id = after;
-  }
   await<Result<ArchivePage>>(
       [archive, q] { return archive->query(q); },
-      [this, send_rows](Result<ArchivePage> page) {
+      [this, what = std::move(what), then = std::move(then)](Result<ArchivePage> page) {
         if (!page) {
           log(LogLevel::warn,
-              "room " + jid_.bare_string() + ": catch-up to the home: " + page.error().message());
+              "room " + jid_.bare_string() + ": " + what + ": " + page.error().message());
+          then({});
           return;
         }
-        send_rows(std::move(page->messages));
+        then(std::move(page->messages));
       });
+}
+
+void Room::fmuc_send_archived(const ArchivedMessage& row, const std::string& to,
+                              const std::function<bool(std::string_view by)>& skip_by) {
+  auto e = parse_stanza_xml(row.stanza);
+  if (!e || row.from_jid.empty()) return;
+  Element m = with_namespace(std::move(*e), ns::kClient, xmpp::ns::kComponent);
+  for (const Element* sid : m.children_named("stanza-id", ns::kStanzaId)) {
+    if (skip_by(sid->attr_or("by"))) return;
+  }
+  m.set_attr("to", to);
+  if (m.child("delay", ns::kDelay) == nullptr) {
+    // XEP-0203: said earlier, and when.
+    m.add_child("delay", std::string(ns::kDelay))
+        .set_attr("from", jid_.bare_string())
+        .set_attr("stamp", format_timestamp(row.ts));
+  }
+  m.add_child("fmuc", std::string(ns::kFmuc)).set_attr("from", row.from_jid);
+  send(std::move(m));
 }
 
 void Room::fmuc_after(std::chrono::milliseconds delay, void (Room::*task)()) {
