@@ -139,6 +139,16 @@ std::optional<Jid> fmuc_from(const Element& stanza) {
   return *j;
 }
 
+// The role a node's presence gives its occupant (none: absent or unreadable).
+std::optional<Role> relayed_role(const Element& presence) {
+  const Element* x = presence.child("x", ns::kMucUser);
+  const Element* item = x != nullptr ? x->child("item", ns::kMucUser) : nullptr;
+  if (item == nullptr) return std::nullopt;
+  auto role = role_from(item->attr_or("role"));
+  if (!role || *role == Role::none) return std::nullopt;
+  return role;
+}
+
 // A bounce by the other node's server (its s2s link or its component is gone), as against a
 // refusal by the room itself, which names the room in `by` (Room::send_error).
 bool is_bounce(const Element& stanza, const std::string& node) {
@@ -322,27 +332,26 @@ void Room::fmuc_node_presence(const Pending& p, const std::string& node) {
   }
   Occupant* o = by_nick(nick);
   const std::string bare = real->bare_string();
+  // A refused join, as for any join (the error names this room in `by`, which the mirror
+  // reads), from the occupant JID: a mirror's presence may be addressed to the bare room.
+  auto refuse_join = [&](StanzaCondition c, std::string text) {
+    Element request = p.stanza;
+    request.set_attr("to", occupant_jid(nick));
+    send_error(request, c, std::move(text));
+  };
   if (o != nullptr && o->node.empty() && is_mirror() && o->bare.bare_string() == bare) {
     // The home's role for one of this mirror's own occupants (a change made there).
-    if (const Element* x = p.stanza.child("x", ns::kMucUser)) {
-      if (const Element* item = x->child("item", ns::kMucUser)) {
-        if (auto role = role_from(item->attr_or("role")); role && *role != Role::none) {
-          o->role = *role;
-          for (const auto& r : occupants_) {
-            send_to_sessions(*r, occupant_presence(*o, r.get(), {}, r.get() == o, false));
-          }
-        }
+    if (auto role = relayed_role(p.stanza)) {
+      o->role = *role;
+      for (const auto& r : occupants_) {
+        send_to_sessions(*r, occupant_presence(*o, r.get(), {}, r.get() == o, false));
       }
     }
     return;
   }
   if (o != nullptr && (o->node != node || o->bare.bare_string() != bare)) {
     if (home) {
-      Element err = xmpp::make_stanza("presence", "error", occupant_jid(nick), p.from.full(), "");
-      Element& e = err.add_child("error", std::string(kComponentNs));
-      e.set_attr("type", "cancel").set_attr("by", jid_.bare_string());
-      e.add_child("conflict", std::string(xmpp::ns::kStanzaErrors));
-      send(std::move(err));
+      refuse_join(StanzaCondition::conflict, "That nickname is in use");
       return;
     }
     // On a mirror the home's occupant keeps its nickname; this mirror's one goes.
@@ -366,13 +375,7 @@ void Room::fmuc_node_presence(const Pending& p, const std::string& node) {
       refusal = Refusal{StanzaCondition::service_unavailable, "The room is full"};
     }
     if (refusal) {
-      Element err = xmpp::make_stanza("presence", "error", occupant_jid(nick), p.from.full(), "");
-      Element& e = err.add_child("error", std::string(kComponentNs));
-      e.set_attr("type", "cancel").set_attr("by", jid_.bare_string());
-      e.add_child(std::string(xmpp::to_string(refusal->condition)),
-                  std::string(xmpp::ns::kStanzaErrors));
-      e.add_child("text", std::string(xmpp::ns::kStanzaErrors)).set_text(refusal->text);
-      send(std::move(err));
+      refuse_join(refusal->condition, std::move(refusal->text));
       return;
     }
   }
@@ -391,13 +394,7 @@ void Room::fmuc_node_presence(const Pending& p, const std::string& node) {
   o->presence_extra = presence_extra_of(p.stanza);
   if (!home) {
     // A mirror shows the role the home gave.
-    if (const Element* x = p.stanza.child("x", ns::kMucUser)) {
-      if (const Element* item = x->child("item", ns::kMucUser)) {
-        if (auto role = role_from(item->attr_or("role")); role && *role != Role::none) {
-          o->role = *role;
-        }
-      }
-    }
+    if (auto role = relayed_role(p.stanza)) o->role = *role;
   }
   for (const auto& r : occupants_) {
     if (r.get() == o) continue;

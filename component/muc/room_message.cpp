@@ -204,7 +204,9 @@ void Room::group_commit(const Pending& first, const Occupant& sender) {
                   reflected.reserve(batch->size());
                   for (Staged& st : *batch) {
                     history_.push_back({st.reflected, ts, st.chars});
-                    fmuc_relay(st.reflected, std::string(st.request.attr_or("from")), "");
+                    if (!fmuc_linked().empty()) {
+                      fmuc_relay(st.reflected, std::string(st.request.attr_or("from")), "");
+                    }
                     reflected.push_back(std::move(st.reflected));
                   }
                   reflect_all(occupants_, std::move(reflected), *env_.services->out);
@@ -220,6 +222,8 @@ void Room::reflect(const Element& message) {
   reflect_all(occupants_, {message}, *env_.services->out);
   // An occupant's message (a subject, a chat state) goes to the other nodes of a federated
   // room too; what the room itself says (status codes, the delivery service's messages) stays.
+  // Every reflection passes here: a room without links looks no further.
+  if (fmuc_linked().empty()) return;
   if (auto from = Jid::parse(message.attr_or("from")); from && !from->resource().empty()) {
     if (const Occupant* sender = by_nick(from->resource());
         sender != nullptr && sender->node.empty() && !sender->sessions.empty()) {
